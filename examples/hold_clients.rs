@@ -1,0 +1,149 @@
+//! Measures what a thread per client costs: starts lesson 03's server, connects more and more
+//! clients that each stay connected, and prints the server's threads and memory as it goes.
+//!
+//! Run it (Linux; it reads the server's numbers from /proc):
+//!
+//!     cargo build --release --bin 03_threaded_echo
+//!     cargo run --release --example hold_clients -- 5000
+//!
+//! Both processes hold one file descriptor per client, so `ulimit -n` must be above the count.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// After how many clients the numbers are printed.
+const CHECKPOINTS: &[usize] = &[1, 100, 500, 1000, 2000, 5000, 10_000, 20_000];
+
+fn main() -> anyhow::Result<()> {
+    let wanted: usize = match std::env::args().nth(1) {
+        Some(count) => count
+            .parse()
+            .context("the argument is how many clients to connect")?,
+        None => 2000,
+    };
+    let mut server = start_server()?;
+    let result = measure(&server, wanted);
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    result
+}
+
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+fn start_server() -> anyhow::Result<Server> {
+    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
+    let binary: PathBuf = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .context("find the target folder")?
+        .join("03_threaded_echo");
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it first with the same profile, e.g. \
+             `cargo build --release --bin 03_threaded_echo`",
+            binary.display()
+        );
+    }
+    let mut child = Command::new(&binary)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {}", binary.display()))?;
+    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
+    let mut first = String::new();
+    stdout.read_line(&mut first)?;
+    let address = first
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the server's first line should be `listening on ADDRESS`")?
+        .parse()?;
+    // Keep draining the server's log, or it blocks once the pipe is full.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    Ok(Server { child, address })
+}
+
+fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
+    println!("clients  threads  resident memory  per client  reserved address space  elapsed");
+    let mut clients = Vec::with_capacity(wanted);
+    let started = Instant::now();
+    for number in 1..=wanted {
+        match connect_and_echo(server.address, number) {
+            Ok(stream) => clients.push(stream),
+            Err(error) => {
+                println!("stopped at client {number}: {error:#}");
+                break;
+            }
+        }
+        if CHECKPOINTS.contains(&number) || number == wanted {
+            let numbers = server_numbers(server.child.id())?;
+            println!(
+                "{number:>7}  {:>7}  {:>11.1} MiB  {:>6.1} KiB  {:>18.1} GiB  {:>7.2?}",
+                numbers.threads,
+                numbers.resident_kib as f64 / 1024.0,
+                numbers.resident_kib as f64 / number as f64,
+                numbers.virtual_kib as f64 / 1024.0 / 1024.0,
+                started.elapsed()
+            );
+        }
+    }
+    // Every client still connected gets an echo: held does not mean stuck.
+    for (number, stream) in clients.iter_mut().enumerate() {
+        echo_once(stream, number + 1).context("an early client stopped being served")?;
+    }
+    println!("all {} clients still answered at the end", clients.len());
+    Ok(())
+}
+
+fn connect_and_echo(address: SocketAddr, number: usize) -> anyhow::Result<TcpStream> {
+    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    echo_once(&mut stream, number)?;
+    Ok(stream)
+}
+
+fn echo_once(stream: &mut TcpStream, number: usize) -> anyhow::Result<()> {
+    let line = format!("client {number}\n");
+    stream.write_all(line.as_bytes())?;
+    let mut echo = vec![0; line.len()];
+    stream.read_exact(&mut echo)?;
+    if echo != line.as_bytes() {
+        bail!("client {number} got a wrong echo");
+    }
+    Ok(())
+}
+
+/// What the server process uses, from /proc/PID/status.
+struct Numbers {
+    threads: u64,
+    /// Memory actually in use (RSS): what the threads' stacks really touched.
+    resident_kib: u64,
+    /// Address space reserved (VmSize): each thread reserves its whole stack up front.
+    virtual_kib: u64,
+}
+
+fn server_numbers(pid: u32) -> anyhow::Result<Numbers> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("read the server's /proc status (this measurement needs Linux)")?;
+    let field = |name: &str| -> anyhow::Result<u64> {
+        let line = status
+            .lines()
+            .find(|line| line.starts_with(name))
+            .with_context(|| format!("no {name} in /proc status"))?;
+        let number = line[name.len()..].split_whitespace().next().unwrap_or("");
+        Ok(number.parse()?)
+    };
+    Ok(Numbers {
+        threads: field("Threads:")?,
+        resident_kib: field("VmRSS:")?,
+        virtual_kib: field("VmSize:")?,
+    })
+}

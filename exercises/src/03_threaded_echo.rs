@@ -1,0 +1,47 @@
+//! Exercise 03: serve many clients at once.
+//!
+//! This is lesson 02's echo server. It echoes every byte back, but to one client at a time:
+//! while one client is connected, even a silent one, everyone else waits. Change it so that
+//! every client is served at the same time, each on a thread of its own, and so that one
+//! client's trouble never reaches another client.
+//!
+//! Check it:       cargo test -p exercises 03
+//! Try it by hand: cargo run -p exercises --bin ex03_threaded_echo
+//!                 then, in two more terminals: cargo run --bin 02_echo_client -- 127.0.0.1:65434
+//! Hints are in the book, chapter "03: A threaded echo server".
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+
+// ANCHOR: serve
+/// Serves every client that connects to `listener`, until the program is stopped.
+pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+    for connection in listener.incoming() {
+        let stream = match connection {
+            Ok(stream) => stream,
+            Err(error) => {
+                eprintln!("could not accept a connection: {error}");
+                continue;
+            }
+        };
+        // TODO: serve this client on a thread of its own, so that this loop goes straight back
+        // to accepting the next client.
+        if let Err(error) = echo(stream) {
+            eprintln!("echo failed: {error:#}");
+        }
+    }
+    Ok(())
+}
+// ANCHOR_END: serve
+
+/// Sends every byte back to the client until it closes its side of the connection.
+fn echo(mut stream: TcpStream) -> anyhow::Result<()> {
+    let mut buffer = [0; 1024];
+    loop {
+        let count = stream.read(&mut buffer)?;
+        if count == 0 {
+            return Ok(());
+        }
+        stream.write_all(&buffer[..count])?;
+    }
+}

@@ -1,0 +1,25 @@
+//! The checks for your exercises. Run them all with `cargo test -p exercises`, or one with
+//! `cargo test -p exercises 03`. They fail until you solve the exercise; the message says why.
+//!
+//! These are the same checks `cargo test` runs on the reference solutions, so a check that
+//! passes here passes for the same reasons there. (No need to change this file.)
+
+use course::check::{self, check_exercise};
+
+#[test]
+fn ex01_greeting() {
+    check_exercise(&check::greeting::SCRIPT, exercises::greeting::serve);
+}
+
+#[test]
+fn ex02_echo_client() {
+    check::echo_client::check_exercise(exercises::echo_client::send_line);
+}
+
+#[test]
+fn ex03_threaded_echo() {
+    check_exercise(
+        &check::threaded_echo::SCRIPT,
+        exercises::threaded_echo::serve,
+    );
+}

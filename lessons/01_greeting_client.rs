@@ -1,0 +1,48 @@
+//! Lesson 01: the greeting client.
+//!
+//! It connects to the greeting server, reads everything the server sends until the server closes
+//! the connection, and prints it. Start `01_greeting` first.
+
+use std::io::Read;
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::Context;
+use course::cli::Program;
+
+const PROGRAM: Program = Program {
+    name: "01_greeting_client",
+    about: "Lesson 01: connects to the greeting server and prints what it says.",
+    default_address: "127.0.0.1:65432",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Start the server first, in another terminal:\n  cargo run --bin 01_greeting",
+};
+
+/// How long to wait for the server to connect or to speak. A network call without a limit can
+/// wait forever; a beginner then sees a frozen terminal and no clue.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> anyhow::Result<()> {
+    let address = PROGRAM.args()?.address;
+
+    // ANCHOR: connect
+    let mut stream = TcpStream::connect_timeout(&address, PATIENCE)
+        .map_err(|error| course::explain::connect_error(address, error))?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    // ANCHOR_END: connect
+
+    // ANCHOR: read
+    // The server says its line and closes. `read_to_end` keeps reading until that close (a read
+    // that returns 0 bytes), however the bytes were split on their way here.
+    let mut received = Vec::new();
+    stream
+        .read_to_end(&mut received)
+        .map_err(|error| course::explain::read_error("the server", error))?;
+    let greeting =
+        String::from_utf8(received).context("the server sent bytes that are not UTF-8 text")?;
+    // `{:?}` shows the text the way Rust would write it, so you can see the `\n` at its end.
+    println!("received {greeting:?}");
+    // ANCHOR_END: read
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Lesson 02: the echo client.
+//!
+//! With a message on the command line it sends that one line and prints the echo. Without one it
+//! sends each line you type and prints each echo, until you end the input (Ctrl-D, or Ctrl-Z then
+//! Enter on Windows). Start `02_echo` first.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use course::cli::Program;
+
+const PROGRAM: Program = Program {
+    name: "02_echo_client",
+    about: "Lesson 02: sends lines to the echo server and prints what comes back.",
+    default_address: "127.0.0.1:65433",
+    extra_usage: "[MESSAGE]",
+    max_extra_args: 1,
+    try_it: "Start the server first, in another terminal:\n  cargo run --bin 02_echo\n\
+             Then send one message:\n  cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n\
+             or leave out the message and type lines; end with Ctrl-D.",
+};
+
+/// How long to wait for the server to connect or to answer.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> anyhow::Result<()> {
+    let args = PROGRAM.args()?;
+    let address = args.address;
+    let stream = TcpStream::connect_timeout(&address, PATIENCE)
+        .map_err(|error| course::explain::connect_error(address, error))?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+
+    // ANCHOR: handles
+    // Reading and writing go through two handles on the same socket: `&TcpStream` implements
+    // both `Read` and `Write`, and the buffered reader needs one of its own.
+    let mut writer = &stream;
+    let mut reader = BufReader::new(&stream);
+    // ANCHOR_END: handles
+
+    // ANCHOR: modes
+    if let Some(message) = args.extra.first() {
+        let reply = send_line(&mut writer, &mut reader, message)?;
+        println!("received {reply:?}");
+        return Ok(());
+    }
+    println!("connected to {address}; type lines, end with Ctrl-D");
+    for line in std::io::stdin().lines() {
+        let line = line.context("reading what you typed")?;
+        let reply = send_line(&mut writer, &mut reader, &line)?;
+        println!("received {reply:?}");
+    }
+    // ANCHOR_END: modes
+    Ok(())
+}
+
+// ANCHOR: send_line
+/// Sends `message` and a newline, then reads until that newline has come back.
+fn send_line(
+    writer: &mut impl Write,
+    reader: &mut impl BufRead,
+    message: &str,
+) -> anyhow::Result<String> {
+    if message.contains('\n') {
+        bail!("a message is one line: it must not contain a newline");
+    }
+    writer
+        .write_all(format!("{message}\n").as_bytes())
+        .context("sending to the server")?;
+
+    // One `read` is not one reply. TCP delivers a stream of bytes, not messages: a long reply,
+    // or a busy network, can hand us the echo in several pieces. `read_until` keeps reading
+    // until the newline we sent has come back, however many reads that takes.
+    let mut reply = Vec::new();
+    reader
+        .read_until(b'\n', &mut reply)
+        .map_err(|error| course::explain::read_error("the server", error))?;
+    if reply.last() != Some(&b'\n') {
+        bail!(
+            "the server closed the connection after echoing {} of {} bytes",
+            reply.len(),
+            message.len() + 1
+        );
+    }
+    reply.pop();
+    // An echo server returns our own bytes, so this is valid UTF-8 unless the server misbehaved;
+    // show such bytes as "�" rather than give up.
+    Ok(String::from_utf8_lossy(&reply).into_owned())
+}
+// ANCHOR_END: send_line

@@ -1,0 +1,22 @@
+//! The reference solutions must pass the very checks that judge the exercises, and produce the
+//! transcripts recorded in `src/check/snapshots/` (the course's, beside the harness).
+
+use course::check::{self, check_solution};
+
+#[test]
+fn ex01_greeting() {
+    check_solution(&check::greeting::SCRIPT, solutions::greeting::serve);
+}
+
+#[test]
+fn ex02_echo_client() {
+    check::echo_client::check_solution(solutions::echo_client::send_line);
+}
+
+#[test]
+fn ex03_threaded_echo() {
+    check_solution(
+        &check::threaded_echo::SCRIPT,
+        solutions::threaded_echo::serve,
+    );
+}

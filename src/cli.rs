@@ -1,0 +1,213 @@
+//! The command line every lesson binary shares: `PROGRAM [ADDRESS] [MORE...]` and `--help`.
+//!
+//! Servers read the address to listen on, clients the address to connect to. Nothing in the course
+//! hard-codes an address anywhere else: a default lives here only because each program passes its own.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use anyhow::bail;
+
+/// What a program says about itself in `--help`, and the address it uses when given none.
+pub struct Program {
+    /// The binary's name, as in `cargo run --bin NAME`.
+    pub name: &'static str,
+    /// One sentence: what the program does.
+    pub about: &'static str,
+    /// Used when the command line has no address, e.g. `127.0.0.1:65432`.
+    pub default_address: &'static str,
+    /// What may follow the address, for the usage line (e.g. `[MESSAGE]`), or `""` for nothing.
+    pub extra_usage: &'static str,
+    /// How many arguments may follow the address.
+    pub max_extra_args: usize,
+    /// How to talk to this program (servers) or what it needs running (clients), for `--help`.
+    pub try_it: &'static str,
+}
+
+/// What was on the command line.
+#[derive(Debug, PartialEq)]
+pub struct Args {
+    /// The address to listen on or connect to.
+    pub address: SocketAddr,
+    /// Whatever followed the address (at most `max_extra_args` of them).
+    pub extra: Vec<String>,
+}
+
+/// Either the arguments, or a request for help.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    Run(Args),
+    Help,
+}
+
+impl Program {
+    /// Reads the process's own command line. On `--help` it prints the help and exits with 0.
+    pub fn args(&self) -> anyhow::Result<Args> {
+        match self.parse(std::env::args().skip(1))? {
+            Parsed::Run(args) => Ok(args),
+            Parsed::Help => {
+                println!("{}", self.help());
+                std::process::exit(0);
+            }
+        }
+    }
+
+    /// The testable half of [`Program::args`]: `arguments` excludes the program's name.
+    pub fn parse(&self, arguments: impl IntoIterator<Item = String>) -> anyhow::Result<Parsed> {
+        let arguments: Vec<String> = arguments.into_iter().collect();
+        if arguments.iter().any(|a| a == "--help" || a == "-h") {
+            return Ok(Parsed::Help);
+        }
+        let (address_text, extra) = match arguments.split_first() {
+            Some((first, rest)) => (first.as_str(), rest.to_vec()),
+            None => (self.default_address, Vec::new()),
+        };
+        let address = parse_address(address_text).map_err(|error| {
+            let mut message = format!("{error}");
+            if self.max_extra_args > 0 {
+                message.push_str(&format!(
+                    "\nThe address comes first: {} {} {}",
+                    self.name, self.default_address, self.extra_usage
+                ));
+            }
+            anyhow::anyhow!(message)
+        })?;
+        if extra.len() > self.max_extra_args {
+            bail!(
+                "too many arguments: {:?}\nusage: {}",
+                &extra[self.max_extra_args..],
+                self.usage()
+            );
+        }
+        Ok(Parsed::Run(Args { address, extra }))
+    }
+
+    fn usage(&self) -> String {
+        format!("{} [ADDRESS] {}", self.name, self.extra_usage)
+            .trim_end()
+            .to_string()
+    }
+
+    /// The text `--help` prints.
+    pub fn help(&self) -> String {
+        format!(
+            "{about}\n\nusage: {usage}\n\nADDRESS is HOST:PORT; the default is {default}.\n\
+             Port 0 asks the system for any free port.\n\n{try_it}",
+            about = self.about,
+            usage = self.usage(),
+            default = self.default_address,
+            try_it = self.try_it,
+        )
+    }
+}
+
+/// Parses `HOST:PORT`: an IP address (`127.0.0.1:65432`, `[::1]:65432`) or a name (`localhost:65432`).
+pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(address);
+    }
+    let looks_like_host_port = text
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !looks_like_host_port {
+        bail!(
+            "{text:?} is not an address: expected HOST:PORT with a port from 0 to 65535, \
+             like 127.0.0.1:65432"
+        );
+    }
+    // A name such as `localhost` needs a lookup; the first address it gives is the one we use.
+    match text.to_socket_addrs() {
+        Ok(mut addresses) => match addresses.next() {
+            Some(address) => Ok(address),
+            None => bail!("{text:?} names no address"),
+        },
+        Err(error) => bail!(
+            "cannot find the host in {text:?} ({error}): check the spelling, or use an IP \
+             address like 127.0.0.1"
+        ),
+    }
+}
+
+/// Runs an exercise's `serve` function as a program, so you can try your server by hand:
+/// reads the address from the command line, binds it, prints `listening on ...`, and serves.
+pub fn serve_by_hand(
+    program: &Program,
+    serve: impl FnOnce(std::net::TcpListener) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let address = program.args()?.address;
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|error| crate::explain::bind_error(address, error))?;
+    println!("listening on {}", listener.local_addr()?);
+    serve(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROGRAM: Program = Program {
+        name: "02_echo_client",
+        about: "test",
+        default_address: "127.0.0.1:65433",
+        extra_usage: "[MESSAGE]",
+        max_extra_args: 1,
+        try_it: "",
+    };
+
+    fn parse(arguments: &[&str]) -> anyhow::Result<Parsed> {
+        PROGRAM.parse(arguments.iter().map(|a| a.to_string()))
+    }
+
+    #[test]
+    fn no_arguments_means_the_default_address() {
+        let expected = Args {
+            address: "127.0.0.1:65433".parse().unwrap(),
+            extra: vec![],
+        };
+        assert_eq!(parse(&[]).unwrap(), Parsed::Run(expected));
+    }
+
+    #[test]
+    fn address_then_extra() {
+        let expected = Args {
+            address: "[::1]:9".parse().unwrap(),
+            extra: vec!["hi there".into()],
+        };
+        assert_eq!(
+            parse(&["[::1]:9", "hi there"]).unwrap(),
+            Parsed::Run(expected)
+        );
+    }
+
+    #[test]
+    fn localhost_is_looked_up() {
+        let Parsed::Run(args) = parse(&["localhost:7"]).unwrap() else {
+            panic!("expected arguments")
+        };
+        assert!(args.address.ip().is_loopback());
+        assert_eq!(args.address.port(), 7);
+    }
+
+    #[test]
+    fn help_wins() {
+        assert_eq!(parse(&["nonsense", "--help"]).unwrap(), Parsed::Help);
+    }
+
+    #[test]
+    fn a_message_where_the_address_belongs_says_what_to_do() {
+        let error = parse(&["Hello"]).unwrap_err().to_string();
+        assert!(error.contains("\"Hello\" is not an address"), "{error}");
+        assert!(error.contains("The address comes first"), "{error}");
+    }
+
+    #[test]
+    fn out_of_range_port_is_not_an_address() {
+        let error = parse(&["127.0.0.1:70000"]).unwrap_err().to_string();
+        assert!(error.contains("port from 0 to 65535"), "{error}");
+    }
+
+    #[test]
+    fn too_many_arguments() {
+        let error = parse(&["127.0.0.1:1", "a", "b"]).unwrap_err().to_string();
+        assert!(error.contains("too many arguments"), "{error}");
+    }
+}

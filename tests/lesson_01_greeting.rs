@@ -1,0 +1,134 @@
+//! Lesson 01 end to end: the real greeting server and client binaries, over loopback.
+
+mod support;
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::Command;
+
+use support::{PATIENCE, Server, normalize, run};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_01_greeting");
+const CLIENT: &str = env!("CARGO_BIN_EXE_01_greeting_client");
+
+#[test]
+fn the_lesson_client_prints_the_greeting() {
+    let server = Server::start_on_any_port(SERVER);
+    let address = server.address.to_string();
+    let client = run(CLIENT, &[&address], "");
+    assert!(client.status.success(), "the client failed: {client:?}");
+    let connected = server.next_line();
+
+    // This transcript is what the book shows for a run of lesson 01.
+    let transcript = format!(
+        "$ cargo run --bin 01_greeting\nlistening on {address}\n{connected}\n\n\
+         $ cargo run --bin 01_greeting_client      # in a second terminal\n{}",
+        client.stdout
+    );
+    insta::assert_snapshot!(
+        "01_greeting_run",
+        normalize(&transcript, server.address, "127.0.0.1:65432")
+    );
+}
+
+#[test]
+fn a_plain_std_client_gets_one_line_then_the_close() {
+    let server = Server::start_on_any_port(SERVER);
+    // The server keeps serving: each of several clients in turn gets the whole greeting.
+    for _ in 0..3 {
+        let mut stream = server.connect();
+        let mut received = String::new();
+        stream
+            .read_to_string(&mut received)
+            .expect("the server sends a line, then closes");
+        assert_eq!(received, "Hello, client!\n");
+        assert!(server.next_line().starts_with("connected by 127.0.0.1:"));
+    }
+}
+
+#[test]
+fn the_seed_python_client_works_unchanged_but_for_the_port() {
+    if !support::python3_available() {
+        return;
+    }
+    let server = Server::start_on_any_port(SERVER);
+    let script = include_str!("../book/src/python/greeting_client.py")
+        .replace("65432", &server.address.port().to_string());
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run python3");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Received b'Hello, client!\\n'\n"
+    );
+}
+
+#[test]
+fn address_in_use_says_what_to_do() {
+    let first = Server::start_on_any_port(SERVER);
+    let second = run(SERVER, &[&first.address.to_string()], "");
+    assert!(!second.status.success());
+    assert!(
+        second.stderr.contains("address in use: is another lesson"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("pass another address"),
+        "{}",
+        second.stderr
+    );
+}
+
+#[test]
+fn connection_refused_asks_whether_the_server_runs() {
+    // A port that was free a moment ago, and that nothing listens on now.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("find a free port")
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let client = run(CLIENT, &[&address], "");
+    assert!(!client.status.success());
+    assert!(
+        client.stderr.contains("connection refused")
+            && client.stderr.contains("Is the server running?"),
+        "{}",
+        client.stderr
+    );
+}
+
+#[test]
+fn a_bad_address_is_named() {
+    for binary in [SERVER, CLIENT] {
+        let finished = run(binary, &["nonsense"], "");
+        assert!(!finished.status.success());
+        assert!(
+            finished
+                .stderr
+                .contains("\"nonsense\" is not an address: expected HOST:PORT"),
+            "{}",
+            finished.stderr
+        );
+    }
+}
+
+#[test]
+fn help_explains_and_exits_zero() {
+    let finished = run(SERVER, &["--help"], "");
+    assert!(finished.status.success());
+    assert!(
+        finished.stdout.contains("usage: 01_greeting [ADDRESS]"),
+        "{}",
+        finished.stdout
+    );
+    assert!(
+        finished.stdout.contains("01_greeting_client"),
+        "{}",
+        finished.stdout
+    );
+    let _ = PATIENCE;
+}

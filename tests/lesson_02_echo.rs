@@ -1,0 +1,160 @@
+//! Lesson 02 end to end: the real echo server and client binaries, over loopback.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::process::Command;
+use std::time::Duration;
+
+use support::{Server, normalize, read_exactly, run};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_02_echo");
+const CLIENT: &str = env!("CARGO_BIN_EXE_02_echo_client");
+
+#[test]
+fn the_lesson_client_sends_one_message() {
+    let server = Server::start_on_any_port(SERVER);
+    let address = server.address.to_string();
+    let client = run(CLIENT, &[&address, "Hello, Echo Server!"], "");
+    assert!(client.status.success(), "the client failed: {client:?}");
+    let connected = server.next_line();
+    let disconnected = server.next_line();
+
+    let transcript = format!(
+        "$ cargo run --bin 02_echo\nlistening on {address}\n{connected}\n{disconnected}\n\n\
+         $ cargo run --bin 02_echo_client -- {address} \"Hello, Echo Server!\"\n{}",
+        client.stdout
+    );
+    insta::assert_snapshot!(
+        "02_echo_run",
+        normalize(&transcript, server.address, "127.0.0.1:65433")
+    );
+}
+
+#[test]
+fn the_lesson_client_sends_each_typed_line() {
+    let server = Server::start_on_any_port(SERVER);
+    let address = server.address.to_string();
+    let client = run(CLIENT, &[&address], "first line\nsecond line\n");
+    assert!(client.status.success(), "the client failed: {client:?}");
+    insta::assert_snapshot!(
+        "02_echo_client_typed",
+        normalize(&client.stdout, server.address, "127.0.0.1:65433")
+    );
+}
+
+#[test]
+fn every_byte_comes_back_however_it_is_split() {
+    let server = Server::start_on_any_port(SERVER);
+    let mut stream = server.connect();
+    // One byte per write...
+    for byte in b"one byte at a time\n" {
+        stream.write_all(&[*byte]).expect("send");
+    }
+    assert_eq!(read_exactly(&mut stream, 19), b"one byte at a time\n");
+    // ...and far more than one read's worth at once: 100 KiB comes back whole.
+    let big: Vec<u8> = (0..100 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let to_send = big.clone();
+    let sending = std::thread::spawn(move || writer.write_all(&to_send));
+    assert_eq!(read_exactly(&mut stream, big.len()), big);
+    sending
+        .join()
+        .expect("sender thread")
+        .expect("send 100 KiB");
+}
+
+#[test]
+fn a_long_message_from_the_lesson_client_comes_back_whole() {
+    let server = Server::start_on_any_port(SERVER);
+    let long = "x".repeat(50_000);
+    let client = run(CLIENT, &[&server.address.to_string(), &long], "");
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(client.stdout, format!("received {long:?}\n"));
+}
+
+#[test]
+fn a_second_client_waits_until_the_first_leaves() {
+    let server = Server::start_on_any_port(SERVER);
+    let mut first = server.connect();
+    first.write_all(b"first\n").unwrap();
+    assert_eq!(read_exactly(&mut first, 6), b"first\n");
+
+    // The second client connects (the system queues it) and sends, but hears nothing back...
+    let mut second = server.connect();
+    second.write_all(b"second\n").unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut buffer = [0; 16];
+    let error = second
+        .read(&mut buffer)
+        .expect_err("lesson 02 serves one client at a time: the second must wait");
+    assert!(matches!(
+        error.kind(),
+        ErrorKind::WouldBlock | ErrorKind::TimedOut
+    ));
+
+    // ...until the first client leaves. Then its message, sent long ago, is echoed.
+    drop(first);
+    second.set_read_timeout(Some(support::PATIENCE)).unwrap();
+    assert_eq!(read_exactly(&mut second, 7), b"second\n");
+}
+
+#[test]
+fn the_seed_python_client_works_unchanged_but_for_the_port() {
+    if !support::python3_available() {
+        return;
+    }
+    let server = Server::start_on_any_port(SERVER);
+    let script = include_str!("../book/src/python/echo_client.py")
+        .replace("65433", &server.address.port().to_string());
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run python3");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Received b'Hello, Echo Server!'\n"
+    );
+}
+
+#[test]
+fn an_abrupt_client_does_not_stop_the_server() {
+    let server = Server::start_on_any_port(SERVER);
+    {
+        let mut vanishing = server.connect();
+        vanishing.write_all(b"half a li").unwrap();
+    } // dropped mid-line
+    let mut next = server.connect();
+    next.write_all(b"still here\n").unwrap();
+    assert_eq!(read_exactly(&mut next, 11), b"still here\n");
+}
+
+#[test]
+fn the_client_explains_a_message_in_place_of_the_address() {
+    let finished = run(CLIENT, &["Hello"], "");
+    assert!(!finished.status.success());
+    assert!(
+        finished.stderr.contains("The address comes first"),
+        "{}",
+        finished.stderr
+    );
+}
+
+#[test]
+fn connection_refused_asks_whether_the_server_runs() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("find a free port")
+        .port();
+    let client = run(CLIENT, &[&format!("127.0.0.1:{port}"), "hi"], "");
+    assert!(!client.status.success());
+    assert!(
+        client.stderr.contains("Is the server running?"),
+        "{}",
+        client.stderr
+    );
+}

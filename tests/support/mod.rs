@@ -1,0 +1,341 @@
+//! Starting the lesson binaries from tests, and never leaving one behind.
+//!
+//! Every wait here has a limit, so a broken lesson fails its test in seconds instead of hanging
+//! `cargo test`, and every process a test starts is killed when the test ends, pass or fail.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+/// How long a test waits for anything: a listening line, a reply, a process to finish.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A server process started by a test. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    /// The address from the server's `listening on ...` line.
+    pub address: SocketAddr,
+    /// Every later line the server prints, as it prints them.
+    stdout: Receiver<String>,
+    /// Every line the server prints to stderr (its error log).
+    stderr: Receiver<String>,
+}
+
+impl Server {
+    /// Starts `binary` (a path from `env!("CARGO_BIN_EXE_...")`) with `args`, and waits for its
+    /// first stdout line to say `listening on ADDRESS`.
+    pub fn start(binary: &str, args: &[&str]) -> Server {
+        let mut child = Command::new(binary)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+        let stdout = lines_of(child.stdout.take().expect("stdout is piped"));
+        let stderr = lines_of(child.stderr.take().expect("stderr is piped"));
+        let first = match stdout.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("{binary} printed no first line within {PATIENCE:?} (exit: {status:?})")
+            }
+        };
+        let Some(address) = first.strip_prefix("listening on ") else {
+            let _ = child.kill();
+            panic!("{binary}'s first line should be `listening on ADDRESS`, but it was {first:?}");
+        };
+        let address = address.parse().unwrap_or_else(|_| {
+            panic!("{binary} printed an address that does not parse: {first:?}")
+        });
+        Server {
+            child,
+            address,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Starts `binary` on `127.0.0.1:0`, so the system picks a free port.
+    pub fn start_on_any_port(binary: &str) -> Server {
+        Server::start(binary, &["127.0.0.1:0"])
+    }
+
+    /// The server's next stdout line, waiting at most [`PATIENCE`].
+    pub fn next_line(&self) -> String {
+        match self.stdout.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => panic!("the server printed nothing for {PATIENCE:?}"),
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its stdout (exited?)"),
+        }
+    }
+
+    /// The server's next stderr line, waiting at most [`PATIENCE`].
+    pub fn next_error_line(&self) -> String {
+        match self.stderr.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(_) => panic!("the server printed no error line within {PATIENCE:?}"),
+        }
+    }
+
+    /// A connection to the server with read and write timeouts set.
+    pub fn connect(&self) -> TcpStream {
+        connect(self.address)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP connection to `address` with read and write timeouts of [`PATIENCE`].
+pub fn connect(address: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect_timeout(&address, PATIENCE)
+        .unwrap_or_else(|error| panic!("cannot connect to {address}: {error}"));
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("set a read timeout");
+    stream
+        .set_write_timeout(Some(PATIENCE))
+        .expect("set a write timeout");
+    stream
+}
+
+/// Reads from `stream` until `wanted` bytes have arrived (or the peer closes, or time runs out).
+pub fn read_exactly(stream: &mut TcpStream, wanted: usize) -> Vec<u8> {
+    let mut received = vec![0; wanted];
+    stream
+        .read_exact(&mut received)
+        .unwrap_or_else(|error| panic!("expected {wanted} bytes: {error}"));
+    received
+}
+
+/// What a finished process left behind.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `binary` to completion with `stdin` as its input, killing it if it takes longer than
+/// [`PATIENCE`].
+pub fn run(binary: &str, args: &[&str], stdin: &str) -> Finished {
+    let mut child = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+    let input: ChildStdin = child.stdin.take().expect("stdin is piped");
+    let stdin = stdin.to_string();
+    // Write on another thread: a program that never reads its input must not block the test.
+    thread::spawn(move || {
+        let mut input = input;
+        let _ = input.write_all(stdin.as_bytes());
+    });
+    let stdout = everything_from(child.stdout.take().expect("stdout is piped"));
+    let stderr = everything_from(child.stderr.take().expect("stderr is piped"));
+    // Both pipes reach their end when the process exits, so these waits double as a time limit.
+    let (stdout, stderr) = match (stdout.recv_timeout(PATIENCE), stderr.recv_timeout(PATIENCE)) {
+        (Ok(out), Ok(err)) => (out, err),
+        _ => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{binary} {args:?} did not finish within {PATIENCE:?}");
+        }
+    };
+    let status = child.wait().expect("wait for the process");
+    Finished {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Sends each line `reader` produces to the returned channel, from a background thread.
+fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(reader).lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Sends everything `reader` produces, as one string, once it reaches its end.
+fn everything_from(mut reader: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = reader.read_to_end(&mut all);
+        let _ = sender.send(String::from_utf8_lossy(&all).into_owned());
+    });
+    receiver
+}
+
+/// Whether `python3` can be run here. A learner may not have it; CI must.
+pub fn python3_available() -> bool {
+    let found = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found && std::env::var_os("CI").is_some() {
+        panic!("python3 is required in CI to check that the seed's Python clients still work");
+    }
+    if !found {
+        eprintln!("python3 not found: skipping the check against the seed's Python client");
+    }
+    found
+}
+
+/// Makes a run's output repeatable: the server's real address becomes `shown_as` (the lesson's
+/// default, as a learner would see it), and any other loopback port, a client's, becomes
+/// `<client port>`.
+pub fn normalize(text: &str, server: SocketAddr, shown_as: &str) -> String {
+    let text = text.replace(&server.to_string(), shown_as);
+    let prefix = "127.0.0.1:";
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(prefix) {
+        let after = &rest[at + prefix.len()..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        let port = &after[..digits];
+        out.push_str(&rest[..at + prefix.len()]);
+        if digits > 0 && !shown_as.ends_with(&format!(":{port}")) {
+            out.push_str("<client port>");
+        } else {
+            out.push_str(port);
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Server {
+    /// Whatever the server has printed to stderr so far, without waiting for more.
+    pub fn error_lines_so_far(&self) -> Vec<String> {
+        self.stderr.try_iter().collect()
+    }
+}
+
+/// A program that a test talks to while it runs, like a person at a terminal: the test types
+/// lines into it and reads what it prints, as it prints it. Dropping it kills the process.
+pub struct Terminal {
+    child: Child,
+    binary: String,
+    /// `None` once the input has been ended.
+    stdin: Option<ChildStdin>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+impl Terminal {
+    /// Starts `binary` with `args`, its input open until [`Terminal::end_input`].
+    pub fn start(binary: &str, args: &[&str]) -> Terminal {
+        let mut child = Command::new(binary)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = lines_of(child.stdout.take().expect("stdout is piped"));
+        let stderr = everything_from(child.stderr.take().expect("stderr is piped"));
+        Terminal {
+            child,
+            binary: binary.to_string(),
+            stdin: Some(stdin),
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Types `line` and presses Enter.
+    pub fn type_line(&mut self, line: &str) {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .expect("type only before the input is ended");
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|error| panic!("cannot type into {}: {error}", self.binary));
+    }
+
+    /// The program's next stdout line, waiting at most [`PATIENCE`].
+    pub fn next_line(&self) -> String {
+        match self.stdout.recv_timeout(PATIENCE) {
+            Ok(line) => line,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("{} printed nothing for {PATIENCE:?}", self.binary)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                panic!("{} closed its stdout (exited?)", self.binary)
+            }
+        }
+    }
+
+    /// Ends the input, as Ctrl-D does at a terminal.
+    pub fn end_input(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Ends the input and waits, at most [`PATIENCE`], for the program to exit. The stdout in
+    /// the answer is what it printed after the last line read with [`Terminal::next_line`].
+    pub fn finish(&mut self) -> Finished {
+        self.end_input();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let mut stdout = String::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => {
+                    stdout.push_str(&line);
+                    stdout.push('\n');
+                }
+                // The pipe closed: the program has exited.
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "{} did not exit within {PATIENCE:?}; it printed {stdout:?}",
+                        self.binary
+                    );
+                }
+            }
+        }
+        let stderr = self.stderr.recv_timeout(PATIENCE).unwrap_or_default();
+        let status = self.child.wait().expect("wait for the process");
+        Finished {
+            status,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
