@@ -1,11 +1,25 @@
 //! Every check is proven able to fail: each known-wrong answer below must fail its check, with
 //! the explanation a learner who made that mistake needs to read.
 
-use course::check::{Failure, Script, Serve, echo_client, greeting, threaded_echo};
+use course::check::{Failure, Script, Serve, chat, echo_client, greeting, threaded_echo};
 
 // The known-wrong answers, one file each in `tests/known_wrong/`.
-#[path = "known_wrong/echo_client_accepts_half_a_reply.rs"]
-mod echo_client_accepts_half_a_reply;
+#[path = "known_wrong/chat_broker.rs"]
+mod chat_broker;
+#[path = "known_wrong/chat_delivers_on_threads.rs"]
+mod chat_delivers_on_threads;
+#[path = "known_wrong/chat_echoes_to_sender.rs"]
+mod chat_echoes_to_sender;
+#[path = "known_wrong/chat_forgets_leaves.rs"]
+mod chat_forgets_leaves;
+#[path = "known_wrong/chat_keeps_only_the_newest.rs"]
+mod chat_keeps_only_the_newest;
+#[path = "known_wrong/chat_waits_for_the_slow.rs"]
+mod chat_waits_for_the_slow;
+#[path = "known_wrong/echo_client_accepts_missing_echoes.rs"]
+mod echo_client_accepts_missing_echoes;
+#[path = "known_wrong/echo_client_new_reader_per_echo.rs"]
+mod echo_client_new_reader_per_echo;
 #[path = "known_wrong/echo_client_one_read.rs"]
 mod echo_client_one_read;
 #[path = "known_wrong/echo_client_waits_for_close.rs"]
@@ -104,8 +118,8 @@ fn a_greeting_with_the_servers_address_is_told_so() {
     assert_says(&failure, "named the server's own address");
 }
 
-fn client_failure(send_line: impl echo_client::SendLine) -> Failure {
-    match echo_client::run(send_line) {
+fn client_failure(send_lines: impl echo_client::SendLines) -> Failure {
+    match echo_client::run(send_lines) {
         Ok(transcript) => panic!(
             "a known-wrong client passed the echo client check, which is therefore too weak:\n\
              {transcript}"
@@ -115,14 +129,20 @@ fn client_failure(send_line: impl echo_client::SendLine) -> Failure {
 }
 
 #[test]
-fn a_client_that_reads_once_is_told_one_read_is_not_one_reply() {
-    let failure = client_failure(echo_client_one_read::send_line);
-    assert_says(&failure, "one read() is not one reply");
+fn a_client_that_reads_once_per_echo_is_told_a_read_can_hold_several() {
+    let failure = client_failure(echo_client_one_read::send_lines);
+    assert_says(&failure, "One read() can hold several replies");
+}
+
+#[test]
+fn a_client_with_a_new_reader_per_echo_is_told_to_keep_one() {
+    let failure = client_failure(echo_client_new_reader_per_echo::send_lines);
+    assert_says(&failure, "as long as you keep the same one for every reply");
 }
 
 #[test]
 fn a_client_that_waits_for_the_close_is_told_so() {
-    let failure = client_failure(echo_client_waits_for_close::send_line);
+    let failure = client_failure(echo_client_waits_for_close::send_lines);
     assert_says(
         &failure,
         "Reading until the server closes (read_to_end) waits forever",
@@ -130,9 +150,12 @@ fn a_client_that_waits_for_the_close_is_told_so() {
 }
 
 #[test]
-fn a_client_that_takes_half_a_reply_is_told_so() {
-    let failure = client_failure(echo_client_accepts_half_a_reply::send_line);
-    assert_says(&failure, "A reply without its newline is broken");
+fn a_client_that_takes_missing_echoes_calmly_is_told_so() {
+    let failure = client_failure(echo_client_accepts_missing_echoes::send_lines);
+    assert_says(
+        &failure,
+        "A missing echo (or one without its newline) means the reply is broken",
+    );
 }
 
 #[path = "known_right/echo_by_lines.rs"]
@@ -143,4 +166,45 @@ fn a_line_by_line_echo_also_passes() {
     if let Err(failure) = threaded_echo::SCRIPT.run(echo_by_lines::serve) {
         panic!("a correct echo server of another design fails the check:\n{failure}");
     }
+}
+
+#[test]
+fn the_chat_rules_that_keep_the_broker_right_pass() {
+    let right = |listener| chat_broker::serve_with(listener, chat_broker::RIGHT);
+    if let Err(failure) = chat::SCRIPT.run(right) {
+        panic!("the test's own copy of the reference broker fails:\n{failure}");
+    }
+}
+
+#[test]
+fn a_chat_that_echoes_to_the_sender_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_echoes_to_sender::serve);
+    assert_says(&failure, "`announce` must skip the client it is given");
+}
+
+#[test]
+fn a_chat_that_forgets_to_announce_leaves_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_forgets_leaves::serve);
+    assert_says(&failure, "bob left, and alice was not told");
+}
+
+#[test]
+fn a_chat_that_waits_for_a_slow_reader_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_waits_for_the_slow::serve);
+    assert_says(
+        &failure,
+        "is the broker waiting for room in erin's full queue?",
+    );
+}
+
+#[test]
+fn a_chat_that_delivers_in_different_orders_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_delivers_on_threads::serve);
+    assert_says(&failure, "heard them in different orders");
+}
+
+#[test]
+fn a_chat_that_loses_lines_sent_at_the_same_moment_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_keeps_only_the_newest::serve);
+    assert_says(&failure, "not every line reached everyone else");
 }

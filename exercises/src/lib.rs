@@ -11,3 +11,6 @@ pub mod echo_client;
 
 #[path = "03_threaded_echo.rs"]
 pub mod threaded_echo;
+
+#[path = "04_chat.rs"]
+pub mod chat;

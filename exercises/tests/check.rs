@@ -13,7 +13,7 @@ fn ex01_greeting() {
 
 #[test]
 fn ex02_echo_client() {
-    check::echo_client::check_exercise(exercises::echo_client::send_line);
+    check::echo_client::check_exercise(exercises::echo_client::send_lines);
 }
 
 #[test]
@@ -22,4 +22,9 @@ fn ex03_threaded_echo() {
         &check::threaded_echo::SCRIPT,
         exercises::threaded_echo::serve,
     );
+}
+
+#[test]
+fn ex04_chat() {
+    check_exercise(&check::chat::SCRIPT, exercises::chat::serve);
 }

@@ -1,14 +1,14 @@
-//! Exercise 02: an echo client that gets the whole reply.
+//! Exercise 02: an echo client that collects every echo.
 //!
-//! `send_line` sends one line to an echo server and returns the echo. As shipped it does what
-//! the seed's Python client did: one read, and whatever came is "the reply". But TCP is a stream
-//! of bytes: the echo may come in pieces, and a long one never fits one small read. Make
-//! `send_line` read until the newline has come back, and return an error if the server closes
-//! the connection before it does.
+//! `send_lines` sends several lines to an echo server, all at once, and then returns the echoes:
+//! one line back for each line sent. As shipped it takes one read() for each echo, the way the
+//! seed's Python client did. But TCP delivers a stream of bytes, not messages: one read may hold
+//! half an echo, or two echoes at once. Make `send_lines` return exactly one echoed line per line
+//! sent, and an error if the server closes the connection before every echo has come.
 //!
 //! Check it:       cargo test -p exercises 02
 //! Try it by hand: cargo run --bin 02_echo                     (in one terminal)
-//!                 cargo run -p exercises --bin ex02_echo_client -- 127.0.0.1:65433 "hello"
+//!                 cargo run -p exercises --bin ex02_echo_client -- 127.0.0.1:65433 one two three
 //! Hints are in the book, chapter "02: An echo server and client".
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,22 +20,33 @@ use anyhow::{Context, bail};
 /// How long to wait for the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(5);
 
-// ANCHOR: send_line
-/// Sends `message` and a newline to the echo server at `server`, and returns the echoed line
-/// without its newline.
-pub fn send_line(server: SocketAddr, message: &str) -> anyhow::Result<String> {
+// ANCHOR: send_lines
+/// Sends each of `lines`, with a newline, to the echo server at `server`; then returns the
+/// echoed lines, without their newlines, in order.
+pub fn send_lines(server: SocketAddr, lines: &[&str]) -> anyhow::Result<Vec<String>> {
     let mut stream = TcpStream::connect_timeout(&server, PATIENCE)
         .with_context(|| format!("connecting to {server}"))?;
     stream.set_read_timeout(Some(PATIENCE))?;
-    stream.write_all(format!("{message}\n").as_bytes())?;
-
-    // `read_until` loops over as many reads as it takes, and stops at the newline, or at the
-    // end of the stream if the server closes first.
-    let mut reply = Vec::new();
-    BufReader::new(&stream).read_until(b'\n', &mut reply)?;
-    if reply.pop() != Some(b'\n') {
-        bail!("the server closed the connection in the middle of the reply");
+    for line in lines {
+        stream.write_all(format!("{line}\n").as_bytes())?;
     }
-    Ok(String::from_utf8_lossy(&reply).into_owned())
+
+    // One reader for all the echoes: whatever it read past one newline, it keeps for the next
+    // `read_until`. A new BufReader per echo would throw that away.
+    let mut reader = BufReader::new(&stream);
+    let mut echoes = Vec::new();
+    for _ in lines {
+        let mut echo = Vec::new();
+        reader.read_until(b'\n', &mut echo)?;
+        if echo.pop() != Some(b'\n') {
+            bail!(
+                "the server closed the connection after {} of {} echoes",
+                echoes.len(),
+                lines.len()
+            );
+        }
+        echoes.push(String::from_utf8_lossy(&echo).into_owned());
+    }
+    Ok(echoes)
 }
-// ANCHOR_END: send_line
+// ANCHOR_END: send_lines

@@ -10,7 +10,7 @@ fn ex01_greeting() {
 
 #[test]
 fn ex02_echo_client() {
-    check::echo_client::check_solution(solutions::echo_client::send_line);
+    check::echo_client::check_solution(solutions::echo_client::send_lines);
 }
 
 #[test]
@@ -19,4 +19,9 @@ fn ex03_threaded_echo() {
         &check::threaded_echo::SCRIPT,
         solutions::threaded_echo::serve,
     );
+}
+
+#[test]
+fn ex04_chat() {
+    check_solution(&check::chat::SCRIPT, solutions::chat::serve);
 }

@@ -1,13 +1,15 @@
-//! The check for exercise 02: an echo client that gets the whole reply however it is split.
+//! The check for exercise 02: an echo client that sends several lines, then collects one echo for
+//! each, however the echoes are cut up or run together on their way back.
 //!
 //! Here the learner writes the client, so the check plays the server: a fake echo server that
-//! splits its reply in two, sends a reply longer than one small read, and hangs up halfway through
-//! a reply. The learner's `send_line` must return the whole line, and an error for a broken one.
+//! sends two echoes in one write, splits one echo in two, sends an echo longer than one small
+//! read, and hangs up before the last echo. `send_lines` must return exactly one line per line
+//! sent, and an error when an echo is missing.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -16,87 +18,109 @@ use super::{Exercise, Failure, Transcript, panics};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "02_echo_client",
-    title: "the echo client that reads the whole reply",
+    title: "the echo client that collects every echo",
     chapter: "book/src/02-echo.md",
 };
 
-/// How long the fake server pauses halfway through a reply. A client that takes one read for the
-/// whole reply has long returned by then.
+/// How long the fake server pauses in the middle of a split echo. A client that takes one read
+/// for one reply has long returned by then.
 const PAUSE: Duration = Duration::from_secs(1);
 
-/// How the fake server answers in one round.
+/// How the fake server sends its echoes back in one round.
 #[derive(Clone, Copy)]
 enum Reply {
-    /// The echo in two writes, with a pause between them.
+    /// All the echoes in a single write.
+    Together,
+    /// Each echo in two writes, with a pause in the middle.
     Split,
-    /// The echo in one write.
-    Whole,
-    /// The first half of the echo, then the server closes the connection.
-    HangUpHalfway,
+    /// The first echo, then the server closes the connection.
+    HangUpAfterFirst,
 }
 
-/// One call of the learner's `send_line`, and what it should return.
+/// One call of the learner's `send_lines`, and what it should return.
 struct Round {
-    message: String,
+    lines: Vec<String>,
     reply: Reply,
-    /// `Some(text)`: send_line must return `Ok(text)`. `None`: it must return an error.
-    expected: Option<String>,
+    /// `Some(echoes)`: send_lines must return `Ok(echoes)`. `None`: it must return an error.
+    expected: Option<Vec<String>>,
     if_wrong: &'static str,
 }
 
 fn rounds() -> Vec<Round> {
+    let round = |lines: &[&str], reply, ok: bool, if_wrong| Round {
+        lines: lines.iter().map(|line| line.to_string()).collect(),
+        reply,
+        expected: ok.then(|| lines.iter().map(|line| line.to_string()).collect()),
+        if_wrong,
+    };
+    let long = "x".repeat(2000);
     vec![
-        Round {
-            message: "hello".to_string(),
-            reply: Reply::Split,
-            expected: Some("hello".to_string()),
-            if_wrong: "The echo came in two pieces, \"hel\" and a moment later \"lo\\n\". \
-                       send_line should keep reading until the newline arrives: one read() is \
-                       not one reply. (BufReader's read_line or read_until do the looping.)",
-        },
-        Round {
-            message: "x".repeat(2000),
-            reply: Reply::Whole,
-            expected: Some("x".repeat(2000)),
-            if_wrong: "A 2000-byte message came back whole in one write, and send_line did not \
-                       return all of it: does it read once into a small buffer (like the \
-                       seed's recv(1024))? Keep reading until the newline.",
-        },
-        Round {
-            message: "are you there?".to_string(),
-            reply: Reply::HangUpHalfway,
-            expected: None,
-            if_wrong: "The server sent half of the echo and then closed the connection. A reply \
-                       without its newline is broken: send_line should return an error, not \
-                       pretend the half is the whole reply.",
-        },
+        round(
+            &["hello", "world"],
+            Reply::Together,
+            true,
+            "Both echoes came back in one write, \"hello\\nworld\\n\", and send_lines did not \
+             return [\"hello\", \"world\"]. One read() can hold several replies: split what you \
+             read at each newline, and keep what follows for the next reply. (A BufReader does \
+             exactly that, as long as you keep the same one for every reply.)",
+        ),
+        round(
+            &["split"],
+            Reply::Split,
+            true,
+            "The echo came in two pieces, \"spl\" and a moment later \"it\\n\", and send_lines \
+             did not return [\"split\"]. One read() is not one reply: keep reading until the \
+             newline arrives.",
+        ),
+        round(
+            &[&long, "y"],
+            Reply::Together,
+            true,
+            "A 2000-byte echo came back, and send_lines did not return all of it: does it read \
+             once into a small buffer, like the seed's recv(1024)? Keep reading until the \
+             newline.",
+        ),
+        round(
+            &["are you", "there?"],
+            Reply::HangUpAfterFirst,
+            false,
+            "The server echoed the first line and then closed the connection, and send_lines \
+             did not return an error. A missing echo (or one without its newline) means the \
+             reply is broken: return an error, rather than pretend all is well.",
+        ),
     ]
 }
 
-/// What the learner writes: send one line, return the echoed line without its newline.
-pub trait SendLine: Fn(SocketAddr, &str) -> anyhow::Result<String> + Send + Sync + 'static {}
-impl<F: Fn(SocketAddr, &str) -> anyhow::Result<String> + Send + Sync + 'static> SendLine for F {}
+/// What the learner writes: send every line, then return one echo per line, without newlines.
+pub trait SendLines:
+    Fn(SocketAddr, &[&str]) -> anyhow::Result<Vec<String>> + Send + Sync + 'static
+{
+}
+impl<F> SendLines for F where
+    F: Fn(SocketAddr, &[&str]) -> anyhow::Result<Vec<String>> + Send + Sync + 'static
+{
+}
 
-/// Runs the check: the transcript if `send_line` behaved, otherwise what went wrong.
-pub fn run(send_line: impl SendLine) -> Result<Transcript, Failure> {
+/// Runs the check: the transcript if `send_lines` behaved, otherwise what went wrong.
+pub fn run(send_lines: impl SendLines) -> Result<Transcript, Failure> {
     let _guard = panics::one_check_at_a_time();
-    let send_line = std::sync::Arc::new(send_line);
+    let send_lines = Arc::new(send_lines);
     let mut transcript = Transcript::default();
     for (number, round) in rounds().into_iter().enumerate() {
         transcript.push(format!(
-            "round {}: send_line(server, {})",
+            "round {}: send_lines(server, {})",
             number + 1,
-            shorten(round.message.as_bytes())
+            show_list(&round.lines)
         ));
-        if let Err(reason) = play(&round, send_line.clone(), &mut transcript) {
+        if let Err(reason) = play(&round, Arc::clone(&send_lines), &mut transcript) {
             transcript.push("(the check stops here)");
             let panics = panics::recorded();
             let reason = match panics.first() {
                 Some(todo) if todo.starts_with("not yet implemented") => format!(
-                    "Exercise not finished: send_line reached a `todo!()`: {todo}.\nReplace it \
+                    "Exercise not finished: send_lines reached a `todo!()`: {todo}.\nReplace it \
                      with your code; the `// TODO:` comments say what goes there."
                 ),
-                Some(other) => format!("{reason}\nsend_line panicked: {other}."),
+                Some(other) => format!("{reason}\nsend_lines panicked: {other}."),
                 None => reason,
             };
             return Err(Failure {
@@ -110,24 +134,32 @@ pub fn run(send_line: impl SendLine) -> Result<Transcript, Failure> {
 }
 
 /// Checks a learner's client, panicking with a readable failure. Never writes a file.
-pub fn check_exercise(send_line: impl SendLine) {
-    if let Err(failure) = run(send_line) {
+pub fn check_exercise(send_lines: impl SendLines) {
+    if let Err(failure) = run(send_lines) {
         panic!("\n\n{failure}\n");
     }
 }
 
 /// Checks the reference solution, and its transcript against the snapshot through insta.
-pub fn check_solution(send_line: impl SendLine) {
-    match run(send_line) {
+pub fn check_solution(send_lines: impl SendLines) {
+    match run(send_lines) {
         Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
         Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
     }
 }
 
-/// Plays one round: the fake server on one side, the learner's `send_line` on the other.
+/// What the fake server saw of the client, beyond the lines it wrote down.
+struct ServerSide {
+    /// The client did something no reply can excuse; what it likely means.
+    problem: Option<String>,
+    /// The client kept the connection open after the last echo, until the server gave up.
+    kept_open: bool,
+}
+
+/// Plays one round: the fake server on one side, the learner's `send_lines` on the other.
 fn play(
     round: &Round,
-    send_line: std::sync::Arc<impl SendLine>,
+    send_lines: Arc<impl SendLines>,
     transcript: &mut Transcript,
 ) -> Result<(), String> {
     let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
@@ -136,68 +168,72 @@ fn play(
         .expect("a bound listener has an address");
 
     let (returned_sender, returned) = mpsc::channel();
-    let message = round.message.clone();
+    let lines = round.lines.clone();
     thread::spawn(move || {
-        let result = panic::catch_unwind(AssertUnwindSafe(|| send_line(server, &message)));
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let result = panic::catch_unwind(AssertUnwindSafe(|| send_lines(server, &lines)));
         let _ = returned_sender.send(result);
     });
 
     let (events_sender, events) = mpsc::channel();
-    let (message, reply) = (round.message.clone(), round.reply);
-    thread::spawn(move || fake_server(listener, &message, reply, events_sender));
+    let (lines, reply) = (round.lines.clone(), round.reply);
+    let (side_sender, side) = mpsc::channel();
+    thread::spawn(move || {
+        let seen = fake_server(listener, &lines, reply, &events_sender);
+        let _ = side_sender.send(seen);
+    });
 
     // The server's side first: it ends by itself within a few PATIENCEs.
-    while let Ok(event) = events.recv_timeout(PATIENCE * 3) {
-        match event {
-            Event::Line(line) => transcript.push(line),
-            Event::Problem(line, reason) => {
-                transcript.push(line);
-                // Still write down what send_line returned: it tells the learner the most.
-                record_return(&returned, transcript);
-                return Err(reason);
-            }
-        }
+    while let Ok(line) = events.recv_timeout(PATIENCE * 3) {
+        transcript.push(line);
     }
-    match record_return(&returned, transcript) {
-        Some(got) if matches(&got, &round.expected) => Ok(()),
-        _ => Err(round.if_wrong.to_string()),
+    let seen = side.recv_timeout(PATIENCE).unwrap_or(ServerSide {
+        problem: Some("The client never connected to the server.".to_string()),
+        kept_open: false,
+    });
+    let returned = record_return(&returned, transcript);
+    if let Some(problem) = seen.problem {
+        return Err(problem);
     }
+    match returned {
+        Some(got) if got == round.expected => {}
+        _ => return Err(round.if_wrong.to_string()),
+    }
+    if seen.kept_open {
+        return Err(
+            "send_lines should return, and close the connection (drop the stream), as \
+                    soon as the last echo has arrived. Reading until the server closes \
+                    (read_to_end) waits forever on an echo server, which never closes first."
+                .to_string(),
+        );
+    }
+    Ok(())
 }
 
-fn matches(got: &Result<String, ()>, expected: &Option<String>) -> bool {
-    match (got, expected) {
-        (Ok(text), Some(want)) => text == want,
-        (Err(()), None) => true,
-        _ => false,
-    }
-}
-
-/// Writes down what send_line returned; `None` if it never did (or panicked).
+/// Writes down what send_lines returned: `Some(Some(echoes))` for `Ok`, `Some(None)` for an
+/// error, `None` if it never returned (or panicked).
 fn record_return(
-    returned: &mpsc::Receiver<thread::Result<anyhow::Result<String>>>,
+    returned: &mpsc::Receiver<thread::Result<anyhow::Result<Vec<String>>>>,
     transcript: &mut Transcript,
-) -> Option<Result<String, ()>> {
+) -> Option<Option<Vec<String>>> {
     match returned.recv_timeout(PATIENCE) {
-        Ok(Ok(Ok(text))) => {
-            transcript.push(format!(
-                "send_line returns Ok({})",
-                shorten(text.as_bytes())
-            ));
-            Some(Ok(text))
+        Ok(Ok(Ok(echoes))) => {
+            transcript.push(format!("send_lines returns Ok({})", show_list(&echoes)));
+            Some(Some(echoes))
         }
         // The error's own words vary from one learner to the next: the transcript only notes
         // that it was an error.
         Ok(Ok(Err(_))) => {
-            transcript.push("send_line returns an error");
-            Some(Err(()))
+            transcript.push("send_lines returns an error");
+            Some(None)
         }
         Ok(Err(_)) => {
-            transcript.push("send_line panics");
+            transcript.push("send_lines panics");
             None
         }
         Err(_) => {
             transcript.push(format!(
-                "send_line has not returned after {} more s",
+                "send_lines has not returned {} s after the server closed",
                 PATIENCE.as_secs()
             ));
             None
@@ -205,22 +241,25 @@ fn record_return(
     }
 }
 
-enum Event {
-    Line(String),
-    /// Something the client did wrong, seen from the server: the line, and what it likely means.
-    Problem(String, String),
-}
-
 /// The fake echo server for one round. Ends by itself: every wait has a limit.
-fn fake_server(listener: TcpListener, message: &str, reply: Reply, events: mpsc::Sender<Event>) {
+fn fake_server(
+    listener: TcpListener,
+    lines: &[String],
+    reply: Reply,
+    events: &mpsc::Sender<String>,
+) -> ServerSide {
     let say = |line: String| {
-        let _ = events.send(Event::Line(line));
+        let _ = events.send(line);
     };
     let problem = |line: String, reason: &str| {
-        let _ = events.send(Event::Problem(line, reason.to_string()));
+        let _ = events.send(line);
+        ServerSide {
+            problem: Some(reason.to_string()),
+            kept_open: false,
+        }
     };
     // accept() has no time limit of its own; a client that never connects is caught by the
-    // limit on waiting for send_line to return.
+    // limits on waiting for this thread and for send_lines.
     let Ok((stream, _)) = listener.accept() else {
         return problem(
             "the server cannot accept".into(),
@@ -229,90 +268,124 @@ fn fake_server(listener: TcpListener, message: &str, reply: Reply, events: mpsc:
     };
     let _ = stream.set_read_timeout(Some(PATIENCE));
     let _ = stream.set_write_timeout(Some(PATIENCE));
+
+    // Take in every line before answering any, as if they all arrived at once.
     let mut reader = BufReader::new(&stream);
-    let mut line = Vec::new();
-    let _ = reader.read_until(b'\n', &mut line);
-    let wanted = format!("{message}\n");
-    if line != wanted.as_bytes() {
-        let seen = if line.is_empty() {
-            format!(
-                "the server receives nothing within {} s",
-                PATIENCE.as_secs()
-            )
-        } else {
-            format!("the server receives {}", shorten(&line))
-        };
-        return problem(
-            seen,
-            "send_line should send the message followed by a newline (\"\\n\"): that is how \
-             the server knows the line is complete.",
-        );
+    let mut received = Vec::new();
+    for wanted in lines {
+        let mut line = Vec::new();
+        let _ = reader.read_until(b'\n', &mut line);
+        if line != format!("{wanted}\n").as_bytes() {
+            let seen = if line.is_empty() {
+                format!(
+                    "the server receives nothing more within {} s",
+                    PATIENCE.as_secs()
+                )
+            } else {
+                format!("the server receives {}", shorten(&line))
+            };
+            return problem(
+                seen,
+                "send_lines should send each line followed by a newline (\"\\n\"), all of them \
+                 before reading any echo: that is how the server knows where each line ends.",
+            );
+        }
+        received.push(line);
     }
-    say(format!("the server receives {}", shorten(&line)));
+    let all: Vec<u8> = received.concat();
+    say(format!("the server receives {}", shorten(&all)));
 
     let mut writer = &stream;
-    let middle = line.len() / 2;
     match reply {
-        Reply::Whole => {
-            let _ = writer.write_all(&line);
-            say(format!("the server sends {}", shorten(&line)));
+        Reply::Together => {
+            let _ = writer.write_all(&all);
+            say(format!("the server sends {} in one write", shorten(&all)));
         }
         Reply::Split => {
-            let _ = writer.write_all(&line[..middle]);
-            say(format!(
-                "the server sends {} and waits {} s",
-                show(&line[..middle]),
-                PAUSE.as_secs()
-            ));
-            // The pause is a read with a time limit: if the client closes meanwhile, we see it.
-            let _ = stream.set_read_timeout(Some(PAUSE));
-            let mut byte = [0; 1];
-            match (&stream).read(&mut byte) {
-                Err(error)
-                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                _ => {
-                    return say(
-                        "the client closes the connection before the rest of the reply".to_string(),
-                    );
+            for echo in &received {
+                let middle = echo.len() / 2;
+                let _ = writer.write_all(&echo[..middle]);
+                say(format!(
+                    "the server sends {} and waits {} s",
+                    show(&echo[..middle]),
+                    PAUSE.as_secs()
+                ));
+                // The pause is a read with a time limit: if the client closes meanwhile, we
+                // see it.
+                let _ = stream.set_read_timeout(Some(PAUSE));
+                let mut byte = [0; 1];
+                match (&stream).read(&mut byte) {
+                    Err(error)
+                        if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    _ => {
+                        say("the client closes the connection before the rest of the echo".into());
+                        return ServerSide {
+                            problem: None,
+                            kept_open: false,
+                        };
+                    }
                 }
+                let _ = writer.write_all(&echo[middle..]);
+                say(format!("the server sends {}", show(&echo[middle..])));
             }
-            let _ = writer.write_all(&line[middle..]);
-            say(format!("the server sends {}", show(&line[middle..])));
         }
-        Reply::HangUpHalfway => {
-            let _ = writer.write_all(&line[..middle]);
+        Reply::HangUpAfterFirst => {
+            let _ = writer.write_all(&received[0]);
             let _ = stream.shutdown(Shutdown::Both);
-            return say(format!(
+            say(format!(
                 "the server sends {} and closes the connection",
-                show(&line[..middle])
+                show(&received[0])
             ));
+            return ServerSide {
+                problem: None,
+                kept_open: false,
+            };
         }
     }
-    // A client should hang up once it has its line. One that waits for the server to close
-    // first (read_to_end, say) would wait forever on a real echo server.
+    wait_for_the_client_to_close(&stream, &say)
+}
+
+/// A client should hang up once it has its echoes. One that waits for the server to close first
+/// (read_to_end, say) would wait forever on a real echo server.
+fn wait_for_the_client_to_close(stream: &TcpStream, say: &impl Fn(String)) -> ServerSide {
     let _ = stream.set_read_timeout(Some(PATIENCE));
     let mut rest = Vec::new();
-    match (&stream).read_to_end(&mut rest) {
-        Ok(_) if rest.is_empty() => say("the client closes the connection".to_string()),
-        Ok(_) => problem(
-            format!("the client sends {} after its line", shorten(&rest)),
-            "send_line should send one line and nothing else.",
-        ),
-        Err(_) => problem(
-            format!(
-                "the client keeps the connection open for {} s after the reply",
+    match (&*stream).read_to_end(&mut rest) {
+        Ok(_) if rest.is_empty() => {
+            say("the client closes the connection".to_string());
+            ServerSide {
+                problem: None,
+                kept_open: false,
+            }
+        }
+        Ok(_) => {
+            say(format!(
+                "the client sends {} after its lines",
+                shorten(&rest)
+            ));
+            ServerSide {
+                problem: Some("send_lines should send its lines and nothing else.".to_string()),
+                kept_open: false,
+            }
+        }
+        Err(_) => {
+            say(format!(
+                "the client keeps the connection open for {} s after the last echo, so the \
+                 server closes it",
                 PATIENCE.as_secs()
-            ),
-            "send_line should return as soon as the newline arrives, closing the connection \
-             (drop the stream). Reading until the server closes (read_to_end) waits forever on \
-             an echo server, which never closes first.",
-        ),
+            ));
+            let _ = stream.shutdown(Shutdown::Both);
+            ServerSide {
+                problem: None,
+                kept_open: true,
+            }
+        }
     }
 }
 
 /// Long texts in a transcript: the start and the length are enough.
 fn shorten(bytes: &[u8]) -> String {
-    if bytes.len() <= 30 {
+    if bytes.len() <= 40 {
         return show(bytes);
     }
     let start = show(&bytes[..12]);
@@ -321,4 +394,9 @@ fn shorten(bytes: &[u8]) -> String {
         start.trim_end_matches('"'),
         bytes.len()
     )
+}
+
+fn show_list(items: &[String]) -> String {
+    let shown: Vec<String> = items.iter().map(|item| shorten(item.as_bytes())).collect();
+    format!("[{}]", shown.join(", "))
 }

@@ -17,6 +17,8 @@
 //! their code is judged against. The reference solutions' tests go through insta proper, which is
 //! how the course's authors record a changed transcript (`cargo insta review`).
 
+pub mod chat;
+mod crowd;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
@@ -28,6 +30,7 @@ use std::fmt;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+pub use crowd::{Crossfire, Flood};
 pub use script::{PATIENCE, Script, Step};
 
 /// What every exercise's server looks like from the outside: it takes a bound listener and serves

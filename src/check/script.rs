@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::crowd::{Crossfire, Flood};
 use super::{Exercise, Failure, Serve, Transcript, panics};
 
 /// How long a scripted client waits for anything. A correct server answers in milliseconds; a
@@ -61,6 +62,10 @@ pub enum Step {
     HalfClose(char),
     /// The client closes its connection.
     Close(char),
+    /// Several clients send many chat lines at the same moment: see [`Crossfire`].
+    Crossfire(&'static Crossfire),
+    /// One client floods the room while another reads nothing: see [`Flood`].
+    Flood(&'static Flood),
     /// The client sends this text, waits for the reply to start arriving, then disappears without
     /// reading it. Closing a socket that holds unread data makes the system reset the
     /// connection: the server sees an error, as when a client's machine loses its network.
@@ -78,12 +83,12 @@ enum ServerEnd {
 }
 
 /// One scripted client.
-struct Client {
-    stream: TcpStream,
+pub(super) struct Client {
+    pub(super) stream: TcpStream,
     /// The client's own address, which the server sees as its peer address.
     address: SocketAddr,
     /// Bytes that arrived while the client was not yet expecting anything.
-    early: Vec<u8>,
+    pub(super) early: Vec<u8>,
 }
 
 impl Client {
@@ -99,14 +104,14 @@ impl Client {
 }
 
 /// The state of one run of a script.
-struct Run {
+pub(super) struct Run {
     server: SocketAddr,
-    clients: BTreeMap<char, Client>,
+    pub(super) clients: BTreeMap<char, Client>,
     transcript: Transcript,
 }
 
 /// What went wrong at a step: the likely mistake, in words.
-struct Surprise(String);
+pub(super) struct Surprise(pub(super) String);
 
 impl Script {
     /// Runs the learner's `serve` against this script: the transcript if all went as expected,
@@ -249,14 +254,16 @@ impl Run {
                 text,
                 if_wrong,
             } => self.vanish(client, text, if_wrong),
+            Step::Crossfire(crossfire) => self.crossfire(crossfire),
+            Step::Flood(flood) => self.flood(flood),
         }
     }
 
-    fn note(&mut self, line: String) {
+    pub(super) fn note(&mut self, line: String) {
         self.transcript.push(line);
     }
 
-    fn client(&mut self, name: char) -> &mut Client {
+    pub(super) fn client(&mut self, name: char) -> &mut Client {
         self.clients
             .get_mut(&name)
             .unwrap_or_else(|| panic!("check script bug: client {name} is not connected"))
@@ -511,13 +518,13 @@ impl End {
     }
 }
 
-fn is_timeout(error: &std::io::Error) -> bool {
+pub(super) fn is_timeout(error: &std::io::Error) -> bool {
     // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
     matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 /// An I/O error in words that do not change from run to run or system to system.
-fn describe_error(error: &std::io::Error) -> String {
+pub(super) fn describe_error(error: &std::io::Error) -> String {
     match error.kind() {
         ErrorKind::ConnectionRefused => "the connection is refused".to_string(),
         ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {

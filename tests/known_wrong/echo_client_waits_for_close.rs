@@ -3,10 +3,12 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-pub fn send_line(server: SocketAddr, message: &str) -> anyhow::Result<String> {
+pub fn send_lines(server: SocketAddr, lines: &[&str]) -> anyhow::Result<Vec<String>> {
     let mut stream = TcpStream::connect(server)?;
-    stream.write_all(format!("{message}\n").as_bytes())?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    Ok(reply.trim_end().to_string())
+    for line in lines {
+        stream.write_all(format!("{line}\n").as_bytes())?;
+    }
+    let mut all = String::new();
+    stream.read_to_string(&mut all)?;
+    Ok(all.lines().map(str::to_string).collect())
 }

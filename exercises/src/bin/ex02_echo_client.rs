@@ -4,20 +4,23 @@ use course::cli::Program;
 
 const PROGRAM: Program = Program {
     name: "ex02_echo_client",
-    about: "Exercise 02: sends one line with your send_line and prints the echo.",
+    about: "Exercise 02: sends the lines given with your send_lines, and prints each echo.",
     default_address: "127.0.0.1:65433",
-    extra_usage: "MESSAGE",
-    max_extra_args: 1,
+    extra_usage: "LINE...",
+    max_extra_args: 100,
     try_it: "Start an echo server first, in another terminal:\n  cargo run --bin 02_echo",
 };
 
 fn main() -> anyhow::Result<()> {
     let args = PROGRAM.args()?;
-    let message = args
-        .extra
-        .first()
-        .map_or("Hello, Echo Server!", String::as_str);
-    let reply = exercises::echo_client::send_line(args.address, message)?;
-    println!("received {reply:?}");
+    let lines: Vec<&str> = args.extra.iter().map(String::as_str).collect();
+    let lines = if lines.is_empty() {
+        vec!["Hello, Echo Server!"]
+    } else {
+        lines
+    };
+    for echo in exercises::echo_client::send_lines(args.address, &lines)? {
+        println!("received {echo:?}");
+    }
     Ok(())
 }

@@ -1,0 +1,388 @@
+//! The connection plumbing of the chat server: lesson 04 and exercise 04 both use it.
+//!
+//! Three kinds of thread share the work of a chat server, and they talk only through channels:
+//!
+//! - one *reader* thread per client turns the bytes it sends into lines, and sends each line to
+//!   the broker as an [`Event`];
+//! - one *broker* thread owns the room: it alone knows who is here, and decides who gets what;
+//! - one *writer* thread per client takes lines from that client's queue and writes them to its
+//!   socket.
+//!
+//! This module is everything but the broker: [`start`] accepts clients and starts their reader
+//! and writer threads, and returns the channel of events the broker reads. The broker is the
+//! lesson's (`lessons/04_chat.rs`), or yours (`exercises/src/04_chat.rs`).
+
+use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+
+// ANCHOR: limits
+/// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
+pub const MAX_LINE_BYTES: usize = 1024;
+/// How many lines may wait for one client. A client that lets this many pile up has stopped
+/// reading; the broker cuts it off, so that nobody else ever waits for it.
+pub const OUTGOING_QUEUE_LINES: usize = 1024;
+/// How many events may wait for the broker. When it is full, reader threads wait, so they stop
+/// reading their sockets, and TCP tells fast talkers to slow down: back-pressure.
+pub const EVENT_QUEUE_LEN: usize = 1024;
+// ANCHOR_END: limits
+
+// ANCHOR: start
+/// Starts accepting clients on `listener`, at most `max_clients` at a time, each with a reader
+/// and a writer thread. Returns the broker's inbox: every [`Event`] from every client, in the
+/// order they happened. Whoever holds it is the broker.
+pub fn start(listener: TcpListener, max_clients: usize) -> io::Result<Receiver<Event>> {
+    // Every reader thread gets a clone of `events`; the broker holds the only receiver.
+    let (events, broker_inbox) = crossbeam_channel::bounded(EVENT_QUEUE_LEN);
+    thread::Builder::new()
+        .name("accept loop".into())
+        .spawn(move || accept_clients(listener, events, max_clients))?;
+    Ok(broker_inbox)
+}
+// ANCHOR_END: start
+
+// ANCHOR: events
+/// Tells clients apart, even two that connect from the same address one after the other.
+pub type ClientId = u64;
+
+/// One line for a client, `\n` included. A message for the whole room is one `Arc` that every
+/// queue shares, so a thousand listeners do not mean a thousand copies of it.
+pub type Line = Arc<str>;
+
+/// What a reader thread tells the broker. The broker handles events one at a time, in the order
+/// they arrive: that order is the order in which everyone hears things.
+pub enum Event {
+    /// A client connected. Its writer thread drains the other end of `outgoing`.
+    Connected {
+        id: ClientId,
+        peer: SocketAddr,
+        outgoing: Sender<Line>,
+        connection: Arc<TcpStream>,
+    },
+    /// The client sent a whole line of UTF-8 text (without its line ending).
+    Line { id: ClientId, text: String },
+    /// The client sent something that is not a line we accept; `why` is told to it alone.
+    Refused { id: ClientId, why: String },
+    /// The client's connection ended. Always the last event from its reader thread.
+    Disconnected { id: ClientId, how: Leaving },
+}
+
+/// How a client left the room.
+pub enum Leaving {
+    /// It closed its connection between two lines: an ordinary goodbye.
+    Closed,
+    /// It typed `/quit`.
+    Quit,
+    /// The connection ended badly; the text says how, for the server's log.
+    Lost(String),
+    /// Its queue was full: it stopped reading what the room sends.
+    TooSlow,
+}
+// ANCHOR_END: events
+
+// ANCHOR: accept_loop
+/// Runs on its own thread: takes each new connection, turns it away if the room is full, and
+/// otherwise starts the client's reader and writer threads.
+fn accept_clients(listener: TcpListener, events: Sender<Event>, max_clients: usize) {
+    let seats = Seats::new(max_clients);
+    let mut last_id: ClientId = 0;
+    for connection in listener.incoming() {
+        let stream = match connection {
+            Ok(stream) => stream,
+            Err(error) => {
+                eprintln!("could not accept a connection: {error}");
+                // Some errors last, such as running out of file descriptors: pause, rather than
+                // fail again at once and spin the processor.
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        let peer = match stream.peer_addr() {
+            Ok(peer) => peer,
+            Err(error) => {
+                eprintln!("a client left before it could be served: {error}");
+                continue;
+            }
+        };
+        let Some(seat) = seats.take() else {
+            turn_away(stream, peer, max_clients);
+            continue;
+        };
+        last_id += 1;
+        if let Err(error) = start_client(stream, peer, last_id, seat, events.clone()) {
+            // Out of threads: this client is closed, everyone else carries on.
+            eprintln!("cannot start the threads for {peer}: {error}");
+        }
+    }
+}
+
+/// Starts a client's writer thread, then its reader thread.
+fn start_client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: ClientId,
+    seat: Seat,
+    events: Sender<Event>,
+) -> io::Result<()> {
+    // Three parties use the socket: the reader reads, the writer writes, and the broker may shut
+    // it down. `&TcpStream` can do all three, so they share one socket through an `Arc`.
+    let connection = Arc::new(stream);
+    let (outgoing, queue) = crossbeam_channel::bounded(OUTGOING_QUEUE_LINES);
+    let for_writer = Arc::clone(&connection);
+    thread::Builder::new()
+        .name(format!("{peer} writer"))
+        .spawn(move || write_lines(&for_writer, queue))?;
+    // If this spawn fails, `outgoing` is dropped with the closure: the writer thread sees its
+    // queue end, closes the connection, and finishes. Nothing is left half-started.
+    thread::Builder::new()
+        .name(format!("{peer} reader"))
+        .spawn(move || read_lines(connection, peer, id, outgoing, events, seat))?;
+    Ok(())
+}
+
+/// Tells a client that the room is full, then closes its connection.
+fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
+    println!("{peer} turned away: {max_clients} clients are connected already");
+    let refusal = error_line(&format!(
+        "Sorry, the chat is full ({max_clients} people). Please try again later."
+    ));
+    // One short line fits in a new connection's empty send buffer, so this write does not wait.
+    // The timeout is there in case it ever would: a flood must not hold up the accept loop.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    if let Err(error) = stream.write_all(refusal.as_bytes()) {
+        eprintln!("could not tell {peer} the chat is full: {error}");
+    }
+} // Dropping `stream` closes the connection.
+
+/// Counts the open connections. The accept loop takes a [`Seat`] for each, and each reader
+/// thread gives its seat back when its connection ends.
+struct Seats {
+    taken: Arc<AtomicUsize>,
+    max: usize,
+}
+
+/// One connection's place in the count. Dropping it frees the place.
+struct Seat(Arc<AtomicUsize>);
+
+impl Seats {
+    fn new(max: usize) -> Seats {
+        Seats {
+            taken: Arc::new(AtomicUsize::new(0)),
+            max,
+        }
+    }
+
+    /// A seat, or `None` when all are taken.
+    fn take(&self) -> Option<Seat> {
+        // Only the accept loop takes seats, so nobody can take the last one between this check
+        // and the increment; other threads only ever give seats back.
+        if self.taken.load(Ordering::SeqCst) >= self.max {
+            return None;
+        }
+        self.taken.fetch_add(1, Ordering::SeqCst);
+        Some(Seat(Arc::clone(&self.taken)))
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+// ANCHOR_END: accept_loop
+
+// ANCHOR: reader
+/// Runs on the client's reader thread: introduces the client to the broker, then sends it every
+/// line the client sends, until the connection ends.
+fn read_lines(
+    connection: Arc<TcpStream>,
+    peer: SocketAddr,
+    id: ClientId,
+    outgoing: Sender<Line>,
+    events: Sender<Event>,
+    seat: Seat,
+) {
+    // Sent from here, not from the accept loop, so the broker hears of the client before any of
+    // its lines, and only if this thread really started.
+    let connected = Event::Connected {
+        id,
+        peer,
+        outgoing,
+        connection: Arc::clone(&connection),
+    };
+    if events.send(connected).is_err() {
+        return; // The broker has stopped, and with it the server.
+    }
+    let mut lines = LineReader::new(&*connection);
+    let how = loop {
+        let event = match lines.next_line() {
+            Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Event::Line { id, text },
+                Err(_) => Event::Refused {
+                    id,
+                    why: "line refused: it is not UTF-8 text".into(),
+                },
+            },
+            Ok(Received::TooLong) => Event::Refused {
+                id,
+                why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
+            },
+            Ok(Received::End { mid_line: false }) => break Leaving::Closed,
+            // The client hung up halfway through a line: it crashed, or lost its network.
+            Ok(Received::End { mid_line: true }) => {
+                break Leaving::Lost("closed the connection mid-line".into());
+            }
+            Err(error) => break Leaving::Lost(error.to_string()),
+        };
+        if events.send(event).is_err() {
+            return;
+        }
+    };
+    // Give the seat back before the room hears that this client left: whoever sees the
+    // announcement can be sure a newcomer will find the place free.
+    drop(seat);
+    let _ = events.send(Event::Disconnected { id, how });
+}
+
+/// What reading a client's next line produced.
+enum Received {
+    /// One whole line, without its `\n` or `\r\n`.
+    Line(Vec<u8>),
+    /// A line grew longer than [`MAX_LINE_BYTES`]. The rest of it is skipped.
+    TooLong,
+    /// The client closed its side; `mid_line` says whether it left half a line behind.
+    End { mid_line: bool },
+}
+
+/// Cuts a client's bytes into lines, and never keeps more than one line's worth of them. (The
+/// standard `read_line` would keep reading a line without end, as long as the client sends.)
+struct LineReader<R> {
+    input: BufReader<R>,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+    /// Whether we are throwing away the rest of a line that was too long.
+    skipping: bool,
+}
+
+impl<R: Read> LineReader<R> {
+    fn new(input: R) -> LineReader<R> {
+        LineReader {
+            input: BufReader::new(input),
+            partial: Vec::new(),
+            skipping: false,
+        }
+    }
+
+    fn next_line(&mut self) -> io::Result<Received> {
+        loop {
+            let available = match self.input.fill_buf() {
+                Ok(available) => available,
+                // A signal interrupted the wait; nothing went wrong, so wait again.
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            };
+            if available.is_empty() {
+                let mid_line = self.skipping || !self.partial.is_empty();
+                return Ok(Received::End { mid_line });
+            }
+            let newline = available.iter().position(|&byte| byte == b'\n');
+            let piece = &available[..newline.unwrap_or(available.len())];
+            if !self.skipping {
+                self.partial.extend_from_slice(piece);
+            }
+            let used = piece.len() + usize::from(newline.is_some());
+            self.input.consume(used);
+
+            if self.skipping {
+                self.skipping = newline.is_none();
+                continue;
+            }
+            // While the line is still coming, allow one byte more than the limit: it may be the
+            // `\r` of a `\r\n` ending, which does not count.
+            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
+                self.partial.clear();
+                self.skipping = true;
+                return Ok(Received::TooLong);
+            }
+            if newline.is_some() {
+                let mut line = std::mem::take(&mut self.partial);
+                // telnet ends lines with `\r\n`; the `\r` is part of the ending, not the text.
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if line.len() > MAX_LINE_BYTES {
+                    return Ok(Received::TooLong);
+                }
+                return Ok(Received::Line(line));
+            }
+        }
+    }
+}
+// ANCHOR_END: reader
+
+// ANCHOR: writer
+/// Runs on the client's writer thread: writes each queued line, in order, until the broker lets
+/// go of the queue (the client left, or was cut off) or the connection breaks.
+fn write_lines(connection: &TcpStream, queue: Receiver<Line>) {
+    let mut socket = BufWriter::new(connection);
+    // The loop ends when the queue is empty and the broker has dropped its `Sender`.
+    for line in &queue {
+        if socket.write_all(line.as_bytes()).is_err() {
+            break;
+        }
+        // Flush once the queue is empty for the moment: a burst of lines leaves in a few large
+        // writes, and no line waits in the buffer while nothing else is coming.
+        if queue.is_empty() && socket.flush().is_err() {
+            break;
+        }
+    }
+    // Closing both directions also wakes the reader thread (its read returns 0 bytes), so the
+    // client's threads end together, however the end began.
+    let _ = connection.shutdown(Shutdown::Both);
+}
+// ANCHOR_END: writer
+
+// ANCHOR: lines
+// Every line a client receives is made by one of these four functions: the formats are decided
+// here once, and each one makes its text printable.
+
+/// `alice: hello`: a message from `from` to the room.
+pub fn chat_line(from: &str, text: &str) -> Line {
+    Line::from(format!("{from}: {}\n", printable(text)))
+}
+
+/// `alice (private): hello`: a message from `from` to one client.
+pub fn private_line(from: &str, text: &str) -> Line {
+    Line::from(format!("{from} (private): {}\n", printable(text)))
+}
+
+/// `* bob joined`: news from the server.
+pub fn notice_line(text: &str) -> Line {
+    Line::from(format!("* {}\n", printable(text)))
+}
+
+/// `! the name bob is taken`: the server refusing something a client sent.
+pub fn error_line(text: &str) -> Line {
+    Line::from(format!("! {}\n", printable(text)))
+}
+
+/// `text`, with every control character replaced by `�`. Control characters are how a terminal
+/// is told what to do: ESC starts sequences that move the cursor, clear the screen, or recolour
+/// it. A client may send them, but they must never reach another client's terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                char::REPLACEMENT_CHARACTER
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+// ANCHOR_END: lines

@@ -1,0 +1,22 @@
+//! Known wrong: reads to each newline with one BufReader, but takes a connection that closed
+//! early as the end of the echoes.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+
+pub fn send_lines(server: SocketAddr, lines: &[&str]) -> anyhow::Result<Vec<String>> {
+    let mut stream = TcpStream::connect(server)?;
+    for line in lines {
+        stream.write_all(format!("{line}\n").as_bytes())?;
+    }
+    let mut reader = BufReader::new(&stream);
+    let mut echoes = Vec::new();
+    for _ in lines {
+        let mut echo = String::new();
+        if reader.read_line(&mut echo)? == 0 {
+            break;
+        }
+        echoes.push(echo.trim_end().to_string());
+    }
+    Ok(echoes)
+}
