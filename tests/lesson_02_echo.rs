@@ -3,7 +3,6 @@
 mod support;
 
 use std::io::{ErrorKind, Read, Write};
-use std::process::Command;
 use std::time::Duration;
 
 use support::{Server, normalize, read_exactly, run};
@@ -109,16 +108,10 @@ fn the_seed_python_client_works_unchanged_but_for_the_port() {
     let server = Server::start_on_any_port(SERVER);
     let script = include_str!("../book/src/python/echo_client.py")
         .replace("65433", &server.address.port().to_string());
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("run python3");
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        "Received b'Hello, Echo Server!'\n"
-    );
+    // `run` gives Python the same time limit as any lesson client.
+    let python = run("python3", &["-c", &script], "");
+    assert!(python.status.success(), "{python:?}");
+    assert_eq!(python.stdout, "Received b'Hello, Echo Server!'\n");
 }
 
 #[test]
