@@ -7,10 +7,11 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
 use anyhow::Context;
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "01_greeting",
+    role: Role::Server,
     about: "Lesson 01: greets every client that connects with one line, then hangs up.",
     default_address: "127.0.0.1:65432",
     extra_usage: "",

@@ -8,10 +8,11 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::Context;
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "01_greeting_client",
+    role: Role::Client,
     about: "Lesson 01: connects to the greeting server and prints what it says.",
     default_address: "127.0.0.1:65432",
     extra_usage: "",

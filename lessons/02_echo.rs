@@ -8,10 +8,11 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use anyhow::Context;
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "02_echo",
+    role: Role::Server,
     about: "Lesson 02: echoes back everything a client sends, one client at a time.",
     default_address: "127.0.0.1:65433",
     extra_usage: "",

@@ -9,10 +9,11 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "02_echo_client",
+    role: Role::Client,
     about: "Lesson 02: sends lines to the echo server and prints what comes back.",
     default_address: "127.0.0.1:65433",
     extra_usage: "[MESSAGE]",

@@ -8,10 +8,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use anyhow::Context;
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "03_threaded_echo",
+    role: Role::Server,
     about: "Lesson 03: echoes back everything each client sends, to many clients at once.",
     default_address: "127.0.0.1:65434",
     extra_usage: "",

@@ -28,11 +28,12 @@ use anyhow::Context;
 use course::chat::{
     ClientId, Event, Leaving, Line, chat_line, error_line, notice_line, private_line,
 };
-use course::cli::Program;
+use course::cli::{Program, Role};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 const PROGRAM: Program = Program {
     name: "04_chat",
+    role: Role::Server,
     about: "Lesson 04: a chat room. Every line a client sends reaches every other client.",
     default_address: "127.0.0.1:65435",
     extra_usage: "[MAX_CLIENTS]",

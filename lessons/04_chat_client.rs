@@ -16,10 +16,11 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "04_chat_client",
+    role: Role::Client,
     about: "Lesson 04: sends the lines you type to a server, and prints its lines as they arrive.",
     default_address: "127.0.0.1:65435",
     extra_usage: "",

@@ -7,10 +7,22 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use anyhow::bail;
 
+/// Whether a program listens for connections or makes them: the address means something
+/// different to each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Role {
+    /// Listens on its address.
+    Server,
+    /// Connects to its address.
+    Client,
+}
+
 /// What a program says about itself in `--help`, and the address it uses when given none.
 pub struct Program {
     /// The binary's name, as in `cargo run --bin NAME`.
     pub name: &'static str,
+    /// Server or client.
+    pub role: Role,
     /// One sentence: what the program does.
     pub about: &'static str,
     /// Used when the command line has no address, e.g. `127.0.0.1:65432`.
@@ -62,7 +74,7 @@ impl Program {
             None => (self.default_address, Vec::new()),
         };
         let address = parse_address(address_text).map_err(|error| {
-            let mut message = format!("{error}");
+            let mut message = format!("{error}, like {}", self.default_address);
             if self.max_extra_args > 0 {
                 message.push_str(&format!(
                     "\nThe address comes first: {} {} {}",
@@ -91,10 +103,18 @@ impl Program {
     pub fn help(&self) -> String {
         format!(
             "{about}\n\nusage: {usage}\n\nADDRESS is HOST:PORT; the default is {default}.\n\
-             Port 0 asks the system for any free port.\n\n{try_it}",
+             {address_note}\n\n{try_it}",
             about = self.about,
             usage = self.usage(),
             default = self.default_address,
+            address_note = match self.role {
+                Role::Server =>
+                    "Port 0 asks the system for any free port; the first line, \
+                                 `listening on ...`, says which one it gave.",
+                Role::Client =>
+                    "Give the address the server printed in its `listening on ...` \
+                                 line.",
+            },
             try_it = self.try_it,
         )
     }
@@ -109,10 +129,7 @@ pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
         .rsplit_once(':')
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
     if !looks_like_host_port {
-        bail!(
-            "{text:?} is not an address: expected HOST:PORT with a port from 0 to 65535, \
-             like 127.0.0.1:65432"
-        );
+        bail!("{text:?} is not an address: expected HOST:PORT with a port from 0 to 65535");
     }
     // A name such as `localhost` needs a lookup; the first address it gives is the one we use.
     match text.to_socket_addrs() {
@@ -146,6 +163,7 @@ mod tests {
 
     const PROGRAM: Program = Program {
         name: "02_echo_client",
+        role: Role::Client,
         about: "test",
         default_address: "127.0.0.1:65433",
         extra_usage: "[MESSAGE]",

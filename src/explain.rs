@@ -29,6 +29,11 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
 
 /// Explains why connecting to `address` failed.
 pub fn connect_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
+    if address.port() == 0 {
+        let advice = "port 0 means \"any free port\" to a server, but a client must name the \
+                      port the server got: use the one in the server's `listening on` line";
+        return anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"));
+    }
     let advice = match error.kind() {
         ErrorKind::ConnectionRefused => format!(
             "connection refused: nothing is listening there. Is the server running? Start it \
@@ -49,7 +54,10 @@ pub fn read_error(peer: &str, error: io::Error) -> anyhow::Error {
     let advice = match error.kind() {
         // Unix says WouldBlock, Windows TimedOut, when a read timeout expires.
         ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-            format!("{peer} sent nothing for too long; is it stuck, or waiting for you?")
+            format!(
+                "{peer} sent nothing for too long: is it busy with another client, stuck, or \
+                 waiting for you?"
+            )
         }
         ErrorKind::ConnectionReset => {
             format!("{peer} reset the connection (it went away abruptly)")

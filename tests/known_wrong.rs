@@ -14,6 +14,8 @@ mod chat_echoes_to_sender;
 mod chat_forgets_leaves;
 #[path = "known_wrong/chat_keeps_only_the_newest.rs"]
 mod chat_keeps_only_the_newest;
+#[path = "known_wrong/chat_says_left_when_cut_off.rs"]
+mod chat_says_left_when_cut_off;
 #[path = "known_wrong/chat_waits_for_the_slow.rs"]
 mod chat_waits_for_the_slow;
 #[path = "known_wrong/echo_client_accepts_missing_echoes.rs"]
@@ -26,6 +28,8 @@ mod echo_client_one_read;
 mod echo_client_waits_for_close;
 #[path = "known_wrong/echo_dies_with_a_client.rs"]
 mod echo_dies_with_a_client;
+#[path = "known_wrong/echo_joins_each_thread.rs"]
+mod echo_joins_each_thread;
 #[path = "known_wrong/echo_not_started.rs"]
 mod echo_not_started;
 #[path = "known_wrong/echo_panics_on_a_reset.rs"]
@@ -63,6 +67,12 @@ fn a_single_threaded_echo_is_told_it_serves_one_client_at_a_time() {
     assert_says(&failure, "is your server handling one client at a time?");
     // The whole message, as a learner sees it; the book's exercise chapter shows this snapshot.
     insta::assert_snapshot!("single_threaded_echo_failure", failure.to_string());
+}
+
+#[test]
+fn an_echo_that_joins_each_client_thread_is_told_not_to_wait() {
+    let failure = failure(&threaded_echo::SCRIPT, echo_joins_each_thread::serve);
+    assert_says(&failure, "do not wait for that thread (with join)");
 }
 
 #[test]
@@ -207,4 +217,11 @@ fn a_chat_that_delivers_in_different_orders_is_told_so() {
 fn a_chat_that_loses_lines_sent_at_the_same_moment_is_told_so() {
     let failure = failure(&chat::SCRIPT, chat_keeps_only_the_newest::serve);
     assert_says(&failure, "not every line reached everyone else");
+}
+
+#[test]
+fn a_chat_that_hides_why_a_client_was_cut_off_is_told_so() {
+    let failure = failure(&chat::SCRIPT, chat_says_left_when_cut_off::serve);
+    assert_says(&failure, "the room was told \"* erin left\"");
+    assert_says(&failure, "tell the room exactly that");
 }

@@ -244,7 +244,7 @@ impl Run {
                         "{listener} receives {:.60} where line {received} was due",
                         show(line.as_bytes())
                     ));
-                    return Err(Surprise(flood.if_stuck.to_string()));
+                    return Err(unexpected_during_flood(flood, &line));
                 }
                 Err(end) => {
                     self.note(format!(
@@ -259,8 +259,15 @@ impl Run {
         while received < sent {
             match read_line(self.client(listener)) {
                 Ok(line) if line == format!("{name}: {received} {filler}") => received += 1,
-                _ => {
-                    self.note(format!("{listener} misses some of {talker}'s last lines"));
+                Ok(line) => {
+                    self.note(format!(
+                        "{listener} receives {:.60} where line {received} was due",
+                        show(line.as_bytes())
+                    ));
+                    return Err(unexpected_during_flood(flood, &line));
+                }
+                Err(end) => {
+                    self.note(format!("{listener} misses {talker}'s last lines: {end}"));
                     return Err(Surprise(flood.if_stuck.to_string()));
                 }
             }
@@ -272,6 +279,25 @@ impl Run {
         self.clients.remove(&slow);
         Ok(())
     }
+}
+
+/// What it likely means when the listener hears something else than the talker's next line.
+fn unexpected_during_flood(flood: &Flood, line: &str) -> Surprise {
+    let (_, name) = flood.talker;
+    if line.starts_with("* ") || line.starts_with("! ") {
+        return Surprise(format!(
+            "While {name} was talking and one client read nothing, the room was told {:?}, \
+             where the check expected {:?}: when you cut off a client because its queue is \
+             full, tell the room exactly that.",
+            line, flood.cut_off_notice
+        ));
+    }
+    Surprise(format!(
+        "While {name} was talking, a line of hers arrived out of order or changed, or another \
+         line came in between ({:.40}...): every line must reach everyone else once, whole, \
+         in the order it was sent.",
+        line
+    ))
 }
 
 /// The text of a talker's line number `number`, newline included.

@@ -81,6 +81,13 @@ fn rounds() -> Vec<Round> {
              newline.",
         ),
         round(
+            &["  spaces around  "],
+            Reply::Together,
+            true,
+            "An echo with spaces at both ends came back changed: remove the newline from each \
+             echo, and nothing else. (trim() and trim_end() remove spaces too.)",
+        ),
+        round(
             &["are you", "there?"],
             Reply::HangUpAfterFirst,
             false,

@@ -112,7 +112,8 @@ impl fmt::Display for Failure {
         writeln!(f)?;
         write!(
             f,
-            "Hints: the Hints section of {chapter} (or `mdbook serve book --open`). \
+            "Hints: the folded hints under the exercise's heading in {chapter} \
+             (or `mdbook serve book --open`). \
              Run this check alone with: cargo test -p exercises {id}"
         )
     }

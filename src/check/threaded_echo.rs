@@ -60,7 +60,8 @@ pub const SCRIPT: Script = Script {
             text: "hello from D\n",
             if_wrong: "Client D got no reply within 2 s while client C was still connected \
                        (and silent): is your server handling one client at a time? Serve each \
-                       client on a thread of its own.",
+                       client on a thread of its own, and do not wait for that thread (with \
+                       join) before accepting the next client.",
             clues: &[],
         },
         Step::Send('C', "I was only quiet\n"),

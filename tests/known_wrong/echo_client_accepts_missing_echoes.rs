@@ -16,7 +16,7 @@ pub fn send_lines(server: SocketAddr, lines: &[&str]) -> anyhow::Result<Vec<Stri
         if reader.read_line(&mut echo)? == 0 {
             break;
         }
-        echoes.push(echo.trim_end().to_string());
+        echoes.push(echo.trim_end_matches('\n').to_string());
     }
     Ok(echoes)
 }

@@ -1,9 +1,10 @@
 //! Runs your exercise 01 server by hand. Your work goes in `exercises/src/01_greeting.rs`.
 
-use course::cli::{Program, serve_by_hand};
+use course::cli::{Program, Role, serve_by_hand};
 
 const PROGRAM: Program = Program {
     name: "ex01_greeting",
+    role: Role::Server,
     about: "Exercise 01: your greeting server.",
     default_address: "127.0.0.1:65432",
     extra_usage: "",

@@ -1,9 +1,10 @@
 //! Runs your exercise 02 client by hand. Your work goes in `exercises/src/02_echo_client.rs`.
 
-use course::cli::Program;
+use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
     name: "ex02_echo_client",
+    role: Role::Client,
     about: "Exercise 02: sends the lines given with your send_lines, and prints each echo.",
     default_address: "127.0.0.1:65433",
     extra_usage: "LINE...",

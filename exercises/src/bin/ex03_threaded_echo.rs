@@ -1,9 +1,10 @@
 //! Runs your exercise 03 server by hand. Your work goes in `exercises/src/03_threaded_echo.rs`.
 
-use course::cli::{Program, serve_by_hand};
+use course::cli::{Program, Role, serve_by_hand};
 
 const PROGRAM: Program = Program {
     name: "ex03_threaded_echo",
+    role: Role::Server,
     about: "Exercise 03: your threaded echo server.",
     default_address: "127.0.0.1:65434",
     extra_usage: "",
