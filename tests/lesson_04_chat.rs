@@ -143,6 +143,17 @@ fn assert_still_serving(server: &Server) {
     );
 }
 
+/// alice, bob and carol join, in that order, and each hears of those who came after.
+fn alice_bob_and_carol(server: &Server) -> (Chatter, Chatter, Chatter) {
+    let mut alice = Chatter::join(server, "alice");
+    let mut bob = Chatter::join(server, "bob");
+    let carol = Chatter::join(server, "carol");
+    alice.expect("* bob joined");
+    alice.expect("* carol joined");
+    bob.expect("* carol joined");
+    (alice, bob, carol)
+}
+
 #[test]
 fn a_session_for_the_book() {
     let server = start();
@@ -261,12 +272,7 @@ fn names_are_checked_and_asked_for_again() {
 #[test]
 fn messages_reach_everyone_else_but_not_the_sender() {
     let server = start();
-    let mut alice = Chatter::join(&server, "alice");
-    let mut bob = Chatter::join(&server, "bob");
-    let mut carol = Chatter::join(&server, "carol");
-    alice.expect("* bob joined");
-    alice.expect("* carol joined");
-    bob.expect("* carol joined");
+    let (mut alice, mut bob, mut carol) = alice_bob_and_carol(&server);
 
     alice.type_line("hello, both of you");
     bob.expect("alice: hello, both of you");
@@ -306,12 +312,7 @@ fn joins_and_leaves_are_announced() {
 #[test]
 fn commands_work_and_unknown_ones_are_refused() {
     let server = start();
-    let mut alice = Chatter::join(&server, "alice");
-    let mut bob = Chatter::join(&server, "bob");
-    let mut carol = Chatter::join(&server, "carol");
-    alice.expect("* bob joined");
-    alice.expect("* carol joined");
-    bob.expect("* carol joined");
+    let (mut alice, mut bob, mut carol) = alice_bob_and_carol(&server);
 
     bob.type_line("/who");
     bob.expect("* 3 here: alice, bob, carol");
