@@ -30,6 +30,10 @@ pub const OUTGOING_QUEUE_LINES: usize = 1024;
 /// How many events may wait for the broker. When it is full, reader threads wait, so they stop
 /// reading their sockets, and TCP tells fast talkers to slow down: back-pressure.
 pub const EVENT_QUEUE_LEN: usize = 1024;
+/// How long a writer thread waits for a client to take any bytes at all. A client that has
+/// stopped reading is normally cut off when its queue fills; this bounds the case where it stops
+/// reading *and* leaves, so its writer would otherwise wait in `write` for ever.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 // ANCHOR_END: limits
 
 // ANCHOR: start
@@ -129,6 +133,8 @@ fn start_client(
     seat: Seat,
     events: Sender<Event>,
 ) -> io::Result<()> {
+    // No thread may wait on one client for ever; see WRITE_TIMEOUT.
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     // Three parties use the socket: the reader reads, the writer writes, and the broker may shut
     // it down. `&TcpStream` can do all three, so they share one socket through an `Arc`.
     let connection = Arc::new(stream);
@@ -243,8 +249,10 @@ fn read_lines(
             return;
         }
     };
-    // Give the seat back before the room hears that this client left: whoever sees the
-    // announcement can be sure a newcomer will find the place free.
+    // Give the seat back before telling the broker. When the client closed its connection, that
+    // means whoever hears it left can be sure a newcomer finds the place free. (After `/quit` or
+    // a cut-off the broker has announced the leave already, and the seat follows a moment later,
+    // when this thread sees the connection end.)
     drop(seat);
     let _ = events.send(Event::Disconnected { id, how });
 }

@@ -131,12 +131,21 @@ pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
     if !looks_like_host_port {
         bail!("{text:?} is not an address: expected HOST:PORT with a port from 0 to 65535");
     }
-    // A name such as `localhost` needs a lookup; the first address it gives is the one we use.
+    // A name such as `localhost` needs a lookup, which may give several addresses: on some
+    // systems `localhost` is `::1` first, then `127.0.0.1`. The lessons listen on 127.0.0.1 by
+    // default, so an IPv4 address wins when there is one.
     match text.to_socket_addrs() {
-        Ok(mut addresses) => match addresses.next() {
-            Some(address) => Ok(address),
-            None => bail!("{text:?} names no address"),
-        },
+        Ok(addresses) => {
+            let addresses: Vec<SocketAddr> = addresses.collect();
+            match addresses
+                .iter()
+                .find(|address| address.is_ipv4())
+                .or(addresses.first())
+            {
+                Some(address) => Ok(*address),
+                None => bail!("{text:?} names no address"),
+            }
+        }
         Err(error) => bail!(
             "cannot find the host in {text:?} ({error}): check the spelling, or use an IP \
              address like 127.0.0.1"

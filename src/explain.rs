@@ -14,9 +14,15 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
              Stop it with Ctrl-C, or pass another address, such as {}:0 for any free port",
             address.ip()
         ),
-        ErrorKind::PermissionDenied => "permission denied: ports below 1024 are reserved for \
-             the system; pass a port above 1024"
+        ErrorKind::PermissionDenied if address.port() < 1024 => "permission denied: ports below \
+             1024 are reserved for the system; pass a port above 1024"
             .to_string(),
+        // Windows, for one, reserves whole ranges of high ports for its own use.
+        ErrorKind::PermissionDenied => format!(
+            "permission denied: the system keeps this port for itself; pass another port, such \
+             as {}:0 for any free port",
+            address.ip()
+        ),
         ErrorKind::AddrNotAvailable => format!(
             "{} is not an address of this machine: use 127.0.0.1 (this machine only) or \
              0.0.0.0 (every network interface)",

@@ -12,6 +12,8 @@ mod chat_delivers_on_threads;
 mod chat_echoes_to_sender;
 #[path = "known_wrong/chat_forgets_leaves.rs"]
 mod chat_forgets_leaves;
+#[path = "known_wrong/chat_ignores_full_queues.rs"]
+mod chat_ignores_full_queues;
 #[path = "known_wrong/chat_keeps_only_the_newest.rs"]
 mod chat_keeps_only_the_newest;
 #[path = "known_wrong/chat_says_left_when_cut_off.rs"]
@@ -224,4 +226,20 @@ fn a_chat_that_hides_why_a_client_was_cut_off_is_told_so() {
     let failure = failure(&chat::SCRIPT, chat_says_left_when_cut_off::serve);
     assert_says(&failure, "the room was told \"* erin left\"");
     assert_says(&failure, "tell the room exactly that");
+}
+
+#[path = "known_right/echo_client_half_closes.rs"]
+mod echo_client_half_closes;
+
+#[test]
+fn a_client_that_half_closes_also_passes() {
+    if let Err(failure) = echo_client::run(echo_client_half_closes::send_lines) {
+        panic!("a correct echo client of another design fails the check:\n{failure}");
+    }
+}
+
+#[test]
+fn a_chat_that_ignores_full_queues_is_told_to_cut_the_client_off() {
+    let failure = failure(&chat::SCRIPT, chat_ignores_full_queues::serve);
+    assert_says(&failure, "erin read nothing at all, yet was never cut off");
 }

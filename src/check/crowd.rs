@@ -47,11 +47,12 @@ pub struct Flood {
     pub if_never_cut_off: &'static str,
 }
 
-/// At most this many of the talker's lines are on their way to the listener at once, so the
-/// listener can never fall behind: only the slow client, which reads nothing, fills a queue.
-const FLOOD_WINDOW: usize = 64;
-/// After this many 1 KB lines (100 MB) the slow client surely should have been cut off.
-const FLOOD_GIVE_UP: usize = 100_000;
+/// How many of the talker's lines go in one write. The listener reads them all before the next
+/// batch, so it never falls behind: only the slow client, which reads nothing, fills a queue.
+const FLOOD_BATCH: usize = 64;
+/// After this many 1 KB lines (30 MB) the slow client should long have been cut off: its queue
+/// holds 1,024 lines, and the system's socket buffers a few megabytes more.
+const FLOOD_GIVE_UP: usize = 30_016;
 
 impl Run {
     pub(super) fn crossfire(&mut self, crossfire: &Crossfire) -> Result<(), Surprise> {
@@ -220,54 +221,43 @@ impl Run {
             "{talker} sends 1 KB lines while {slow} reads nothing and {listener} reads everything"
         ));
         let filler = "x".repeat(1000);
+        let line = |number: usize| format!("{name}: {number} {filler}");
         let (mut sent, mut received, mut cut_off) = (0, 0, false);
-        while !cut_off {
-            while sent - received < FLOOD_WINDOW && sent < FLOOD_GIVE_UP {
-                let line = format!("{sent} {filler}\n");
-                if let Err(error) = self.client(talker).stream.write_all(line.as_bytes()) {
+        // Send a batch, then read the listener's copy of all of it, until the slow client is
+        // cut off. So the listener is never more than one batch behind: only the slow client,
+        // which reads nothing, can fill a queue.
+        while !cut_off || received < sent {
+            if received == sent {
+                if sent >= FLOOD_GIVE_UP {
+                    self.note(format!(
+                        "{slow} is still connected after {FLOOD_GIVE_UP} lines it did not read"
+                    ));
+                    return Err(Surprise(flood.if_never_cut_off.to_string()));
+                }
+                let batch: String = (sent..sent + FLOOD_BATCH)
+                    .map(|number| format!("{number} {filler}\n"))
+                    .collect();
+                if let Err(error) = self.client(talker).stream.write_all(batch.as_bytes()) {
                     self.note(format!("{talker} cannot send: {}", describe_error(&error)));
                     return Err(Surprise(flood.if_stuck.to_string()));
                 }
-                sent += 1;
-            }
-            if sent == received && sent >= FLOOD_GIVE_UP {
-                self.note(format!(
-                    "{slow} is still connected after {FLOOD_GIVE_UP} lines it did not read"
-                ));
-                return Err(Surprise(flood.if_never_cut_off.to_string()));
+                sent += FLOOD_BATCH;
             }
             match read_line(self.client(listener)) {
-                Ok(line) if line == flood.cut_off_notice => cut_off = true,
-                Ok(line) if line == format!("{name}: {received} {filler}") => received += 1,
-                Ok(line) => {
+                Ok(heard) if heard == flood.cut_off_notice && !cut_off => cut_off = true,
+                Ok(heard) if heard == line(received) => received += 1,
+                Ok(heard) => {
                     self.note(format!(
                         "{listener} receives {:.60} where line {received} was due",
-                        show(line.as_bytes())
+                        show(heard.as_bytes())
                     ));
-                    return Err(unexpected_during_flood(flood, &line));
+                    return Err(unexpected_during_flood(flood, &heard));
                 }
                 Err(end) => {
                     self.note(format!(
-                        "{listener} receives {talker}'s lines, but then {end} while {slow} \
-                         reads nothing"
+                        "{listener} receives {received} of {talker}'s lines, then {end} while \
+                         {slow} reads nothing"
                     ));
-                    return Err(Surprise(flood.if_stuck.to_string()));
-                }
-            }
-        }
-        // The rest of the lines still on their way must arrive too.
-        while received < sent {
-            match read_line(self.client(listener)) {
-                Ok(line) if line == format!("{name}: {received} {filler}") => received += 1,
-                Ok(line) => {
-                    self.note(format!(
-                        "{listener} receives {:.60} where line {received} was due",
-                        show(line.as_bytes())
-                    ));
-                    return Err(unexpected_during_flood(flood, &line));
-                }
-                Err(end) => {
-                    self.note(format!("{listener} misses {talker}'s last lines: {end}"));
                     return Err(Surprise(flood.if_stuck.to_string()));
                 }
             }
@@ -293,9 +283,9 @@ fn unexpected_during_flood(flood: &Flood, line: &str) -> Surprise {
         ));
     }
     Surprise(format!(
-        "While {name} was talking, a line of hers arrived out of order or changed, or another \
-         line came in between ({:.40}...): every line must reach everyone else once, whole, \
-         in the order it was sent.",
+        "While {name} was talking, one of their lines arrived out of order or changed, or \
+         another line came in between ({:.40}...): every line must reach everyone else once, \
+         whole, in the order it was sent.",
         line
     ))
 }

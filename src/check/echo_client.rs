@@ -121,7 +121,7 @@ pub fn run(send_lines: impl SendLines) -> Result<Transcript, Failure> {
         ));
         if let Err(reason) = play(&round, Arc::clone(&send_lines), &mut transcript) {
             transcript.push("(the check stops here)");
-            let panics = panics::recorded();
+            let panics = panics::recorded_for(EXERCISE.id);
             let reason = match panics.first() {
                 Some(todo) if todo.starts_with("not yet implemented") => format!(
                     "Exercise not finished: send_lines reached a `todo!()`: {todo}.\nReplace it \
@@ -317,15 +317,28 @@ fn fake_server(
                     show(&echo[..middle]),
                     PAUSE.as_secs()
                 ));
-                // The pause is a read with a time limit: if the client closes meanwhile, we
-                // see it.
+                // The pause is a read with a time limit, so we see what the client does
+                // meanwhile. Reading 0 bytes means it shut its sending side: a client may do
+                // that as soon as it has sent everything (a half-close), or it may have closed
+                // altogether. Either way the rest of the echo goes out; a client that already
+                // returned will show it by what it returned.
                 let _ = stream.set_read_timeout(Some(PAUSE));
                 let mut byte = [0; 1];
                 match (&stream).read(&mut byte) {
                     Err(error)
                         if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    _ => {
-                        say("the client closes the connection before the rest of the echo".into());
+                    Ok(0) => say("the client shuts its sending side during the pause".into()),
+                    Ok(_) => {
+                        say("the client sends more during the pause".into());
+                        return ServerSide {
+                            problem: Some(
+                                "send_lines should send its lines and nothing else.".to_string(),
+                            ),
+                            kept_open: false,
+                        };
+                    }
+                    Err(_) => {
+                        say("the client's connection is gone before the rest of the echo".into());
                         return ServerSide {
                             problem: None,
                             kept_open: false,

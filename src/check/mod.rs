@@ -159,6 +159,9 @@ pub fn expected_transcript(id: &str) -> Result<String, String> {
             path.display()
         )
     })?;
+    // A checkout that turned line endings into `\r\n` (Windows, without .gitattributes) must
+    // still compare equal.
+    let text = text.replace("\r\n", "\n");
     let body = text
         .strip_prefix("---\n")
         .and_then(|rest| rest.split_once("\n---\n"))

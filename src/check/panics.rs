@@ -59,9 +59,29 @@ pub fn one_check_at_a_time() -> CheckGuard {
     }
 }
 
-/// The panics recorded since the current check started, oldest first.
-pub fn recorded() -> Vec<String> {
-    lock(&RECORDED).clone()
+/// The panics recorded since the check of exercise `id` started, oldest first.
+///
+/// A server from an earlier check in the same test run is never stopped (it owns its listener),
+/// and one of its threads may still panic during a later check. A panic located in another
+/// exercise's file (`exercises/src/03_threaded_echo.rs` while checking `01_greeting`) is that
+/// exercise's business, and is left out.
+pub fn recorded_for(id: &str) -> Vec<String> {
+    lock(&RECORDED)
+        .iter()
+        .filter(|panic| !is_in_another_exercise(panic, id))
+        .cloned()
+        .collect()
+}
+
+fn is_in_another_exercise(panic: &str, id: &str) -> bool {
+    let Some((_, location)) = panic.rsplit_once(" (at ") else {
+        return false;
+    };
+    let file = location.rsplit(['/', '\\']).next().unwrap_or(location);
+    let file = file.split(".rs:").next().unwrap_or(file);
+    let in_course_crate = location.contains("exercises") || location.contains("solutions");
+    let names_an_exercise = file.len() > 3 && file[..2].bytes().all(|b| b.is_ascii_digit());
+    in_course_crate && names_an_exercise && file != id
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -81,5 +101,20 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
     match info.location() {
         Some(location) => format!("{message} (at {}:{})", location.file(), location.line()),
         None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_another_exercise;
+
+    #[test]
+    fn a_panic_in_another_exercise_is_not_this_ones() {
+        let panic = "boom (at exercises/src/03_threaded_echo.rs:12)";
+        assert!(is_in_another_exercise(panic, "01_greeting"));
+        assert!(!is_in_another_exercise(panic, "03_threaded_echo"));
+        let elsewhere = "boom (at tests/known_wrong/echo_panics_on_a_reset.rs:3)";
+        assert!(!is_in_another_exercise(elsewhere, "01_greeting"));
+        assert!(!is_in_another_exercise("no location", "01_greeting"));
     }
 }

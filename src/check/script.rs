@@ -150,7 +150,7 @@ impl Script {
                 break;
             }
         }
-        let recorded_panics = panics::recorded();
+        let recorded_panics = panics::recorded_for(self.exercise.id);
         let (surprise, server_end) = match surprise {
             Some(surprise) => {
                 run.transcript.push("(the check stops here)");
@@ -353,7 +353,11 @@ impl Run {
         clues: &[(&str, &str)],
     ) -> Result<(), Surprise> {
         let expected = self.fill_in_addresses(template);
-        let (received, end) = read_expecting(self.client(name), expected.as_bytes());
+        let client = self.client(name);
+        let (received, end) = read_expecting(client, expected.as_bytes());
+        // read_expecting shortened the timeout as its deadline neared: give the next step its
+        // full PATIENCE again.
+        let _ = client.stream.set_read_timeout(Some(PATIENCE));
         let shown = self.name_addresses(&show(&received));
         let line = match (received.is_empty(), end) {
             (_, None) => format!("{name} receives {shown}"),
@@ -375,7 +379,18 @@ impl Run {
     }
 
     fn receive_close(&mut self, name: char, if_wrong: &str) -> Result<(), Surprise> {
-        let stream = &mut self.client(name).stream;
+        let client = self.client(name);
+        if !client.early.is_empty() {
+            let line = format!(
+                "{name} receives {} where the connection should close",
+                show(&client.early)
+            );
+            let line = self.name_addresses(&line);
+            self.note(line);
+            return Err(Surprise(if_wrong.to_string()));
+        }
+        let stream = &mut client.stream;
+        let _ = stream.set_read_timeout(Some(PATIENCE));
         let mut buffer = [0; 256];
         let line = match stream.read(&mut buffer) {
             Ok(0) => {
@@ -410,23 +425,26 @@ impl Run {
         }
         // Wait until the reply starts arriving, without reading it: closing now, with unread
         // bytes in the socket, is what makes the system reset the connection.
+        let _ = client.stream.set_read_timeout(Some(PATIENCE));
         let mut peeked = [0; 1];
-        let reply_arrived = matches!(client.stream.peek(&mut peeked), Ok(1));
+        let peeked = client.stream.peek(&mut peeked);
         drop(client);
-        if reply_arrived {
-            self.note(format!(
-                "{name} sends {} and vanishes without reading the reply",
-                show(text.as_bytes())
-            ));
-            Ok(())
-        } else {
-            self.note(format!(
-                "{name} sends {} and gets no reply within {} s",
-                show(text.as_bytes()),
-                PATIENCE.as_secs()
-            ));
-            Err(Surprise(if_wrong.to_string()))
-        }
+        let sent = show(text.as_bytes());
+        let what_happened = match peeked {
+            Ok(1) => {
+                self.note(format!(
+                    "{name} sends {sent} and vanishes without reading the reply"
+                ));
+                return Ok(());
+            }
+            Ok(_) => "sees the connection close before any reply".to_string(),
+            Err(error) if is_timeout(&error) => {
+                format!("gets no reply within {} s", PATIENCE.as_secs())
+            }
+            Err(error) => format!("gets no reply: {}", describe_error(&error)),
+        };
+        self.note(format!("{name} sends {sent} and {what_happened}"));
+        Err(Surprise(if_wrong.to_string()))
     }
 
     /// The text with `<A's address>` (and so on) replaced by the real addresses.
