@@ -20,7 +20,8 @@ const PROGRAM: Program = Program {
     max_extra_args: 1,
     try_it: "Start the server first, in another terminal:\n  cargo run --bin 02_echo\n\
              Then send one message:\n  cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n\
-             or leave out the message and type lines; end with Ctrl-D.",
+             or leave out the message and type lines; end with Ctrl-D (on Windows, Ctrl-Z then\n\
+             Enter).",
 };
 
 /// How long to wait for the server to connect or to answer.
@@ -46,7 +47,13 @@ fn main() -> anyhow::Result<()> {
         println!("received {reply:?}");
         return Ok(());
     }
-    println!("connected to {address}; type lines, end with Ctrl-D");
+    // Windows ends typed input with Ctrl-Z then Enter; everywhere else it is Ctrl-D.
+    let end_of_input = if cfg!(windows) {
+        "Ctrl-Z then Enter"
+    } else {
+        "Ctrl-D"
+    };
+    println!("connected to {address}; type lines, end with {end_of_input}");
     for line in std::io::stdin().lines() {
         let line = line.context("reading what you typed")?;
         let reply = send_line(&mut writer, &mut reader, &line)?;
