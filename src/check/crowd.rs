@@ -174,10 +174,7 @@ impl Run {
     ) -> Result<(), Surprise> {
         let mut expected: Vec<String> = talkers
             .iter()
-            .flat_map(|(_, name)| {
-                (0..crossfire.lines_each).map(move |n| format!("{name}: {}", line_text(name, n)))
-            })
-            .map(|line| line.trim_end().to_string())
+            .flat_map(|(_, name)| (0..crossfire.lines_each).map(move |n| heard_as(name, n)))
             .collect();
         let mut sorted = heard.to_vec();
         expected.sort();
@@ -203,7 +200,7 @@ impl Run {
             let in_order = from_talker
                 .iter()
                 .enumerate()
-                .all(|(n, line)| format!("{line}\n") == format!("{name}: {}", line_text(name, n)));
+                .all(|(n, line)| **line == heard_as(name, n));
             if !in_order {
                 self.note(format!(
                     "{client} receives {talker}'s lines in another order than {talker} sent them"
@@ -293,6 +290,11 @@ fn unexpected_during_flood(flood: &Flood, line: &str) -> Surprise {
 /// The text of a talker's line number `number`, newline included.
 fn line_text(name: &str, number: usize) -> String {
     format!("line {number} from {name}\n")
+}
+
+/// That line as everyone else hears it: `NAME: TEXT`, without the newline.
+fn heard_as(name: &str, number: usize) -> String {
+    format!("{name}: {}", line_text(name, number).trim_end())
 }
 
 /// The client's next line, without its newline, or why none came within [`PATIENCE`].
