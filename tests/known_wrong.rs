@@ -20,6 +20,8 @@ mod chat_keeps_only_the_newest;
 mod chat_says_left_when_cut_off;
 #[path = "known_wrong/chat_waits_for_the_slow.rs"]
 mod chat_waits_for_the_slow;
+#[path = "known_wrong/echo_bytes.rs"]
+mod echo_bytes;
 #[path = "known_wrong/echo_client_accepts_missing_echoes.rs"]
 mod echo_client_accepts_missing_echoes;
 #[path = "known_wrong/echo_client_new_reader_per_echo.rs"]
