@@ -26,5 +26,5 @@ fn ex03_threaded_echo() {
 
 #[test]
 fn ex04_chat() {
-    check_exercise(&check::chat::SCRIPT, exercises::chat::serve);
+    check_exercise(&check::chat_broker::SCRIPT, exercises::chat::serve);
 }

@@ -23,5 +23,5 @@ fn ex03_threaded_echo() {
 
 #[test]
 fn ex04_chat() {
-    check_solution(&check::chat::SCRIPT, solutions::chat::serve);
+    check_solution(&check::chat_broker::SCRIPT, solutions::chat::serve);
 }

@@ -1,51 +1,17 @@
 //! The two chat steps where many things happen at once: a crossfire of messages, and a flood
-//! past a client that reads nothing. Their transcripts say what was checked, not every line, so
+//! past clients that read nothing. Their transcripts say what was checked, not every line, so
 //! they read the same whatever the timing.
 //!
 //! Both speak the chat's message format: a line `TEXT` from the client named `NAME` reaches the
 //! others as `NAME: TEXT`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Instant;
 
-use super::script::{Client, PATIENCE, Run, Surprise, describe_error, is_timeout, show};
-
-/// Several clients send many lines at the same moment. Every listener must receive every line,
-/// each talker every other talker's lines (and never its own), and every listener in the same
-/// order: the order in which the server took them.
-#[derive(Debug)]
-pub struct Crossfire {
-    /// The clients that talk, with their chat names.
-    pub talkers: &'static [(char, &'static str)],
-    /// Clients that only listen. With two or more, the check compares their orders.
-    pub listeners: &'static [char],
-    /// How many lines each talker sends.
-    pub lines_each: usize,
-    /// What it likely means when a line never arrives.
-    pub if_lost: &'static str,
-    /// What it likely means when two listeners hear the lines in different orders.
-    pub if_reordered: &'static str,
-    /// What it likely means when a talker hears its own lines.
-    pub if_echoed: &'static str,
-}
-
-/// One client (the talker) sends 1 KB lines, while another (the slow one) reads nothing and a
-/// third (the listener) reads everything. The server must cut the slow one off and say so, and
-/// the listener must receive every line without ever waiting long for the next.
-#[derive(Debug)]
-pub struct Flood {
-    pub talker: (char, &'static str),
-    pub slow: char,
-    pub listener: char,
-    /// The line the room must receive when the slow client is cut off.
-    pub cut_off_notice: &'static str,
-    /// What it likely means when the listener waits in vain while the slow client reads nothing.
-    pub if_stuck: &'static str,
-    /// What it likely means when the slow client is never cut off.
-    pub if_never_cut_off: &'static str,
-}
+use super::peer::{describe_error, show, show_short};
+use super::script::{Run, Surprise, list};
+use super::step::{Crossfire, Flood};
 
 /// How many of the talker's lines go in one write. The listener reads them all before the next
 /// batch, so it never falls behind: only the slow client, which reads nothing, fills a queue.
@@ -82,8 +48,9 @@ impl Run {
         }
         for sender in sending {
             if sender.join().map_or(true, |result| result.is_err()) {
-                return Err(Surprise(
-                    "A talker could not send: the server closed its connection.".to_string(),
+                return Err(Surprise::new(
+                    "A talker could not send its lines: the connection was closed.",
+                    "The server closed a talker's connection in the middle of the crossfire.",
                 ));
             }
         }
@@ -100,11 +67,11 @@ impl Run {
         if let Some(((first, first_order), others)) = orders.split_first() {
             for (other, order) in others {
                 if let Some(at) = first_order.iter().zip(order).position(|(a, b)| a != b) {
-                    self.note(format!(
+                    let line = format!(
                         "{first} and {other} receive them in different orders (from line {})",
                         at + 1
-                    ));
-                    return Err(Surprise(crossfire.if_reordered.to_string()));
+                    );
+                    return Err(self.noted(line, crossfire.if_reordered));
                 }
             }
             let listeners: Vec<String> = orders.iter().map(|(c, _)| c.to_string()).collect();
@@ -126,8 +93,8 @@ impl Run {
                 .iter()
                 .any(|line| line.starts_with(&format!("{name}: ")))
             {
-                self.note(format!("{talker} receives its own lines back"));
-                return Err(Surprise(crossfire.if_echoed.to_string()));
+                let line = format!("{talker} receives its own lines back");
+                return Err(self.noted(line, crossfire.if_echoed));
             }
             self.check_each_talker_in_order(talker, &heard, &others, crossfire)?;
             let from: Vec<String> = others.iter().map(|(c, _)| c.to_string()).collect();
@@ -149,14 +116,14 @@ impl Run {
     ) -> Result<Vec<String>, Surprise> {
         let mut heard = Vec::with_capacity(count);
         while heard.len() < count {
-            match read_line(self.client(client)) {
+            match self.client(client).read_line() {
                 Ok(line) => heard.push(line),
                 Err(end) => {
-                    self.note(format!(
+                    let line = format!(
                         "{client} receives {} of the {count} lines, then {end}",
                         heard.len()
-                    ));
-                    return Err(Surprise(if_lost.to_string()));
+                    );
+                    return Err(self.noted(line, if_lost));
                 }
             }
         }
@@ -180,17 +147,12 @@ impl Run {
         expected.sort();
         sorted.sort();
         if let Some(missing) = expected.iter().find(|line| !sorted.contains(line)) {
-            self.note(format!(
-                "{client} never receives {}",
-                show(missing.as_bytes())
-            ));
-            return Err(Surprise(crossfire.if_lost.to_string()));
+            let line = format!("{client} never receives {}", show(missing.as_bytes()));
+            return Err(self.noted(line, crossfire.if_lost));
         }
         if sorted != expected {
-            self.note(format!(
-                "{client} receives some lines twice, or lines nobody sent"
-            ));
-            return Err(Surprise(crossfire.if_lost.to_string()));
+            let line = format!("{client} receives some lines twice, or lines nobody sent");
+            return Err(self.noted(line, crossfire.if_lost));
         }
         for &(talker, name) in talkers {
             let from_talker: Vec<&String> = heard
@@ -202,10 +164,10 @@ impl Run {
                 .enumerate()
                 .all(|(n, line)| **line == heard_as(name, n));
             if !in_order {
-                self.note(format!(
+                let line = format!(
                     "{client} receives {talker}'s lines in another order than {talker} sent them"
-                ));
-                return Err(Surprise(crossfire.if_reordered.to_string()));
+                );
+                return Err(self.noted(line, crossfire.if_reordered));
             }
         }
         Ok(())
@@ -213,78 +175,165 @@ impl Run {
 
     pub(super) fn flood(&mut self, flood: &Flood) -> Result<(), Surprise> {
         let (talker, name) = flood.talker;
-        let (slow, listener) = (flood.slow, flood.listener);
+        let slow: Vec<char> = flood.slow.iter().map(|(client, _)| *client).collect();
+        let listeners = flood.listeners;
         self.note(format!(
-            "{talker} sends 1 KB lines while {slow} reads nothing and {listener} reads everything"
+            "{talker} sends 1 KB lines while {} {} nothing and {} {} everything",
+            list(&slow),
+            if slow.len() == 1 { "reads" } else { "read" },
+            list(listeners),
+            if listeners.len() == 1 {
+                "reads"
+            } else {
+                "read"
+            },
         ));
+        let notices: Vec<String> = flood
+            .slow
+            .iter()
+            .map(|(_, slow_name)| flood.cut_off_notice.replace("NAME", slow_name))
+            .collect();
         let filler = "x".repeat(1000);
         let line = |number: usize| format!("{name}: {number} {filler}");
-        let (mut sent, mut received, mut cut_off) = (0, 0, false);
-        // Send a batch, then read the listener's copy of all of it, until the slow client is
-        // cut off. So the listener is never more than one batch behind: only the slow client,
-        // which reads nothing, can fill a queue.
-        while !cut_off || received < sent {
-            if received == sent {
+        let mut sent = 0;
+        // For each listener: how many of the talker's lines it has heard, and which notices.
+        let mut heard = vec![(0usize, vec![false; notices.len()]); listeners.len()];
+        let all_cut_off = |heard: &[(usize, Vec<bool>)]| {
+            heard.iter().all(|(_, noticed)| noticed.iter().all(|&n| n))
+        };
+        // Send a batch, then read each listener's copy of all of it, until every slow client is
+        // cut off. So the listeners are never more than one batch behind: only the slow clients,
+        // which read nothing, can fill a queue.
+        while !all_cut_off(&heard) || heard.iter().any(|(count, _)| *count < sent) {
+            if heard.iter().all(|(count, _)| *count == sent) {
                 if sent >= FLOOD_GIVE_UP {
-                    self.note(format!(
-                        "{slow} is still connected after {FLOOD_GIVE_UP} lines it did not read"
-                    ));
-                    return Err(Surprise(flood.if_never_cut_off.to_string()));
+                    let still: Vec<char> = flood
+                        .slow
+                        .iter()
+                        .zip(0..)
+                        .filter(|(_, n)| heard.iter().any(|(_, noticed)| !noticed[*n]))
+                        .map(|((client, _), _)| *client)
+                        .collect();
+                    let line = format!(
+                        "{} {} still connected after {FLOOD_GIVE_UP} lines {} did not read",
+                        list(&still),
+                        if still.len() == 1 { "is" } else { "are" },
+                        if still.len() == 1 { "it" } else { "they" },
+                    );
+                    return Err(self.noted(line, flood.if_never_cut_off));
                 }
                 let batch: String = (sent..sent + FLOOD_BATCH)
                     .map(|number| format!("{number} {filler}\n"))
                     .collect();
                 if let Err(error) = self.client(talker).stream.write_all(batch.as_bytes()) {
-                    self.note(format!("{talker} cannot send: {}", describe_error(&error)));
-                    return Err(Surprise(flood.if_stuck.to_string()));
+                    let line = format!("{talker} cannot send: {}", describe_error(&error));
+                    return Err(self.noted(line, flood.if_stuck));
                 }
                 sent += FLOOD_BATCH;
             }
-            match read_line(self.client(listener)) {
-                Ok(heard) if heard == flood.cut_off_notice && !cut_off => cut_off = true,
-                Ok(heard) if heard == line(received) => received += 1,
-                Ok(heard) => {
-                    self.note(format!(
-                        "{listener} receives {:.60} where line {received} was due",
-                        show(heard.as_bytes())
-                    ));
-                    return Err(unexpected_during_flood(flood, &heard));
+            for (listener, (count, noticed)) in listeners.iter().zip(heard.iter_mut()) {
+                if *count == sent && all_cut_off(std::slice::from_ref(&(0, noticed.clone()))) {
+                    continue;
                 }
-                Err(end) => {
-                    self.note(format!(
-                        "{listener} receives {received} of {talker}'s lines, then {end} while \
-                         {slow} reads nothing"
-                    ));
-                    return Err(Surprise(flood.if_stuck.to_string()));
+                if *count == sent {
+                    // Caught up with the talker: only a notice can still be due. Ask once more
+                    // after the next batch rather than wait here.
+                    continue;
+                }
+                match self.client(*listener).read_line() {
+                    Ok(text) if text == line(*count) => *count += 1,
+                    Ok(text) => {
+                        if let Some(n) = notices.iter().position(|notice| *notice == text) {
+                            if !noticed[n] {
+                                noticed[n] = true;
+                                continue;
+                            }
+                        }
+                        let shown = show_short(text.as_bytes());
+                        let what = format!(
+                            "{listener} receives {shown} where {name}'s line {count} was due"
+                        );
+                        self.note(what.clone());
+                        return Err(unexpected_during_flood(flood, &notices, &text, &what));
+                    }
+                    Err(end) => {
+                        let what = format!(
+                            "{listener} receives {count} of {talker}'s lines, then {end} while \
+                             {} {} nothing",
+                            list(&slow),
+                            if slow.len() == 1 { "reads" } else { "read" },
+                        );
+                        return Err(self.noted(what, flood.if_stuck));
+                    }
                 }
             }
         }
         self.note(format!(
-            "{listener} receives every line, and {} along the way",
-            show(flood.cut_off_notice.as_bytes())
+            "{} {} every line, and along the way {}",
+            list(listeners),
+            if listeners.len() == 1 {
+                "receives"
+            } else {
+                "receive"
+            },
+            notices
+                .iter()
+                .map(|notice| show(notice.as_bytes()))
+                .collect::<Vec<_>>()
+                .join(" and ")
         ));
-        self.clients.remove(&slow);
+        for client in slow {
+            self.clients.remove(&client);
+        }
         Ok(())
     }
 }
 
-/// What it likely means when the listener hears something else than the talker's next line.
-fn unexpected_during_flood(flood: &Flood, line: &str) -> Surprise {
+/// What it likely means when a listener hears something else than the talker's next line.
+fn unexpected_during_flood(flood: &Flood, notices: &[String], line: &str, what: &str) -> Surprise {
     let (_, name) = flood.talker;
+    let first = capitalised(what);
     if line.starts_with("* ") || line.starts_with("! ") {
-        return Surprise(format!(
-            "While {name} was talking and one client read nothing, the room was told {:?}, \
-             where the check expected {:?}: when you cut off a client because its queue is \
-             full, tell the room exactly that.",
-            line, flood.cut_off_notice
-        ));
+        return Surprise::new(
+            format!("{first}."),
+            &format!(
+                "While {name} was talking and other clients read nothing, the room was told \
+                 {line:?}, where the check expected {}: when you cut off a client because its \
+                 queue is full, tell the room exactly that.",
+                notices
+                    .iter()
+                    .map(|notice| format!("{notice:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        );
     }
-    Surprise(format!(
-        "While {name} was talking, one of their lines arrived out of order or changed, or \
-         another line came in between ({:.40}...): every line must reach everyone else once, \
-         whole, in the order it was sent.",
-        line
-    ))
+    Surprise::new(
+        format!("{first}."),
+        &format!(
+            "While {name} was talking, one of their lines arrived out of order or changed, or \
+             another line came in between: every line must reach everyone else once, whole, in \
+             the order it was sent."
+        ),
+    )
+}
+
+/// A transcript line as the first sentence of a verdict: `C receives...` → `Client C receives...`.
+pub(super) fn capitalised(line: &str) -> String {
+    let mut chars = line.chars();
+    match (chars.next(), chars.next()) {
+        (Some(client), Some(' ')) if client.is_ascii_uppercase() => format!("Client {line}"),
+        _ => line.to_string(),
+    }
+}
+
+impl Run {
+    /// Notes `line` in the transcript, and makes it the first sentence of the verdict.
+    pub(super) fn noted(&mut self, line: String, likely: &str) -> Surprise {
+        let first = capitalised(&line);
+        self.note(line);
+        Surprise::new(format!("{first}."), likely)
+    }
 }
 
 /// The text of a talker's line number `number`, newline included.
@@ -295,35 +344,4 @@ fn line_text(name: &str, number: usize) -> String {
 /// That line as everyone else hears it: `NAME: TEXT`, without the newline.
 fn heard_as(name: &str, number: usize) -> String {
     format!("{name}: {}", line_text(name, number).trim_end())
-}
-
-/// The client's next line, without its newline, or why none came within [`PATIENCE`].
-fn read_line(client: &mut Client) -> Result<String, String> {
-    let line = next_line(client);
-    let _ = client.stream.set_read_timeout(Some(PATIENCE));
-    line
-}
-
-fn next_line(client: &mut Client) -> Result<String, String> {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(end) = client.early.iter().position(|&byte| byte == b'\n') {
-            let line: Vec<u8> = client.early.drain(..=end).collect();
-            return Ok(String::from_utf8_lossy(&line[..end]).into_owned());
-        }
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(format!("nothing more within {} s", PATIENCE.as_secs()));
-        }
-        let _ = client.stream.set_read_timeout(Some(remaining));
-        let mut buffer = [0; 16 * 1024];
-        match client.stream.read(&mut buffer) {
-            Ok(0) => return Err("the connection closes".to_string()),
-            Ok(count) => client.early.extend_from_slice(&buffer[..count]),
-            Err(error) if is_timeout(&error) => {
-                return Err(format!("nothing more within {} s", PATIENCE.as_secs()));
-            }
-            Err(error) => return Err(describe_error(&error)),
-        }
-    }
 }

@@ -3,8 +3,10 @@
 //!
 //! Here the learner writes the client, so the check plays the server: a fake echo server that
 //! sends two echoes in one write, splits one echo in two, sends an echo longer than one small
-//! read, and hangs up before the last echo. `send_lines` must return exactly one line per line
-//! sent, and an error when an echo is missing.
+//! read, answers with other words than it was sent (cut up on the way by the harness's shaper),
+//! hangs up before the last echo, and hangs up in the middle of one. `send_lines` must return
+//! exactly the lines that came back, one per line sent, and an error when one is missing or cut
+//! off.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -13,7 +15,9 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use super::script::{PATIENCE, show};
+use super::peer::show;
+use super::shaper::Shaper;
+use super::step::PATIENCE;
 use super::{Exercise, Failure, Transcript, panics};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -33,8 +37,13 @@ enum Reply {
     Together,
     /// Each echo in two writes, with a pause in the middle.
     Split,
+    /// Other lines than were sent, one write each, cut up or run together by the shaper: a
+    /// server need not echo, and the client must return what it really received.
+    Other(&'static [&'static str]),
     /// The first echo, then the server closes the connection.
     HangUpAfterFirst,
+    /// The first echo and the start of the second, then the server closes the connection.
+    HangUpMidEcho,
 }
 
 /// One call of the learner's `send_lines`, and what it should return.
@@ -43,6 +52,8 @@ struct Round {
     reply: Reply,
     /// `Some(echoes)`: send_lines must return `Ok(echoes)`. `None`: it must return an error.
     expected: Option<Vec<String>>,
+    /// What it likely means when send_lines returns something else, and what it returned
+    /// suggests nothing better.
     if_wrong: &'static str,
 }
 
@@ -87,6 +98,18 @@ fn rounds() -> Vec<Round> {
             "An echo with spaces at both ends came back changed: remove the newline from each \
              echo, and nothing else. (trim() and trim_end() remove spaces too.)",
         ),
+        Round {
+            lines: vec!["ping".into(), "ping".into(), "hello".into()],
+            reply: Reply::Other(&["pong", "PONG", "hello to you too"]),
+            expected: Some(vec![
+                "pong".into(),
+                "PONG".into(),
+                "hello to you too".into(),
+            ]),
+            if_wrong: "The server answered with other words than it was sent, cut up on the \
+                       way, and send_lines did not return them: return exactly the lines that \
+                       came back, one per line sent.",
+        },
         round(
             &["are you", "there?"],
             Reply::HangUpAfterFirst,
@@ -94,6 +117,15 @@ fn rounds() -> Vec<Round> {
             "The server echoed the first line and then closed the connection, and send_lines \
              did not return an error. A missing echo (or one without its newline) means the \
              reply is broken: return an error, rather than pretend all is well.",
+        ),
+        round(
+            &["cut", "short"],
+            Reply::HangUpMidEcho,
+            false,
+            "The server sent \"cut\\nsho\" and closed the connection in the middle of the second \
+             echo, and send_lines did not return an error. An echo without its newline was cut \
+             off: read_until returns what it has when the connection ends, so check that the \
+             line really ends with \"\\n\", and return an error if not.",
         ),
     ]
 }
@@ -110,7 +142,14 @@ impl<F> SendLines for F where
 
 /// Runs the check: the transcript if `send_lines` behaved, otherwise what went wrong.
 pub fn run(send_lines: impl SendLines) -> Result<Transcript, Failure> {
-    let _guard = panics::one_check_at_a_time();
+    run_as("02_echo_client.rs", send_lines)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
+pub fn run_as(answer_file: &str, send_lines: impl SendLines) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let seed = Shaper::seed_for_this_run();
+    let mut shaper = Shaper::new(seed);
     let send_lines = Arc::new(send_lines);
     let mut transcript = Transcript::default();
     for (number, round) in rounds().into_iter().enumerate() {
@@ -119,9 +158,10 @@ pub fn run(send_lines: impl SendLines) -> Result<Transcript, Failure> {
             number + 1,
             show_list(&round.lines)
         ));
-        if let Err(reason) = play(&round, Arc::clone(&send_lines), &mut transcript) {
+        let shaper = Shaper::new(seed ^ shaper.below(usize::MAX) as u64);
+        if let Err(reason) = play(&round, Arc::clone(&send_lines), shaper, &mut transcript) {
             transcript.push("(the check stops here)");
-            let panics = panics::recorded_for(EXERCISE.id);
+            let panics = panics.panics();
             let reason = match panics.first() {
                 Some(todo) if todo.starts_with("not yet implemented") => format!(
                     "Exercise not finished: send_lines reached a `todo!()`: {todo}.\nReplace it \
@@ -134,16 +174,18 @@ pub fn run(send_lines: impl SendLines) -> Result<Transcript, Failure> {
                 exercise: EXERCISE,
                 reason,
                 transcript,
+                seed: Some(seed),
             });
         }
     }
     Ok(transcript)
 }
 
-/// Checks a learner's client, panicking with a readable failure. Never writes a file.
+/// Checks a learner's client, failing the test with a readable failure. Never writes a file.
 pub fn check_exercise(send_lines: impl SendLines) {
+    super::announce_the_servers_log();
     if let Err(failure) = run(send_lines) {
-        panic!("\n\n{failure}\n");
+        super::give_verdict(&failure);
     }
 }
 
@@ -167,6 +209,7 @@ struct ServerSide {
 fn play(
     round: &Round,
     send_lines: Arc<impl SendLines>,
+    shaper: Shaper,
     transcript: &mut Transcript,
 ) -> Result<(), String> {
     let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
@@ -186,7 +229,7 @@ fn play(
     let (lines, reply) = (round.lines.clone(), round.reply);
     let (side_sender, side) = mpsc::channel();
     thread::spawn(move || {
-        let seen = fake_server(listener, &lines, reply, &events_sender);
+        let seen = fake_server(listener, &lines, reply, shaper, &events_sender);
         let _ = side_sender.send(seen);
     });
 
@@ -202,37 +245,93 @@ fn play(
     if let Some(problem) = seen.problem {
         return Err(problem);
     }
-    match returned {
-        Some(got) if got == round.expected => {}
-        _ => return Err(round.if_wrong.to_string()),
+    if returned.as_ref().map(Returned::echoes) != Some(round.expected.clone()) {
+        return Err(judge_return(round, returned.as_ref()));
     }
     if seen.kept_open {
-        return Err(
-            "send_lines should return, and close the connection (drop the stream), as \
-                    soon as the last echo has arrived. Reading until the server closes \
-                    (read_to_end) waits forever on an echo server, which never closes first."
-                .to_string(),
-        );
+        return Err(format!(
+            "send_lines returned what it should, but only after the server gave up waiting \
+             {} s for the client to close.\n\
+             send_lines should return, and close the connection (drop the stream), as soon as \
+             the last echo has arrived. Reading until the server closes (read_to_end) waits \
+             forever on an echo server, which never closes first.",
+            PATIENCE.as_secs()
+        ));
     }
     Ok(())
 }
 
-/// Writes down what send_lines returned: `Some(Some(echoes))` for `Ok`, `Some(None)` for an
-/// error, `None` if it never returned (or panicked).
+/// What send_lines returned.
+enum Returned {
+    Echoes(Vec<String>),
+    /// An error, with its message.
+    Error(String),
+}
+
+impl Returned {
+    /// `Some(echoes)` for `Ok`, `None` for an error: comparable with [`Round::expected`].
+    fn echoes(&self) -> Option<Vec<String>> {
+        match self {
+            Returned::Echoes(echoes) => Some(echoes.clone()),
+            Returned::Error(_) => None,
+        }
+    }
+}
+
+/// The verdict on a return that was not the expected one: what came back, then what that
+/// likely means, read off what came back before the round's own guess.
+fn judge_return(round: &Round, returned: Option<&Returned>) -> String {
+    let expected = match &round.expected {
+        Some(echoes) => format!("Ok({})", show_list(echoes)),
+        None => "an error".to_string(),
+    };
+    let what_came = match returned {
+        None => "send_lines never returned (or panicked)".to_string(),
+        Some(Returned::Echoes(echoes)) => format!("send_lines returned Ok({})", show_list(echoes)),
+        Some(Returned::Error(message)) => format!("send_lines returned an error ({message:?})"),
+    };
+    let first = format!("{what_came}, where {expected} was expected.");
+    let likely = match (returned, &round.expected) {
+        (Some(Returned::Echoes(echoes)), Some(wanted))
+            if *echoes == round.lines && round.lines != *wanted =>
+        {
+            "Those are the lines send_lines sent, not what came back: return the lines the \
+             server sent, whatever they say."
+                .to_string()
+        }
+        (Some(Returned::Echoes(echoes)), Some(wanted))
+            if echoes.len() == wanted.len() && echoes != wanted && {
+                let (mut a, mut b) = (echoes.clone(), wanted.clone());
+                a.sort();
+                b.sort();
+                a == b
+            } =>
+        {
+            "The right echoes, in another order: return them in the order they arrived.".to_string()
+        }
+        (Some(Returned::Error(_)), Some(_)) => {
+            format!("Every echo did arrive, whole. {}", round.if_wrong)
+        }
+        _ => round.if_wrong.to_string(),
+    };
+    format!("{first}\n{likely}")
+}
+
+/// Writes down what send_lines returned, if it did (within [`PATIENCE`], without panicking).
 fn record_return(
     returned: &mpsc::Receiver<thread::Result<anyhow::Result<Vec<String>>>>,
     transcript: &mut Transcript,
-) -> Option<Option<Vec<String>>> {
+) -> Option<Returned> {
     match returned.recv_timeout(PATIENCE) {
         Ok(Ok(Ok(echoes))) => {
             transcript.push(format!("send_lines returns Ok({})", show_list(&echoes)));
-            Some(Some(echoes))
+            Some(Returned::Echoes(echoes))
         }
         // The error's own words vary from one learner to the next: the transcript only notes
-        // that it was an error.
-        Ok(Ok(Err(_))) => {
+        // that it was an error, and the verdict quotes it.
+        Ok(Ok(Err(error))) => {
             transcript.push("send_lines returns an error");
-            Some(None)
+            Some(Returned::Error(format!("{error:#}")))
         }
         Ok(Err(_)) => {
             transcript.push("send_lines panics");
@@ -253,15 +352,18 @@ fn fake_server(
     listener: TcpListener,
     lines: &[String],
     reply: Reply,
+    mut shaper: Shaper,
     events: &mpsc::Sender<String>,
 ) -> ServerSide {
     let say = |line: String| {
         let _ = events.send(line);
     };
+    // The transcript's line, `the server receives ...`, is also the verdict's first sentence.
     let problem = |line: String, reason: &str| {
+        let first = line.replacen("the server", "The server", 1);
         let _ = events.send(line);
         ServerSide {
-            problem: Some(reason.to_string()),
+            problem: Some(format!("{first}.\n{reason}")),
             kept_open: false,
         }
     };
@@ -348,6 +450,35 @@ fn fake_server(
                 let _ = writer.write_all(&echo[middle..]);
                 say(format!("the server sends {}", show(&echo[middle..])));
             }
+        }
+        Reply::Other(replies) => {
+            // Each reply in a write of its own, but the shaper may cut it up on its way, or hold
+            // it back to go out together with the next.
+            let mut held = Vec::new();
+            for (number, reply) in replies.iter().enumerate() {
+                held.extend_from_slice(format!("{reply}\n").as_bytes());
+                if number + 1 == replies.len() || !shaper.hold_back() {
+                    let _ = shaper.write(&stream, &held);
+                    held.clear();
+                }
+            }
+            let all: String = replies.iter().map(|reply| format!("{reply}\n")).collect();
+            say(format!("the server sends {}", shorten(all.as_bytes())));
+        }
+        Reply::HangUpMidEcho => {
+            let first = &received[0];
+            let start_of_second = &received[1][..received[1].len() / 2];
+            let sent = [first.as_slice(), start_of_second].concat();
+            let _ = writer.write_all(&sent);
+            let _ = stream.shutdown(Shutdown::Both);
+            say(format!(
+                "the server sends {} and closes the connection",
+                show(&sent)
+            ));
+            return ServerSide {
+                problem: None,
+                kept_open: false,
+            };
         }
         Reply::HangUpAfterFirst => {
             let _ = writer.write_all(&received[0]);

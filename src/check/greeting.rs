@@ -27,7 +27,7 @@ pub const SCRIPT: Script = Script {
         Step::Connect('A'),
         Step::Receive {
             client: 'A',
-            text: "Hello, <A's address>!\n",
+            text: b"Hello, <A's address>!\n",
             if_wrong: "Client A expected \"Hello, ADDRESS!\" and a newline, where ADDRESS is the \
                        client's address as your server sees it (IP:port).",
             clues: CLUES,
@@ -40,7 +40,7 @@ pub const SCRIPT: Script = Script {
         Step::Connect('B'),
         Step::Receive {
             client: 'B',
-            text: "Hello, <B's address>!\n",
+            text: b"Hello, <B's address>!\n",
             if_wrong: "The second client, B, was not greeted with its own address: does your \
                        server keep accepting after the first client, and greet each one by its \
                        own address?",

@@ -17,21 +17,26 @@
 //! their code is judged against. The reference solutions' tests go through insta proper, which is
 //! how the course's authors record a changed transcript (`cargo insta review`).
 
-pub mod chat;
+pub mod chat_broker;
 mod crowd;
+mod diagnose;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
 mod panics;
+mod peer;
 mod script;
+pub mod shaper;
+mod step;
 pub mod threaded_echo;
 
 use std::fmt;
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
-pub use crowd::{Crossfire, Flood};
-pub use script::{PATIENCE, Script, Step};
+pub use script::Script;
+pub use step::{Crossfire, Flood, PATIENCE, Step};
 
 /// What every exercise's server looks like from the outside: it takes a bound listener and serves
 /// clients on it, normally forever.
@@ -85,6 +90,8 @@ pub struct Failure {
     pub reason: String,
     /// What happened, up to and including the surprise.
     pub transcript: Transcript,
+    /// The seed of the cuts the scripted peers' writes went through (see [`shaper`]), if any.
+    pub seed: Option<u64>,
 }
 
 impl fmt::Display for Failure {
@@ -110,23 +117,58 @@ impl fmt::Display for Failure {
             }
         }
         writeln!(f)?;
+        let number = id.split('_').next().unwrap_or(id);
+        if let Some(seed) = self.seed {
+            writeln!(
+                f,
+                "On their way, the check's writes were cut into pieces with seed {seed}; to \
+                 repeat exactly this run: {}={seed} cargo test -p exercises {number}",
+                shaper::SEED_VARIABLE
+            )?;
+        }
         write!(
             f,
             "Hints: the folded hints under the exercise's heading in {chapter} \
              (or `mdbook serve book --open`). \
-             Run this check alone with: cargo test -p exercises {id}"
+             Run this check alone with: cargo test -p exercises {number}"
         )
     }
 }
 
-/// Checks a learner's server, panicking with a readable [`Failure`] if it is wrong. Never writes
-/// a file: the expected transcript is only read.
+/// Checks a learner's server, failing the test with a readable [`Failure`] if it is wrong.
+/// Never writes a file: the expected transcript is only read.
 pub fn check_exercise(script: &Script, serve: impl Serve) {
+    announce_the_servers_log();
     if let Err(failure) = script.run(serve) {
-        // The panic message *is* the verdict: `cargo test` prints it under the test's name.
-        panic!("\n\n{failure}\n");
+        give_verdict(&failure);
     }
 }
+
+/// Printed before a check starts, so that it stands above whatever the learner's own server
+/// prints. `cargo test` keeps a test's output and shows it only if the test fails, under
+/// `---- NAME stdout ----`, after the verdict: this line says whose words those are.
+pub(crate) fn announce_the_servers_log() {
+    println!(
+        "(The check's verdict is above. Below: what your own code printed while the check ran, \
+         if anything.)"
+    );
+}
+
+/// Shows the verdict and fails the test, without the panic message, location and backtrace
+/// (`RUST_BACKTRACE=1` is common on learners' machines) that a panic would add: they would point
+/// at the harness, not at the learner's code.
+pub(crate) fn give_verdict(failure: &Failure) -> ! {
+    // Straight to the terminal, not through `print!`: `cargo test` would hold that back until
+    // the end and put the learner's log lines above it.
+    let verdict = format!("\n{failure}\n\n");
+    let _ = std::io::stderr().lock().write_all(verdict.as_bytes());
+    // An unwind that skips the panic hook: the test fails, and nothing else is printed.
+    std::panic::resume_unwind(Box::new(VerdictGiven));
+}
+
+/// The payload of a failed check's unwind; the verdict has been printed already.
+#[derive(Debug)]
+pub struct VerdictGiven;
 
 /// Checks a reference solution: it must pass, and its transcript must match the snapshot through
 /// insta, so that a deliberate change to a script is reviewed with `cargo insta review`.

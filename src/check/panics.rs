@@ -2,86 +2,117 @@
 //! of leaving the learner to dig a backtrace out of the test output.
 //!
 //! A panic on a thread the learner's server started (a client thread, say) cannot be caught by
-//! the harness, which never sees that thread. So a panic hook records every panic message; the
-//! check that is running reads them. Checks run one at a time (see [`one_check_at_a_time`]), so
-//! the panics recorded during a check are that check's.
+//! the harness, which never sees that thread. So a panic hook records every panic message with
+//! where it happened, and each running check keeps those that are its own: the ones in its
+//! answer's file, or in no answer's file at all (the course library, say). Checks may run at the
+//! same time, in one test process; a panic in `03_threaded_echo.rs` is never blamed on the check
+//! of exercise 04.
 
 use std::cell::Cell;
 use std::panic::{self, PanicHookInfo};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 
+/// Every panic recorded while any check ran, oldest first.
 static RECORDED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static CHECKS: Mutex<()> = Mutex::new(());
 static INSTALL: Once = Once::new();
-/// True while a check runs. Outside one, every panic is shown as usual.
-static CHECK_RUNNING: AtomicBool = AtomicBool::new(false);
+/// How many checks are running. With none, every panic is shown as usual.
+static CHECKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// The folders whose files hold answers to exercises: a panic located in one of them belongs to
+/// that answer's check only.
+const ANSWER_FOLDERS: [&str; 4] = [
+    "exercises/src",
+    "solutions/src",
+    "tests/known_wrong",
+    "tests/known_right",
+];
 
 thread_local! {
-    /// True on a thread that has run a check: its panics are a check's verdict, to be shown as
-    /// usual, not recorded as the learner's. It stays true: the verdict comes after the check.
+    /// True on a thread that runs checks: its panics are a check's verdict, to be shown as
+    /// usual, not recorded as the learner's.
     static IS_HARNESS: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Held while a check runs. Creating it installs the hook and forgets earlier panics.
-pub struct CheckGuard {
-    _one_at_a_time: MutexGuard<'static, ()>,
+/// The panics of one check's answer, from the moment the check starts.
+pub struct Recording {
+    /// The answer's file name, as in `03_threaded_echo.rs`.
+    answer_file: String,
+    /// Where in [`RECORDED`] this check's time began.
+    first: usize,
 }
 
-impl Drop for CheckGuard {
+impl Recording {
+    /// Starts recording for the answer in `answer_file` (a file name, without folders).
+    pub fn start(answer_file: &str) -> Recording {
+        INSTALL.call_once(|| {
+            let previous = panic::take_hook();
+            panic::set_hook(Box::new(move |info| {
+                if CHECKS_RUNNING.load(Ordering::SeqCst) == 0 {
+                    return previous(info);
+                }
+                let described = describe(info);
+                let in_an_answer = in_an_answer(&described);
+                // The threads a learner's server starts are usually unnamed; a test's thread is
+                // named after the test, and its panics are the test's own.
+                let a_servers_thread = in_an_answer || std::thread::current().name().is_none();
+                if a_servers_thread && !IS_HARNESS.with(Cell::get) {
+                    lock(&RECORDED).push(described);
+                }
+                // An answer's panic is its check's to report, in words; any other panic (a
+                // test's own assertion, say) is shown as usual.
+                if !in_an_answer {
+                    previous(info);
+                }
+            }));
+        });
+        IS_HARNESS.with(|flag| flag.set(true));
+        CHECKS_RUNNING.fetch_add(1, Ordering::SeqCst);
+        Recording {
+            answer_file: answer_file.to_string(),
+            first: lock(&RECORDED).len(),
+        }
+    }
+
+    /// The panics recorded since this check started that are its answer's, oldest first.
+    pub fn panics(&self) -> Vec<String> {
+        lock(&RECORDED)[self.first..]
+            .iter()
+            .filter(|panic| belongs_to(panic, &self.answer_file))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Drop for Recording {
     fn drop(&mut self) {
-        CHECK_RUNNING.store(false, Ordering::SeqCst);
+        CHECKS_RUNNING.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// Waits for any other check in this process to finish, then starts recording panics.
-pub fn one_check_at_a_time() -> CheckGuard {
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            if IS_HARNESS.with(Cell::get) || !CHECK_RUNNING.load(Ordering::SeqCst) {
-                previous(info);
-            } else {
-                lock(&RECORDED).push(describe(info));
-            }
-        }));
-    });
-    // A failed check panics while holding this lock; that poisons it, which is no reason for
-    // the next check to fail too.
-    let guard = CHECKS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    IS_HARNESS.with(|flag| flag.set(true));
-    lock(&RECORDED).clear();
-    CHECK_RUNNING.store(true, Ordering::SeqCst);
-    CheckGuard {
-        _one_at_a_time: guard,
+/// Where a panic (as [`describe`] wrote it) happened, with `/` between folders.
+fn location(panic: &str) -> Option<String> {
+    let (_, location) = panic.rsplit_once(" (at ")?;
+    Some(location.replace('\\', "/"))
+}
+
+/// Whether a panic happened in a file of one of the answers' folders.
+fn in_an_answer(panic: &str) -> bool {
+    location(panic).is_some_and(|at| ANSWER_FOLDERS.iter().any(|folder| at.contains(folder)))
+}
+
+/// Whether a panic is the answer's in `answer_file`: it happened in that file, or in none of the
+/// answers' folders.
+fn belongs_to(panic: &str, answer_file: &str) -> bool {
+    if !in_an_answer(panic) {
+        return true;
     }
-}
-
-/// The panics recorded since the check of exercise `id` started, oldest first.
-///
-/// A server from an earlier check in the same test run is never stopped (it owns its listener),
-/// and one of its threads may still panic during a later check. A panic located in another
-/// exercise's file (`exercises/src/03_threaded_echo.rs` while checking `01_greeting`) is that
-/// exercise's business, and is left out.
-pub fn recorded_for(id: &str) -> Vec<String> {
-    lock(&RECORDED)
-        .iter()
-        .filter(|panic| !is_in_another_exercise(panic, id))
-        .cloned()
-        .collect()
-}
-
-fn is_in_another_exercise(panic: &str, id: &str) -> bool {
-    let Some((_, location)) = panic.rsplit_once(" (at ") else {
-        return false;
+    let Some(location) = location(panic) else {
+        return true;
     };
-    let file = location.rsplit(['/', '\\']).next().unwrap_or(location);
-    let file = file.split(".rs:").next().unwrap_or(file);
-    let in_course_crate = location.contains("exercises") || location.contains("solutions");
-    let names_an_exercise = file.len() > 3 && file[..2].bytes().all(|b| b.is_ascii_digit());
-    in_course_crate && names_an_exercise && file != id
+    let file = location.rsplit('/').next().unwrap_or(&location);
+    let file = file.split(':').next().unwrap_or(file);
+    file == answer_file
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -106,15 +137,20 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::is_in_another_exercise;
+    use super::belongs_to;
 
     #[test]
-    fn a_panic_in_another_exercise_is_not_this_ones() {
+    fn a_panic_in_another_answer_is_not_this_ones() {
         let panic = "boom (at exercises/src/03_threaded_echo.rs:12)";
-        assert!(is_in_another_exercise(panic, "01_greeting"));
-        assert!(!is_in_another_exercise(panic, "03_threaded_echo"));
-        let elsewhere = "boom (at tests/known_wrong/echo_panics_on_a_reset.rs:3)";
-        assert!(!is_in_another_exercise(elsewhere, "01_greeting"));
-        assert!(!is_in_another_exercise("no location", "01_greeting"));
+        assert!(belongs_to(panic, "03_threaded_echo.rs"));
+        assert!(!belongs_to(panic, "01_greeting.rs"));
+        let known_wrong = "boom (at tests/known_wrong/echo_panics_on_a_reset.rs:3)";
+        assert!(belongs_to(known_wrong, "echo_panics_on_a_reset.rs"));
+        assert!(!belongs_to(known_wrong, "03_threaded_echo.rs"));
+        let windows = "boom (at exercises\\src\\03_threaded_echo.rs:12)";
+        assert!(belongs_to(windows, "03_threaded_echo.rs"));
+        let library = "boom (at src/chat.rs:40)";
+        assert!(belongs_to(library, "01_greeting.rs"));
+        assert!(belongs_to("no location", "01_greeting.rs"));
     }
 }

@@ -1,24 +1,23 @@
 //! Playing a check's script against a learner's server, and writing down what happened.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::crowd::{Crossfire, Flood};
+use super::diagnose::Arrival;
+use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
+use super::shaper::Shaper;
+use super::step::{PATIENCE, PIECE_PAUSE, Step};
 use super::{Exercise, Failure, Serve, Transcript, panics};
 
-/// How long a scripted client waits for anything. A correct server answers in milliseconds; a
-/// wrong one makes the check fail after this long, never hang.
-pub const PATIENCE: Duration = Duration::from_secs(2);
-
-/// How long [`Step::SendInPieces`] waits between pieces for an answer. A server that answers as
-/// soon as it reads (an echo) ends the wait at once; one that waits for the end of the line
-/// costs this much per piece.
-pub const PIECE_PAUSE: Duration = Duration::from_millis(300);
+/// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
+const NOTHING_FOR: Duration = Duration::from_millis(250);
+/// After a reply went missing, how long each other client is asked whether it got it instead.
+const LOOK_ELSEWHERE_FOR: Duration = Duration::from_millis(20);
 
 /// A check: who it is for, and what its clients do.
 #[derive(Debug, Clone, Copy)]
@@ -27,80 +26,10 @@ pub struct Script {
     pub steps: &'static [Step],
 }
 
-/// One thing a scripted client does, or expects. Clients are named by letters: `'A'`, `'B'`...
-///
-/// In the text a client expects, `<A's address>` stands for client A's own address as the server
-/// sees it (the same for B, C...), and `<server's address>` for the server's: the transcript shows
-/// these names instead of numbers, so it reads the same on every run.
-#[derive(Debug, Clone, Copy)]
-pub enum Step {
-    /// The client opens a connection to the server.
-    Connect(char),
-    /// The client sends this text in one write.
-    Send(char, &'static str),
-    /// The client sends these pieces of one text, one write each. After each piece but the last
-    /// it waits briefly (at most [`PIECE_PAUSE`]) for the server to answer, so the server surely
-    /// reads the pieces apart. Whatever arrives meanwhile is kept for the next `Receive`.
-    SendInPieces(char, &'static [&'static str]),
-    /// The client must receive exactly this text within [`PATIENCE`].
-    Receive {
-        client: char,
-        text: &'static str,
-        /// What it likely means when the text does not come: shown to the learner.
-        if_wrong: &'static str,
-        /// Pairs of (something the wrong reply contains, what that likely means), tried in
-        /// order before `if_wrong`.
-        clues: &'static [(&'static str, &'static str)],
-    },
-    /// The server must close the client's connection (the client reads the end of the stream).
-    ReceiveClose {
-        client: char,
-        if_wrong: &'static str,
-    },
-    /// The client shuts down its sending side: the server reads the end of the stream, but can
-    /// still send.
-    HalfClose(char),
-    /// The client closes its connection.
-    Close(char),
-    /// Several clients send many chat lines at the same moment: see [`Crossfire`].
-    Crossfire(&'static Crossfire),
-    /// One client floods the room while another reads nothing: see [`Flood`].
-    Flood(&'static Flood),
-    /// The client sends this text, waits for the reply to start arriving, then disappears without
-    /// reading it. Closing a socket that holds unread data makes the system reset the
-    /// connection: the server sees an error, as when a client's machine loses its network.
-    Vanish {
-        client: char,
-        text: &'static str,
-        if_wrong: &'static str,
-    },
-}
-
 /// How the learner's `serve` function ended, if it did.
 enum ServerEnd {
     Returned(anyhow::Result<()>),
     Panicked,
-}
-
-/// One scripted client.
-pub(super) struct Client {
-    pub(super) stream: TcpStream,
-    /// The client's own address, which the server sees as its peer address.
-    address: SocketAddr,
-    /// Bytes that arrived while the client was not yet expecting anything.
-    pub(super) early: Vec<u8>,
-}
-
-impl Client {
-    /// Waits up to `pause` for bytes from the server, and keeps whatever comes.
-    fn wait_for_an_answer(&mut self, pause: Duration) {
-        let _ = self.stream.set_read_timeout(Some(pause));
-        let mut buffer = [0; 4096];
-        if let Ok(count) = self.stream.read(&mut buffer) {
-            self.early.extend_from_slice(&buffer[..count]);
-        }
-        let _ = self.stream.set_read_timeout(Some(PATIENCE));
-    }
 }
 
 /// The state of one run of a script.
@@ -108,40 +37,71 @@ pub(super) struct Run {
     server: SocketAddr,
     pub(super) clients: BTreeMap<char, Client>,
     transcript: Transcript,
+    /// Cuts and joins the clients' writes, as a network would.
+    shaper: Shaper,
+    /// Bytes a client has sent that the shaper holds back, to go out with its next ones.
+    held: BTreeMap<char, Vec<u8>>,
+    /// Everything each client has sent, to recognise it if it turns up at another client.
+    sent: BTreeMap<char, Vec<u8>>,
 }
 
-/// What went wrong at a step: the likely mistake, in words.
+/// What went wrong at a step: what happened, then the likely mistake, in words.
 pub(super) struct Surprise(pub(super) String);
+
+impl Surprise {
+    /// A first sentence saying what happened, then what it likely means.
+    pub(super) fn new(what_happened: impl Into<String>, likely: &str) -> Surprise {
+        let mut reason = what_happened.into();
+        if !likely.is_empty() {
+            reason.push('\n');
+            reason.push_str(likely);
+        }
+        Surprise(reason)
+    }
+}
 
 impl Script {
     /// Runs the learner's `serve` against this script: the transcript if all went as expected,
-    /// otherwise the failure with its explanation.
+    /// otherwise the failure with its explanation. A panic counts as the learner's when it
+    /// happens in the exercise's own file (or in no answer's file at all).
     pub fn run(&self, serve: impl Serve) -> Result<Transcript, Failure> {
-        let _guard = panics::one_check_at_a_time();
+        let answer = format!("{}.rs", self.exercise.id);
+        self.run_as(&answer, serve)
+    }
+
+    /// Like [`Script::run`], for an answer kept in another file than the exercise's: a
+    /// known-wrong or known-right answer in the course's own tests, `echo_bytes.rs`, say.
+    pub fn run_as(&self, answer_file: &str, serve: impl Serve) -> Result<Transcript, Failure> {
+        let panics = panics::Recording::start(answer_file);
         let listener = TcpListener::bind("127.0.0.1:0")
             .expect("the check needs a free loopback port: is the network stack usable?");
         let server = listener
             .local_addr()
             .expect("a bound listener has an address");
         let server_end = start_server(serve, listener);
-        self.play(server, Some(server_end))
+        self.play(server, Some(server_end), Some(&panics))
     }
 
     /// Runs this script against a server that is already running at `server`, such as a lesson's
     /// binary started by a test.
     pub fn run_against(&self, server: SocketAddr) -> Result<Transcript, Failure> {
-        self.play(server, None)
+        self.play(server, None, None)
     }
 
     fn play(
         &self,
         server: SocketAddr,
         server_end: Option<Receiver<ServerEnd>>,
+        panics: Option<&panics::Recording>,
     ) -> Result<Transcript, Failure> {
+        let seed = Shaper::seed_for_this_run();
         let mut run = Run {
             server,
             clients: BTreeMap::new(),
             transcript: Transcript::default(),
+            shaper: Shaper::new(seed),
+            held: BTreeMap::new(),
+            sent: BTreeMap::new(),
         };
         let mut surprise = None;
         for step in self.steps {
@@ -150,7 +110,7 @@ impl Script {
                 break;
             }
         }
-        let recorded_panics = panics::recorded_for(self.exercise.id);
+        let recorded_panics = panics.map(panics::Recording::panics).unwrap_or_default();
         let (surprise, server_end) = match surprise {
             Some(surprise) => {
                 run.transcript.push("(the check stops here)");
@@ -173,6 +133,7 @@ impl Script {
             exercise: self.exercise,
             reason: explain(surprise, server_end, &recorded_panics),
             transcript: run.transcript,
+            seed: Some(seed),
         })
     }
 }
@@ -228,8 +189,22 @@ fn explain(surprise: Surprise, server_end: Option<ServerEnd>, panics: &[String])
 impl Run {
     fn perform(&mut self, step: Step) -> Result<(), Surprise> {
         match step {
-            Step::Connect(name) => self.connect(name),
-            Step::Send(name, text) => self.send(name, text),
+            Step::Send(name, bytes) => return self.send(name, bytes),
+            // Anything else a client does comes after what every client has sent so far.
+            _ => self.send_everything_held()?,
+        }
+        match step {
+            Step::Send(..) => Ok(()),
+            Step::Connect(name) => self.connect(name).map(|()| {
+                self.note(format!("{name} connects"));
+            }),
+            Step::ConnectAll(names) => {
+                for &name in names {
+                    self.connect(name)?;
+                }
+                self.note(format!("{} connect", list(names)));
+                Ok(())
+            }
             Step::SendInPieces(name, pieces) => self.send_in_pieces(name, pieces),
             Step::Receive {
                 client,
@@ -237,6 +212,9 @@ impl Run {
                 if_wrong,
                 clues,
             } => self.receive(client, text, if_wrong, clues),
+            Step::EachEchoes { clients, if_wrong } => self.each_echoes(clients, if_wrong),
+            Step::StayQuiet { clients, at_least } => self.stay_quiet(clients, at_least),
+            Step::ReceiveNothing { client, if_wrong } => self.receive_nothing(client, if_wrong),
             Step::ReceiveClose { client, if_wrong } => self.receive_close(client, if_wrong),
             Step::HalfClose(name) => {
                 // Shutting down an already broken connection fails; the next step will notice.
@@ -249,6 +227,7 @@ impl Run {
                 self.note(format!("{name} closes the connection"));
                 Ok(())
             }
+            Step::Reset(name) => self.reset(name),
             Step::Vanish {
                 client,
                 text,
@@ -273,11 +252,12 @@ impl Run {
         let stream = match TcpStream::connect_timeout(&self.server, PATIENCE) {
             Ok(stream) => stream,
             Err(error) => {
-                self.note(format!("{name} cannot connect: {}", describe_error(&error)));
-                return Err(Surprise(format!(
-                    "Client {name} could not connect: is your server still accepting \
-                     connections?"
-                )));
+                let how = describe_error(&error);
+                self.note(format!("{name} cannot connect: {how}"));
+                return Err(Surprise::new(
+                    format!("Client {name} could not connect: {how}."),
+                    "Is your server still accepting connections?",
+                ));
             }
         };
         let address = stream
@@ -290,76 +270,100 @@ impl Run {
         stream
             .set_write_timeout(Some(PATIENCE))
             .expect("set a write timeout");
-        let early = Vec::new();
-        self.clients.insert(
-            name,
-            Client {
-                stream,
-                address,
-                early,
-            },
-        );
-        self.note(format!("{name} connects"));
+        self.clients.insert(name, Client::new(stream, address));
         Ok(())
     }
 
-    fn send(&mut self, name: char, text: &str) -> Result<(), Surprise> {
-        match self.client(name).stream.write_all(text.as_bytes()) {
-            Ok(()) => {
-                self.note(format!("{name} sends {}", show(text.as_bytes())));
-                Ok(())
-            }
-            Err(error) => Err(self.could_not_send(name, text, &error)),
+    /// Sends `bytes` for client `name`, now or, as the shaper decides, with its next send.
+    fn send(&mut self, name: char, bytes: &[u8]) -> Result<(), Surprise> {
+        let others: Vec<char> = self.held.keys().copied().filter(|&c| c != name).collect();
+        for other in others {
+            self.send_held(other)?;
+        }
+        self.note(format!("{name} sends {}", show_short(bytes)));
+        self.sent.entry(name).or_default().extend_from_slice(bytes);
+        self.held.entry(name).or_default().extend_from_slice(bytes);
+        self.client(name).last_spoke = Instant::now();
+        if self.shaper.hold_back() {
+            return Ok(());
+        }
+        self.send_held(name)
+    }
+
+    fn send_everything_held(&mut self) -> Result<(), Surprise> {
+        let names: Vec<char> = self.held.keys().copied().collect();
+        for name in names {
+            self.send_held(name)?;
+        }
+        Ok(())
+    }
+
+    fn send_held(&mut self, name: char) -> Result<(), Surprise> {
+        let Some(bytes) = self.held.remove(&name) else {
+            return Ok(());
+        };
+        let Some(client) = self.clients.get_mut(&name) else {
+            return Ok(()); // it has left; what it still held goes with it
+        };
+        match self.shaper.write(&client.stream, &bytes) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.could_not_send(name, &bytes, &error)),
         }
     }
 
-    fn send_in_pieces(&mut self, name: char, pieces: &[&str]) -> Result<(), Surprise> {
+    fn send_in_pieces(&mut self, name: char, pieces: &[&[u8]]) -> Result<(), Surprise> {
         let client = self.client(name);
         // Without Nagle's algorithm each small write leaves in a packet of its own at once.
         let _ = client.stream.set_nodelay(true);
         for (number, piece) in pieces.iter().enumerate() {
-            if let Err(error) = client.stream.write_all(piece.as_bytes()) {
+            if let Err(error) = client.stream.write_all(piece) {
                 return Err(self.could_not_send(name, piece, &error));
             }
             if number + 1 < pieces.len() {
                 client.wait_for_an_answer(PIECE_PAUSE);
             }
         }
-        let shown: Vec<String> = pieces.iter().map(|piece| show(piece.as_bytes())).collect();
+        client.last_spoke = Instant::now();
+        let whole = pieces.concat();
+        self.sent.entry(name).or_default().extend_from_slice(&whole);
+        let shown: Vec<String> = pieces.iter().map(|piece| show(piece)).collect();
         self.note(format!(
             "{name} sends {} in pieces: {}",
-            show(pieces.concat().as_bytes()),
+            show(&whole),
             shown.join(" ")
         ));
         Ok(())
     }
 
-    fn could_not_send(&mut self, name: char, text: &str, error: &std::io::Error) -> Surprise {
-        self.note(format!(
-            "{name} cannot send {}: {}",
-            show(text.as_bytes()),
-            describe_error(error)
-        ));
-        Surprise(format!(
-            "Client {name} could not send: the server had already closed its connection."
-        ))
+    pub(super) fn could_not_send(
+        &mut self,
+        name: char,
+        bytes: &[u8],
+        error: &std::io::Error,
+    ) -> Surprise {
+        let how = describe_error(error);
+        self.note(format!("{name} cannot send {}: {how}", show_short(bytes)));
+        Surprise::new(
+            format!("Client {name} could not send: {how}."),
+            &format!(
+                "The server had closed client {name}'s connection while {name} was still \
+                 talking: does it stop serving a client after its first message, or end the \
+                 connection on an error? Keep reading until read() returns 0."
+            ),
+        )
     }
 
     fn receive(
         &mut self,
         name: char,
-        template: &str,
+        template: &[u8],
         if_wrong: &str,
         clues: &[(&str, &str)],
     ) -> Result<(), Surprise> {
         let expected = self.fill_in_addresses(template);
-        let client = self.client(name);
-        let (received, end) = read_expecting(client, expected.as_bytes());
-        // read_expecting shortened the timeout as its deadline neared: give the next step its
-        // full PATIENCE again.
-        let _ = client.stream.set_read_timeout(Some(PATIENCE));
-        let shown = self.name_addresses(&show(&received));
-        let line = match (received.is_empty(), end) {
+        let (received, end) = self.client(name).read_expecting(&expected);
+        let shown = self.name_addresses(&show_short(&received));
+        let line = match (received.is_empty(), &end) {
             (_, None) => format!("{name} receives {shown}"),
             (true, Some(end)) => format!("{name} receives nothing {}", end.after_nothing()),
             (false, Some(end)) => {
@@ -367,61 +371,242 @@ impl Run {
             }
         };
         self.note(line);
-        if received == expected.as_bytes() {
+        if received == expected {
             return Ok(());
         }
-        let received_text = self.name_addresses(&String::from_utf8_lossy(&received));
-        let explanation = clues
+        Err(self.wrong_reply(name, &expected, &received, end, if_wrong, clues))
+    }
+
+    /// The verdict on a reply that did not come as expected: what came, then what it suggests.
+    fn wrong_reply(
+        &mut self,
+        name: char,
+        expected: &[u8],
+        received: &[u8],
+        end: Option<End>,
+        if_wrong: &str,
+        clues: &[(&str, &str)],
+    ) -> Surprise {
+        let others: Vec<char> = self
+            .clients
+            .keys()
+            .copied()
+            .filter(|&c| c != name)
+            .collect();
+        let mut elsewhere = Vec::new();
+        for other in others {
+            let pending = self.client(other).pending(LOOK_ELSEWHERE_FOR);
+            if !pending.is_empty() {
+                elsewhere.push((other, pending));
+            }
+        }
+        let sent_by_others: Vec<(char, Vec<u8>)> = self
+            .sent
+            .iter()
+            .filter(|(c, _)| **c != name)
+            .map(|(c, bytes)| (*c, bytes.clone()))
+            .collect();
+        let arrival = Arrival {
+            client: name,
+            expected,
+            received,
+            end,
+            elsewhere: &elsewhere,
+            sent_by_others: &sent_by_others,
+        };
+        let what_arrived = arrival.what_arrived(|bytes| self.name_addresses(&show_short(bytes)));
+        let received_text = self.name_addresses(&String::from_utf8_lossy(received));
+        let likely = clues
             .iter()
             .find(|(clue, _)| received_text.contains(clue))
-            .map_or(if_wrong, |(_, meaning)| meaning);
-        Err(Surprise(explanation.to_string()))
+            .map(|(_, meaning)| meaning.to_string())
+            .or_else(|| arrival.likely_mistake())
+            .unwrap_or_else(|| {
+                if received.is_empty() || expected.starts_with(received) {
+                    if_wrong.to_string()
+                } else {
+                    "Other bytes arrived than the task asks for: clients read these exact \
+                     bytes, so they must be exactly right."
+                        .to_string()
+                }
+            });
+        Surprise::new(what_arrived, &likely)
+    }
+
+    fn each_echoes(&mut self, names: &[char], if_wrong: &str) -> Result<(), Surprise> {
+        for &name in names {
+            let line = format!("hello from {name}\n");
+            let client = self
+                .clients
+                .get_mut(&name)
+                .expect("script bug: not connected");
+            client.last_spoke = Instant::now();
+            if let Err(error) = self.shaper.write(&client.stream, line.as_bytes()) {
+                return Err(self.could_not_send(name, line.as_bytes(), &error));
+            }
+            self.sent
+                .entry(name)
+                .or_default()
+                .extend_from_slice(line.as_bytes());
+        }
+        self.note(format!(
+            "{} each send \"hello from\" and their own letter",
+            list(names)
+        ));
+        for &name in names {
+            let expected = format!("hello from {name}\n");
+            let (received, end) = self.client(name).read_expecting(expected.as_bytes());
+            if received != expected.as_bytes() {
+                let shown = show_short(&received);
+                self.note(match &end {
+                    Some(end) if received.is_empty() => {
+                        format!("{name} receives nothing {}", end.after_nothing())
+                    }
+                    Some(end) => format!("{name} receives {shown}, then {}", end.after_something()),
+                    None => format!("{name} receives {shown}"),
+                });
+                return Err(self.wrong_reply(
+                    name,
+                    expected.as_bytes(),
+                    &received,
+                    end,
+                    if_wrong,
+                    &[],
+                ));
+            }
+        }
+        self.note(format!("{} each receive their own line back", list(names)));
+        Ok(())
+    }
+
+    /// Waits until every one of `names` has been quiet for `at_least`, listening all the while:
+    /// a server that drops a quiet client shows it here, when it happens.
+    fn stay_quiet(&mut self, names: &[char], at_least: Duration) -> Result<(), Surprise> {
+        for &name in names {
+            let client = self.client(name);
+            let until = client.last_spoke + at_least;
+            // A deliberate silence, the behaviour being checked; not a wait for the server.
+            while Instant::now() < until {
+                let wait = until - Instant::now();
+                let pending = client.pending(wait.min(PATIENCE));
+                if !pending.is_empty() {
+                    client.early = pending.clone();
+                    let quiet_for = client.last_spoke.elapsed().as_secs_f32();
+                    self.note(format!(
+                        "{name} receives {} while it is quiet",
+                        show_short(&pending)
+                    ));
+                    return Err(Surprise::new(
+                        format!(
+                            "Client {name} received {} after {quiet_for:.1} s of saying nothing, \
+                             where nothing was expected.",
+                            show_short(&pending)
+                        ),
+                        "A server must not send anything to a client that sent nothing.",
+                    ));
+                }
+                if is_closed(&client.stream) {
+                    let quiet_for = client.last_spoke.elapsed().as_secs_f32();
+                    self.note(format!(
+                        "{name} sees the server close the connection while it is quiet"
+                    ));
+                    return Err(Surprise::new(
+                        format!(
+                            "The server closed client {name}'s connection after {name} had been \
+                             quiet for {quiet_for:.1} s."
+                        ),
+                        "A client may stay quiet as long as it likes: do not drop it for that \
+                         (no read timeout on the client's connection, in this exercise).",
+                    ));
+                }
+            }
+        }
+        self.note(format!(
+            "{} {} quiet for {} s",
+            list(names),
+            if names.len() == 1 { "stays" } else { "stay" },
+            at_least.as_secs()
+        ));
+        Ok(())
+    }
+
+    fn receive_nothing(&mut self, name: char, if_wrong: &str) -> Result<(), Surprise> {
+        let pending = self.client(name).pending(NOTHING_FOR);
+        if pending.is_empty() {
+            self.note(format!("{name} receives nothing more"));
+            return Ok(());
+        }
+        let shown = self.name_addresses(&show_short(&pending));
+        self.note(format!("{name} receives {shown} where nothing was due"));
+        Err(Surprise::new(
+            format!("Client {name} received {shown}, where nothing was meant for it."),
+            if_wrong,
+        ))
     }
 
     fn receive_close(&mut self, name: char, if_wrong: &str) -> Result<(), Surprise> {
         let client = self.client(name);
-        if !client.early.is_empty() {
-            let line = format!(
-                "{name} receives {} where the connection should close",
-                show(&client.early)
-            );
-            let line = self.name_addresses(&line);
-            self.note(line);
-            return Err(Surprise(if_wrong.to_string()));
-        }
-        let stream = &mut client.stream;
-        let _ = stream.set_read_timeout(Some(PATIENCE));
-        let mut buffer = [0; 256];
-        let line = match stream.read(&mut buffer) {
-            Ok(0) => {
-                self.note(format!("{name} sees the server close the connection"));
-                return Ok(());
-            }
-            Ok(count) => format!(
-                "{name} receives {} where the connection should close",
-                show(&buffer[..count])
-            ),
-            Err(error) => format!("{name} waits for the close, but {}", describe_error(&error)),
+        let line = match client.early.is_empty() {
+            false => None,
+            true => match how_it_ends(&client.stream, PATIENCE) {
+                Ending::Closed => {
+                    self.note(format!("{name} sees the server close the connection"));
+                    return Ok(());
+                }
+                Ending::Reset => Some(format!(
+                    "{name} waits for the close, but the connection is reset"
+                )),
+                Ending::NotYet => Some(format!(
+                    "{name} waits for the close, but nothing happens within {} s",
+                    PATIENCE.as_secs()
+                )),
+                Ending::BytesFirst => None,
+            },
         };
+        let line = line.unwrap_or_else(|| {
+            let rest = client.pending(LOOK_ELSEWHERE_FOR);
+            format!(
+                "{name} receives {} where the connection should close",
+                show_short(&rest)
+            )
+        });
         let line = self.name_addresses(&line);
-        self.note(line);
-        Err(Surprise(if_wrong.to_string()))
+        self.note(line.clone());
+        let what = line.replacen(&format!("{name} "), &format!("Client {name} "), 1);
+        Err(Surprise::new(format!("{what}."), if_wrong))
     }
 
-    fn vanish(&mut self, name: char, text: &str, if_wrong: &str) -> Result<(), Surprise> {
+    fn reset(&mut self, name: char) -> Result<(), Surprise> {
+        let client = self
+            .clients
+            .remove(&name)
+            .unwrap_or_else(|| panic!("check script bug: client {name} is not connected"));
+        // Unread bytes in the socket are what make closing it a reset rather than a goodbye.
+        let mut peeked = [0; 1];
+        let unread =
+            !client.early.is_empty() || client.stream.peek(&mut peeked).is_ok_and(|n| n > 0);
+        drop(client);
+        if !unread {
+            panic!("check script bug: {name} has no unread bytes to reset with");
+        }
+        self.note(format!(
+            "{name} disappears without reading what was sent to it (the connection is reset)"
+        ));
+        Ok(())
+    }
+
+    fn vanish(&mut self, name: char, text: &[u8], if_wrong: &str) -> Result<(), Surprise> {
         let mut client = self
             .clients
             .remove(&name)
             .unwrap_or_else(|| panic!("check script bug: client {name} is not connected"));
-        if let Err(error) = client.stream.write_all(text.as_bytes()) {
-            self.note(format!(
-                "{name} cannot send {}: {}",
-                show(text.as_bytes()),
-                describe_error(&error)
+        if let Err(error) = client.stream.write_all(text) {
+            let how = describe_error(&error);
+            self.note(format!("{name} cannot send {}: {how}", show(text)));
+            return Err(Surprise::new(
+                format!("Client {name} could not send: {how}."),
+                "The server had already closed its connection.",
             ));
-            return Err(Surprise(format!(
-                "Client {name} could not send: the server had already closed its connection."
-            )));
         }
         // Wait until the reply starts arriving, without reading it: closing now, with unread
         // bytes in the socket, is what makes the system reset the connection.
@@ -429,7 +614,7 @@ impl Run {
         let mut peeked = [0; 1];
         let peeked = client.stream.peek(&mut peeked);
         drop(client);
-        let sent = show(text.as_bytes());
+        let sent = show(text);
         let what_happened = match peeked {
             Ok(1) => {
                 self.note(format!(
@@ -444,20 +629,26 @@ impl Run {
             Err(error) => format!("gets no reply: {}", describe_error(&error)),
         };
         self.note(format!("{name} sends {sent} and {what_happened}"));
-        Err(Surprise(if_wrong.to_string()))
+        Err(Surprise::new(
+            format!("Client {name} sent {sent} and {what_happened}."),
+            if_wrong,
+        ))
     }
 
-    /// The text with `<A's address>` (and so on) replaced by the real addresses.
-    fn fill_in_addresses(&self, template: &str) -> String {
+    /// The bytes with `<A's address>` (and so on) replaced by the real addresses.
+    fn fill_in_addresses(&self, template: &[u8]) -> Vec<u8> {
+        let Ok(template) = std::str::from_utf8(template) else {
+            return template.to_vec(); // placeholders are text; bytes that are not have none
+        };
         let mut text = template.replace("<server's address>", &self.server.to_string());
         for (name, client) in &self.clients {
             text = text.replace(&format!("<{name}'s address>"), &client.address.to_string());
         }
-        text
+        text.into_bytes()
     }
 
     /// The reverse of [`Run::fill_in_addresses`], so transcripts never show a port number.
-    fn name_addresses(&self, text: &str) -> String {
+    pub(super) fn name_addresses(&self, text: &str) -> String {
         let mut text = text.replace(&self.server.to_string(), "<server's address>");
         for (name, client) in &self.clients {
             text = text.replace(&client.address.to_string(), &format!("<{name}'s address>"));
@@ -466,108 +657,45 @@ impl Run {
     }
 }
 
-/// Reads until `expected` has arrived, the bytes stop matching it, the connection ends, or
-/// [`PATIENCE`] runs out. Returns what arrived, and how the reading ended if not with a match.
-fn read_expecting(client: &mut Client, expected: &[u8]) -> (Vec<u8>, Option<End>) {
-    let deadline = Instant::now() + PATIENCE;
-    let early = client.early.len().min(expected.len());
-    let mut received: Vec<u8> = client.early.drain(..early).collect();
-    let stream = &mut client.stream;
-    let mut buffer = [0; 4096];
-    loop {
-        let matching = expected.starts_with(&received);
-        if matching && received.len() == expected.len() {
-            return (received, None);
-        }
-        // While the reply matches, read no further than the expected end, so that the next step
-        // finds the bytes meant for it. Once it has gone wrong, read to the end of the line, so
-        // the learner sees the whole wrong reply.
-        let wanted = if matching {
-            expected.len() - received.len()
-        } else {
-            let first_difference = received
-                .iter()
-                .zip(expected)
-                .take_while(|(got, want)| got == want)
-                .count();
-            if received[first_difference..].contains(&b'\n') || received.len() > 1024 {
-                return (received, None);
-            }
-            buffer.len()
-        };
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return (received, Some(End::Timeout));
-        }
-        let _ = stream.set_read_timeout(Some(remaining));
-        let wanted = wanted.min(buffer.len());
-        match stream.read(&mut buffer[..wanted]) {
-            Ok(0) => return (received, Some(End::Closed)),
-            Ok(count) => received.extend_from_slice(&buffer[..count]),
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) if is_timeout(&error) => return (received, Some(End::Timeout)),
-            Err(error) => return (received, Some(End::Failed(describe_error(&error)))),
-        }
-    }
-}
-
-/// Why reading stopped before the expected text had arrived.
-enum End {
-    Timeout,
+/// How a connection the client is only listening to goes on.
+enum Ending {
+    /// The server closed it, with nothing left to read.
     Closed,
-    Failed(String),
+    /// The system reset it: the server closed it with bytes unread, or crashed.
+    Reset,
+    /// Bytes arrived.
+    BytesFirst,
+    /// Nothing happened within the wait.
+    NotYet,
 }
 
-impl End {
-    fn after_nothing(&self) -> String {
-        match self {
-            End::Timeout => format!("within {} s", PATIENCE.as_secs()),
-            End::Closed => "before the connection closes".to_string(),
-            End::Failed(how) => format!("before {how}"),
-        }
-    }
-
-    fn after_something(&self) -> String {
-        match self {
-            End::Timeout => format!("nothing more within {} s", PATIENCE.as_secs()),
-            End::Closed => "the connection closes".to_string(),
-            End::Failed(how) => how.clone(),
-        }
-    }
+/// Waits up to `wait` to see how the connection goes on, without taking any bytes from it.
+fn how_it_ends(stream: &TcpStream, wait: Duration) -> Ending {
+    let _ = stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+    let mut byte = [0; 1];
+    let ending = match stream.peek(&mut byte) {
+        Ok(0) => Ending::Closed,
+        Ok(_) => Ending::BytesFirst,
+        Err(error) if is_timeout(&error) => Ending::NotYet,
+        Err(_) => Ending::Reset,
+    };
+    let _ = stream.set_read_timeout(Some(PATIENCE));
+    ending
 }
 
-pub(super) fn is_timeout(error: &std::io::Error) -> bool {
-    // Unix reports an expired read timeout as WouldBlock, Windows as TimedOut.
-    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+/// Whether the server has closed this connection (cleanly or not) by now.
+fn is_closed(stream: &TcpStream) -> bool {
+    matches!(
+        how_it_ends(stream, Duration::from_millis(1)),
+        Ending::Closed | Ending::Reset
+    )
 }
 
-/// An I/O error in words that do not change from run to run or system to system.
-pub(super) fn describe_error(error: &std::io::Error) -> String {
-    match error.kind() {
-        ErrorKind::ConnectionRefused => "the connection is refused".to_string(),
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted => {
-            "the connection is reset".to_string()
-        }
-        ErrorKind::BrokenPipe => "the connection is already closed".to_string(),
-        _ if is_timeout(error) => format!("nothing happens within {} s", PATIENCE.as_secs()),
-        other => format!("error: {other}"),
+/// `A, B and C`.
+pub(super) fn list(names: &[char]) -> String {
+    let names: Vec<String> = names.iter().map(char::to_string).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
     }
-}
-
-/// Bytes as a quoted string, with newlines and anything unprintable escaped: `"hi\n"`.
-pub(crate) fn show(bytes: &[u8]) -> String {
-    let mut shown = String::from("\"");
-    for &byte in bytes {
-        match byte {
-            b'\n' => shown.push_str("\\n"),
-            b'\r' => shown.push_str("\\r"),
-            b'\t' => shown.push_str("\\t"),
-            b'\\' => shown.push_str("\\\\"),
-            b'"' => shown.push_str("\\\""),
-            b' '..=b'~' => shown.push(byte as char),
-            _ => shown.push_str(&format!("\\x{byte:02x}")),
-        }
-    }
-    shown.push('"');
-    shown
 }

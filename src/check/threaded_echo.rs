@@ -1,9 +1,27 @@
 //! The check for exercise 03: an echo server that serves many clients at once.
 //!
-//! The steps come in an order that makes each classic mistake fail at its own step, with its own
-//! explanation: an echo that stops after one message fails early; a server that one vanished
-//! client takes down fails next; one that serves a single client at a time fails when a silent
-//! client is connected; one that treats each read as a message fails on a line sent in pieces.
+//! The task promises four things, and the scripted clients try each:
+//!
+//! 1. **Every byte comes back, exactly.** Lines with `\r\n`, bytes that are not UTF-8, a NUL, a
+//!    character whose bytes arrive in two reads, 64 KiB in one write, and last words without a
+//!    newline before a half-close. (An echo that works on lines or text rather than bytes
+//!    changes some of them.)
+//! 2. **Every client is served at the same time.** Twelve clients are connected at once, one of
+//!    them silent; each one still gets its echo at once.
+//! 3. **A quiet client is never dropped.** Client C says nothing for 3 seconds, then talks.
+//! 4. **One client's trouble stays its own.** Client A vanishes mid-line with a reply unread
+//!    (its connection is reset); everyone else carries on.
+//!
+//! The steps come in an order that makes each classic mistake fail at its own step, so the
+//! verdict can name it: an echo that stops after one message fails first; then one that one
+//! vanished client takes down; one that serves a single client at a time; one that treats each
+//! read as a message; one that changes bytes; one that serves a few clients at a time; one that
+//! drops quiet clients; and one that closes too early or too late after a half-close.
+//!
+//! Every write goes through the harness's shaper, which cuts it up or runs it together with the
+//! next, as a network may (see [`super::shaper`]).
+
+use std::time::Duration;
 
 use super::{Exercise, Script, Step};
 
@@ -13,85 +31,158 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: "book/src/03-threaded-echo.md",
 };
 
-const NO_ECHO: &str = "Client A got no echo of its first line: does your server send back \
-                       every byte it reads?";
+/// How long client C stays quiet. A server must not drop a quiet client; the check can only
+/// wait so long, and says so in the book.
+pub const QUIET_FOR: Duration = Duration::from_secs(3);
+
+/// The clients connected all at once, on top of C, D and E: twelve in all.
+const CROWD: &[char] = &['G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O'];
+
+/// One write of 64 KiB: lines of a counter, so a difference says where it is.
+static BIG_WRITE: [u8; 64 * 1024] = big_write();
+
+const fn big_write() -> [u8; 64 * 1024] {
+    let mut bytes = [b'.'; 64 * 1024];
+    let mut at = 0;
+    while at < bytes.len() {
+        // Every 64th byte ends a line; the two before it count the lines, a..z.
+        if at % 64 == 63 {
+            bytes[at] = b'\n';
+            bytes[at - 1] = b'a' + ((at / 64) % 26) as u8;
+            bytes[at - 2] = b'a' + ((at / 64 / 26) % 26) as u8;
+        }
+        at += 1;
+    }
+    bytes
+}
+
+const NO_ECHO: &str = "Does your server send back every byte it reads?";
+
+const CHANGED: &str = "An echo sends back exactly the bytes it read: not lines, not text.";
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
     steps: &[
         Step::Connect('A'),
-        Step::Send('A', "hello from A\n"),
+        Step::Send('A', b"hello from A\n"),
         Step::Receive {
             client: 'A',
-            text: "hello from A\n",
+            text: b"hello from A\n",
             if_wrong: NO_ECHO,
             clues: &[],
         },
-        Step::Send('A', "two lines\nat once\n"),
+        Step::Send('A', b"two lines\nat once\n"),
         Step::Receive {
             client: 'A',
-            text: "two lines\nat once\n",
-            if_wrong: "Client A's second message got no echo: does your server stop after the \
-                       first message? Keep reading until read() returns 0, which means the client \
-                       closed its side.",
+            text: b"two lines\nat once\n",
+            if_wrong: "Does your server stop serving a client after its first message? Keep reading until read() \
+                       returns 0, which means the client closed its side.",
             clues: &[],
         },
         Step::Vanish {
             client: 'A',
-            text: "ping\ncut off mid-li",
-            if_wrong: "Client A sent a line and got no echo within 2 s.",
+            text: b"ping\ncut off mid-li",
+            if_wrong: NO_ECHO,
         },
         Step::Connect('B'),
-        Step::Send('B', "hello from B\n"),
+        Step::Send('B', b"hello from B\n"),
         Step::Receive {
             client: 'B',
-            text: "hello from B\n",
-            if_wrong: "After client A vanished in the middle of a line, client B got no reply: \
-                       did one client's error stop the whole server? Handle each client's errors \
-                       where that client is served (log them) and keep accepting.",
+            text: b"hello from B\n",
+            if_wrong: "Client A had just vanished in the middle of a line: did one client's \
+                       error stop the whole server? Handle each client's errors where that \
+                       client is served (log them) and keep accepting.",
             clues: &[],
         },
         Step::Close('B'),
         Step::Connect('C'),
         Step::Connect('D'),
-        Step::Send('D', "hello from D\n"),
+        Step::Send('D', b"hello from D\n"),
         Step::Receive {
             client: 'D',
-            text: "hello from D\n",
-            if_wrong: "Client D got no reply within 2 s while client C was still connected \
-                       (and silent): is your server handling one client at a time? Serve each \
-                       client on a thread of its own, and do not wait for that thread (with \
-                       join) before accepting the next client.",
+            text: b"hello from D\n",
+            if_wrong: "Client C was connected (and silent) all the while: is your server \
+                       handling one client at a time? Serve each client on a thread of its \
+                       own, and do not wait for that thread (with join) before accepting the \
+                       next client.",
             clues: &[],
         },
-        Step::Send('C', "I was only quiet\n"),
+        Step::Connect('E'),
+        Step::SendInPieces('E', &[b"sent i", b"n three pi", b"eces\n"]),
+        Step::Receive {
+            client: 'E',
+            text: b"sent in three pieces\n",
+            if_wrong: "Client E sent its line in three pieces: does your server treat one \
+                       read() as one whole message? TCP is a stream of bytes; a read returns \
+                       whatever has arrived, maybe a piece of a line. Echo exactly the bytes \
+                       you read, and keep reading.",
+            clues: &[],
+        },
+        Step::Send('D', b"windows line endings\r\nend here\r\n"),
+        Step::Receive {
+            client: 'D',
+            text: b"windows line endings\r\nend here\r\n",
+            if_wrong: CHANGED,
+            clues: &[],
+        },
+        Step::Send('D', b"caf\xe9 in latin-1, a NUL \0 and \xff\xfe\n"),
+        Step::Receive {
+            client: 'D',
+            text: b"caf\xe9 in latin-1, a NUL \0 and \xff\xfe\n",
+            if_wrong: "Those bytes are not UTF-8. Did reading them as text fail (read_line and \
+                       read_to_string return an error on them), and end the connection? \
+                       An echo sends back bytes, whatever they are.",
+            clues: &[],
+        },
+        Step::SendInPieces('D', &[b"caf\xc3", b"\xa9 split in two\n"]),
+        Step::Receive {
+            client: 'D',
+            text: "café split in two\n".as_bytes(),
+            if_wrong: "The two bytes of \"é\" came in two reads. Does your server turn each \
+                       read into text (String::from_utf8)? Half a character is not text yet: \
+                       echo the bytes.",
+            clues: &[],
+        },
+        Step::Send('D', &BIG_WRITE),
+        Step::Receive {
+            client: 'D',
+            text: &BIG_WRITE,
+            if_wrong: "Client D sent 64 KiB in one write: does your server send back only \
+                       part of what it reads (write instead of write_all), or only one read's \
+                       worth?",
+            clues: &[],
+        },
+        Step::ConnectAll(CROWD),
+        Step::EachEchoes {
+            clients: CROWD,
+            if_wrong: "Twelve clients were connected at once: does your server serve only a \
+                       few clients at a time (a fixed number of threads)? Every client needs \
+                       its echo at once, however many are connected.",
+        },
+        Step::StayQuiet {
+            clients: &['C'],
+            at_least: QUIET_FOR,
+        },
+        Step::Send('C', b"I was only quiet\n"),
         Step::Receive {
             client: 'C',
-            text: "I was only quiet\n",
+            text: b"I was only quiet\n",
             if_wrong: "Client C, connected all along but silent until now, got no echo.",
             clues: &[],
         },
         Step::Close('C'),
         Step::Close('D'),
-        Step::Connect('E'),
-        Step::SendInPieces('E', &["sent i", "n three pi", "eces\n"]),
-        Step::Receive {
-            client: 'E',
-            text: "sent in three pieces\n",
-            if_wrong: "Client E sent its line in three pieces and did not get the same bytes \
-                       back: does your server treat one read() as one whole message? TCP is a \
-                       stream of bytes; a read returns whatever has arrived, maybe a piece of a \
-                       line. Echo exactly the bytes you read, and keep reading.",
-            clues: &[],
-        },
+        Step::Close('E'),
         Step::Connect('F'),
-        Step::Send('F', "last words\n"),
+        Step::Send('F', b"last words, without a newline"),
         Step::HalfClose('F'),
         Step::Receive {
             client: 'F',
-            text: "last words\n",
-            if_wrong: "Client F sent a line and then closed its sending side (a half-close): it \
-                       can still receive, and should get its echo before the server closes.",
+            text: b"last words, without a newline",
+            if_wrong: "Client F sent its last words without a newline, then closed its sending \
+                       side (a half-close). It can still receive, and should get every byte \
+                       back before the server closes. Does your server wait for a newline that \
+                       never comes?",
             clues: &[],
         },
         Step::ReceiveClose {
@@ -100,6 +191,5 @@ pub const SCRIPT: Script = Script {
                        that is the moment to close the connection, but F was still waiting for \
                        the close.",
         },
-        Step::Close('E'),
     ],
 };

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::chat_broker::{RIGHT, Room, handle, serve_events};
+use crate::chat_broker_rules::{RIGHT, Room, handle, serve_events};
 use course::chat::{ClientId, Event, chat_line};
 use crossbeam_channel::RecvTimeoutError;
 

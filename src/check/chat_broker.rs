@@ -14,7 +14,7 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: "book/src/04-chat.md",
 };
 
-const ASK_NAME: &str = "* Welcome to the chat! What is your name?\n";
+const ASK_NAME: &[u8] = b"* Welcome to the chat! What is your name?\n";
 
 const NOT_ANNOUNCED: &str = "A newcomer joined, and someone already in the room was not told: \
                              announce each join to everyone else with `* NAME joined`.";
@@ -31,10 +31,10 @@ macro_rules! join {
                            run_broker does that).",
                 clues: &[],
             },
-            Step::Send($who, concat!($name, "\n")),
+            Step::Send($who, concat!($name, "\n").as_bytes()),
             Step::Receive {
                 client: $who,
-                text: concat!("* Welcome, ", $name, "!\n"),
+                text: concat!("* Welcome, ", $name, "!\n").as_bytes(),
                 if_wrong: "A client that sent its name should be welcomed by it (the given code \
                            in run_broker does that).",
                 clues: &[],
@@ -48,7 +48,7 @@ macro_rules! hears {
     ($who:literal, $text:expr, $if_wrong:expr) => {
         Step::Receive {
             client: $who,
-            text: $text,
+            text: $text.as_bytes(),
             if_wrong: $if_wrong,
             clues: CLUES,
         }
@@ -90,9 +90,9 @@ static CROSSFIRE: Crossfire = Crossfire {
 
 static FLOOD: Flood = Flood {
     talker: ('A', "alice"),
-    slow: 'E',
-    listener: 'C',
-    cut_off_notice: "* erin was disconnected: they stopped reading their messages",
+    slow: &[('E', "erin")],
+    listeners: &['C'],
+    cut_off_notice: "* NAME was disconnected: they stopped reading their messages",
     if_stuck: "While erin read nothing, alice kept talking, and carol stopped hearing her: is the \
                broker waiting for room in erin's full queue? `send` waits; use `try_send`, and \
                cut off a client whose queue is full.",
@@ -117,14 +117,14 @@ const fn steps() -> [Step; 44] {
         b3,
         b4,
         hears!('A', "* bob joined\n", NOT_ANNOUNCED),
-        Step::Send('A', "hello, everyone\n"),
+        Step::Send('A', b"hello, everyone\n"),
         hears!(
             'B',
             "alice: hello, everyone\n",
             "alice sent a line, and bob did not receive it as `alice: hello, everyone`: does \
              the broker deliver each message to everyone else?"
         ),
-        Step::Send('B', "hi alice\n"),
+        Step::Send('B', b"hi alice\n"),
         hears!(
             'A',
             "bob: hi alice\n",
@@ -168,7 +168,7 @@ const fn steps() -> [Step; 44] {
             "* erin was disconnected: they stopped reading their messages\n",
             "erin was cut off, and alice was not told why."
         ),
-        Step::Send('C', "is it quiet now?\n"),
+        Step::Send('C', b"is it quiet now?\n"),
         hears!(
             'A',
             "carol: is it quiet now?\n",

@@ -1,0 +1,249 @@
+//! From what arrived to what it likely means.
+//!
+//! A verdict starts with a fact: what the client received, against what it expected. Only then
+//! does it guess at the mistake, and the guess is read off what arrived (other letters' case, a
+//! lost `\r`, replacement characters, the reply at another client's door) before it falls back
+//! on what the step itself suspects.
+
+use super::peer::{End, show_short};
+use super::step::PATIENCE;
+
+/// What one client got where the script expected something else.
+pub(super) struct Arrival<'a> {
+    pub client: char,
+    pub expected: &'a [u8],
+    pub received: &'a [u8],
+    /// How the reading ended, if not with a complete (if wrong) reply.
+    pub end: Option<End>,
+    /// Other clients that had bytes waiting meanwhile, and those bytes.
+    pub elsewhere: &'a [(char, Vec<u8>)],
+    /// Everything each other client has sent so far.
+    pub sent_by_others: &'a [(char, Vec<u8>)],
+}
+
+impl Arrival<'_> {
+    /// One sentence: what arrived, where what was expected.
+    pub fn what_arrived(&self, shown: impl Fn(&[u8]) -> String) -> String {
+        let client = self.client;
+        let expected = shown(self.expected);
+        let received = shown(self.received);
+        let sentence = match (&self.end, self.received.is_empty()) {
+            (None, _) => {
+                format!("Client {client} received {received} where {expected} was expected")
+            }
+            (Some(End::Timeout), true) => format!(
+                "Client {client} received nothing within {} s, where {expected} was expected",
+                PATIENCE.as_secs()
+            ),
+            (Some(End::Closed), true) => format!(
+                "Client {client}'s connection was closed by the server before anything arrived, \
+                 where {expected} was expected"
+            ),
+            (Some(End::Failed(how)), true) => format!(
+                "Client {client} received nothing before {how}, where {expected} was expected"
+            ),
+            (Some(end), false) => format!(
+                "Client {client} received {received}, then {}, where {expected} was expected",
+                end.after_something()
+            ),
+        };
+        let difference = self.first_difference();
+        if self.expected.len().max(self.received.len()) > 100 && !self.received.is_empty() {
+            format!("{sentence} (they differ from byte {difference} on).")
+        } else {
+            format!("{sentence}.")
+        }
+    }
+
+    fn first_difference(&self) -> usize {
+        self.received
+            .iter()
+            .zip(self.expected)
+            .take_while(|(got, want)| got == want)
+            .count()
+    }
+
+    /// What the arrival itself suggests, if it suggests anything.
+    pub fn likely_mistake(&self) -> Option<String> {
+        let (expected, received) = (self.expected, self.received);
+        for (other, bytes) in self.elsewhere {
+            if !bytes.is_empty() && contains(bytes, expected) {
+                return Some(format!(
+                    "Meanwhile client {other} received {}: the reply meant for client {} went to \
+                     another client. Does each client's thread write to that client's own \
+                     stream?",
+                    show_short(bytes),
+                    self.client
+                ));
+            }
+        }
+        if !received.is_empty() {
+            for (other, sent) in self.sent_by_others {
+                if contains(sent, received) && !contains(expected, received) {
+                    return Some(format!(
+                        "That is what client {other} sent: a reply went to the wrong client. Does \
+                         each client's thread write to that client's own stream?"
+                    ));
+                }
+            }
+        }
+        if received.len() == expected.len()
+            && received != expected
+            && received.eq_ignore_ascii_case(expected)
+        {
+            return Some(
+                "The same letters came back in another case: the bytes were changed on the way. \
+                 Send back exactly the bytes you read."
+                    .to_string(),
+            );
+        }
+        if contains(received, "\u{fffd}".as_bytes()) && !contains(expected, "\u{fffd}".as_bytes()) {
+            return Some(
+                "Bytes that are not UTF-8 came back as \"\\xef\\xbf\\xbd\", the replacement \
+                 character U+FFFD: the bytes were turned into text (String::from_utf8_lossy) on \
+                 the way. A connection carries bytes, not text: send back the bytes themselves."
+                    .to_string(),
+            );
+        }
+        let without_cr: Vec<u8> = expected.iter().copied().filter(|&b| b != b'\r').collect();
+        if expected.contains(&b'\r') && received == without_cr.as_slice() {
+            return Some(
+                "The \"\\r\" of a \"\\r\\n\" line ending was lost: was the line read as text and \
+                 written back with a \"\\n\" of your own (lines(), trim())? Send back exactly \
+                 the bytes you read."
+                    .to_string(),
+            );
+        }
+        if received.len() == expected.len() + 1
+            && received.ends_with(b"\n")
+            && received.starts_with(expected)
+        {
+            return Some(
+                "A newline was added: the client sent its last bytes without one, and got them \
+                 back with one. Send back exactly the bytes you read."
+                    .to_string(),
+            );
+        }
+        // Reads taken as lines tend to be trimmed too: compare without any white space.
+        let text = |bytes: &[u8]| -> Vec<u8> {
+            let mut text = bytes.to_vec();
+            text.retain(|b| !b.is_ascii_whitespace());
+            text
+        };
+        let newlines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count();
+        let (received_text, expected_text) = (text(received), text(expected));
+        if newlines(received) > newlines(expected)
+            && (received_text.starts_with(&expected_text)
+                || expected_text.starts_with(&received_text))
+        {
+            return Some(
+                "Newlines appeared where the bytes had come in pieces: does your server treat one \
+                 read() as one whole message, and add a newline to each? TCP is a stream of \
+                 bytes; a read returns whatever has arrived, maybe a piece of a line. Send back \
+                 exactly the bytes you read."
+                    .to_string(),
+            );
+        }
+        if !received.is_empty() && received != expected && same_lines(received, expected) {
+            return Some(
+                "The right lines arrived, but in another order: lines must arrive in the order \
+                 they were sent."
+                    .to_string(),
+            );
+        }
+        if !received.is_empty() && expected.starts_with(received) {
+            let after = match self.end {
+                Some(End::Closed) => "and then the connection was closed",
+                _ => "and then nothing more",
+            };
+            return Some(format!(
+                "Only the first {} of {} bytes arrived, {after}: was the rest never read, or \
+                 never sent? Keep reading until the end, and send everything you read \
+                 (write_all, not write).",
+                received.len(),
+                expected.len()
+            ));
+        }
+        None
+    }
+}
+
+/// Whether `haystack` holds `needle` somewhere.
+pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// Whether the two hold the same lines, in any order.
+fn same_lines(a: &[u8], b: &[u8]) -> bool {
+    let sorted = |bytes: &[u8]| {
+        let mut lines: Vec<Vec<u8>> = bytes
+            .split_inclusive(|&byte| byte == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        lines.sort();
+        lines
+    };
+    a.contains(&b'\n') && sorted(a) == sorted(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Arrival, End};
+    use crate::check::peer::show;
+
+    fn arrival<'a>(expected: &'a [u8], received: &'a [u8], end: Option<End>) -> Arrival<'a> {
+        Arrival {
+            client: 'D',
+            expected,
+            received,
+            end,
+            elsewhere: &[],
+            sent_by_others: &[],
+        }
+    }
+
+    #[test]
+    fn the_first_sentence_says_what_arrived() {
+        let upper = arrival(b"hello from D\n", b"HELLO FROM D\n", None);
+        assert_eq!(
+            upper.what_arrived(show),
+            "Client D received \"HELLO FROM D\\n\" where \"hello from D\\n\" was expected."
+        );
+        assert!(upper.likely_mistake().unwrap().contains("another case"));
+
+        let nothing = arrival(b"hi\n", b"", Some(End::Timeout));
+        assert_eq!(
+            nothing.what_arrived(show),
+            "Client D received nothing within 2 s, where \"hi\\n\" was expected."
+        );
+        assert_eq!(nothing.likely_mistake(), None);
+    }
+
+    #[test]
+    fn the_guess_is_read_off_what_arrived() {
+        let guess = |expected: &[u8], received: &[u8], end| {
+            arrival(expected, received, end).likely_mistake().unwrap()
+        };
+        assert!(guess(b"a\r\n", b"a\n", None).contains("\\r"));
+        assert!(guess(b"caf\xe9\n", "caf\u{fffd}\n".as_bytes(), None).contains("U+FFFD"));
+        assert!(guess(b"one\ntwo\n", b"two\none\n", None).contains("another order"));
+        assert!(guess(b"last", b"last\n", None).contains("newline was added"));
+        assert!(guess(b"two lines\n", b"tw\no li\nnes\n", None).contains("one whole message"));
+        assert!(guess(b"0123456789", b"0123", Some(End::Closed)).contains("first 4 of 10"));
+
+        let elsewhere = [('C', b"hello from D\n".to_vec())];
+        let misdelivered = Arrival {
+            elsewhere: &elsewhere,
+            ..arrival(b"hello from D\n", b"", Some(End::Timeout))
+        };
+        assert!(
+            misdelivered
+                .likely_mistake()
+                .unwrap()
+                .contains("client C received")
+        );
+    }
+}

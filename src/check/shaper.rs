@@ -1,0 +1,128 @@
+//! What a real network does to writes, done on purpose: the harness's writes to the learner's
+//! program go out cut into pieces of one to three bytes, or run together with the next write.
+//!
+//! On loopback each write usually arrives whole, in one read, so a program that treats one read
+//! as one message seems to work. Between two machines it does not: a message can arrive in
+//! pieces, or two messages in one read. Every check plays its scripted peers through this
+//! shaper, so that mistake shows up here, on the learner's own machine.
+//!
+//! The harness shapes its own writes rather than relaying through a second socket: then the
+//! learner's program still sees the scripted client's own address, its resets and its
+//! half-closes exactly as the client made them.
+//!
+//! The cuts come from a seeded generator. Each run picks a seed, and a failure prints it:
+//! `CHECK_SEED=N cargo test -p exercises 03` makes the same cuts again. The transcript never shows
+//! the cuts, so it reads the same whatever the seed.
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The environment variable that fixes the seed.
+pub const SEED_VARIABLE: &str = "CHECK_SEED";
+
+/// Only the start of a write is cut into tiny pieces; the rest goes in larger ones, so that a
+/// 64 KiB write does not take thousands of pauses.
+const TINY_PIECES_FOR: usize = 48;
+/// The pause after each tiny piece, so that the other side surely reads it on its own.
+const PAUSE_BETWEEN_PIECES: Duration = Duration::from_micros(500);
+
+/// A small, fast, seeded generator (xorshift64*). Good enough to choose cuts; not for secrets.
+#[derive(Debug, Clone)]
+pub struct Shaper {
+    state: u64,
+}
+
+impl Shaper {
+    /// The seed from `CHECK_SEED` if set, else a new one for every run.
+    pub fn seed_for_this_run() -> u64 {
+        if let Some(seed) = std::env::var(SEED_VARIABLE)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+        {
+            return seed;
+        }
+        // Checks may run at the same moment: the counter keeps their seeds apart.
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.subsec_nanos() as u64 ^ since.as_secs());
+        (nanos
+            ^ RUNS
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(0x9e37_79b9))
+            % 1_000_000
+    }
+
+    pub fn new(seed: u64) -> Shaper {
+        // Zero is the one state xorshift never leaves; any other start is fine.
+        Shaper {
+            state: seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1,
+        }
+    }
+
+    /// A number in `0..below`.
+    pub fn below(&mut self, below: usize) -> usize {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        let number = self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32;
+        (number % below.max(1) as u64) as usize
+    }
+
+    /// Whether to hold a write back, to send it together with the next one.
+    pub fn hold_back(&mut self) -> bool {
+        self.below(3) == 0
+    }
+
+    /// Writes all of `bytes`: whole, or with its start cut into pieces of one to three bytes.
+    pub fn write(&mut self, stream: &TcpStream, bytes: &[u8]) -> io::Result<()> {
+        let mut stream = stream;
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.below(3) == 0 {
+            return stream.write_all(bytes);
+        }
+        // Without Nagle's algorithm each small write leaves in a packet of its own at once.
+        let _ = stream.set_nodelay(true);
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let sent = bytes.len() - rest.len();
+            let piece = if sent < TINY_PIECES_FOR {
+                1 + self.below(3)
+            } else {
+                1 + self.below(8 * 1024)
+            };
+            let (now, later) = rest.split_at(piece.min(rest.len()));
+            stream.write_all(now)?;
+            rest = later;
+            if sent < TINY_PIECES_FOR && !rest.is_empty() {
+                thread::sleep(PAUSE_BETWEEN_PIECES);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shaper;
+
+    #[test]
+    fn the_same_seed_makes_the_same_choices() {
+        let choices = |seed| {
+            let mut shaper = Shaper::new(seed);
+            (0..50).map(|_| shaper.below(3)).collect::<Vec<_>>()
+        };
+        assert_eq!(choices(7), choices(7));
+        assert_ne!(choices(7), choices(8));
+        assert!(choices(7).iter().all(|&n| n < 3));
+        assert!(
+            (0..3).all(|n| choices(7).contains(&n)),
+            "every choice is made"
+        );
+    }
+}

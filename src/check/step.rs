@@ -1,0 +1,127 @@
+//! The words a check's script is written in: what a scripted client does, and what it expects.
+//!
+//! This module only describes; [`super::script`] plays the steps and [`super::crowd`] plays the
+//! ones where many things happen at once.
+
+use std::time::Duration;
+
+/// How long a scripted client waits for anything. A correct server answers in milliseconds; a
+/// wrong one makes the check fail after this long, never hang.
+pub const PATIENCE: Duration = Duration::from_secs(2);
+
+/// How long [`Step::SendInPieces`] waits between pieces for an answer. A server that answers as
+/// soon as it reads (an echo) ends the wait at once; one that waits for the end of the line
+/// costs this much per piece.
+pub const PIECE_PAUSE: Duration = Duration::from_millis(300);
+
+/// One thing a scripted client does, or expects. Clients are named by letters: `'A'`, `'B'`...
+///
+/// In the bytes a client expects, `<A's address>` stands for client A's own address as the
+/// server sees it (the same for B, C...), and `<server's address>` for the server's: the
+/// transcript shows these names instead of numbers, so it reads the same on every run.
+#[derive(Debug, Clone, Copy)]
+pub enum Step {
+    /// The client opens a connection to the server.
+    Connect(char),
+    /// Several clients open a connection each, one after the other, and stay connected.
+    ConnectAll(&'static [char]),
+    /// The client sends these bytes. On their way they may be cut into pieces of a few bytes, or
+    /// run together with the client's next `Send`, as a real network may do (see
+    /// [`super::shaper`]): a server must not care.
+    Send(char, &'static [u8]),
+    /// The client sends these pieces of one message, one write each. After each piece but the
+    /// last it waits briefly (at most [`PIECE_PAUSE`]) for the server to answer, so the server
+    /// surely reads the pieces apart. Whatever arrives meanwhile is kept for the next `Receive`.
+    SendInPieces(char, &'static [&'static [u8]]),
+    /// The client must receive exactly these bytes within [`PATIENCE`].
+    Receive {
+        client: char,
+        text: &'static [u8],
+        /// What it likely means when the text does not come, and nothing that arrived says
+        /// better: shown to the learner after the sentence saying what did arrive.
+        if_wrong: &'static str,
+        /// Pairs of (something the wrong reply contains, what that likely means), tried in
+        /// order before the harness's own reading of what arrived, and before `if_wrong`.
+        clues: &'static [(&'static str, &'static str)],
+    },
+    /// Each of these clients sends one line, `hello from X\n`, all before any reply is read;
+    /// then each must receive its own line back.
+    EachEchoes {
+        clients: &'static [char],
+        if_wrong: &'static str,
+    },
+    /// The clients have now been silent for at least this long since they connected or last
+    /// sent something: the check waits out whatever is left of that time. A server must not
+    /// drop a client just because it is quiet.
+    StayQuiet {
+        clients: &'static [char],
+        at_least: Duration,
+    },
+    /// The client must receive nothing more for a short while (a fraction of [`PATIENCE`]):
+    /// nothing was meant for it.
+    ReceiveNothing {
+        client: char,
+        if_wrong: &'static str,
+    },
+    /// The server must close the client's connection (the client reads the end of the stream).
+    ReceiveClose {
+        client: char,
+        if_wrong: &'static str,
+    },
+    /// The client shuts down its sending side: the server reads the end of the stream, but can
+    /// still send.
+    HalfClose(char),
+    /// The client closes its connection.
+    Close(char),
+    /// The client closes its connection while bytes it has not read are waiting for it: the
+    /// system then resets the connection, and the server's next read or write fails.
+    Reset(char),
+    /// Several clients send many chat lines at the same moment: see [`Crossfire`].
+    Crossfire(&'static Crossfire),
+    /// One client floods the room while others read nothing: see [`Flood`].
+    Flood(&'static Flood),
+    /// The client sends these bytes, waits for the reply to start arriving, then disappears
+    /// without reading it. Closing a socket that holds unread data makes the system reset the
+    /// connection: the server sees an error instead of a clean end.
+    Vanish {
+        client: char,
+        text: &'static [u8],
+        if_wrong: &'static str,
+    },
+}
+
+/// Several clients send many lines at the same moment. Every listener must receive every line,
+/// each talker every other talker's lines (and never its own), and every listener in the same
+/// order: the order in which the server took them.
+#[derive(Debug)]
+pub struct Crossfire {
+    /// The clients that talk, with their chat names.
+    pub talkers: &'static [(char, &'static str)],
+    /// Clients that only listen. With two or more, the check compares their orders.
+    pub listeners: &'static [char],
+    /// How many lines each talker sends.
+    pub lines_each: usize,
+    /// What it likely means when a line never arrives.
+    pub if_lost: &'static str,
+    /// What it likely means when two listeners hear the lines in different orders.
+    pub if_reordered: &'static str,
+    /// What it likely means when a talker hears its own lines.
+    pub if_echoed: &'static str,
+}
+
+/// One client (the talker) sends 1 KB lines, while others (the slow ones) read nothing and the
+/// listeners read everything. The server must cut every slow one off and say so, and each
+/// listener must receive every line without ever waiting long for the next.
+#[derive(Debug)]
+pub struct Flood {
+    pub talker: (char, &'static str),
+    /// The clients that read nothing, with their chat names.
+    pub slow: &'static [(char, &'static str)],
+    pub listeners: &'static [char],
+    /// The line the room must receive when a slow client is cut off, with `NAME` for its name.
+    pub cut_off_notice: &'static str,
+    /// What it likely means when a listener waits in vain while the slow clients read nothing.
+    pub if_stuck: &'static str,
+    /// What it likely means when a slow client is never cut off.
+    pub if_never_cut_off: &'static str,
+}
