@@ -77,6 +77,7 @@ pub enum Event {
 }
 
 /// How a client left the room.
+#[derive(Debug)]
 pub enum Leaving {
     /// It closed its connection between two lines: an ordinary goodbye.
     Closed,

@@ -1,25 +1,27 @@
 //! Exercise 04: the heart of a chat room.
 //!
-//! The chat's plumbing is given: `course::chat::start` accepts clients and runs a reader and a
-//! writer thread for each, exactly as in lesson 04. The broker is given too, up to two
-//! functions that decide who receives what. Write them:
+//! This is lesson 04's chat, a little smaller: the plumbing (`course::chat::start`, a reader and
+//! a writer thread per client) and the broker's loop are given, with the same `Room`, `Client`,
+//! `send_to` and `cut_off_the_slow` as in the lesson. Write the broker's two rules, as the
+//! lesson does:
 //!
-//! - `announce` puts a line in the queue of every client in the room except one: the sender of
-//!   a message, or the newcomer who joined. It must never wait for a client: a client whose queue
-//!   is full has stopped reading, and is cut off (with `leave`).
-//! - `leave` takes a client out of the room and tells everyone else: `* NAME left`, or, for a
-//!   client that was cut off, `* NAME was disconnected: they stopped reading their messages`.
+//! - `broadcast_to_others` queues a line for every client that has a name, except one: the
+//!   sender of a message, or the newcomer who joined. Clients still choosing a name hear
+//!   nothing. It never waits: a client whose queue is full goes on the `too_slow` list, to be
+//!   cut off once the current event is handled.
+//! - `remove` takes a client out of the room, and tells everyone else, if it had a name:
+//!   `* NAME left` when it closed its connection or typed /quit, `* NAME left (connection lost)`
+//!   when its connection broke (a reset, or a hang-up in the middle of a line), and, for a client
+//!   cut off as too slow, `* NAME was disconnected: they stopped reading their messages`. A client
+//!   that never picked a name leaves without a word.
 //!
 //! Check it:       cargo test -p exercises 04
 //! Try it by hand: cargo run -p exercises --bin ex04_chat
 //!                 then, in two or more terminals: cargo run --bin 04_chat_client
 //! Hints are in the book, chapter "04: A chat server".
 
-// Until `announce` and `leave` are written, some names go unused: no need for warnings about it.
-#![allow(unused_variables, unused_imports, dead_code)]
-
 use std::collections::HashMap;
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
 use course::chat::{ClientId, Event, Leaving, Line, chat_line, error_line, notice_line};
@@ -35,24 +37,11 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Everyone connected, by the id the plumbing gave them. Only the broker thread touches it.
-type Room = HashMap<ClientId, Member>;
-
-/// One client, as the broker sees it.
-struct Member {
-    /// `None` until the client has sent its first line, which is its name.
-    name: Option<String>,
-    /// The client's queue of lines to send. Its writer thread holds the other end; dropping
-    /// this sender lets the writer send what is left, then close the connection.
-    outgoing: Sender<Line>,
-    /// The connection itself, kept only to cut the client off.
-    connection: Arc<TcpStream>,
-}
-
 // ANCHOR: broker
-/// Handles every event from every client, one at a time, in the order they happened.
-pub fn run_broker(events: Receiver<Event>) {
-    let mut room = Room::new();
+/// The broker: handles events one at a time, in the order they arrive. Only this thread touches
+/// the room, so it needs no lock.
+fn run_broker(events: Receiver<Event>) {
+    let mut room = Room::default();
     for event in events {
         match event {
             Event::Connected {
@@ -60,66 +49,123 @@ pub fn run_broker(events: Receiver<Event>) {
                 outgoing,
                 connection,
                 ..
-            } => {
-                // A brand-new queue has room for this line.
-                let _ = outgoing.try_send(notice_line("Welcome to the chat! What is your name?"));
-                let member = Member {
-                    name: None,
-                    outgoing,
-                    connection,
-                };
-                room.insert(id, member);
-            }
-            Event::Line { id, text } => {
-                let Some(member) = room.get_mut(&id) else {
-                    continue; // cut off already; its last lines no longer matter
-                };
-                match &member.name {
-                    None if text.trim().is_empty() => {
-                        let _ = member.outgoing.try_send(notice_line("What is your name?"));
-                    }
-                    None => {
-                        let name = text.trim().to_string();
-                        let _ = member
-                            .outgoing
-                            .try_send(notice_line(&format!("Welcome, {name}!")));
-                        member.name = Some(name.clone());
-                        announce(&mut room, id, notice_line(&format!("{name} joined")));
-                    }
-                    Some(name) if !text.trim().is_empty() => {
-                        let line = chat_line(name, &text);
-                        announce(&mut room, id, line);
-                    }
-                    Some(_) => {} // empty lines are ignored
-                }
-            }
-            Event::Refused { id, why } => {
-                if let Some(member) = room.get(&id) {
-                    let _ = member.outgoing.try_send(error_line(&why));
-                }
-            }
-            Event::Disconnected { id, how } => leave(&mut room, id, how),
+            } => room.arrive(id, outgoing, connection),
+            Event::Line { id, text } => room.hear(id, &text),
+            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
+            Event::Disconnected { id, how } => room.remove(id, how),
         }
+        room.cut_off_the_slow();
+    }
+}
+
+/// Everyone connected, as the broker sees them.
+#[derive(Default)]
+struct Room {
+    /// Every connection, named or still choosing a name.
+    clients: HashMap<ClientId, Client>,
+    /// Clients whose queue was full when the broker added to it. They are cut off once the
+    /// current event is handled.
+    too_slow: Vec<ClientId>,
+}
+
+/// One connection, as the broker sees it. Owned by the [`Room`].
+struct Client {
+    /// `None` while it is still choosing a name; until then, it hears nothing from the room.
+    name: Option<String>,
+    /// Lines waiting for this client. Its writer thread holds the receiving end; when the broker
+    /// drops this sender, the writer sends what is left and closes the connection.
+    outgoing: Sender<Line>,
+    /// The socket, kept only to cut the client off.
+    #[allow(dead_code)] // `remove` reads it, once you have written it.
+    connection: Arc<TcpStream>,
+}
+
+impl Room {
+    fn arrive(&mut self, id: ClientId, outgoing: Sender<Line>, connection: Arc<TcpStream>) {
+        let client = Client {
+            name: None,
+            outgoing,
+            connection,
+        };
+        self.clients.insert(id, client);
+        self.send_to(id, notice_line("Welcome to the chat! What is your name?"));
+    }
+
+    /// Handles one line from client `id`: its name, `/quit`, or a message for the room.
+    fn hear(&mut self, id: ClientId, text: &str) {
+        // The client may be gone already (cut off, or quit) while its reader was still sending.
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let text = text.trim();
+        match client.name.clone() {
+            None if text.is_empty() => self.send_to(id, notice_line("What is your name?")),
+            None => {
+                client.name = Some(text.to_string());
+                self.send_to(id, notice_line(&format!("Welcome, {text}!")));
+                self.broadcast_to_others(id, notice_line(&format!("{text} joined")));
+            }
+            Some(name) if text == "/quit" => {
+                self.send_to(id, notice_line(&format!("Goodbye, {name}!")));
+                self.remove(id, Leaving::Quit);
+            }
+            Some(_) if text.starts_with('/') => {
+                self.send_to(id, error_line("the only command here is /quit"));
+            }
+            Some(name) if !text.is_empty() => self.broadcast_to_others(id, chat_line(&name, text)),
+            Some(_) => {} // empty lines are ignored
+        }
+    }
+
+    /// Queues `line` for one client. Never waits: a full queue marks the client as too slow.
+    fn send_to(&mut self, id: ClientId, line: Line) {
+        if let Some(client) = self.clients.get(&id) {
+            if !offer(client, line) {
+                self.too_slow.push(id);
+            }
+        }
+    }
+
+    fn cut_off_the_slow(&mut self) {
+        // Telling the room that someone was cut off can fill yet another queue, so keep going
+        // until nobody is left over.
+        while let Some(id) = self.too_slow.pop() {
+            self.remove(id, Leaving::TooSlow);
+        }
+    }
+}
+
+/// Puts `line` in the client's queue if there is room. `false` means the queue is full.
+fn offer(client: &Client, line: Line) -> bool {
+    match client.outgoing.try_send(line) {
+        Ok(()) => true,
+        // Waiting for room here would make everyone wait for this one client.
+        Err(TrySendError::Full(_)) => false,
+        // Its writer has ended because the connection broke. Its reader will see that too, and
+        // report it; until then, lines for it are simply dropped.
+        Err(TrySendError::Disconnected(_)) => true,
     }
 }
 // ANCHOR_END: broker
 
-// ANCHOR: announce
-/// Puts `line` in the queue of every client that has a name, except client `except`. Never
-/// waits: a client whose queue is full is cut off instead.
-fn announce(room: &mut Room, except: ClientId, line: Line) {
-    // TODO: give every member of the room a copy of `line` (`Arc::clone(&line)`), except
-    // `except` and clients still choosing their name. Never wait for a full queue: try_send,
-    // and cut off (with `leave`) every client whose queue was full.
-    todo!("announce: deliver the line to everyone else")
-}
+// ANCHOR: rules
+impl Room {
+    /// Queues `line` for every client that has a name, except client `id`.
+    fn broadcast_to_others(&mut self, id: ClientId, line: Line) {
+        // TODO: offer a copy of `line` (`Arc::clone(&line)`) to every client in
+        // `self.clients` that has a name, except client `id`. Never wait: a client whose queue
+        // is full (`offer` returns false) goes on `self.too_slow`.
+        todo!("broadcast_to_others: queue {line:?} for everyone but client {id}")
+    }
 
-/// Takes client `id` out of the room, and tells everyone else.
-fn leave(room: &mut Room, id: ClientId, how: Leaving) {
-    // TODO: remove client `id` from the room. If it had a name, tell everyone else
-    // `* NAME left`, or for `Leaving::TooSlow`, `* NAME was disconnected: they stopped reading
-    // their messages` (`notice_line` adds the "* "). Shut down a slow client's connection: its
-    // writer may be stuck writing to it.
-    todo!("leave: take the client out and tell the others")
+    /// Forgets client `id`, and tells the room why it left.
+    fn remove(&mut self, id: ClientId, how: Leaving) {
+        // TODO: take client `id` out of `self.clients` (it may be gone already: then do
+        // nothing). If it had a name, tell everyone else how it left: `NAME left`,
+        // `NAME left (connection lost)` or `NAME was disconnected: they stopped reading their
+        // messages` (`notice_line` adds the "* "). Shut down the connection of a client cut
+        // off as too slow: its writer may be stuck writing to it.
+        todo!("remove: take client {id} out of the room, and tell the others it left ({how:?})")
+    }
 }
-// ANCHOR_END: announce
+// ANCHOR_END: rules

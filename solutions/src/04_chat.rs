@@ -1,14 +1,19 @@
 //! Exercise 04: the heart of a chat room.
 //!
-//! The chat's plumbing is given: `course::chat::start` accepts clients and runs a reader and a
-//! writer thread for each, exactly as in lesson 04. The broker is given too, up to two
-//! functions that decide who receives what. Write them:
+//! This is lesson 04's chat, a little smaller: the plumbing (`course::chat::start`, a reader and
+//! a writer thread per client) and the broker's loop are given, with the same `Room`, `Client`,
+//! `send_to` and `cut_off_the_slow` as in the lesson. Write the broker's two rules, as the
+//! lesson does:
 //!
-//! - `announce` puts a line in the queue of every client in the room except one: the sender of
-//!   a message, or the newcomer who joined. It must never wait for a client: a client whose queue
-//!   is full has stopped reading, and is cut off (with `leave`).
-//! - `leave` takes a client out of the room and tells everyone else: `* NAME left`, or, for a
-//!   client that was cut off, `* NAME was disconnected: they stopped reading their messages`.
+//! - `broadcast_to_others` queues a line for every client that has a name, except one: the
+//!   sender of a message, or the newcomer who joined. Clients still choosing a name hear
+//!   nothing. It never waits: a client whose queue is full goes on the `too_slow` list, to be
+//!   cut off once the current event is handled.
+//! - `remove` takes a client out of the room, and tells everyone else, if it had a name:
+//!   `* NAME left` when it closed its connection or typed /quit, `* NAME left (connection lost)`
+//!   when its connection broke (a reset, or a hang-up in the middle of a line), and, for a client
+//!   cut off as too slow, `* NAME was disconnected: they stopped reading their messages`. A client
+//!   that never picked a name leaves without a word.
 //!
 //! Check it:       cargo test -p exercises 04
 //! Try it by hand: cargo run -p exercises --bin ex04_chat
@@ -32,24 +37,11 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Everyone connected, by the id the plumbing gave them. Only the broker thread touches it.
-type Room = HashMap<ClientId, Member>;
-
-/// One client, as the broker sees it.
-struct Member {
-    /// `None` until the client has sent its first line, which is its name.
-    name: Option<String>,
-    /// The client's queue of lines to send. Its writer thread holds the other end; dropping
-    /// this sender lets the writer send what is left, then close the connection.
-    outgoing: Sender<Line>,
-    /// The connection itself, kept only to cut the client off.
-    connection: Arc<TcpStream>,
-}
-
 // ANCHOR: broker
-/// Handles every event from every client, one at a time, in the order they happened.
-pub fn run_broker(events: Receiver<Event>) {
-    let mut room = Room::new();
+/// The broker: handles events one at a time, in the order they arrive. Only this thread touches
+/// the room, so it needs no lock.
+fn run_broker(events: Receiver<Event>) {
+    let mut room = Room::default();
     for event in events {
         match event {
             Event::Connected {
@@ -57,88 +49,137 @@ pub fn run_broker(events: Receiver<Event>) {
                 outgoing,
                 connection,
                 ..
-            } => {
-                // A brand-new queue has room for this line.
-                let _ = outgoing.try_send(notice_line("Welcome to the chat! What is your name?"));
-                let member = Member {
-                    name: None,
-                    outgoing,
-                    connection,
-                };
-                room.insert(id, member);
-            }
-            Event::Line { id, text } => {
-                let Some(member) = room.get_mut(&id) else {
-                    continue; // cut off already; its last lines no longer matter
-                };
-                match &member.name {
-                    None if text.trim().is_empty() => {
-                        let _ = member.outgoing.try_send(notice_line("What is your name?"));
-                    }
-                    None => {
-                        let name = text.trim().to_string();
-                        let _ = member
-                            .outgoing
-                            .try_send(notice_line(&format!("Welcome, {name}!")));
-                        member.name = Some(name.clone());
-                        announce(&mut room, id, notice_line(&format!("{name} joined")));
-                    }
-                    Some(name) if !text.trim().is_empty() => {
-                        let line = chat_line(name, &text);
-                        announce(&mut room, id, line);
-                    }
-                    Some(_) => {} // empty lines are ignored
-                }
-            }
-            Event::Refused { id, why } => {
-                if let Some(member) = room.get(&id) {
-                    let _ = member.outgoing.try_send(error_line(&why));
-                }
-            }
-            Event::Disconnected { id, how } => leave(&mut room, id, how),
+            } => room.arrive(id, outgoing, connection),
+            Event::Line { id, text } => room.hear(id, &text),
+            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
+            Event::Disconnected { id, how } => room.remove(id, how),
         }
+        room.cut_off_the_slow();
+    }
+}
+
+/// Everyone connected, as the broker sees them.
+#[derive(Default)]
+struct Room {
+    /// Every connection, named or still choosing a name.
+    clients: HashMap<ClientId, Client>,
+    /// Clients whose queue was full when the broker added to it. They are cut off once the
+    /// current event is handled.
+    too_slow: Vec<ClientId>,
+}
+
+/// One connection, as the broker sees it. Owned by the [`Room`].
+struct Client {
+    /// `None` while it is still choosing a name; until then, it hears nothing from the room.
+    name: Option<String>,
+    /// Lines waiting for this client. Its writer thread holds the receiving end; when the broker
+    /// drops this sender, the writer sends what is left and closes the connection.
+    outgoing: Sender<Line>,
+    /// The socket, kept only to cut the client off.
+    connection: Arc<TcpStream>,
+}
+
+impl Room {
+    fn arrive(&mut self, id: ClientId, outgoing: Sender<Line>, connection: Arc<TcpStream>) {
+        let client = Client {
+            name: None,
+            outgoing,
+            connection,
+        };
+        self.clients.insert(id, client);
+        self.send_to(id, notice_line("Welcome to the chat! What is your name?"));
+    }
+
+    /// Handles one line from client `id`: its name, `/quit`, or a message for the room.
+    fn hear(&mut self, id: ClientId, text: &str) {
+        // The client may be gone already (cut off, or quit) while its reader was still sending.
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        let text = text.trim();
+        match client.name.clone() {
+            None if text.is_empty() => self.send_to(id, notice_line("What is your name?")),
+            None => {
+                client.name = Some(text.to_string());
+                self.send_to(id, notice_line(&format!("Welcome, {text}!")));
+                self.broadcast_to_others(id, notice_line(&format!("{text} joined")));
+            }
+            Some(name) if text == "/quit" => {
+                self.send_to(id, notice_line(&format!("Goodbye, {name}!")));
+                self.remove(id, Leaving::Quit);
+            }
+            Some(_) if text.starts_with('/') => {
+                self.send_to(id, error_line("the only command here is /quit"));
+            }
+            Some(name) if !text.is_empty() => self.broadcast_to_others(id, chat_line(&name, text)),
+            Some(_) => {} // empty lines are ignored
+        }
+    }
+
+    /// Queues `line` for one client. Never waits: a full queue marks the client as too slow.
+    fn send_to(&mut self, id: ClientId, line: Line) {
+        if let Some(client) = self.clients.get(&id) {
+            if !offer(client, line) {
+                self.too_slow.push(id);
+            }
+        }
+    }
+
+    fn cut_off_the_slow(&mut self) {
+        // Telling the room that someone was cut off can fill yet another queue, so keep going
+        // until nobody is left over.
+        while let Some(id) = self.too_slow.pop() {
+            self.remove(id, Leaving::TooSlow);
+        }
+    }
+}
+
+/// Puts `line` in the client's queue if there is room. `false` means the queue is full.
+fn offer(client: &Client, line: Line) -> bool {
+    match client.outgoing.try_send(line) {
+        Ok(()) => true,
+        // Waiting for room here would make everyone wait for this one client.
+        Err(TrySendError::Full(_)) => false,
+        // Its writer has ended because the connection broke. Its reader will see that too, and
+        // report it; until then, lines for it are simply dropped.
+        Err(TrySendError::Disconnected(_)) => true,
     }
 }
 // ANCHOR_END: broker
 
-// ANCHOR: announce
-/// Puts `line` in the queue of every client that has a name, except client `except`. Never
-/// waits: a client whose queue is full is cut off instead.
-fn announce(room: &mut Room, except: ClientId, line: Line) {
-    let mut too_slow = Vec::new();
-    for (&id, member) in room.iter() {
-        if id == except || member.name.is_none() {
-            continue;
+// ANCHOR: rules
+impl Room {
+    /// Queues `line` for every client that has a name, except client `id`.
+    fn broadcast_to_others(&mut self, id: ClientId, line: Line) {
+        for (&other, client) in &self.clients {
+            // One `Arc` for everyone: cloning it copies a pointer, not the text.
+            if other != id && client.name.is_some() && !offer(client, Arc::clone(&line)) {
+                self.too_slow.push(other);
+            }
         }
-        // `send` would wait for room in the queue, and the whole chat would wait with it.
-        if let Err(TrySendError::Full(_)) = member.outgoing.try_send(Arc::clone(&line)) {
-            too_slow.push(id);
-        }
-        // A `Disconnected` error means the writer has already ended: the reader will report
-        // the client gone, and `leave` will tell the room then.
     }
-    for id in too_slow {
-        leave(room, id, Leaving::TooSlow);
-    }
-}
 
-/// Takes client `id` out of the room, and tells everyone else.
-fn leave(room: &mut Room, id: ClientId, how: Leaving) {
-    let Some(member) = room.remove(&id) else {
-        return; // already gone: cut off, and now its reader says so too
-    };
-    let what = match how {
-        Leaving::TooSlow => {
-            // Its writer may be stuck writing to a client that never reads: shutting the
-            // connection down makes that write fail, so the writer thread ends.
-            let _ = member.connection.shutdown(Shutdown::Both);
-            "was disconnected: they stopped reading their messages"
+    /// Forgets client `id`, and tells the room why it left.
+    fn remove(&mut self, id: ClientId, how: Leaving) {
+        // Its reader reports the end of a connection the broker closed itself: nothing to do.
+        let Some(client) = self.clients.remove(&id) else {
+            return;
+        };
+        let announcement = match how {
+            Leaving::Closed | Leaving::Quit => "left",
+            Leaving::Lost(_) => "left (connection lost)",
+            Leaving::TooSlow => {
+                // Its writer may be stuck in a write that will never finish: shutting the
+                // socket down makes that write fail, so the writer thread ends.
+                let _ = client.connection.shutdown(Shutdown::Both);
+                "was disconnected: they stopped reading their messages"
+            }
+        };
+        if let Some(name) = &client.name {
+            self.broadcast_to_others(id, notice_line(&format!("{name} {announcement}")));
         }
-        // Closed, or lost on the way: to the room, it has left either way.
-        _ => "left",
-    };
-    if let Some(name) = member.name {
-        announce(room, id, notice_line(&format!("{name} {what}")));
+        // Dropping `client` drops its `outgoing` sender: its writer sends what is still queued,
+        // such as a goodbye, then closes the connection.
     }
 }
-// ANCHOR_END: announce
+// ANCHOR_END: rules

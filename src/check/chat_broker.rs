@@ -1,10 +1,16 @@
-//! The check for exercise 04: the chat's broker.
+//! The check for exercise 04: the chat's broker, its two rules `broadcast_to_others` and
+//! `remove`.
 //!
-//! Four people join (alice, bob, carol, dave), talk, talk all at once, and leave; then erin joins
-//! and stops reading while alice floods the room. In that order, each classic broker mistake
-//! fails at its own step: forgetting to announce a join, sending a message back to its sender,
-//! losing or reordering messages sent at the same moment, forgetting to announce a leave, and
-//! letting one slow reader stall the room.
+//! People join, talk, talk all at once, and leave in every way a client can: a clean close, a
+//! reset with lines still unread, a hang-up in the middle of a line, and `/quit`. One connection
+//! never picks a name, and must hear nothing and never be announced. Then two people stop
+//! reading while alice floods the room. In that order, each classic broker mistake fails at its
+//! own step: forgetting to announce a join, sending a message back to its sender, telling a
+//! client that has not joined yet, losing or reordering messages sent at the same moment,
+//! forgetting or misnaming a leave, and letting slow readers stall the room.
+//!
+//! What it cannot see: whether `remove` shuts down a cut-off client's connection. Without the
+//! shutdown the client is still dropped, only later; the book says so.
 
 use super::{Crossfire, Exercise, Flood, Script, Step};
 
@@ -17,7 +23,11 @@ pub const EXERCISE: Exercise = Exercise {
 const ASK_NAME: &[u8] = b"* Welcome to the chat! What is your name?\n";
 
 const NOT_ANNOUNCED: &str = "A newcomer joined, and someone already in the room was not told: \
-                             announce each join to everyone else with `* NAME joined`.";
+                             broadcast each join to everyone else, `* NAME joined`.";
+
+const LOST: &str = "A client whose connection broke (a reset, or a hang-up in the middle of a \
+                    line) is announced as `* NAME left (connection lost)`: `remove` tells \
+                    `Leaving::Lost` apart from a clean goodbye.";
 
 /// Steps for client `who` to connect and take the name `name`.
 macro_rules! join {
@@ -28,7 +38,7 @@ macro_rules! join {
                 client: $who,
                 text: ASK_NAME,
                 if_wrong: "A new client should first be asked for its name (the given code in \
-                           run_broker does that).",
+                           `arrive` does that).",
                 clues: &[],
             },
             Step::Send($who, concat!($name, "\n").as_bytes()),
@@ -36,7 +46,7 @@ macro_rules! join {
                 client: $who,
                 text: concat!("* Welcome, ", $name, "!\n").as_bytes(),
                 if_wrong: "A client that sent its name should be welcomed by it (the given code \
-                           in run_broker does that).",
+                           in `hear` does that).",
                 clues: &[],
             },
         ]
@@ -58,8 +68,8 @@ macro_rules! hears {
 const CLUES: &[(&str, &str)] = &[
     (
         "* alice joined",
-        "alice was told that she herself joined: `announce` must skip the client it is given \
-         (the newcomer, or a message's sender).",
+        "alice was told that she herself joined: `broadcast_to_others` must skip the client it \
+         is given (the newcomer, or a message's sender).",
     ),
     (
         "alice: hello, everyone",
@@ -70,6 +80,21 @@ const CLUES: &[(&str, &str)] = &[
         "bob: hi alice",
         "bob received his own message back: deliver each message to everyone *except* its \
          sender.",
+    ),
+    (
+        "* someone",
+        "A connection that never picked a name was announced: it never joined, so `remove` \
+         says nothing when it leaves.",
+    ),
+    (
+        "* dave left\n",
+        "dave's connection broke (it was reset, with lines unread). A client whose connection \
+         broke is announced as `* NAME left (connection lost)`.",
+    ),
+    (
+        "* erin left\n",
+        "erin hung up in the middle of a line. A client whose connection broke is announced as \
+         `* NAME left (connection lost)`.",
     ),
 ];
 
@@ -90,23 +115,27 @@ static CROSSFIRE: Crossfire = Crossfire {
 
 static FLOOD: Flood = Flood {
     talker: ('A', "alice"),
-    slow: &[('E', "erin")],
+    slow: &[('F', "frank"), ('G', "gina")],
     listeners: &['C'],
     cut_off_notice: "* NAME was disconnected: they stopped reading their messages",
-    if_stuck: "While erin read nothing, alice kept talking, and carol stopped hearing her: is the \
-               broker waiting for room in erin's full queue? `send` waits; use `try_send`, and \
-               cut off a client whose queue is full.",
-    if_never_cut_off: "erin read nothing at all, yet was never cut off: when a client's queue is \
-                       full, cut it off with `leave` and tell the room `* erin was disconnected: \
-                       they stopped reading their messages`.",
+    if_stuck: "While frank and gina read nothing, alice kept talking, and carol stopped hearing \
+               her: is the broker waiting for room in a full queue? `send` waits; `offer` (which \
+               uses `try_send`) does not: a client whose queue is full goes on `too_slow`.",
+    if_never_cut_off: "frank and gina read nothing at all, yet were not both cut off: when \
+                       `offer` finds a client's queue full, put the client on `too_slow`; \
+                       `remove` then tells the room `* NAME was disconnected: they stopped \
+                       reading their messages`.",
 };
 
-const fn steps() -> [Step; 44] {
+const fn steps() -> [Step; 79] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
     let [d1, d2, d3, d4] = join!('D', "dave");
     let [e1, e2, e3, e4] = join!('E', "erin");
+    let [h1, h2, h3, h4] = join!('H', "hal");
+    let [f1, f2, f3, f4] = join!('F', "frank");
+    let [g1, g2, g3, g4] = join!('G', "gina");
     [
         a1,
         a2,
@@ -117,12 +146,21 @@ const fn steps() -> [Step; 44] {
         b3,
         b4,
         hears!('A', "* bob joined\n", NOT_ANNOUNCED),
+        // U connects and never picks a name: it is not in the room yet.
+        Step::Connect('U'),
+        Step::Receive {
+            client: 'U',
+            text: ASK_NAME,
+            if_wrong: "A new client should first be asked for its name (the given code in \
+                       `arrive` does that).",
+            clues: &[],
+        },
         Step::Send('A', b"hello, everyone\n"),
         hears!(
             'B',
             "alice: hello, everyone\n",
             "alice sent a line, and bob did not receive it as `alice: hello, everyone`: does \
-             the broker deliver each message to everyone else?"
+             `broadcast_to_others` queue each message for everyone else?"
         ),
         Step::Send('B', b"hi alice\n"),
         hears!(
@@ -143,41 +181,105 @@ const fn steps() -> [Step; 44] {
         hears!('A', "* dave joined\n", NOT_ANNOUNCED),
         hears!('B', "* dave joined\n", NOT_ANNOUNCED),
         hears!('C', "* dave joined\n", NOT_ANNOUNCED),
+        Step::ReceiveNothing {
+            client: 'U',
+            if_wrong: "U has not picked a name yet, so it is not in the room: \
+                       `broadcast_to_others` skips clients whose name is still `None`.",
+        },
         Step::Crossfire(&CROSSFIRE),
+        // Leaving, in every way a client can.
         Step::Close('B'),
         hears!(
             'A',
             "* bob left\n",
-            "bob left, and alice was not told: when a client leaves, tell everyone still in the \
-             room `* NAME left`."
+            "bob closed his connection, and alice was not told: `remove` tells everyone still \
+             in the room `* NAME left`."
         ),
         hears!('C', "* bob left\n", "bob left, and carol was not told."),
         hears!('D', "* bob left\n", "bob left, and dave was not told."),
-        Step::Close('D'),
-        hears!('A', "* dave left\n", "dave left, and alice was not told."),
-        hears!('C', "* dave left\n", "dave left, and carol was not told."),
+        Step::Send('C', b"bye, dave\n"),
+        hears!(
+            'A',
+            "carol: bye, dave\n",
+            "carol sent a line, and alice did not hear it."
+        ),
+        Step::Reset('D'),
+        hears!('A', "* dave left (connection lost)\n", LOST),
+        hears!('C', "* dave left (connection lost)\n", LOST),
         e1,
         e2,
         e3,
         e4,
         hears!('A', "* erin joined\n", NOT_ANNOUNCED),
         hears!('C', "* erin joined\n", NOT_ANNOUNCED),
-        Step::Flood(&FLOOD),
+        Step::Send('E', b"half a li"),
+        Step::Close('E'),
+        hears!('A', "* erin left (connection lost)\n", LOST),
+        hears!('C', "* erin left (connection lost)\n", LOST),
+        h1,
+        h2,
+        h3,
+        h4,
+        hears!('A', "* hal joined\n", NOT_ANNOUNCED),
+        hears!('C', "* hal joined\n", NOT_ANNOUNCED),
+        Step::Send('H', b"/quit\n"),
+        Step::Receive {
+            client: 'H',
+            text: b"* Goodbye, hal!\n",
+            if_wrong: "hal typed /quit: the given code in `hear` says goodbye, then calls \
+                       `remove`.",
+            clues: &[],
+        },
+        Step::ReceiveClose {
+            client: 'H',
+            if_wrong: "After /quit, `remove` takes hal out of the room: dropping its client \
+                       drops its queue, and its writer closes the connection.",
+        },
         hears!(
             'A',
-            "* erin was disconnected: they stopped reading their messages\n",
-            "erin was cut off, and alice was not told why."
+            "* hal left\n",
+            "hal typed /quit, and alice was not told: announce it as `* NAME left`."
         ),
+        hears!(
+            'C',
+            "* hal left\n",
+            "hal left with /quit, and carol was not told."
+        ),
+        // U, who never joined, leaves: nobody may hear of it.
+        Step::Close('U'),
+        Step::Send('C', b"still here?\n"),
+        hears!(
+            'A',
+            "carol: still here?\n",
+            "carol sent a line, and alice did not hear it."
+        ),
+        f1,
+        f2,
+        f3,
+        f4,
+        hears!('A', "* frank joined\n", NOT_ANNOUNCED),
+        hears!('C', "* frank joined\n", NOT_ANNOUNCED),
+        g1,
+        g2,
+        g3,
+        g4,
+        hears!('A', "* gina joined\n", NOT_ANNOUNCED),
+        hears!('C', "* gina joined\n", NOT_ANNOUNCED),
+        Step::Flood(&FLOOD),
         Step::Send('C', b"is it quiet now?\n"),
         hears!(
             'A',
             "carol: is it quiet now?\n",
-            "After erin was cut off, the room should carry on as before."
+            "After frank and gina were cut off, the room should carry on as before."
         ),
+        Step::ReceiveNothing {
+            client: 'A',
+            if_wrong: "Nothing more was due to alice. Was someone announced who never joined?",
+        },
     ]
 }
 
-static STEPS: [Step; 44] = steps();
+static STEPS: [Step; 79] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,

@@ -9,13 +9,20 @@ use crate::chat_broker_rules::{RIGHT, Room, Rules, serve_with};
 use course::chat::{ClientId, Line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    serve_with(listener, Rules { announce, ..RIGHT })
+    let broadcast_to_others = broadcast_on_threads;
+    serve_with(
+        listener,
+        Rules {
+            broadcast_to_others,
+            ..RIGHT
+        },
+    )
 }
 
-fn announce(_rules: &Rules, room: &mut Room, except: ClientId, line: Line) {
-    for (&id, member) in room.iter() {
-        if id != except && member.name.is_some() {
-            let outgoing = member.outgoing.clone();
+fn broadcast_on_threads(room: &mut Room, id: ClientId, line: Line) {
+    for (&other, client) in &room.clients {
+        if other != id && client.name.is_some() {
+            let outgoing = client.outgoing.clone();
             let line = Arc::clone(&line);
             thread::spawn(move || outgoing.send(line));
         }

@@ -3,15 +3,24 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use crate::chat_broker_rules::{RIGHT, Room, Rules, serve_with};
+use crate::chat_broker_rules::{RIGHT, Room, Rules, offer, serve_with};
 use course::chat::{ClientId, Line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    serve_with(listener, Rules { announce, ..RIGHT })
+    let broadcast_to_others = broadcast_to_everyone;
+    serve_with(
+        listener,
+        Rules {
+            broadcast_to_others,
+            ..RIGHT
+        },
+    )
 }
 
-fn announce(_rules: &Rules, room: &mut Room, _except: ClientId, line: Line) {
-    for member in room.values().filter(|member| member.name.is_some()) {
-        let _ = member.outgoing.try_send(Arc::clone(&line));
+fn broadcast_to_everyone(room: &mut Room, _id: ClientId, line: Line) {
+    for (&other, client) in &room.clients {
+        if client.name.is_some() && !offer(client, Arc::clone(&line)) {
+            room.too_slow.push(other);
+        }
     }
 }

@@ -6,9 +6,10 @@ use crate::chat_broker_rules::{Leaving, RIGHT, Room, Rules, serve_with};
 use course::chat::ClientId;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    serve_with(listener, Rules { leave, ..RIGHT })
+    let remove = remove_quietly;
+    serve_with(listener, Rules { remove, ..RIGHT })
 }
 
-fn leave(_rules: &Rules, room: &mut Room, id: ClientId, _how: Leaving) {
-    room.remove(&id);
+fn remove_quietly(room: &mut Room, id: ClientId, _how: Leaving) {
+    room.clients.remove(&id);
 }

@@ -8,13 +8,20 @@ use crate::chat_broker_rules::{RIGHT, Room, Rules, serve_with};
 use course::chat::{ClientId, Line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    serve_with(listener, Rules { announce, ..RIGHT })
+    let broadcast_to_others = broadcast_ignoring_full_queues;
+    serve_with(
+        listener,
+        Rules {
+            broadcast_to_others,
+            ..RIGHT
+        },
+    )
 }
 
-fn announce(_rules: &Rules, room: &mut Room, except: ClientId, line: Line) {
-    for (&id, member) in room.iter() {
-        if id != except && member.name.is_some() {
-            let _ = member.outgoing.try_send(Arc::clone(&line));
+fn broadcast_ignoring_full_queues(room: &mut Room, id: ClientId, line: Line) {
+    for (&other, client) in &room.clients {
+        if other != id && client.name.is_some() {
+            let _ = client.outgoing.try_send(Arc::clone(&line));
         }
     }
 }

@@ -6,31 +6,37 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::chat_broker_rules::{RIGHT, Room, handle, serve_events};
-use course::chat::{ClientId, Event, chat_line};
+use crate::chat_broker_rules::{RIGHT, Room, start};
+use course::chat::{ClientId, Event};
 use crossbeam_channel::RecvTimeoutError;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    let events = serve_events(listener)?;
-    let mut room = Room::new();
+    let events = start(listener, RIGHT)?;
+    let mut room = Room::default();
     let mut newest: HashMap<ClientId, String> = HashMap::new();
     loop {
         match events.recv_timeout(Duration::from_millis(20)) {
             Ok(Event::Line { id, text })
-                if room.get(&id).is_some_and(|member| member.name.is_some()) =>
+                if room.clients.get(&id).is_some_and(|c| c.name.is_some()) =>
             {
                 newest.insert(id, text);
             }
-            Ok(event) => handle(&RIGHT, &mut room, event),
+            Ok(Event::Connected {
+                id,
+                outgoing,
+                connection,
+                ..
+            }) => room.arrive(id, outgoing, connection),
+            Ok(Event::Line { id, text }) => room.hear(id, &text),
+            Ok(Event::Refused { .. }) => {}
+            Ok(Event::Disconnected { id, how }) => room.remove(id, how),
             Err(RecvTimeoutError::Timeout) => {
                 for (id, text) in newest.drain() {
-                    let Some(name) = room.get(&id).and_then(|m| m.name.clone()) else {
-                        continue;
-                    };
-                    (RIGHT.announce)(&RIGHT, &mut room, id, chat_line(&name, &text));
+                    room.hear(id, &text);
                 }
             }
             Err(RecvTimeoutError::Disconnected) => return Ok(()),
         }
+        room.cut_off_the_slow();
     }
 }

@@ -6,15 +6,23 @@ use crate::chat_broker_rules::{Leaving, RIGHT, Room, Rules, serve_with};
 use course::chat::{ClientId, notice_line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    serve_with(listener, Rules { leave, ..RIGHT })
+    let remove = remove_saying_left;
+    serve_with(listener, Rules { remove, ..RIGHT })
 }
 
-fn leave(rules: &Rules, room: &mut Room, id: ClientId, _how: Leaving) {
-    let Some(member) = room.remove(&id) else {
+fn remove_saying_left(room: &mut Room, id: ClientId, how: Leaving) {
+    let Some(client) = room.clients.remove(&id) else {
         return;
     };
-    let _ = member.connection.shutdown(Shutdown::Both);
-    if let Some(name) = member.name {
-        (rules.announce)(rules, room, id, notice_line(&format!("{name} left")));
+    let what = match how {
+        Leaving::Lost(_) => "left (connection lost)",
+        Leaving::TooSlow => {
+            let _ = client.connection.shutdown(Shutdown::Both);
+            "left"
+        }
+        _ => "left",
+    };
+    if let Some(name) = client.name {
+        room.broadcast_to_others(id, notice_line(&format!("{name} {what}")));
     }
 }
