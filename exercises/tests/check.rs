@@ -28,3 +28,11 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_exercise(&check::chat::SCRIPT, exercises::chat::serve);
 }
+
+#[test]
+fn ex05_udp_echo_client() {
+    check::udp_client::check_exercise(|socket, server, message, wait, attempts| {
+        exercises::udp_echo_client::ask(socket, server, message, wait, attempts)
+            .map(|answer| (answer.reply, answer.attempt))
+    });
+}

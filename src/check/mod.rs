@@ -25,6 +25,7 @@ pub mod greeting;
 mod panics;
 mod script;
 pub mod threaded_echo;
+pub mod udp_client;
 
 use std::fmt;
 use std::net::TcpListener;
