@@ -36,3 +36,8 @@ fn ex05_udp_echo_client() {
             .map(|answer| (answer.reply, answer.attempt))
     });
 }
+
+#[test]
+fn ex06_timeouts() {
+    check::idle_timeout::check_exercise(exercises::timeouts::serve);
+}

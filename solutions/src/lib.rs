@@ -17,3 +17,6 @@ pub mod chat;
 
 #[path = "05_udp_echo_client.rs"]
 pub mod udp_echo_client;
+
+#[path = "06_timeouts.rs"]
+pub mod timeouts;

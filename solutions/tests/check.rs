@@ -33,3 +33,8 @@ fn ex05_udp_echo_client() {
             .map(|answer| (answer.reply, answer.attempt))
     });
 }
+
+#[test]
+fn ex06_timeouts() {
+    check::idle_timeout::check_solution(solutions::timeouts::serve);
+}

@@ -22,6 +22,7 @@ mod crowd;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
+pub mod idle_timeout;
 mod panics;
 mod script;
 pub mod threaded_echo;
