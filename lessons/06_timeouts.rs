@@ -49,11 +49,20 @@ fn main() -> anyhow::Result<()> {
             eprintln!("accepting again, after {failed_in_a_row} failed attempts");
         }
         failed_in_a_row = 0;
+        let peer = match stream.peer_addr() {
+            Ok(peer) => peer,
+            // The client may already be gone between accept and this call.
+            Err(error) => {
+                eprintln!("a client left before it could be served: {error}");
+                continue;
+            }
+        };
+        // Named after its client, so a panic message says whose thread it was.
         let spawned = thread::Builder::new()
-            .name("client".to_string())
-            .spawn(move || serve_client(stream, idle));
+            .name(format!("client {peer}"))
+            .spawn(move || serve_client(stream, peer, idle));
         if let Err(error) = spawned {
-            eprintln!("cannot start a thread for a client: {error}");
+            eprintln!("cannot start a thread for {peer}: {error}");
         }
     }
     Ok(())
@@ -62,14 +71,7 @@ fn main() -> anyhow::Result<()> {
 
 // ANCHOR: serve_client
 /// Runs on the client's own thread: sets the limits, echoes, and logs how the client left.
-fn serve_client(stream: TcpStream, idle: Duration) {
-    let peer = match stream.peer_addr() {
-        Ok(peer) => peer,
-        Err(error) => {
-            eprintln!("a client left before it could be served: {error}");
-            return;
-        }
-    };
+fn serve_client(stream: TcpStream, peer: SocketAddr, idle: Duration) {
     println!("{peer} connected");
     match echo(stream, peer, idle) {
         Ok(Left::Closed) => println!("{peer} disconnected"),
