@@ -38,11 +38,13 @@ fn assert_silent(stream: &mut std::net::TcpStream) {
 fn without_a_timeout_the_client_waits_on_and_on() {
     let silent = Server::start_on_any_port(ECHO);
     let mut client = Terminal::start(NO_TIMEOUT, &[&silent.address.to_string()]);
-    assert_eq!(
-        client.next_line(),
-        format!(
-            "connected? waiting for {} to speak first...",
-            silent.address
+    let waiting = client.next_line();
+    insta::assert_snapshot!(
+        "06_mistake_no_timeout",
+        support::normalize(
+            &format!("$ cargo run --bin 06_mistake_no_timeout\n{waiting}\n"),
+            silent.address,
+            "127.0.0.1:65434"
         )
     );
     // Still waiting, long after: the Terminal is killed when dropped.
