@@ -10,7 +10,10 @@
 use std::sync::{Condvar, Mutex};
 use std::thread;
 
-use course::check::{Failure, Script, Serve, chat_broker, echo_client, greeting, threaded_echo};
+use course::check::{
+    Failure, Script, Serve, chat_broker, echo_client, greeting, idle_timeout, threaded_echo,
+    udp_client,
+};
 
 /// How many checks run at once, across all the tests in this file: enough to share the waiting,
 /// few enough that even with thirteen clients each (26 sockets), they fit within 256 open files,
@@ -211,6 +214,16 @@ mod echo_to_the_newest;
 mod echo_upper_case;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
+#[path = "known_wrong/timeouts_close_without_a_word.rs"]
+mod timeouts_close_without_a_word;
+#[path = "known_wrong/timeouts_count_from_connect.rs"]
+mod timeouts_count_from_connect;
+#[path = "known_wrong/udp_client_never_gives_up.rs"]
+mod udp_client_never_gives_up;
+#[path = "known_wrong/udp_client_never_retries.rs"]
+mod udp_client_never_retries;
+#[path = "known_wrong/udp_client_trusts_anyone.rs"]
+mod udp_client_trusts_anyone;
 
 #[test]
 fn exercise_01_wrong_greetings_fail() {
@@ -539,4 +552,59 @@ fn exercise_04_the_given_broker_is_the_same_everywhere() {
         "// The reference solution's rules, as plain functions.",
     );
     assert_eq!(copy, solution, "tests/known_wrong/chat_broker_rules.rs");
+}
+
+/// A known-wrong answer of another shape than `serve(listener)`: `run_as` is its check's.
+fn wrong_with<A: Send + 'static>(
+    name: &'static str,
+    run_as: fn(&str, A) -> Result<course::check::Transcript, Failure>,
+    answer: A,
+    words: &'static [&'static str],
+) -> Case {
+    Case {
+        name,
+        prove: Box::new(move || says(name, run_as(&format!("{name}.rs"), answer).err(), words)),
+    }
+}
+
+#[test]
+fn exercise_05_wrong_udp_clients_fail() {
+    prove(vec![
+        wrong_with(
+            "udp_client_never_retries",
+            udp_client::run_as,
+            udp_client_never_retries::ask,
+            &["The server dropped the first datagram, and ask returned an error without sending"],
+        ),
+        wrong_with(
+            "udp_client_trusts_anyone",
+            udp_client::run_as,
+            udp_client_trusts_anyone::ask,
+            &["which came from a stranger, not from the server"],
+        ),
+        wrong_with(
+            "udp_client_never_gives_up",
+            udp_client::run_as,
+            udp_client_never_gives_up::ask,
+            &["The server received \"anyone?\" 4 times"],
+        ),
+    ]);
+}
+
+#[test]
+fn exercise_06_wrong_timeouts_fail() {
+    prove(vec![
+        wrong_with(
+            "timeouts_close_without_a_word",
+            idle_timeout::run_as,
+            timeouts_close_without_a_word::serve,
+            &["Client A's connection was closed with no line saying why"],
+        ),
+        wrong_with(
+            "timeouts_count_from_connect",
+            idle_timeout::run_as,
+            timeouts_count_from_connect::serve,
+            &["the idle limit must count silence, not time since connecting"],
+        ),
+    ]);
 }

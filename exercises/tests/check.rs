@@ -28,3 +28,16 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_exercise(&check::chat_broker::SCRIPT, exercises::chat::serve);
 }
+
+#[test]
+fn ex05_udp_echo_client() {
+    check::udp_client::check_exercise(|socket, server, message, wait, attempts| {
+        exercises::udp_echo_client::ask(socket, server, message, wait, attempts)
+            .map(|answer| (answer.reply, answer.attempt))
+    });
+}
+
+#[test]
+fn ex06_timeouts() {
+    check::idle_timeout::check_exercise(exercises::timeouts::serve);
+}

@@ -14,3 +14,9 @@ pub mod threaded_echo;
 
 #[path = "04_chat.rs"]
 pub mod chat;
+
+#[path = "05_udp_echo_client.rs"]
+pub mod udp_echo_client;
+
+#[path = "06_timeouts.rs"]
+pub mod timeouts;

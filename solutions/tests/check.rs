@@ -25,3 +25,16 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_solution(&check::chat_broker::SCRIPT, solutions::chat::serve);
 }
+
+#[test]
+fn ex05_udp_echo_client() {
+    check::udp_client::check_solution(|socket, server, message, wait, attempts| {
+        solutions::udp_echo_client::ask(socket, server, message, wait, attempts)
+            .map(|answer| (answer.reply, answer.attempt))
+    });
+}
+
+#[test]
+fn ex06_timeouts() {
+    check::idle_timeout::check_solution(solutions::timeouts::serve);
+}

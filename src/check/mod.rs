@@ -23,12 +23,14 @@ mod diagnose;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
+pub mod idle_timeout;
 mod panics;
 mod peer;
 mod script;
 pub mod shaper;
 mod step;
 pub mod threaded_echo;
+pub mod udp_client;
 
 use std::fmt;
 use std::io::Write;

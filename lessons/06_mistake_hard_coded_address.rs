@@ -1,0 +1,69 @@
+//! Lesson 06, common mistake: an address written into the code.
+//!
+//! A greeting server whose careless version listens on an address fixed in its source, whatever
+//! you ask for. Start it twice and the second copy cannot start; ask for port 0, as tests do,
+//! and it takes 65437 anyway; ask for 0.0.0.0, to be reachable from other machines, and it stays
+//! on 127.0.0.1. Run it with `fixed`, and it listens where you tell it.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+
+use anyhow::{Context, bail};
+use course::cli::{Program, Role};
+
+// ANCHOR: mistake
+/// The mistake: the one place the address should come from is the command line.
+const HARD_CODED: &str = "127.0.0.1:65437";
+// ANCHOR_END: mistake
+
+fn main() -> anyhow::Result<()> {
+    let args = PROGRAM.args()?;
+    let fixed = match args.extra.first().map(String::as_str) {
+        None => false,
+        Some("fixed") => true,
+        Some(other) => bail!("after the address, only `fixed` may follow, not {other:?}"),
+    };
+    let listener = if fixed {
+        listen_where_asked(args.address)?
+    } else {
+        // The address you gave is read, and then ignored.
+        TcpListener::bind(HARD_CODED).with_context(|| format!("binding {HARD_CODED}"))?
+    };
+    let actual = listener.local_addr()?;
+    println!("listening on {actual}");
+    for connection in listener.incoming() {
+        match connection {
+            Ok(mut stream) => {
+                let greeting = format!("Hello from {actual}\n");
+                if let Err(error) = stream.write_all(greeting.as_bytes()) {
+                    eprintln!("could not greet a client: {error}");
+                }
+            }
+            Err(error) => {
+                eprintln!("could not accept a connection: {error}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: fix
+/// The fix: listen where the command line says, and explain a refusal.
+fn listen_where_asked(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))
+}
+// ANCHOR_END: fix
+
+const PROGRAM: Program = Program {
+    name: "06_mistake_hard_coded_address",
+    role: Role::Server,
+    about: "Lesson 06, a common mistake: a server that listens on an address fixed in its code.",
+    default_address: "127.0.0.1:65437",
+    extra_usage: "[fixed]",
+    max_extra_args: 1,
+    try_it: "Ask for any free port, and see which one it takes:\n  \
+             cargo run --bin 06_mistake_hard_coded_address -- 127.0.0.1:0\n\
+             Then start a second copy in another terminal, the same way. Then try:\n  \
+             cargo run --bin 06_mistake_hard_coded_address -- 127.0.0.1:0 fixed",
+};

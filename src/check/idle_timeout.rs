@@ -1,0 +1,418 @@
+//! The check for exercise 06: an echo server that closes the clients that go quiet, and only
+//! those.
+//!
+//! The learner's `serve(listener, idle)` runs with a short limit, [`IDLE`]. Client A connects
+//! and says nothing: within a little more than the limit it must receive the goodbye line, and
+//! then see its connection close. Meanwhile client B talks, a line every [`TALK_EVERY`], for
+//! twice the limit: every line must come back, and B must never be closed. Then client C
+//! connects, to show the server still serves newcomers.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Exercise, Failure, Transcript, panics};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "06_timeouts",
+    title: "the echo server that closes quiet clients",
+    chapter: "book/src/06-timeouts.md",
+};
+
+/// The idle limit the check gives the learner's server.
+pub const IDLE: Duration = Duration::from_secs(1);
+
+/// How often client B sends a line.
+pub const TALK_EVERY: Duration = Duration::from_millis(250);
+
+/// How long client B keeps talking: twice the limit.
+pub const TALK_FOR: Duration = Duration::from_secs(2);
+
+/// How long client A, silent, waits for its goodbye and the close: the limit, and room to spare.
+const WATCH_SILENT: Duration = Duration::from_millis(2200);
+
+/// How long any client waits for an echo. A correct server answers in milliseconds.
+const PATIENCE: Duration = Duration::from_secs(1);
+
+/// What a silent client must receive before its connection closes: `goodbye(IDLE)` in the
+/// exercise and the lesson.
+pub const GOODBYE: &str = "you sent nothing for 1 s, so the server is closing this connection\n";
+
+/// What the learner writes: a server that takes its idle limit as a parameter.
+pub trait ServeWithIdle:
+    FnOnce(TcpListener, Duration) -> anyhow::Result<()> + Send + 'static
+{
+}
+impl<F: FnOnce(TcpListener, Duration) -> anyhow::Result<()> + Send + 'static> ServeWithIdle for F {}
+
+/// How the learner's `serve` ended, if it did.
+enum ServerEnd {
+    Returned(anyhow::Result<()>),
+    Panicked,
+}
+
+/// What silent client A saw.
+struct Silent {
+    received: Vec<u8>,
+    /// How long after connecting the connection closed (or failed), if it did.
+    closed_after: Option<Duration>,
+}
+
+/// Runs the check: the transcript if all went well, otherwise what went wrong.
+pub fn run(serve: impl ServeWithIdle) -> Result<Transcript, Failure> {
+    run_as("06_timeouts.rs", serve)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
+pub fn run_as(answer_file: &str, serve: impl ServeWithIdle) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .expect("the check needs a free loopback port: is the network stack usable?");
+    let server = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    let (end_sender, server_end) = mpsc::channel();
+    thread::Builder::new()
+        .name("exercise server".to_string())
+        .spawn(move || {
+            let end = match panic::catch_unwind(AssertUnwindSafe(|| serve(listener, IDLE))) {
+                Ok(result) => ServerEnd::Returned(result),
+                Err(_) => ServerEnd::Panicked,
+            };
+            let _ = end_sender.send(end);
+        })
+        .expect("start the exercise's server thread");
+
+    let mut transcript = Transcript::default();
+    let result = play(server, &mut transcript);
+    let server_end = server_end.try_recv().ok();
+    let recorded = panics.panics();
+    let reason = match result {
+        Ok(()) if server_end.is_none() && recorded.is_empty() => return Ok(transcript),
+        Ok(()) => "Every client got what it expected, but the server did not stay healthy while \
+                   serving them."
+            .to_string(),
+        Err(reason) => {
+            transcript.push("(the check stops here)");
+            reason
+        }
+    };
+    Err(Failure {
+        exercise: EXERCISE,
+        reason: explain(reason, server_end, &recorded),
+        transcript,
+        seed: None,
+    })
+}
+
+/// Checks a learner's server, panicking with a readable failure. Never writes a file.
+pub fn check_exercise(serve: impl ServeWithIdle) {
+    super::announce_the_servers_log();
+    if let Err(failure) = run(serve) {
+        super::give_verdict(&failure);
+    }
+}
+
+/// Checks the reference solution, and its transcript against the snapshot through insta.
+pub fn check_solution(serve: impl ServeWithIdle) {
+    match run(serve) {
+        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
+        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
+    }
+}
+
+/// Adds what the panics and the server's end say to the reason.
+fn explain(mut reason: String, server_end: Option<ServerEnd>, recorded: &[String]) -> String {
+    if let Some(todo) = recorded
+        .iter()
+        .find(|p| p.starts_with("not yet implemented"))
+    {
+        return format!(
+            "Exercise not finished: your server reached a `todo!()`: {todo}.\nReplace each \
+             `todo!()` with your code; the `// TODO:` comments say what goes there."
+        );
+    }
+    if let Some(first) = recorded.first() {
+        reason.push_str(&format!(
+            "\nA thread of your server panicked: {first}.\nA timeout is an error like any \
+             other: handle it (say goodbye, return), rather than unwrap it."
+        ));
+    }
+    match server_end {
+        Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
+            "\nYour serve() returned an error, so it stopped accepting clients: {error:#}.\n\
+             One client's timeout should end only that client's connection."
+        )),
+        Some(ServerEnd::Returned(Ok(()))) => reason.push_str(
+            "\nYour serve() returned Ok(()), so it stopped accepting clients. A server's accept \
+             loop should keep running until the program is stopped.",
+        ),
+        Some(ServerEnd::Panicked) if recorded.is_empty() => {
+            reason.push_str("\nYour serve() panicked.")
+        }
+        _ => {}
+    }
+    reason
+}
+
+/// Connects a scripted client, with a time limit on every wait.
+fn connect(server: SocketAddr, name: char) -> Result<TcpStream, String> {
+    let stream = TcpStream::connect_timeout(&server, PATIENCE).map_err(|_| {
+        format!("Client {name} could not connect: is your server accepting connections?")
+    })?;
+    // A check that cannot set a timeout cannot promise to finish: that is a bug here.
+    stream
+        .set_read_timeout(Some(PATIENCE))
+        .expect("set a read timeout");
+    stream
+        .set_write_timeout(Some(PATIENCE))
+        .expect("set a write timeout");
+    Ok(stream)
+}
+
+/// Plays the three clients, writing down what happened.
+fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
+    let silent = connect(server, 'A')?;
+    transcript.push("A connects and says nothing");
+    let watching = watch_silent(silent);
+
+    let mut talking = connect(server, 'B')?;
+    transcript.push("B connects");
+    let mut silent = None;
+    let talked = talk(&mut talking, &watching, &mut silent);
+    let silent = match silent {
+        Some(silent) => silent,
+        None => watching.recv_timeout(WATCH_SILENT).unwrap_or(Silent {
+            received: Vec::new(),
+            closed_after: None,
+        }),
+    };
+    let (silent_lines, silent_wrong) = silent_verdict(&silent);
+    match talked {
+        Talked::Throughout => transcript.push(format!(
+            "B sends a line every {} ms for {} s, and every one comes back",
+            TALK_EVERY.as_millis(),
+            TALK_FOR.as_secs()
+        )),
+        // A's verdict, below, is the reason.
+        Talked::StoppedEarly => {}
+        Talked::Dropped { line, reason } => {
+            transcript.push(line);
+            // When both went wrong, A's verdict comes first: it is what the exercise is about.
+            if silent_wrong.is_none() {
+                return Err(reason);
+            }
+        }
+    }
+    for line in silent_lines {
+        transcript.push(line);
+    }
+    if let Some(reason) = silent_wrong {
+        return Err(reason);
+    }
+    drop(talking);
+    transcript.push("B closes the connection");
+
+    let mut newcomer = connect(server, 'C')?;
+    transcript.push("C connects");
+    newcomer
+        .write_all(b"hello\n")
+        .map_err(|_| "Client C could not send: the server closed its connection.".to_string())?;
+    transcript.push("C sends \"hello\\n\"");
+    let mut echo = [0; 6];
+    match newcomer.read_exact(&mut echo) {
+        Ok(()) if &echo == b"hello\n" => {
+            transcript.push("C receives \"hello\\n\"");
+            Ok(())
+        }
+        _ => {
+            transcript.push("C receives no echo");
+            Err(
+                "After closing client A, your server did not echo client C's line: did A's \
+                 timeout end more than A's connection? Handle it in A's own thread, and keep \
+                 accepting."
+                    .to_string(),
+            )
+        }
+    }
+}
+
+/// What A saw, as transcript lines, and what it likely means if it was wrong.
+fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
+    let limit = IDLE.as_secs();
+    let text = String::from_utf8_lossy(&silent.received).into_owned();
+    let closed = "A sees the server close the connection".to_string();
+    match (silent.received.is_empty(), silent.closed_after) {
+        (_, Some(after)) if after < IDLE * 8 / 10 => (
+            vec![format!(
+                "A's connection closes {} ms after it connected, before the limit of {limit} s",
+                after.as_millis() / 100 * 100
+            )],
+            Some(format!(
+                "Client A was closed before it had been silent for {limit} s: close a client \
+                 only when a read has waited the whole limit and got nothing."
+            )),
+        ),
+        (true, None) => (
+            vec![format!(
+                "A receives nothing in {} ms, and its connection stays open",
+                WATCH_SILENT.as_millis()
+            )],
+            Some(format!(
+                "Client A, silent since it connected, received nothing in {} ms and its \
+                 connection stayed open, though the idle limit is {limit} s: does each read have \
+                 a time limit? Set one with stream.set_read_timeout(Some(idle)). When it runs \
+                 out, read returns an error of kind WouldBlock (Unix) or TimedOut (Windows): \
+                 then send goodbye(idle), and return.",
+                WATCH_SILENT.as_millis()
+            )),
+        ),
+        (true, Some(_)) => (
+            vec![format!("{closed}, without a word")],
+            Some(
+                "Client A's connection was closed with no line saying why: when the read times \
+                 out, send goodbye(idle) before returning, so a silent client can tell it was \
+                 closed for its silence, not by a crash."
+                    .to_string(),
+            ),
+        ),
+        (false, closed_after) if text != GOODBYE => {
+            let mut lines = vec![format!("A receives {text:?}")];
+            if closed_after.is_some() {
+                lines.push(closed);
+            }
+            (
+                lines,
+                Some(format!(
+                    "Client A received {text:?} where {GOODBYE:?} was expected: send exactly \
+                     goodbye(idle), once, and nothing else."
+                )),
+            )
+        }
+        (false, None) => (
+            vec![
+                format!("A receives {text:?}"),
+                "A's connection stays open".to_string(),
+            ],
+            Some(
+                "Client A received the goodbye line, but its connection stayed open: return \
+                 after sending it, so the stream is dropped and the connection closes."
+                    .to_string(),
+            ),
+        ),
+        (false, Some(_)) => (vec![format!("A receives {text:?}"), closed], None),
+    }
+}
+
+/// Watches client A on a thread of its own, until the server closes it or the watch ends.
+fn watch_silent(mut stream: TcpStream) -> Receiver<Silent> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let started = Instant::now();
+        let deadline = started + WATCH_SILENT;
+        let mut received = Vec::new();
+        let mut buffer = [0; 1024];
+        let closed_after = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break None;
+            }
+            let _ = stream.set_read_timeout(Some(left));
+            match stream.read(&mut buffer) {
+                Ok(0) => break Some(started.elapsed()),
+                Ok(count) => received.extend_from_slice(&buffer[..count]),
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    break None;
+                }
+                // A reset: closed, if rudely.
+                Err(_) => break Some(started.elapsed()),
+            }
+        };
+        let _ = sender.send(Silent {
+            received,
+            closed_after,
+        });
+    });
+    receiver
+}
+
+/// How client B's talking went.
+enum Talked {
+    /// Every line came back, for the whole of [`TALK_FOR`].
+    Throughout,
+    /// A's verdict came in, and was wrong: no need to go on.
+    StoppedEarly,
+    /// B lost its echo or its connection: a transcript line, and the likely mistake.
+    Dropped { line: String, reason: String },
+}
+
+/// Client B talks for [`TALK_FOR`], keeping an eye on A's verdict as it comes in.
+fn talk(
+    stream: &mut TcpStream,
+    watching: &Receiver<Silent>,
+    silent: &mut Option<Silent>,
+) -> Talked {
+    let started = Instant::now();
+    let mut number = 0;
+    while started.elapsed() < TALK_FOR {
+        let line = format!("line {number}\n");
+        let mut echo = vec![0; line.len()];
+        let sent = stream.write_all(line.as_bytes()).is_ok();
+        let mut got = 0;
+        while sent && got < echo.len() {
+            match stream.read(&mut echo[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(count) => got += count,
+            }
+        }
+        if echo[..got] != *line.as_bytes() {
+            let after = started.elapsed().as_millis() / 250 * 250;
+            let mut received = echo[..got].to_vec();
+            // Show the whole wrong reply, not just as many bytes as the echo would have had.
+            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+            let mut more = [0; 256];
+            while !received.contains(&b'\n') {
+                match stream.read(&mut more) {
+                    Ok(count) if count > 0 => received.extend_from_slice(&more[..count]),
+                    _ => break,
+                }
+            }
+            let received = String::from_utf8_lossy(&received).into_owned();
+            let what = if received.is_empty() {
+                "no echo".to_string()
+            } else {
+                format!("{received:?}")
+            };
+            return Talked::Dropped {
+                line: format!(
+                    "B, talking all along, sends {line:?} {after} ms after connecting, and \
+                     receives {what}"
+                ),
+                reason: format!(
+                    "Client B, which sent a line every {} ms, received {what} in place of the \
+                     echo of {line:?}, {after} ms after it connected: the idle limit must \
+                     count silence, not time since connecting. A read timeout does that by \
+                     itself: each read waits the whole limit afresh.",
+                    TALK_EVERY.as_millis()
+                ),
+            };
+        }
+        number += 1;
+        thread::sleep(TALK_EVERY);
+        if silent.is_none() {
+            if let Ok(verdict) = watching.try_recv() {
+                let wrong = silent_verdict(&verdict).1.is_some();
+                *silent = Some(verdict);
+                if wrong {
+                    return Talked::StoppedEarly;
+                }
+            }
+        }
+    }
+    Talked::Throughout
+}

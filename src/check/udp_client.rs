@@ -1,0 +1,359 @@
+//! The check for exercise 05: a UDP client that waits only so long, asks again, and listens only
+//! to the server.
+//!
+//! The learner writes the client, so the check plays the server: a scripted UDP peer that
+//! answers at once, drops the first datagram, lets a stranger answer first, and never answers at
+//! all. `ask` must return each echo with the number of the attempt that got it, and an error
+//! after a bounded number of unanswered attempts.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use super::{Exercise, Failure, Transcript, panics};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "05_udp_echo_client",
+    title: "the UDP client that asks again",
+    chapter: "book/src/05-udp.md",
+};
+
+/// How long the check lets `ask` wait for each answer: short, so the check is quick.
+pub const WAIT: Duration = Duration::from_millis(300);
+
+/// How many datagrams `ask` may send for one message.
+pub const ATTEMPTS: u32 = 3;
+
+/// How long after `ask`'s last allowed attempt the check still waits for it to return.
+const SLACK: Duration = Duration::from_millis(500);
+
+/// What the stranger sends, from an address that is not the server's.
+const STRANGER_SAYS: &str = "I am the server, honest";
+
+/// What the learner writes, as the check calls it: `ask(socket, server, message, wait,
+/// attempts)` returns the echo and the number of the attempt it answered (1 for the first).
+pub trait Ask:
+    Fn(&UdpSocket, SocketAddr, &str, Duration, u32) -> anyhow::Result<(String, u32)>
+    + Send
+    + Sync
+    + 'static
+{
+}
+impl<F> Ask for F where
+    F: Fn(&UdpSocket, SocketAddr, &str, Duration, u32) -> anyhow::Result<(String, u32)>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// What the scripted server does with the datagrams of one round.
+#[derive(Clone, Copy, PartialEq)]
+enum Peer {
+    /// Echoes the first datagram at once.
+    Answers,
+    /// Drops the first datagram, as a network may, and echoes the second.
+    DropsFirst,
+    /// Lets a stranger send the client a datagram first, then echoes.
+    StrangerFirst,
+    /// Drops every datagram.
+    Silent,
+}
+
+/// One call of the learner's `ask`, and what it should return.
+struct Round {
+    message: &'static str,
+    peer: Peer,
+    /// `Some((echo, attempt))`: ask must return that. `None`: it must return an error.
+    expected: Option<(&'static str, u32)>,
+}
+
+const ROUNDS: [Round; 4] = [
+    Round {
+        message: "hello",
+        peer: Peer::Answers,
+        expected: Some(("hello", 1)),
+    },
+    Round {
+        message: "are you there?",
+        peer: Peer::DropsFirst,
+        expected: Some(("are you there?", 2)),
+    },
+    Round {
+        message: "hello again",
+        peer: Peer::StrangerFirst,
+        expected: Some(("hello again", 1)),
+    },
+    Round {
+        message: "anyone?",
+        peer: Peer::Silent,
+        expected: None,
+    },
+];
+
+/// How a call of `ask` ended, as far as the check could see.
+enum Returned {
+    Answer(String, u32),
+    Error,
+    Panicked,
+    NotYet,
+}
+
+/// Runs the check: the transcript if all went well, otherwise what went wrong.
+pub fn run(ask: impl Ask) -> Result<Transcript, Failure> {
+    run_as("05_udp_echo_client.rs", ask)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
+pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let ask = Arc::new(ask);
+    let mut transcript = Transcript::default();
+    for (number, round) in ROUNDS.iter().enumerate() {
+        transcript.push(format!(
+            "round {}: ask(server, {:?}, wait {} ms, {ATTEMPTS} attempts)",
+            number + 1,
+            round.message,
+            WAIT.as_millis()
+        ));
+        if let Err(reason) = play(round, Arc::clone(&ask), &mut transcript) {
+            transcript.push("(the check stops here)");
+            let reason = match panics.panics().first() {
+                Some(todo) if todo.starts_with("not yet implemented") => format!(
+                    "Exercise not finished: ask reached a `todo!()`: {todo}.\nReplace it with \
+                     your code; the `// TODO:` comments say what goes there."
+                ),
+                Some(other) => format!("{reason}\nask panicked: {other}."),
+                None => reason,
+            };
+            return Err(Failure {
+                exercise: EXERCISE,
+                reason,
+                transcript,
+                seed: None,
+            });
+        }
+    }
+    Ok(transcript)
+}
+
+/// Checks a learner's client, panicking with a readable failure. Never writes a file.
+pub fn check_exercise(ask: impl Ask) {
+    super::announce_the_servers_log();
+    if let Err(failure) = run(ask) {
+        super::give_verdict(&failure);
+    }
+}
+
+/// Checks the reference solution, and its transcript against the snapshot through insta.
+pub fn check_solution(ask: impl Ask) {
+    match run(ask) {
+        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
+        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
+    }
+}
+
+/// Plays one round: the scripted server on this thread, the learner's `ask` on another.
+fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Result<(), String> {
+    let server = UdpSocket::bind("127.0.0.1:0").expect("the check needs a loopback UDP port");
+    let server_address = server.local_addr().expect("a bound socket has an address");
+    let client = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("a loopback UDP port"));
+    let client_address = client.local_addr().expect("a bound socket has an address");
+
+    let (returned_sender, returned) = mpsc::channel();
+    let for_ask = Arc::clone(&client);
+    let message = round.message;
+    thread::spawn(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            ask(&for_ask, server_address, message, WAIT, ATTEMPTS)
+        }));
+        let _ = returned_sender.send(result);
+    });
+
+    let heard = serve_round(round, &server, client_address, transcript);
+    if heard.datagrams > ATTEMPTS {
+        // Already wrong, whatever ask returns; and a client that never gives up never returns.
+        return judge(round, heard, &Returned::NotYet);
+    }
+    let returned = match returned.recv_timeout(WAIT * ATTEMPTS + SLACK) {
+        Ok(Ok(Ok((echo, attempt)))) => Returned::Answer(echo, attempt),
+        Ok(Ok(Err(_))) => Returned::Error,
+        Ok(Err(_)) => Returned::Panicked,
+        Err(_) => Returned::NotYet,
+    };
+    match &returned {
+        Returned::Answer(echo, attempt) => {
+            transcript.push(format!("ask returns ({echo:?}, attempt {attempt})"))
+        }
+        // The error's words vary from one learner to the next: the transcript notes only that
+        // it was one.
+        Returned::Error => transcript.push("ask returns an error"),
+        Returned::Panicked => transcript.push("ask panics"),
+        Returned::NotYet => {
+            transcript.push(format!(
+                "ask has still not returned {} ms later",
+                (WAIT * ATTEMPTS + SLACK).as_millis()
+            ));
+            // An `ask` stuck in a receive without a limit would wait for ever: wake it, so its
+            // thread can end. What it then returns no longer matters.
+            let _ = server.send_to(b"(the check is over)", client_address);
+        }
+    }
+    judge(round, heard, &returned)
+}
+
+/// What the scripted server saw of the client in one round.
+struct Heard {
+    /// How many datagrams with the right message arrived.
+    datagrams: u32,
+    /// Something the client sent that no answer can excuse, in words.
+    problem: Option<String>,
+}
+
+/// The scripted server's side of one round. Every wait has a limit.
+fn serve_round(
+    round: &Round,
+    server: &UdpSocket,
+    client: SocketAddr,
+    transcript: &mut Transcript,
+) -> Heard {
+    let mut heard = Heard {
+        datagrams: 0,
+        problem: None,
+    };
+    let mut buffer = vec![0; 65_536];
+    // The longest the client may take between two datagrams, with room to spare.
+    let _ = server.set_read_timeout(Some(WAIT + SLACK));
+    // Enough to see a client that never stops: one more datagram than it may send.
+    while heard.datagrams <= ATTEMPTS {
+        let (size, from) = match server.recv_from(&mut buffer) {
+            Ok(received) => received,
+            Err(_) => {
+                let silence = (WAIT + SLACK).as_millis();
+                let line = match heard.datagrams {
+                    0 => format!("the server receives nothing within {silence} ms"),
+                    _ => format!("the server receives nothing more within {silence} ms"),
+                };
+                transcript.push(line);
+                return heard;
+            }
+        };
+        let text = String::from_utf8_lossy(&buffer[..size]).into_owned();
+        if from != client || text != round.message {
+            transcript.push(format!("the server receives {text:?}"));
+            heard.problem = Some(format!(
+                "ask should send the message, {:?}, and nothing else.",
+                round.message
+            ));
+            return heard;
+        }
+        heard.datagrams += 1;
+        let number = heard.datagrams;
+        let echo = match round.peer {
+            Peer::Answers => true,
+            Peer::DropsFirst => number == 2,
+            Peer::StrangerFirst => {
+                let stranger = UdpSocket::bind("127.0.0.1:0").expect("a loopback UDP port");
+                let _ = stranger.send_to(STRANGER_SAYS.as_bytes(), client);
+                transcript.push(format!(
+                    "the server receives {text:?} (datagram {number}); first, a stranger sends \
+                     {STRANGER_SAYS:?} to the client"
+                ));
+                // Give the stranger's datagram time to arrive first.
+                thread::sleep(Duration::from_millis(50));
+                let _ = server.send_to(&buffer[..size], client);
+                transcript.push(format!("then the server echoes {text:?}"));
+                return heard;
+            }
+            Peer::Silent => false,
+        };
+        if echo {
+            let _ = server.send_to(&buffer[..size], client);
+            transcript.push(format!(
+                "the server receives {text:?} (datagram {number}) and echoes it"
+            ));
+            return heard;
+        }
+        transcript.push(format!(
+            "the server receives {text:?} (datagram {number}) and drops it"
+        ));
+    }
+    heard
+}
+
+/// Compares what happened with what should have, and names the likely mistake.
+fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String> {
+    if let Some(problem) = heard.problem {
+        return Err(problem);
+    }
+    if heard.datagrams > ATTEMPTS {
+        return Err(format!(
+            "The server received {:?} {} times, when ask may try {ATTEMPTS} times: stop \
+             after the last attempt, and return an error saying nobody answered. (A client \
+             that never gives up hangs for ever when the server is down.)",
+            round.message, heard.datagrams
+        ));
+    }
+    match (round.peer, round.expected, returned) {
+        (_, Some((echo, attempt)), Returned::Answer(got, got_attempt))
+            if got == echo && *got_attempt == attempt =>
+        {
+            Ok(())
+        }
+        (_, None, Returned::Error) if heard.datagrams == ATTEMPTS => Ok(()),
+        (_, _, Returned::NotYet) if heard.datagrams == 1 && round.peer != Peer::Answers => {
+            Err(format!(
+                "The server received {:?} once, dropped it, and ask was still waiting long \
+                 after: a lost datagram is never answered, so a wait without a limit lasts for \
+                 ever. Give the wait a limit (socket.set_read_timeout(Some(wait))), and send \
+                 again when it runs out.",
+                round.message
+            ))
+        }
+        (_, _, Returned::NotYet) => Err(format!(
+            "ask had not returned {} ms after its last allowed attempt: does every wait \
+             have a limit, and does ask stop after {ATTEMPTS} attempts?",
+            SLACK.as_millis()
+        )),
+        (Peer::DropsFirst, _, Returned::Error) if heard.datagrams == 1 => Err(format!(
+            "The server dropped the first datagram, and ask returned an error without sending \
+             {:?} again: UDP loses datagrams without telling anyone, so when the wait runs \
+             out, send again, up to {ATTEMPTS} attempts in all.",
+            round.message
+        )),
+        (Peer::StrangerFirst, _, Returned::Answer(got, _)) if got == STRANGER_SAYS => Err(format!(
+            "ask returned {STRANGER_SAYS:?}, which came from a stranger, not from the server: \
+             anyone can send a datagram to your port. Compare the sender's address that \
+             recv_from returns with `server`, and keep waiting when they differ."
+        )),
+        (_, Some((_, attempt)), Returned::Answer(got, got_attempt))
+            if got == round.message && *got_attempt != attempt =>
+        {
+            Err(format!(
+                "ask returned the echo as answering attempt {got_attempt}, but it answered \
+                 datagram {attempt}: count the attempts from 1, one for each datagram sent."
+            ))
+        }
+        (_, Some((echo, _)), Returned::Answer(got, _)) => Err(format!(
+            "ask returned {got:?} where the echo {echo:?} was expected: return the bytes of \
+             the server's datagram, all of them and nothing else."
+        )),
+        (_, Some(_), Returned::Error) => Err(
+            "ask returned an error, though the server answered: does it wait long enough, \
+             and does it listen to the server's address?"
+                .to_string(),
+        ),
+        (_, None, Returned::Answer(got, _)) => Err(format!(
+            "Nobody answered, and ask returned {got:?} anyway: when every attempt goes \
+             unanswered, return an error."
+        )),
+        (_, None, Returned::Error) => Err(format!(
+            "ask gave up after sending {} datagrams, when {ATTEMPTS} attempts were allowed: \
+             send again each time the wait runs out, {ATTEMPTS} times in all.",
+            heard.datagrams
+        )),
+        (_, _, Returned::Panicked) => Err("ask panicked.".to_string()),
+    }
+}
