@@ -180,6 +180,8 @@ mod echo_client_one_read;
 mod echo_client_returns_what_it_sent;
 #[path = "known_wrong/echo_client_takes_a_cut_off_echo.rs"]
 mod echo_client_takes_a_cut_off_echo;
+#[path = "known_wrong/echo_client_uses_lines.rs"]
+mod echo_client_uses_lines;
 #[path = "known_wrong/echo_client_waits_for_close.rs"]
 mod echo_client_waits_for_close;
 #[path = "known_wrong/echo_dies_with_a_client.rs"]
@@ -254,6 +256,14 @@ fn exercise_02_wrong_clients_fail() {
             "echo_client_new_reader_per_echo",
             echo_client_new_reader_per_echo::send_lines,
             &["as long as you keep the same one for every reply"],
+        ),
+        wrong_client(
+            "echo_client_uses_lines",
+            echo_client_uses_lines::send_lines,
+            &[
+                "send_lines returned Ok([\"  spaces around  \", \"a carriage return\", \"\\ttabs\\t\"]), where",
+                "and lines() a",
+            ],
         ),
         wrong_client(
             "echo_client_waits_for_close",

@@ -4,7 +4,9 @@
 //! one line back for each line sent. As shipped it takes one read() for each echo, the way the
 //! seed's Python client did. But TCP delivers a stream of bytes, not messages: one read may hold
 //! half an echo, or two echoes at once. Make `send_lines` return exactly one echoed line per line
-//! sent, and an error if the server closes the connection before every echo has come.
+//! sent, and an error if the server closes the connection before every echo has come. Return
+//! what the server sent back, even if it differs from what you sent, without its newline and
+//! otherwise unchanged; and an echo cut off without its newline is an error, not a reply.
 //!
 //! Check it:       cargo test -p exercises 02
 //! Try it by hand: cargo run --bin 02_echo                     (in one terminal)

@@ -3,7 +3,10 @@
 //! This is lesson 02's echo server. It echoes every byte back, but to one client at a time:
 //! while one client is connected, even a silent one, everyone else waits. Change it so that
 //! every client is served at the same time, each on a thread of its own, and so that one
-//! client's trouble never reaches another client.
+//! client's trouble never reaches another client. Keep what it already does right: it sends
+//! back exactly the bytes it reads (any bytes, not only lines of text, and the last ones even
+//! without a newline), it never drops a client for being quiet, and it closes a connection once
+//! the client has closed its side.
 //!
 //! Check it:       cargo test -p exercises 03
 //! Try it by hand: cargo run -p exercises --bin ex03_threaded_echo

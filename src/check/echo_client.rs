@@ -15,7 +15,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use super::peer::show;
+use super::peer::{show, show_short};
 use super::shaper::Shaper;
 use super::step::PATIENCE;
 use super::{Exercise, Failure, Transcript, panics};
@@ -92,11 +92,12 @@ fn rounds() -> Vec<Round> {
              newline.",
         ),
         round(
-            &["  spaces around  "],
+            &["  spaces around  ", "a carriage return\r", "\ttabs\t"],
             Reply::Together,
             true,
-            "An echo with spaces at both ends came back changed: remove the newline from each \
-             echo, and nothing else. (trim() and trim_end() remove spaces too.)",
+            "Echoes with spaces, tabs or a carriage return at their ends came back changed: \
+             remove the newline from each echo, and nothing else. (trim() and trim_end() remove \
+             spaces too, and lines() a \"\\r\" before the newline.)",
         ),
         Round {
             lines: vec!["ping".into(), "ping".into(), "hello".into()],
@@ -391,7 +392,7 @@ fn fake_server(
                     PATIENCE.as_secs()
                 )
             } else {
-                format!("the server receives {}", shorten(&line))
+                format!("the server receives {}", show_short(&line))
             };
             return problem(
                 seen,
@@ -402,13 +403,16 @@ fn fake_server(
         received.push(line);
     }
     let all: Vec<u8> = received.concat();
-    say(format!("the server receives {}", shorten(&all)));
+    say(format!("the server receives {}", show_short(&all)));
 
     let mut writer = &stream;
     match reply {
         Reply::Together => {
             let _ = writer.write_all(&all);
-            say(format!("the server sends {} in one write", shorten(&all)));
+            say(format!(
+                "the server sends {} in one write",
+                show_short(&all)
+            ));
         }
         Reply::Split => {
             for echo in &received {
@@ -463,7 +467,7 @@ fn fake_server(
                 }
             }
             let all: String = replies.iter().map(|reply| format!("{reply}\n")).collect();
-            say(format!("the server sends {}", shorten(all.as_bytes())));
+            say(format!("the server sends {}", show_short(all.as_bytes())));
         }
         Reply::HangUpMidEcho => {
             let first = &received[0];
@@ -512,7 +516,7 @@ fn wait_for_the_client_to_close(stream: &TcpStream, say: &impl Fn(String)) -> Se
         Ok(_) => {
             say(format!(
                 "the client sends {} after its lines",
-                shorten(&rest)
+                show_short(&rest)
             ));
             ServerSide {
                 problem: Some("send_lines should send its lines and nothing else.".to_string()),
@@ -534,20 +538,10 @@ fn wait_for_the_client_to_close(stream: &TcpStream, say: &impl Fn(String)) -> Se
     }
 }
 
-/// Long texts in a transcript: the start and the length are enough.
-fn shorten(bytes: &[u8]) -> String {
-    if bytes.len() <= 40 {
-        return show(bytes);
-    }
-    let start = show(&bytes[..12]);
-    format!(
-        "{}...\" ({} bytes)",
-        start.trim_end_matches('"'),
-        bytes.len()
-    )
-}
-
 fn show_list(items: &[String]) -> String {
-    let shown: Vec<String> = items.iter().map(|item| shorten(item.as_bytes())).collect();
+    let shown: Vec<String> = items
+        .iter()
+        .map(|item| show_short(item.as_bytes()))
+        .collect();
     format!("[{}]", shown.join(", "))
 }
