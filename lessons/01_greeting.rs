@@ -26,7 +26,7 @@ const PROGRAM: Program = Program {
 const GREETING: &[u8] = b"Hello, client!\n";
 // ANCHOR_END: greeting
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
 
     // ANCHOR: bind

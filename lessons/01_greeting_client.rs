@@ -24,7 +24,7 @@ const PROGRAM: Program = Program {
 /// wait forever; a beginner then sees a frozen terminal and no clue.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
 
     // ANCHOR: connect

@@ -22,7 +22,7 @@ const PROGRAM: Program = Program {
              nc 127.0.0.1 65433",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;

@@ -27,7 +27,7 @@ const PROGRAM: Program = Program {
 /// How long to wait for the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let address = args.address;
     let stream = TcpStream::connect_timeout(&address, PATIENCE)

@@ -21,7 +21,7 @@ const PROGRAM: Program = Program {
              cargo run --bin 02_echo_client -- 127.0.0.1:65434\n  nc 127.0.0.1 65434",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;

@@ -54,7 +54,7 @@ const MAX_CLIENTS: usize = 1000;
 const MAX_NAME_CHARS: usize = 20;
 // ANCHOR_END: limits
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let max_clients = match args.extra.first() {
         Some(text) => parse_max_clients(text)?,

@@ -47,7 +47,7 @@ enum Finished {
 // ANCHOR_END: finished
 
 // ANCHOR: main
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let stream = TcpStream::connect_timeout(&address, PATIENCE)
         .map_err(|error| course::explain::connect_error(address, error))?;
@@ -94,7 +94,8 @@ fn main() -> anyhow::Result<()> {
             wait_for_the_server_to_close(&connection, &first_to_finish)?;
             "your input ended, and the server closed the connection"
         }
-        Err(_) => bail!("both threads stopped without saying why"),
+        // (`bail!` would not fit here: it makes an `anyhow` error, and `main` returns its own.)
+        Err(_) => return Err(anyhow::anyhow!("both threads stopped without saying why").into()),
     };
     println!("-- {goodbye}");
     Ok(())

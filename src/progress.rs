@@ -405,11 +405,18 @@ impl Board {
             .all(|exercise| self.status(exercise).is_done())
     }
 
-    /// The first exercise that is not done.
+    /// What to work on: an exercise that does not compile (no check can run until it does),
+    /// else the first that is not done.
     pub fn next(&self) -> Option<&Exercise> {
-        self.exercises
+        let does_not_compile = self
+            .exercises
             .iter()
-            .find(|exercise| !self.status(exercise).is_done())
+            .find(|exercise| matches!(self.status(exercise), Status::DoesNotCompile(_)));
+        does_not_compile.or_else(|| {
+            self.exercises
+                .iter()
+                .find(|exercise| !self.status(exercise).is_done())
+        })
     }
 
     /// Takes in a new list of files, keeping what is known about those that stayed.
@@ -533,15 +540,32 @@ pub fn render(board: &Board) -> String {
         "Your exercises (exercises/src/): {done} of {} done\n",
         board.exercises.len()
     );
-    for exercise in &board.exercises {
-        let (mark, detail) = match board.status(exercise) {
-            Status::Done => ("done", None),
-            Status::NotDone(why) => ("not done", Some(why.as_str())),
-            Status::DoesNotCompile(error) => ("does not compile", Some(error.as_str())),
-            Status::NotChecked(why) => ("not checked", Some(why.as_str())),
-            Status::Waiting => ("checking...", None),
-        };
-        let _ = write!(text, "  {}  {mark:<8}  {}", exercise.number, exercise.title);
+    let lines: Vec<(&Exercise, &str, Option<&str>)> = board
+        .exercises
+        .iter()
+        .map(|exercise| {
+            let (mark, detail) = match board.status(exercise) {
+                Status::Done => ("done", None),
+                Status::NotDone(why) => ("not done", Some(why.as_str())),
+                Status::DoesNotCompile(error) => ("does not compile", Some(error.as_str())),
+                Status::NotChecked(why) => ("not checked", Some(why.as_str())),
+                Status::Waiting => ("checking", None),
+            };
+            (exercise, mark, detail)
+        })
+        .collect();
+    // The titles line up under each other, however long the longest mark on screen.
+    let width = lines
+        .iter()
+        .map(|(_, mark, _)| mark.len())
+        .max()
+        .unwrap_or(0);
+    for (exercise, mark, detail) in lines {
+        let _ = write!(
+            text,
+            "  {}  {mark:<width$}  {}",
+            exercise.number, exercise.title
+        );
         if let Some(detail) = detail {
             let _ = write!(text, ": {detail}");
         }
@@ -712,7 +736,12 @@ pub fn watch(
         let what = match &which {
             Some(ids) => {
                 let numbers: Vec<&str> = ids.iter().map(|id| &id[..2]).collect();
-                format!("exercise {}", numbers.join(", "))
+                let noun = if numbers.len() == 1 {
+                    "exercise"
+                } else {
+                    "exercises"
+                };
+                format!("{noun} {}", numbers.join(", "))
             }
             None => "every exercise".to_string(),
         };
@@ -975,8 +1004,8 @@ mod tests {
         assert_eq!(
             render(&board),
             "Your exercises (exercises/src/): 1 of 3 done\n\n  \
-             01  done      a greeting\n  \
-             02  not done  an echo client: One read.\n  \
+             01  done         a greeting\n  \
+             02  not done     an echo client: One read.\n  \
              03  not checked  many clients: exercise 02 does not compile\n\n\
              Next: exercise 02, an echo client (exercises/src/02_echo_client.rs)\n\
              Check it alone, with the whole story: cargo test -p exercises 02\n"
@@ -990,6 +1019,22 @@ mod tests {
         board.status.insert("01_greeting".into(), Status::Done);
         assert!(render(&board).ends_with("All done. Well done!\n"));
         assert!(board.all_done());
+    }
+
+    #[test]
+    fn what_does_not_compile_comes_next() {
+        let mut board = Board::new(vec![
+            exercise("01_greeting", "a greeting"),
+            exercise("02_echo_client", "an echo client"),
+        ]);
+        board
+            .status
+            .insert("01_greeting".into(), Status::NotDone("no".into()));
+        board.status.insert(
+            "02_echo_client".into(),
+            Status::DoesNotCompile("error: x".into()),
+        );
+        assert_eq!(board.next().map(|e| e.number.as_str()), Some("02"));
     }
 
     #[test]

@@ -172,7 +172,10 @@ fn watch_rechecks_the_saved_exercise_and_redraws() {
         "{third}"
     );
     // Exercise 01 keeps its last verdict: the error is not its doing.
-    assert!(third.contains("01  done      a greeting\n"), "{third}");
+    assert!(
+        third.contains("01  done              a greeting\n"),
+        "{third}"
+    );
 
     // Enter rechecks everything, for where saves are not seen.
     requests.send(Request::RecheckAll).unwrap();
