@@ -63,7 +63,7 @@ fn main() -> course::cli::MainResult {
 /// Sends the greeting to one client. The connection closes when `stream` is dropped at the end.
 fn greet(mut stream: TcpStream) -> anyhow::Result<()> {
     let peer = stream.peer_addr().context("asking who connected")?;
-    println!("connected by {peer}");
+    println!("{peer} connected");
     // `write_all` keeps writing until every byte is handed to the system. A plain `write` may
     // take only part of the buffer and tell you how much: easy to forget, so prefer `write_all`.
     stream
