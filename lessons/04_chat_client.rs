@@ -18,19 +18,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "04_chat_client",
-    role: Role::Client,
-    about: "Lesson 04: sends the lines you type to a server, and prints its lines as they arrive.",
-    default_address: "127.0.0.1:65435",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Start the chat server first, in another terminal:\n  cargo run --bin 04_chat\n\
-             Then run this client in two or more terminals. Leave with /quit or Ctrl-D.\n\
-             It talks to the other lessons' servers too, e.g. the echo server:\n  \
-             cargo run --bin 04_chat_client -- 127.0.0.1:65433",
-};
-
 /// How long to wait for the server to connect, and to close after you said goodbye.
 const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -173,3 +160,17 @@ fn send_typed_lines(mut connection: &TcpStream) -> Option<Finished> {
     }
 }
 // ANCHOR_END: typist
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "04_chat_client",
+    role: Role::Client,
+    about: "Lesson 04: sends the lines you type to a server, and prints its lines as they arrive.",
+    default_address: "127.0.0.1:65435",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Start the chat server first, in another terminal:\n  cargo run --bin 04_chat\n\
+             Then run this client in two or more terminals. Leave with /quit or Ctrl-D.\n\
+             It talks to the other lessons' servers too, e.g. the echo server:\n  \
+             cargo run --bin 04_chat_client -- 127.0.0.1:65433",
+};
