@@ -484,6 +484,18 @@ pub fn check_exercises(
             return Ok(());
         }
     }
+    // The build works: exercises that a compile error kept from their check (or that are new)
+    // are checked now too, whichever file was saved.
+    let mut chosen = chosen;
+    for exercise in &board.exercises {
+        let unchecked = matches!(
+            board.status(exercise),
+            Status::NotChecked(_) | Status::DoesNotCompile(_) | Status::Waiting
+        );
+        if unchecked && !chosen.contains(exercise) {
+            chosen.push(exercise.clone());
+        }
+    }
     let names = checker.check_names()?;
     let queue = Mutex::new(chosen.into_iter());
     let results = Mutex::new(Vec::new());
@@ -516,14 +528,9 @@ pub fn check_exercises(
             });
         }
     });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
-    // A compile error elsewhere made these "not checked"; a successful build clears that.
-    for status in board.status.values_mut() {
-        if matches!(status, Status::NotChecked(_) | Status::DoesNotCompile(_)) {
-            *status = Status::Waiting;
-        }
-    }
-    board.status.extend(results);
+    board
+        .status
+        .extend(results.into_inner().unwrap_or_else(|e| e.into_inner()));
     Ok(())
 }
 

@@ -115,6 +115,61 @@ fn save(path: &Path, text: &str) {
         .expect("set the file's time");
 }
 
+/// A watcher running on its own thread over `dir`, with the fake checker.
+struct Watcher {
+    checker: Arc<FakeChecker>,
+    screens: Receiver<String>,
+    requests: Sender<Request>,
+    thread: thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Watcher {
+    fn start(dir: &Path) -> Watcher {
+        let checker = Arc::new(FakeChecker {
+            dir: dir.to_path_buf(),
+            checks: Mutex::default(),
+        });
+        let (screens_out, screens) = mpsc::channel();
+        let (requests, requests_in) = mpsc::channel();
+        let thread = {
+            let (dir, checker) = (dir.to_path_buf(), Arc::clone(&checker));
+            thread::spawn(move || {
+                let mut pipe = Pipe(screens_out);
+                let mut screen = Screen {
+                    out: &mut pipe,
+                    clear: false,
+                };
+                watch(&dir, &*checker, &mut screen, &requests_in, TEST_POLL)
+            })
+        };
+        Watcher {
+            checker,
+            screens,
+            requests,
+            thread,
+        }
+    }
+
+    fn checks_of(&self, id: &str) -> usize {
+        self.checker
+            .checks
+            .lock()
+            .unwrap()
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Asks the watcher to quit, as `q` and Enter do, and waits for it.
+    fn quit(self) {
+        self.requests.send(Request::Quit).unwrap();
+        self.thread
+            .join()
+            .unwrap()
+            .expect("watch ends cleanly on q");
+    }
+}
+
 #[test]
 fn watch_rechecks_the_saved_exercise_and_redraws() {
     let dir = scratch_directory("watch");
@@ -124,25 +179,10 @@ fn watch_rechecks_the_saved_exercise_and_redraws() {
     std::fs::write(&echo, "//! Exercise 02: an echo client.\n// TODO\n").unwrap();
     std::fs::write(dir.join("lib.rs"), "// not an exercise\n").unwrap();
 
-    let checker = Arc::new(FakeChecker {
-        dir: dir.clone(),
-        checks: Mutex::default(),
-    });
-    let (screens_out, screens) = mpsc::channel();
-    let (requests, requests_in) = mpsc::channel();
-    let watcher = {
-        let (dir, checker) = (dir.clone(), Arc::clone(&checker));
-        thread::spawn(move || {
-            let mut pipe = Pipe(screens_out);
-            let mut screen = Screen {
-                out: &mut pipe,
-                clear: false,
-            };
-            watch(&dir, &*checker, &mut screen, &requests_in, TEST_POLL)
-        })
-    };
+    let watcher = Watcher::start(&dir);
+    let screens = &watcher.screens;
 
-    let first = wait_for_screen(&screens, &["0 of 2 done", "02  not done"]);
+    let first = wait_for_screen(screens, &["0 of 2 done", "02  not done"]);
     assert!(
         first.contains("01  not done  a greeting: Still as shipped, in 01_greeting.\n"),
         "{first}"
@@ -154,16 +194,16 @@ fn watch_rechecks_the_saved_exercise_and_redraws() {
 
     // The learner solves exercise 01 and saves: only 01 is checked again.
     save(&greeting, "//! Exercise 01: a greeting.\n// SOLVED\n");
-    let second = wait_for_screen(&screens, &["Checked exercise 01 again"]);
+    let second = wait_for_screen(screens, &["Checked exercise 01 again"]);
     assert!(second.contains("1 of 2 done"), "{second}");
     assert!(second.contains("01  done      a greeting\n"), "{second}");
     assert!(second.contains("Next: exercise 02"), "{second}");
-    assert_eq!(checker.checks.lock().unwrap()["01_greeting"], 2);
-    assert_eq!(checker.checks.lock().unwrap()["02_echo_client"], 1);
+    assert_eq!(watcher.checks_of("01_greeting"), 2);
+    assert_eq!(watcher.checks_of("02_echo_client"), 1);
 
     // A save that does not compile says so, with the compiler's first error.
     save(&echo, "//! Exercise 02: an echo client.\nSYNTAX ERROR\n");
-    let third = wait_for_screen(&screens, &["Checked exercise 02 again"]);
+    let third = wait_for_screen(screens, &["Checked exercise 02 again"]);
     assert!(
         third.contains(
             "02  does not compile  an echo client: error: expected one of `!` or `::`, found \
@@ -178,10 +218,39 @@ fn watch_rechecks_the_saved_exercise_and_redraws() {
     );
 
     // Enter rechecks everything, for where saves are not seen.
-    requests.send(Request::RecheckAll).unwrap();
-    wait_for_screen(&screens, &["Checked every exercise again"]);
+    watcher.requests.send(Request::RecheckAll).unwrap();
+    wait_for_screen(screens, &["Checked every exercise again"]);
 
-    requests.send(Request::Quit).unwrap();
-    watcher.join().unwrap().expect("watch ends cleanly on q");
+    watcher.quit();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn exercises_a_compile_error_kept_from_their_check_are_checked_once_it_is_fixed() {
+    let dir = scratch_directory("compile-error");
+    let echo = dir.join("02_echo_client.rs");
+    std::fs::write(
+        dir.join("01_greeting.rs"),
+        "//! Exercise 01: a greeting.\n// SOLVED\n",
+    )
+    .unwrap();
+    std::fs::write(&echo, "//! Exercise 02: an echo client.\nSYNTAX ERROR\n").unwrap();
+    let watcher = Watcher::start(&dir);
+
+    let first = wait_for_screen(&watcher.screens, &["02  does not compile"]);
+    assert!(
+        first.contains("01  not checked       a greeting: exercise 02 does not compile"),
+        "{first}"
+    );
+    assert!(first.contains("Next: exercise 02"), "{first}");
+
+    // Only 02 was saved, but 01 could not be checked before: now it is.
+    save(&echo, "//! Exercise 02: an echo client.\n// SOLVED\n");
+    let second = wait_for_screen(&watcher.screens, &["Checked exercise 02 again"]);
+    assert!(second.contains("2 of 2 done"), "{second}");
+    assert!(second.contains("All done."), "{second}");
+    assert_eq!(watcher.checks_of("01_greeting"), 1);
+
+    watcher.quit();
     let _ = std::fs::remove_dir_all(&dir);
 }
