@@ -9,24 +9,12 @@ use std::net::{TcpListener, TcpStream};
 use anyhow::Context;
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "01_greeting",
-    role: Role::Server,
-    about: "Lesson 01: greets every client that connects with one line, then hangs up.",
-    default_address: "127.0.0.1:65432",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Talk to it from another terminal with:\n  cargo run --bin 01_greeting_client\n  \
-             nc 127.0.0.1 65432\n  python3 -c \"import socket; \
-             print(socket.create_connection(('127.0.0.1', 65432)).recv(1024))\"",
-};
-
 // ANCHOR: greeting
 /// What every client receives. The newline marks the end of the line for line-reading clients.
 const GREETING: &[u8] = b"Hello, client!\n";
 // ANCHOR_END: greeting
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
 
     // ANCHOR: bind
@@ -63,7 +51,7 @@ fn main() -> anyhow::Result<()> {
 /// Sends the greeting to one client. The connection closes when `stream` is dropped at the end.
 fn greet(mut stream: TcpStream) -> anyhow::Result<()> {
     let peer = stream.peer_addr().context("asking who connected")?;
-    println!("connected by {peer}");
+    println!("{peer} connected");
     // `write_all` keeps writing until every byte is handed to the system. A plain `write` may
     // take only part of the buffer and tell you how much: easy to forget, so prefer `write_all`.
     stream
@@ -72,3 +60,16 @@ fn greet(mut stream: TcpStream) -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: greet
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "01_greeting",
+    role: Role::Server,
+    about: "Lesson 01: greets every client that connects with one line, then hangs up.",
+    default_address: "127.0.0.1:65432",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Talk to it from another terminal with:\n  cargo run --bin 01_greeting_client\n  \
+             nc 127.0.0.1 65432\n  python3 -c \"import socket; \
+             print(socket.create_connection(('127.0.0.1', 65432)).recv(1024))\"",
+};

@@ -10,21 +10,11 @@ use std::time::Duration;
 use anyhow::Context;
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "01_greeting_client",
-    role: Role::Client,
-    about: "Lesson 01: connects to the greeting server and prints what it says.",
-    default_address: "127.0.0.1:65432",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Start the server first, in another terminal:\n  cargo run --bin 01_greeting",
-};
-
 /// How long to wait for the server to connect or to speak. A network call without a limit can
 /// wait forever; a beginner then sees a frozen terminal and no clue.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
 
     // ANCHOR: connect
@@ -47,3 +37,14 @@ fn main() -> anyhow::Result<()> {
     // ANCHOR_END: read
     Ok(())
 }
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "01_greeting_client",
+    role: Role::Client,
+    about: "Lesson 01: connects to the greeting server and prints what it says.",
+    default_address: "127.0.0.1:65432",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Start the server first, in another terminal:\n  cargo run --bin 01_greeting",
+};

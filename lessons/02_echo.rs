@@ -10,19 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use anyhow::Context;
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "02_echo",
-    role: Role::Server,
-    about: "Lesson 02: echoes back everything a client sends, one client at a time.",
-    default_address: "127.0.0.1:65433",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Talk to it from another terminal with:\n  cargo run --bin 02_echo_client\n  \
-             cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n  \
-             nc 127.0.0.1 65433",
-};
-
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
@@ -71,3 +59,16 @@ fn echo(mut stream: TcpStream) -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: echo
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "02_echo",
+    role: Role::Server,
+    about: "Lesson 02: echoes back everything a client sends, one client at a time.",
+    default_address: "127.0.0.1:65433",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Talk to it from another terminal with:\n  cargo run --bin 02_echo_client\n  \
+             cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n  \
+             nc 127.0.0.1 65433",
+};

@@ -11,23 +11,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "02_echo_client",
-    role: Role::Client,
-    about: "Lesson 02: sends lines to the echo server and prints what comes back.",
-    default_address: "127.0.0.1:65433",
-    extra_usage: "[MESSAGE]",
-    max_extra_args: 1,
-    try_it: "Start the server first, in another terminal:\n  cargo run --bin 02_echo\n\
-             Then send one message:\n  cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n\
-             or leave out the message and type lines; end with Ctrl-D (on Windows, Ctrl-Z then\n\
-             Enter).",
-};
-
 /// How long to wait for the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let address = args.address;
     let stream = TcpStream::connect_timeout(&address, PATIENCE)
@@ -97,3 +84,17 @@ fn send_line(
     Ok(String::from_utf8_lossy(&reply).into_owned())
 }
 // ANCHOR_END: send_line
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "02_echo_client",
+    role: Role::Client,
+    about: "Lesson 02: sends lines to the echo server and prints what comes back.",
+    default_address: "127.0.0.1:65433",
+    extra_usage: "[MESSAGE]",
+    max_extra_args: 1,
+    try_it: "Start the server first, in another terminal:\n  cargo run --bin 02_echo\n\
+             Then send one message:\n  cargo run --bin 02_echo_client -- 127.0.0.1:65433 \"Hello, Echo Server!\"\n\
+             or leave out the message and type lines; end with Ctrl-D (on Windows, Ctrl-Z then\n\
+             Enter).",
+};

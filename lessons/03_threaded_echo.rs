@@ -10,18 +10,7 @@ use std::thread;
 use anyhow::Context;
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "03_threaded_echo",
-    role: Role::Server,
-    about: "Lesson 03: echoes back everything each client sends, to many clients at once.",
-    default_address: "127.0.0.1:65434",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Talk to it from two or more other terminals at once with:\n  \
-             cargo run --bin 02_echo_client -- 127.0.0.1:65434\n  nc 127.0.0.1 65434",
-};
-
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
@@ -87,3 +76,15 @@ fn echo(mut stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
     }
 }
 // ANCHOR_END: serve_client
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "03_threaded_echo",
+    role: Role::Server,
+    about: "Lesson 03: echoes back everything each client sends, to many clients at once.",
+    default_address: "127.0.0.1:65434",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Talk to it from two or more other terminals at once with:\n  \
+             cargo run --bin 02_echo_client -- 127.0.0.1:65434\n  nc 127.0.0.1 65434",
+};

@@ -31,21 +31,6 @@ use course::chat::{
 use course::cli::{Program, Role};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
-const PROGRAM: Program = Program {
-    name: "04_chat",
-    role: Role::Server,
-    about: "Lesson 04: a chat room. Every line a client sends reaches every other client.",
-    default_address: "127.0.0.1:65435",
-    extra_usage: "[MAX_CLIENTS]",
-    max_extra_args: 1,
-    try_it: "Join from two or more other terminals with any of:\n  \
-             cargo run --bin 04_chat_client\n  nc 127.0.0.1 65435\n  telnet 127.0.0.1 65435\n\
-             Type a name first, then chat; /help lists the commands.\n\n\
-             MAX_CLIENTS is how many connections are served at once (default 1000); the next\n\
-             one is told the chat is full and closed. The tests pass a small number to check\n\
-             that limit without opening a thousand connections.",
-};
-
 // ANCHOR: limits
 /// How many connections are served at once, unless the command line says otherwise. Each costs
 /// two threads and a socket; without a limit, a flood of connections would exhaust them.
@@ -54,7 +39,7 @@ const MAX_CLIENTS: usize = 1000;
 const MAX_NAME_CHARS: usize = 20;
 // ANCHOR_END: limits
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let max_clients = match args.extra.first() {
         Some(text) => parse_max_clients(text)?,
@@ -403,3 +388,19 @@ const HELP: [&str; 7] = [
     "Any other line goes to everyone else.",
 ];
 // ANCHOR_END: protocol
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "04_chat",
+    role: Role::Server,
+    about: "Lesson 04: a chat room. Every line a client sends reaches every other client.",
+    default_address: "127.0.0.1:65435",
+    extra_usage: "[MAX_CLIENTS]",
+    max_extra_args: 1,
+    try_it: "Join from two or more other terminals with any of:\n  \
+             cargo run --bin 04_chat_client\n  nc 127.0.0.1 65435\n  telnet 127.0.0.1 65435\n\
+             Type a name first, then chat; /help lists the commands.\n\n\
+             MAX_CLIENTS is how many connections are served at once (default 1000); the next\n\
+             one is told the chat is full and closed. The tests pass a small number to check\n\
+             that limit without opening a thousand connections.",
+};

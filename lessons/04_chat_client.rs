@@ -18,19 +18,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use course::cli::{Program, Role};
 
-const PROGRAM: Program = Program {
-    name: "04_chat_client",
-    role: Role::Client,
-    about: "Lesson 04: sends the lines you type to a server, and prints its lines as they arrive.",
-    default_address: "127.0.0.1:65435",
-    extra_usage: "",
-    max_extra_args: 0,
-    try_it: "Start the chat server first, in another terminal:\n  cargo run --bin 04_chat\n\
-             Then run this client in two or more terminals. Leave with /quit or Ctrl-D.\n\
-             It talks to the other lessons' servers too, e.g. the echo server:\n  \
-             cargo run --bin 04_chat_client -- 127.0.0.1:65433",
-};
-
 /// How long to wait for the server to connect, and to close after you said goodbye.
 const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -47,7 +34,7 @@ enum Finished {
 // ANCHOR_END: finished
 
 // ANCHOR: main
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let stream = TcpStream::connect_timeout(&address, PATIENCE)
         .map_err(|error| course::explain::connect_error(address, error))?;
@@ -94,7 +81,8 @@ fn main() -> anyhow::Result<()> {
             wait_for_the_server_to_close(&connection, &first_to_finish)?;
             "your input ended, and the server closed the connection"
         }
-        Err(_) => bail!("both threads stopped without saying why"),
+        // (`bail!` would not fit here: it makes an `anyhow` error, and `main` returns its own.)
+        Err(_) => return Err(anyhow::anyhow!("both threads stopped without saying why").into()),
     };
     println!("-- {goodbye}");
     Ok(())
@@ -172,3 +160,17 @@ fn send_typed_lines(mut connection: &TcpStream) -> Option<Finished> {
     }
 }
 // ANCHOR_END: typist
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "04_chat_client",
+    role: Role::Client,
+    about: "Lesson 04: sends the lines you type to a server, and prints its lines as they arrive.",
+    default_address: "127.0.0.1:65435",
+    extra_usage: "",
+    max_extra_args: 0,
+    try_it: "Start the chat server first, in another terminal:\n  cargo run --bin 04_chat\n\
+             Then run this client in two or more terminals. Leave with /quit or Ctrl-D.\n\
+             It talks to the other lessons' servers too, e.g. the echo server:\n  \
+             cargo run --bin 04_chat_client -- 127.0.0.1:65433",
+};

@@ -74,7 +74,7 @@ impl Program {
             None => (self.default_address, Vec::new()),
         };
         let address = parse_address(address_text).map_err(|error| {
-            let mut message = format!("{error}, like {}", self.default_address);
+            let mut message = format!("{error}, such as {}", self.default_address);
             if self.max_extra_args > 0 {
                 message.push_str(&format!(
                     "\nThe address comes first: {} {} {}",
@@ -146,24 +146,66 @@ pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
                 None => bail!("{text:?} names no address"),
             }
         }
+        // No example here: the caller adds one with the program's own default address.
         Err(error) => bail!(
             "cannot find the host in {text:?} ({error}): check the spelling, or use an IP \
-             address like 127.0.0.1"
+             address"
         ),
+    }
+}
+
+/// What a program's `main` returns: `fn main() -> course::cli::MainResult`.
+///
+/// Inside `main`, `?` works as with `anyhow::Result`. The difference is what a learner sees when
+/// `main` returns an error: the error and its causes, and never a backtrace. (`anyhow` prints one
+/// whenever `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` is set, as it is on many machines, and
+/// twenty-odd lines of frames bury the one sentence that says what to do.)
+pub type MainResult = Result<(), ErrorReport>;
+
+/// An error on its way out of `main`, printed as a sentence and its causes.
+pub struct ErrorReport(anyhow::Error);
+
+impl<E> From<E> for ErrorReport
+where
+    anyhow::Error: From<E>,
+{
+    fn from(error: E) -> ErrorReport {
+        ErrorReport(anyhow::Error::from(error))
+    }
+}
+
+/// Rust prints an error returned from `main` as `Error: ` and its `Debug` text: here, the message
+/// and then each cause on a line of its own, the way `anyhow` does, minus the backtrace.
+impl std::fmt::Debug for ErrorReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut causes = self.0.chain().skip(1).peekable();
+        if causes.peek().is_some() {
+            write!(f, "\n\nCaused by:")?;
+            for cause in causes {
+                write!(f, "\n    {cause}")?;
+            }
+        }
+        Ok(())
     }
 }
 
 /// Runs an exercise's `serve` function as a program, so you can try your server by hand:
 /// reads the address from the command line, binds it, prints `listening on ...`, and serves.
-pub fn serve_by_hand(
+///
+/// It returns whichever error type `main` does: [`MainResult`]'s, or `anyhow`'s.
+pub fn serve_by_hand<E: From<anyhow::Error>>(
     program: &Program,
     serve: impl FnOnce(std::net::TcpListener) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let address = program.args()?.address;
-    let listener = std::net::TcpListener::bind(address)
-        .map_err(|error| crate::explain::bind_error(address, error))?;
-    println!("listening on {}", listener.local_addr()?);
-    serve(listener)
+) -> Result<(), E> {
+    let run = || {
+        let address = program.args()?.address;
+        let listener = std::net::TcpListener::bind(address)
+            .map_err(|error| crate::explain::bind_error(address, error))?;
+        println!("listening on {}", listener.local_addr()?);
+        serve(listener)
+    };
+    Ok(run()?)
 }
 
 #[cfg(test)]
@@ -230,6 +272,28 @@ mod tests {
     fn out_of_range_port_is_not_an_address() {
         let error = parse(&["127.0.0.1:70000"]).unwrap_err().to_string();
         assert!(error.contains("port from 0 to 65535"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_host_gets_one_example() {
+        let error = parse(&["no-such-host.invalid:7"]).unwrap_err().to_string();
+        assert!(
+            error.contains("use an IP address, such as 127.0.0.1:65433"),
+            "{error}"
+        );
+        assert_eq!(error.matches("127.0.0.1").count(), 2, "{error}"); // example, usage line
+    }
+
+    #[test]
+    fn an_error_report_shows_the_causes_and_no_backtrace() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let report = ErrorReport::from(anyhow::Error::new(cause).context("cannot connect"));
+        assert_eq!(
+            format!("{report:?}"),
+            "cannot connect\n\nCaused by:\n    refused"
+        );
+        let alone = ErrorReport::from(anyhow::anyhow!("just this"));
+        assert_eq!(format!("{alone:?}"), "just this");
     }
 
     #[test]

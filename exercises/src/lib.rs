@@ -1,6 +1,8 @@
 //! Your exercises: one file each, with the task at its top and `// TODO:` where you work.
 //!
-//! Check all of them with `cargo test -p exercises`, or one with `cargo test -p exercises 03`.
+//! See which are done, and which comes next, with `cargo run -p exercises` (add `-- --watch` to
+//! have each checked again as you save it). Check all of them with `cargo test -p exercises`, or
+//! one with `cargo test -p exercises 03`.
 //! Run one by hand with `cargo run -p exercises --bin ex03_threaded_echo` (see each file).
 
 #[path = "01_greeting.rs"]

@@ -12,6 +12,6 @@ const PROGRAM: Program = Program {
     try_it: "Talk to it from another terminal with:\n  cargo run --bin 01_greeting_client",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     serve_by_hand(&PROGRAM, exercises::greeting::serve)
 }

@@ -12,7 +12,7 @@ const PROGRAM: Program = Program {
     try_it: "Start an echo server first, in another terminal:\n  cargo run --bin 02_echo",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let lines: Vec<&str> = args.extra.iter().map(String::as_str).collect();
     let lines = if lines.is_empty() {

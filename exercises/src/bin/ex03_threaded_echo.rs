@@ -13,6 +13,6 @@ const PROGRAM: Program = Program {
              cargo run --bin 02_echo_client -- 127.0.0.1:65434",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     serve_by_hand(&PROGRAM, exercises::threaded_echo::serve)
 }

@@ -13,6 +13,6 @@ const PROGRAM: Program = Program {
              nc 127.0.0.1 65435",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     serve_by_hand(&PROGRAM, exercises::chat::serve)
 }

@@ -1,0 +1,84 @@
+//! A lesson that fails says what happened and what to do, with the system's words as the cause,
+//! and no backtrace, even where `RUST_BACKTRACE=1` is set (as it is on many learners' machines).
+
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Every lesson program. A new lesson adds its binaries here.
+const LESSONS: [&str; 7] = [
+    env!("CARGO_BIN_EXE_01_greeting"),
+    env!("CARGO_BIN_EXE_01_greeting_client"),
+    env!("CARGO_BIN_EXE_02_echo"),
+    env!("CARGO_BIN_EXE_02_echo_client"),
+    env!("CARGO_BIN_EXE_03_threaded_echo"),
+    env!("CARGO_BIN_EXE_04_chat"),
+    env!("CARGO_BIN_EXE_04_chat_client"),
+];
+
+/// Every failure here happens at once; this only keeps a broken lesson from hanging the test.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs `binary` with backtraces asked for every way there is, and waits for it to fail.
+fn run_with_backtraces(binary: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(binary)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .env("RUST_LIB_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+    let started = Instant::now();
+    while child.try_wait().expect("ask whether it ended").is_none() {
+        if started.elapsed() > PATIENCE {
+            let _ = child.kill();
+            panic!("{binary} {args:?} did not end within {PATIENCE:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("collect its output")
+}
+
+/// Asserts a clean failure: a non-zero exit, `Error: ` and `wanted` on stderr, no backtrace.
+fn assert_clean_failure(output: &Output, wanted: &str) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "it should fail:\n{stderr}");
+    assert!(stderr.starts_with("Error: "), "{stderr}");
+    assert!(stderr.contains(wanted), "expected {wanted:?} in:\n{stderr}");
+    let lower = stderr.to_lowercase();
+    assert!(!lower.contains("backtrace"), "a backtrace:\n{stderr}");
+    assert!(!lower.contains("panicked"), "a panic:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn a_bad_address_is_a_sentence_in_every_lesson() {
+    for binary in LESSONS {
+        let output = run_with_backtraces(binary, &["nonsense"]);
+        assert_clean_failure(&output, "\"nonsense\" is not an address");
+    }
+}
+
+#[test]
+fn a_refused_connection_is_explained_with_its_cause() {
+    // A port that was free a moment ago: nothing listens there now.
+    let address = {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        listener.local_addr().expect("its address")
+    };
+    let output = run_with_backtraces(LESSONS[1], &[&address.to_string()]);
+    let stderr = assert_clean_failure(&output, "connection refused: nothing is listening there");
+    assert!(stderr.contains("\n\nCaused by:\n    "), "{stderr}");
+}
+
+#[test]
+fn an_address_in_use_is_explained_with_its_cause() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = taken.local_addr().expect("its address").to_string();
+    let output = run_with_backtraces(LESSONS[2], &[&address]);
+    let stderr = assert_clean_failure(&output, "address in use");
+    assert!(stderr.contains("\n\nCaused by:\n    "), "{stderr}");
+}
