@@ -24,8 +24,8 @@ static CHECKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
 const ANSWER_FOLDERS: [&str; 4] = [
     "exercises/src",
     "solutions/src",
-    "tests/known_wrong",
-    "tests/known_right",
+    "tests/suite/known_wrong",
+    "tests/suite/known_right",
 ];
 
 thread_local! {
@@ -144,7 +144,7 @@ mod tests {
         let panic = "boom (at exercises/src/03_threaded_echo.rs:12)";
         assert!(belongs_to(panic, "03_threaded_echo.rs"));
         assert!(!belongs_to(panic, "01_greeting.rs"));
-        let known_wrong = "boom (at tests/known_wrong/echo_panics_on_a_reset.rs:3)";
+        let known_wrong = "boom (at tests/suite/known_wrong/echo_panics_on_a_reset.rs:3)";
         assert!(belongs_to(known_wrong, "echo_panics_on_a_reset.rs"));
         assert!(!belongs_to(known_wrong, "03_threaded_echo.rs"));
         let windows = "boom (at exercises\\src\\03_threaded_echo.rs:12)";

@@ -1,7 +1,7 @@
 //! Lesson 06's common mistakes: each careless program fails the way its chapter says, and its
 //! `fixed` run does not.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! Lesson 03 end to end: the real threaded echo server, over loopback.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 
@@ -12,6 +12,7 @@ const SERVER: &str = env!("CARGO_BIN_EXE_03_threaded_echo");
 fn the_lesson_passes_the_exercise_check() {
     // The same scripted clients that judge exercise 03 (silent, vanishing, piecemeal and
     // half-closing clients) must find nothing wrong with the lesson's own server.
+    let _sockets = support::sockets(15);
     let server = Server::start_on_any_port(SERVER);
     if let Err(failure) = course::check::threaded_echo::SCRIPT.run_against(server.address) {
         panic!("{failure}");
@@ -21,6 +22,7 @@ fn the_lesson_passes_the_exercise_check() {
 #[test]
 fn hundreds_of_clients_are_served_at_once() {
     const CLIENTS: usize = 300;
+    let _sockets = support::sockets(CLIENTS);
     let server = Server::start_on_any_port(SERVER);
     // Every connection is open before any is served: a server that handled them one at a time
     // would answer only the first.

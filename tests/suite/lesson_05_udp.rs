@@ -1,7 +1,7 @@
 //! Lesson 05 end to end: the UDP echo server and client binaries, over loopback. Where a test
 //! needs a server that loses datagrams or a stranger who butts in, the test plays that part.
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::thread;

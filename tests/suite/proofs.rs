@@ -1,28 +1,24 @@
-//! Every check is proven, both ways: each known-wrong answer in `tests/known_wrong/` must fail
+//! Every check is proven, both ways: each known-wrong answer in `tests/suite/known_wrong/` must fail
 //! its check with the explanation a learner who made that mistake needs to read, and each
-//! known-right answer in `tests/known_right/`, of another design than the reference solution,
+//! known-right answer in `tests/suite/known_right/`, of another design than the reference solution,
 //! must pass.
 //!
 //! The answers of one exercise are tried all at once, each on a thread of its own: most of a
 //! wrong answer's time goes on waiting out a check's patience, and waiting is what threads can
 //! share. (Panics are told apart by the file they happen in; see `course::check`.)
 
-use std::sync::{Condvar, Mutex};
 use std::thread;
+
+use crate::support;
 
 use course::check::{
     Failure, Script, Serve, chat_broker, echo_client, greeting, idle_timeout, threaded_echo,
     udp_client,
 };
 
-/// How many checks run at once, across all the tests in this file: enough to share the waiting,
-/// few enough that even with thirteen clients each (26 sockets), they fit within 256 open files,
-/// macOS's default.
-const AT_ONCE: usize = 6;
-
-/// Permits to run a check: at most [`AT_ONCE`] are out at any moment.
-static PERMITS: Mutex<usize> = Mutex::new(AT_ONCE);
-static PERMIT_RETURNED: Condvar = Condvar::new();
+/// The sockets one check may hold open in this process at once: its scripted clients and the
+/// answer's side of each connection (exercise 03 has thirteen clients at a time), and listeners.
+const SOCKETS_PER_CHECK: usize = 30;
 
 /// One answer to try, and what must come of it.
 struct Case {
@@ -30,14 +26,14 @@ struct Case {
     prove: Box<dyn FnOnce() -> Result<(), String> + Send>,
 }
 
-/// Tries every case, each on a thread of its own but at most [`AT_ONCE`] at a time (counting
-/// the other tests' cases too), and fails with every case that went wrong.
+/// Tries every case, each on a thread of its own once it has its share of the socket budget,
+/// and fails with every case that went wrong.
 fn prove(cases: Vec<Case>) {
     let running: Vec<_> = cases
         .into_iter()
         .map(|case| {
             let proof = thread::spawn(move || {
-                let _permit = Permit::take();
+                let _sockets = support::sockets(SOCKETS_PER_CHECK);
                 (case.prove)()
             });
             (case.name, proof)
@@ -52,33 +48,6 @@ fn prove(cases: Vec<Case>) {
         })
         .collect();
     assert!(problems.is_empty(), "\n{}", problems.join("\n\n"));
-}
-
-/// One of the [`AT_ONCE`] permits, given back when dropped.
-struct Permit;
-
-impl Permit {
-    fn take() -> Permit {
-        let mut free = PERMITS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while *free == 0 {
-            free = PERMIT_RETURNED
-                .wait(free)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-        *free -= 1;
-        Permit
-    }
-}
-
-impl Drop for Permit {
-    fn drop(&mut self) {
-        *PERMITS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
-        PERMIT_RETURNED.notify_one();
-    }
 }
 
 /// The answer must fail `script`, and the verdict must contain every one of `words`.
@@ -557,11 +526,14 @@ fn exercise_04_the_given_broker_is_the_same_everywhere() {
         "exercise 04's given broker"
     );
     let copy = between(
-        &read("tests/known_wrong/chat_broker_rules.rs"),
+        &read("tests/suite/known_wrong/chat_broker_rules.rs"),
         "// The given broker, item for item as in solutions/src/04_chat.rs.",
         "// The reference solution's rules, as plain functions.",
     );
-    assert_eq!(copy, solution, "tests/known_wrong/chat_broker_rules.rs");
+    assert_eq!(
+        copy, solution,
+        "tests/suite/known_wrong/chat_broker_rules.rs"
+    );
 }
 
 /// A known-wrong answer of another shape than `serve(listener)`: `run_as` is its check's.

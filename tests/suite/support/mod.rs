@@ -339,3 +339,41 @@ impl Drop for Terminal {
         let _ = self.child.wait();
     }
 }
+
+/// How many sockets the tests of this program may hold open at once, all together: room under
+/// the 256 open files that macOS allows a process by default, for everything else it holds.
+pub const SOCKET_BUDGET: usize = 180;
+
+static SOCKETS_FREE: std::sync::Mutex<usize> = std::sync::Mutex::new(SOCKET_BUDGET);
+static SOCKETS_RETURNED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// A share of [`SOCKET_BUDGET`], given back when dropped.
+pub struct Sockets(usize);
+
+/// Waits until `count` sockets' worth of the budget is free, and takes it. A test that opens
+/// more than a handful of sockets (on either end: a check's scripted clients and the server's
+/// side of them both count when both live in this process) takes its share first, so tests
+/// running at the same time never run the process out of file descriptors. More than the whole
+/// budget means all of it: such a test runs alone.
+pub fn sockets(count: usize) -> Sockets {
+    let count = count.min(SOCKET_BUDGET);
+    let mut free = SOCKETS_FREE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    while *free < count {
+        free = SOCKETS_RETURNED
+            .wait(free)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+    *free -= count;
+    Sockets(count)
+}
+
+impl Drop for Sockets {
+    fn drop(&mut self) {
+        *SOCKETS_FREE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += self.0;
+        SOCKETS_RETURNED.notify_all();
+    }
+}

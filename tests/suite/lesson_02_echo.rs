@@ -1,6 +1,6 @@
 //! Lesson 02 end to end: the real echo server and client binaries, over loopback.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::time::Duration;
@@ -106,7 +106,7 @@ fn the_seed_python_client_works_unchanged_but_for_the_port() {
         return;
     }
     let server = Server::start_on_any_port(SERVER);
-    let script = include_str!("../book/src/python/echo_client.py")
+    let script = include_str!("../../book/src/python/echo_client.py")
         .replace("65433", &server.address.port().to_string());
     // `run` gives Python the same time limit as any lesson client.
     let python = run("python3", &["-c", &script], "");

@@ -5,7 +5,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 
-use crate::echo_bytes::echo;
+use crate::proofs::echo_bytes::echo;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let (sender, receiver) = mpsc::channel::<TcpStream>();

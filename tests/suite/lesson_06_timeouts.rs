@@ -1,7 +1,7 @@
 //! Lesson 06 end to end: the echo server with timeouts, and the closing demonstration. Every
 //! test runs the server with IDLE_SECONDS = 1, so no test waits out the default 30 s.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::thread;

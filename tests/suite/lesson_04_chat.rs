@@ -4,7 +4,7 @@
 //! byte that is sent. Nothing here sleeps: a test waits for a line the server must send, and every
 //! wait has a time limit, so a broken server fails a test in seconds instead of hanging it.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -457,6 +457,7 @@ fn a_client_that_stops_reading_is_cut_off_and_nobody_waits_for_it() {
 fn a_hundred_clients_hear_every_message_in_one_order() {
     const CLIENTS: usize = 100;
     const MESSAGES: usize = 50;
+    let _sockets = support::sockets(CLIENTS);
     let server = start();
     let chatters: Vec<Chatter> = (0..CLIENTS)
         .map(|me| Chatter::join(&server, &format!("c{me:02}")))
@@ -672,6 +673,7 @@ fn connections_past_the_limit_are_turned_away_politely() {
     let _fourth = Chatter::connect(&server, "fourth");
 
     // A flood: fifty more connect at once. Each is told why, and closed.
+    let _sockets = support::sockets(55);
     let flood: Vec<TcpStream> = (0..50).map(|_| server.connect()).collect();
     for mut extra in flood {
         let mut answer = String::new();

@@ -1,6 +1,6 @@
 //! Lesson 01 end to end: the real greeting server and client binaries, over loopback.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -55,7 +55,7 @@ fn the_seed_python_client_works_unchanged_but_for_the_port() {
         return;
     }
     let server = Server::start_on_any_port(SERVER);
-    let script = include_str!("../book/src/python/greeting_client.py")
+    let script = include_str!("../../book/src/python/greeting_client.py")
         .replace("65432", &server.address.port().to_string());
     // `run` gives Python the same time limit as any lesson client.
     let python = run("python3", &["-c", &script], "");
