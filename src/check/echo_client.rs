@@ -159,8 +159,14 @@ pub fn run_as(answer_file: &str, send_lines: impl SendLines) -> Result<Transcrip
             number + 1,
             show_list(&round.lines)
         ));
-        let shaper = Shaper::new(seed ^ shaper.below(usize::MAX) as u64);
-        if let Err(reason) = play(&round, Arc::clone(&send_lines), shaper, &mut transcript) {
+        let round_seed = seed ^ shaper.below(usize::MAX) as u64;
+        let shaped = matches!(round.reply, Reply::Other(_));
+        if let Err(reason) = play(
+            &round,
+            Arc::clone(&send_lines),
+            Shaper::new(round_seed),
+            &mut transcript,
+        ) {
             transcript.push("(the check stops here)");
             let panics = panics.panics();
             let reason = match panics.first() {
@@ -175,7 +181,7 @@ pub fn run_as(answer_file: &str, send_lines: impl SendLines) -> Result<Transcrip
                 exercise: EXERCISE,
                 reason,
                 transcript,
-                seed: Some(seed),
+                seed: shaped.then_some(seed),
             });
         }
     }

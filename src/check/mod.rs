@@ -123,8 +123,8 @@ impl fmt::Display for Failure {
         if let Some(seed) = self.seed {
             writeln!(
                 f,
-                "On their way, the check's writes were cut into pieces with seed {seed}; to \
-                 repeat exactly this run: {}={seed} cargo test -p exercises {number}",
+                "On their way, the check's writes were cut up with seed {seed}; to make the same \
+                 cuts again: {}={seed} cargo test -p exercises {number}",
                 shaper::SEED_VARIABLE
             )?;
         }
@@ -148,11 +148,12 @@ pub fn check_exercise(script: &Script, serve: impl Serve) {
 
 /// Printed before a check starts, so that it stands above whatever the learner's own server
 /// prints. `cargo test` keeps a test's output and shows it only if the test fails, under
-/// `---- NAME stdout ----`, after the verdict: this line says whose words those are.
+/// `---- NAME stdout ----`, after the verdict: this line says whose words those are. (With
+/// `--nocapture` everything is shown as it happens, and the verdict comes last.)
 pub(crate) fn announce_the_servers_log() {
     println!(
-        "(The check's verdict is above. Below: what your own code printed while the check ran, \
-         if anything.)"
+        "(What your own code printed while the check ran, if anything, follows this line. The \
+         check's verdict is printed on its own.)"
     );
 }
 

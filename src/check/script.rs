@@ -132,8 +132,8 @@ impl Script {
         Err(Failure {
             exercise: self.exercise,
             reason: explain(surprise, server_end, &recorded_panics),
+            seed: run.shaper.was_used().then_some(seed),
             transcript: run.transcript,
-            seed: Some(seed),
         })
     }
 }

@@ -11,8 +11,10 @@
 //! half-closes exactly as the client made them.
 //!
 //! The cuts come from a seeded generator. Each run picks a seed, and a failure prints it:
-//! `CHECK_SEED=N cargo test -p exercises 03` makes the same cuts again. The transcript never shows
-//! the cuts, so it reads the same whatever the seed.
+//! `CHECK_SEED=N cargo test -p exercises 03` makes the same cuts again (the threads' timing is
+//! another matter). The transcript never shows the cuts, so it reads the same whatever the seed.
+//! A few steps write as they are, on purpose: `SendInPieces` makes its own pieces, and `Vanish`
+//! needs its bytes to arrive.
 
 use std::io::{self, Write};
 use std::net::TcpStream;
@@ -33,6 +35,8 @@ const PAUSE_BETWEEN_PIECES: Duration = Duration::from_micros(500);
 #[derive(Debug, Clone)]
 pub struct Shaper {
     state: u64,
+    /// Whether it has cut a write or held one back yet: a verdict names the seed only then.
+    used: bool,
 }
 
 impl Shaper {
@@ -60,6 +64,7 @@ impl Shaper {
         // Zero is the one state xorshift never leaves; any other start is fine.
         Shaper {
             state: seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1,
+            used: false,
         }
     }
 
@@ -74,7 +79,14 @@ impl Shaper {
 
     /// Whether to hold a write back, to send it together with the next one.
     pub fn hold_back(&mut self) -> bool {
-        self.below(3) == 0
+        let hold = self.below(3) == 0;
+        self.used |= hold;
+        hold
+    }
+
+    /// Whether it has cut or held back anything so far.
+    pub fn was_used(&self) -> bool {
+        self.used
     }
 
     /// Writes all of `bytes`: whole, or with its start cut into pieces of one to three bytes.
@@ -86,6 +98,7 @@ impl Shaper {
         if self.below(3) == 0 {
             return stream.write_all(bytes);
         }
+        self.used = true;
         // Without Nagle's algorithm each small write leaves in a packet of its own at once.
         let _ = stream.set_nodelay(true);
         let mut rest = bytes;

@@ -331,7 +331,7 @@ fn exercise_03_wrong_servers_fail() {
             ECHO,
             echo_lines_as_text::serve,
             &[
-                "Client D received \"windows line endings\\nend here\\n\" where \"windows line endings\\r\\nend here\\r\\n\" was expected.",
+                "Client D received \"windows line endings\\nend here\\n\" where \"windows line endings\\r\\nend here\\r\\n",
                 "was lost",
             ],
         ),
