@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::accept::AcceptFailures;
+
 // ANCHOR: limits
 /// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
 pub const MAX_LINE_BYTES: usize = 1024;
@@ -95,17 +97,18 @@ pub enum Leaving {
 fn accept_clients(listener: TcpListener, events: Sender<Event>, max_clients: usize) {
     let seats = Seats::new(max_clients);
     let mut last_id: ClientId = 0;
+    // Some errors last, such as running out of file descriptors: `failures` pauses after each
+    // one, rather than fail again at once and spin the processor, and logs it once, not per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                // Some errors last, such as running out of file descriptors: pause, rather than
-                // fail again at once and spin the processor.
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         let peer = match stream.peer_addr() {
             Ok(peer) => peer,
             Err(error) => {
