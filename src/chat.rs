@@ -382,13 +382,15 @@ pub fn error_line(text: &str) -> Line {
     Line::from(format!("! {}\n", printable(text)))
 }
 
-/// `text`, with every control character replaced by `�`. Control characters are how a terminal
-/// is told what to do: ESC starts sequences that move the cursor, clear the screen, or recolour
-/// it. A client may send them, but they must never reach another client's terminal.
+/// `text`, with every control and format character replaced by `�`. Control characters are how
+/// a terminal is told what to do: ESC starts sequences that move the cursor, clear the screen, or
+/// recolour it. Format characters are how text is told what to do: U+202E makes what follows
+/// display right to left, so a line can show in another order than it was sent in. A client may
+/// send either, but neither must reach another client's screen.
 pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if c.is_control() || crate::unicode::is_format(c) {
                 char::REPLACEMENT_CHARACTER
             } else {
                 c

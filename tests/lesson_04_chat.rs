@@ -630,6 +630,50 @@ fn control_characters_never_reach_another_screen() {
 }
 
 #[test]
+fn format_characters_never_reach_another_screen() {
+    let server = start();
+    let mut alice = Chatter::join(&server, "alice");
+    let mut bob = Chatter::join(&server, "bob");
+    alice.expect("* bob joined");
+
+    // Each of these is Unicode category Cf: it changes how text displays, not what it says.
+    // U+202E displays what follows right to left (the "Trojan Source" trick); U+2066..U+2069
+    // isolate and reorder; U+200B and U+FEFF are invisible; U+061C is the Arabic letter mark.
+    // Like control characters, each becomes U+FFFD.
+    for (sent, shown) in [
+        (
+            "pay \u{202E}001$ ot\u{202C} bob",
+            "pay \u{FFFD}001$ ot\u{FFFD} bob",
+        ),
+        (
+            "\u{2066}isolated\u{2069} end",
+            "\u{FFFD}isolated\u{FFFD} end",
+        ),
+        ("zero\u{200B}width\u{FEFF}", "zero\u{FFFD}width\u{FFFD}"),
+        (
+            "mark\u{061C} and tag \u{E0041}",
+            "mark\u{FFFD} and tag \u{FFFD}",
+        ),
+    ] {
+        alice.type_line(sent);
+        bob.expect(&format!("alice: {shown}"));
+    }
+    // The same rule for every line the server sends: private messages, and error lines that
+    // quote a name someone typed.
+    alice.type_line("/msg bob \u{202E}terces");
+    bob.expect("alice (private): \u{FFFD}terces");
+    alice.expect("* sent privately to bob");
+    alice.type_line("/msg b\u{200B}ob hi");
+    alice.expect("! nobody here is called b\u{FFFD}ob");
+    // A name may hold none of them: names are ASCII letters, digits, - and _ only.
+    let mut newcomer = Chatter::connect(&server, "newcomer");
+    newcomer.type_line("mallory\u{202E}");
+    newcomer.expect("! a name may hold only the letters a-z and A-Z, digits, - and _");
+    newcomer.expect(ASK_AGAIN);
+    assert_still_serving(&server);
+}
+
+#[test]
 fn a_client_that_vanishes_mid_line_is_announced_gone() {
     let server = start();
     let mut alice = Chatter::join(&server, "alice");
