@@ -741,12 +741,49 @@ fn connections_past_the_limit_are_turned_away_politely() {
 }
 
 #[test]
+fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
+    // Half a second to choose a name, instead of a minute, so the test need not wait long.
+    let server = Server::start(SERVER, &["127.0.0.1:0", "1000", "0.5"]);
+    let goodbye = "! you chose no name within 0.5 seconds: goodbye";
+    let mut alice = Chatter::join(&server, "alice");
+    let mut silent = Chatter::connect(&server, "silent");
+    // Trying names that are refused does not restart the clock.
+    let mut dithering = Chatter::connect(&server, "dithering");
+    dithering.type_line("not a name!");
+    dithering.expect("! a name may hold only the letters a-z and A-Z, digits, - and _");
+    dithering.expect(ASK_AGAIN);
+
+    silent.expect(goodbye);
+    silent.expect_closed();
+    dithering.expect(goodbye);
+    dithering.expect_closed();
+    // alice chose her name in time: she stays, and the room was never told of the others.
+    alice.type_line("/who");
+    alice.expect("* 1 here: alice");
+    // The server's log says why each of them was closed.
+    let mut sent_away = 0;
+    for _ in 0..10 {
+        if server
+            .next_line()
+            .ends_with(" sent away: no name within 0.5 seconds")
+        {
+            sent_away += 1;
+        }
+        if sent_away == 2 {
+            return;
+        }
+    }
+    panic!("the server's log did not say that two connections were sent away");
+}
+
+#[test]
 fn help_explains_the_limit_and_how_to_join() {
     let finished = run(SERVER, &["--help"], "");
     assert!(finished.status.success());
     for wanted in [
-        "usage: 04_chat [ADDRESS] [MAX_CLIENTS]",
+        "usage: 04_chat [ADDRESS] [MAX_CLIENTS] [NAME_SECONDS]",
         "(default 1000)",
+        "(default 60;",
         "cargo run --bin 04_chat_client",
         "nc 127.0.0.1 65435",
         "telnet 127.0.0.1 65435",
@@ -759,6 +796,15 @@ fn help_explains_the_limit_and_how_to_join() {
         refused
             .stderr
             .contains("MAX_CLIENTS must be a whole number from 1 up, not \"lots\""),
+        "{}",
+        refused.stderr
+    );
+    let refused = run(SERVER, &["127.0.0.1:0", "10", "soon"], "");
+    assert!(!refused.status.success());
+    assert!(
+        refused
+            .stderr
+            .contains("NAME_SECONDS must be a number of seconds above 0, not \"soon\""),
         "{}",
         refused.stderr
     );
