@@ -227,7 +227,7 @@ fn read_lines(
     if events.send(connected).is_err() {
         return; // The broker has stopped, and with it the server.
     }
-    let mut lines = LineReader::new(&*connection);
+    let mut lines = LineReader::new(&*connection, MAX_LINE_BYTES);
     let how = loop {
         let event = match lines.next_line() {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
@@ -261,6 +261,7 @@ fn read_lines(
 }
 
 /// What reading a client's next line produced.
+#[derive(Debug, PartialEq)]
 enum Received {
     /// One whole line, without its `\n` or `\r\n`.
     Line(Vec<u8>),
@@ -274,18 +275,22 @@ enum Received {
 /// standard `read_line` would keep reading a line without end, as long as the client sends.)
 struct LineReader<R> {
     input: BufReader<R>,
-    /// The start of a line whose end has not arrived yet.
+    /// The start of a line whose end has not arrived yet. Its room is set aside once, for the
+    /// longest line and a `\r`, and it never grows beyond that.
     partial: Vec<u8>,
     /// Whether we are throwing away the rest of a line that was too long.
     skipping: bool,
+    /// The longest line accepted, in bytes, not counting its line ending.
+    max_line_bytes: usize,
 }
 
 impl<R: Read> LineReader<R> {
-    fn new(input: R) -> LineReader<R> {
+    fn new(input: R, max_line_bytes: usize) -> LineReader<R> {
         LineReader {
             input: BufReader::new(input),
-            partial: Vec::new(),
+            partial: Vec::with_capacity(max_line_bytes + 1),
             skipping: false,
+            max_line_bytes,
         }
     }
 
@@ -303,7 +308,11 @@ impl<R: Read> LineReader<R> {
             }
             let newline = available.iter().position(|&byte| byte == b'\n');
             let piece = &available[..newline.unwrap_or(available.len())];
-            if !self.skipping {
+            // The line so far may be one byte longer than the limit: that byte may be the `\r`
+            // of a `\r\n` ending, which does not count. Whether it is, only the next byte tells,
+            // and it may not have arrived yet.
+            let fits = self.partial.len() + piece.len() <= self.max_line_bytes + 1;
+            if !self.skipping && fits {
                 self.partial.extend_from_slice(piece);
             }
             let used = piece.len() + usize::from(newline.is_some());
@@ -313,23 +322,22 @@ impl<R: Read> LineReader<R> {
                 self.skipping = newline.is_none();
                 continue;
             }
-            // While the line is still coming, allow one byte more than the limit: it may be the
-            // `\r` of a `\r\n` ending, which does not count.
-            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
+            if !fits {
+                // Too long, whatever comes next: report it once, and skip the rest of it.
                 self.partial.clear();
-                self.skipping = true;
+                self.skipping = newline.is_none();
                 return Ok(Received::TooLong);
             }
             if newline.is_some() {
-                let mut line = std::mem::take(&mut self.partial);
                 // telnet ends lines with `\r\n`; the `\r` is part of the ending, not the text.
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if line.len() > MAX_LINE_BYTES {
-                    return Ok(Received::TooLong);
-                }
-                return Ok(Received::Line(line));
+                let text = self.partial.strip_suffix(b"\r").unwrap_or(&self.partial);
+                let received = if text.len() > self.max_line_bytes {
+                    Received::TooLong
+                } else {
+                    Received::Line(text.to_vec())
+                };
+                self.partial.clear();
+                return Ok(received);
             }
         }
     }
@@ -399,3 +407,7 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 // ANCHOR_END: lines
+
+// The property tests of `LineReader`: every way to cut a stream into reads gives the same lines.
+#[cfg(test)]
+mod line_reader_tests;
