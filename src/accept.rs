@@ -4,8 +4,8 @@
 //! queue. One kind lasts: when the process has as many files and sockets open as the system lets
 //! it have (`EMFILE`, "Too many open files"; see `ulimit -n`), every `accept` fails at once, until
 //! some client leaves and closes its socket. A loop that logs the error and tries again straight
-//! away then spins: it burns a whole processor core and writes a million log lines a second, while
-//! the clients it already has wait for that same processor. Pausing a moment costs nothing (no
+//! away then spins: it keeps a whole processor core busy and writes the same log line without
+//! end, while the clients it already has wait for that same processor. Pausing a moment costs nothing (no
 //! connection can be accepted anyway), and the waiting connections are not lost: they queue in
 //! the listening socket's backlog until the server can take them.
 //!
@@ -31,6 +31,7 @@ use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
+// ANCHOR: accept_failures
 /// How long a server waits after a failed `accept` before it tries again. Short enough that
 /// clients hardly notice once a place is free, long enough that trying costs no processor time.
 pub const PAUSE: Duration = Duration::from_millis(100);
@@ -51,7 +52,8 @@ pub struct AcceptFailures {
     spell: Option<Spell>,
 }
 
-/// Failed accepts that came less than [`SETTLED_AFTER`] apart (or with no success between them).
+/// A spell of failed accepts. It is over once `accept` has worked [`SETTLED_AFTER`] after the
+/// last failure, or when the next failure comes [`REPORT_EVERY`] after it.
 #[derive(Debug)]
 struct Spell {
     /// The last error, to notice when a different one takes its place.
@@ -88,6 +90,8 @@ impl AcceptFailures {
             eprintln!("{line}");
         }
     }
+
+    // ANCHOR_END: accept_failures
 
     /// The bookkeeping half of [`AcceptFailures::pause_after`]: the line to log, if any.
     fn failed(&mut self, error: io::Error, now: Instant) -> Option<String> {

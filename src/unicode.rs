@@ -8,6 +8,7 @@
 //! a word unseen. With them, a message can display in another order than the one it was written
 //! in: the "Trojan Source" trick (CVE-2021-42574).
 
+// ANCHOR: format_characters
 /// Every format (Cf) character, as inclusive ranges in ascending order: all of the lines marked
 /// `Cf` in Unicode's `extracted/DerivedGeneralCategory.txt`. That list is the same in Unicode
 /// 16.0, 17.0 (the standard library's version, `char::UNICODE_VERSION`) and 18.0 (the newest):
@@ -52,6 +53,7 @@ pub fn is_format(c: char) -> bool {
         })
         .is_ok()
 }
+// ANCHOR_END: format_characters
 
 #[cfg(test)]
 mod tests {
