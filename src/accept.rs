@@ -31,7 +31,7 @@ use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
-// ANCHOR: accept_failures
+// ANCHOR: timing
 /// How long a server waits after a failed `accept` before it tries again. Short enough that
 /// clients hardly notice once a place is free, long enough that trying costs no processor time.
 pub const PAUSE: Duration = Duration::from_millis(100);
@@ -43,6 +43,7 @@ pub const REPORT_EVERY: Duration = Duration::from_secs(60);
 /// limit, a server takes one client each time another leaves, and fails again at once: those are
 /// one spell of trouble, not a new one each time.
 pub const SETTLED_AFTER: Duration = Duration::from_secs(1);
+// ANCHOR_END: timing
 
 /// Failed accepts, remembered so that a spell of failures is logged once when it starts, then
 /// once a minute with a count while it lasts, and once when it is over. Owned by the accept loop.
@@ -74,6 +75,7 @@ impl AcceptFailures {
         AcceptFailures::default()
     }
 
+    // ANCHOR: calls
     /// Call when `accept` failed: logs the failure to stderr if the log has not said it already,
     /// then waits [`PAUSE`], so that a failure that lasts does not spin the processor.
     pub fn pause_after(&mut self, error: io::Error) {
@@ -91,7 +93,7 @@ impl AcceptFailures {
         }
     }
 
-    // ANCHOR_END: accept_failures
+    // ANCHOR_END: calls
 
     /// The bookkeeping half of [`AcceptFailures::pause_after`]: the line to log, if any.
     fn failed(&mut self, error: io::Error, now: Instant) -> Option<String> {
