@@ -7,6 +7,7 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 // ANCHOR: greeting
@@ -28,19 +29,23 @@ fn main() -> course::cli::MainResult {
     // ANCHOR_END: bind
 
     // ANCHOR: accept_loop
+    // Accepting can fail, and one failure lasts: out of file descriptors, every try fails at
+    // once until a client leaves. `failures` pauses the loop after each one, and keeps the log
+    // to one line instead of one per try.
+    let mut failures = AcceptFailures::new();
     // `incoming()` waits for the next client and hands us a connected stream: Python's accept().
     // Unlike the Python server this course grew from, which accepted once and exited, this
     // loop serves client after client until you press Ctrl-C.
     for connection in listener.incoming() {
         match connection {
             Ok(stream) => {
+                failures.over();
                 // One client's trouble is logged and forgotten; the next client is still welcome.
                 if let Err(error) = greet(stream) {
                     eprintln!("could not greet a client: {error:#}");
                 }
             }
-            // Accepting can fail too, e.g. when the process runs out of file descriptors.
-            Err(error) => eprintln!("could not accept a connection: {error}"),
+            Err(error) => failures.pause_after(error),
         }
     }
     Ok(())

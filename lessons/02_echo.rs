@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 fn main() -> course::cli::MainResult {
@@ -17,17 +18,20 @@ fn main() -> course::cli::MainResult {
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: accept_loop
+    // As in lesson 01: pause after a failed accept, and log a lasting failure once.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {
             // While `echo` runs, this loop is not waiting in `incoming()`: a second client's
             // connection is completed by the system and queued (the "backlog"), but nobody
             // reads from it until this client leaves.
             Ok(stream) => {
+                failures.over();
                 if let Err(error) = echo(stream) {
                     eprintln!("echo failed: {error:#}");
                 }
             }
-            Err(error) => eprintln!("could not accept a connection: {error}"),
+            Err(error) => failures.pause_after(error),
         }
     }
     Ok(())

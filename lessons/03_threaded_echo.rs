@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 fn main() -> course::cli::MainResult {
@@ -17,14 +18,19 @@ fn main() -> course::cli::MainResult {
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: accept_loop
+    // This server holds a socket per client, so it is the one that meets the limit on open
+    // files (`ulimit -n`): then every accept fails at once, until a client leaves. `failures`
+    // pauses the loop after each failure, so it waits instead of spinning, and logs it once.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         let peer = match stream.peer_addr() {
             Ok(peer) => peer,
             // The client may already be gone between accept and this call.

@@ -20,16 +20,17 @@
 //! full is cut off. So a client that stops reading can hold up nobody but itself. Run it, then
 //! join from two or more terminals with `04_chat_client`, `nc` or `telnet`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use course::chat::{
     ClientId, Event, Leaving, Line, chat_line, error_line, notice_line, private_line,
 };
 use course::cli::{Program, Role};
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 // ANCHOR: limits
 /// How many connections are served at once, unless the command line says otherwise. Each costs
@@ -37,6 +38,10 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 const MAX_CLIENTS: usize = 1000;
 /// The longest name, in characters.
 const MAX_NAME_CHARS: usize = 20;
+/// How long a newcomer has to choose a name, unless the command line says otherwise. Until it
+/// has one, a connection hears nothing but holds a seat: without a limit, enough silent
+/// connections would hold every seat, and nobody else could get in.
+const NAME_TIME: Duration = Duration::from_secs(60);
 // ANCHOR_END: limits
 
 fn main() -> course::cli::MainResult {
@@ -44,6 +49,10 @@ fn main() -> course::cli::MainResult {
     let max_clients = match args.extra.first() {
         Some(text) => parse_max_clients(text)?,
         None => MAX_CLIENTS,
+    };
+    let name_time = match args.extra.get(1) {
+        Some(text) => parse_name_time(text)?,
+        None => NAME_TIME,
     };
     let address = args.address;
     let listener =
@@ -54,7 +63,7 @@ fn main() -> course::cli::MainResult {
     let events = course::chat::start(listener, max_clients).context("starting the accept loop")?;
     // The broker runs on the main thread. If it ever stopped (a bug, a panic), the whole server
     // stops with it, rather than go on accepting clients that nobody would serve.
-    run_broker(events);
+    run_broker(events, name_time);
     Ok(())
     // ANCHOR_END: start
 }
@@ -66,25 +75,42 @@ fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
     }
 }
 
+fn parse_name_time(text: &str) -> anyhow::Result<Duration> {
+    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(time)) if !time.is_zero() => Ok(time),
+        _ => anyhow::bail!("NAME_SECONDS must be a number of seconds above 0, not {text:?}"),
+    }
+}
+
 // ANCHOR: broker
 // ANCHOR: run_broker
 /// The broker: handles events one at a time, in the order they arrive, for as long as the server
 /// runs. Only this thread touches the room, so it needs no lock; and because every line for the
 /// room is queued for everyone here, in this loop's order, everyone hears things in that order.
-fn run_broker(events: Receiver<Event>) {
-    let mut room = Room::default();
-    for event in events {
-        match event {
-            Event::Connected {
+fn run_broker(events: Receiver<Event>, name_time: Duration) {
+    let mut room = Room::new(name_time);
+    loop {
+        // Wait for the next event, but no longer than until a newcomer's time to choose a name
+        // runs out: nothing else would wake the broker then.
+        let next = match room.next_name_deadline() {
+            Some(deadline) => events.recv_deadline(deadline),
+            None => events.recv().map_err(RecvTimeoutError::from),
+        };
+        match next {
+            Ok(Event::Connected {
                 id,
                 peer,
                 outgoing,
                 connection,
-            } => room.arrive(id, peer, outgoing, connection),
-            Event::Line { id, text } => room.hear(id, &text),
-            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
-            Event::Disconnected { id, how } => room.remove(id, how),
+            }) => room.arrive(id, peer, outgoing, connection),
+            Ok(Event::Line { id, text }) => room.hear(id, &text),
+            Ok(Event::Refused { id, why }) => room.send_to(id, error_line(&why)),
+            Ok(Event::Disconnected { id, how }) => room.remove(id, how),
+            Err(RecvTimeoutError::Timeout) => {} // someone's time is up: see below
+            // Every reader and the accept loop are gone: nobody can ever send another event.
+            Err(RecvTimeoutError::Disconnected) => return,
         }
+        room.send_away_the_nameless(Instant::now());
         room.cut_off_the_slow();
     }
 }
@@ -92,13 +118,18 @@ fn run_broker(events: Receiver<Event>) {
 
 // ANCHOR: room
 /// Everyone connected, as the broker sees them.
-#[derive(Default)]
 struct Room {
     /// Every connection, named or still choosing a name.
     clients: HashMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     too_slow: Vec<ClientId>,
+    /// How long a newcomer has to choose a name.
+    name_time: Duration,
+    /// Newcomers in the order they arrived, each with the moment its time to choose a name runs
+    /// out. Everyone gets the same time, so the front is always the first to run out. Entries
+    /// stay until then even for those who chose a name or left; they are skipped.
+    name_deadlines: VecDeque<(Instant, ClientId)>,
 }
 
 /// One connection, as the broker sees it. Owned by the [`Room`].
@@ -127,6 +158,15 @@ impl Client {
 
 // ANCHOR: hear
 impl Room {
+    fn new(name_time: Duration) -> Room {
+        Room {
+            clients: HashMap::new(),
+            too_slow: Vec::new(),
+            name_time,
+            name_deadlines: VecDeque::new(),
+        }
+    }
+
     fn arrive(
         &mut self,
         id: ClientId,
@@ -142,6 +182,8 @@ impl Room {
             connection,
         };
         self.clients.insert(id, client);
+        self.name_deadlines
+            .push_back((Instant::now() + self.name_time, id));
         self.send_to(id, notice_line(WELCOME));
     }
 
@@ -347,6 +389,39 @@ impl Room {
         // such as a goodbye, then closes the connection.
     }
 
+    /// When the next newcomer's time to choose a name runs out, if anyone is waiting.
+    fn next_name_deadline(&self) -> Option<Instant> {
+        self.name_deadlines.front().map(|&(deadline, _)| deadline)
+    }
+
+    /// Tells every newcomer whose time ran out without a name so, and closes its connection.
+    fn send_away_the_nameless(&mut self, now: Instant) {
+        while let Some(&(deadline, id)) = self.name_deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.name_deadlines.pop_front();
+            let nameless = self
+                .clients
+                .get(&id)
+                .is_some_and(|client| client.name.is_none());
+            if !nameless {
+                continue; // it chose a name in time, or it left
+            }
+            let seconds = self.name_time.as_secs_f64();
+            let goodbye = format!("you chose no name within {seconds} seconds: goodbye");
+            self.send_to(id, error_line(&goodbye));
+            if let Some(client) = self.clients.remove(&id) {
+                println!(
+                    "{} sent away: no name within {seconds} seconds",
+                    client.peer
+                );
+            }
+            // Dropping the client drops its queue's sender: its writer sends the goodbye, then
+            // closes the connection, and its reader gives the seat back.
+        }
+    }
+
     fn cut_off_the_slow(&mut self) {
         // Telling the room that someone was cut off can fill yet another queue, so keep going
         // until nobody is left over.
@@ -395,12 +470,14 @@ const PROGRAM: Program = Program {
     role: Role::Server,
     about: "Lesson 04: a chat room. Every line a client sends reaches every other client.",
     default_address: "127.0.0.1:65435",
-    extra_usage: "[MAX_CLIENTS]",
-    max_extra_args: 1,
+    extra_usage: "[MAX_CLIENTS] [NAME_SECONDS]",
+    max_extra_args: 2,
     try_it: "Join from two or more other terminals with any of:\n  \
              cargo run --bin 04_chat_client\n  nc 127.0.0.1 65435\n  telnet 127.0.0.1 65435\n\
              Type a name first, then chat; /help lists the commands.\n\n\
              MAX_CLIENTS is how many connections are served at once (default 1000); the next\n\
-             one is told the chat is full and closed. The tests pass a small number to check\n\
-             that limit without opening a thousand connections.",
+             one is told the chat is full and closed. NAME_SECONDS is how long a newcomer has to\n\
+             choose a name (default 60; 0.5 means half a second) before it is told so and closed.\n\
+             The tests pass small numbers to check these limits without opening a thousand\n\
+             connections or waiting a minute.",
 };

@@ -9,7 +9,7 @@
 //! you have a client even without `nc` or `telnet`. Start `04_chat` (or `01_greeting`, `02_echo`,
 //! `03_threaded_echo`) first.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -20,6 +20,12 @@ use course::cli::{Program, Role};
 
 /// How long to wait for the server to connect, and to close after you said goodbye.
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The longest line accepted from a server, in bytes, not counting its line ending. The chat's
+/// longest is the answer to `/who` with a thousand people in the room, about 22 KB. A server that
+/// sends more without a newline is not talking in lines, and this client stops rather than keep
+/// everything it sends in memory.
+const MAX_SERVER_LINE_BYTES: usize = 64 * 1024;
 
 // ANCHOR: finished
 /// Why one of the two threads stopped.
@@ -116,10 +122,25 @@ fn wait_for_the_server_to_close(
 fn print_server_lines(connection: &TcpStream) -> io::Result<()> {
     let mut reader = BufReader::new(connection);
     let mut line = Vec::new();
+    // Room for the longest line and its `\r\n`. `read_until` alone would read a line without
+    // end for as long as the server sends, into memory: `take` stops it there.
+    let most = MAX_SERVER_LINE_BYTES as u64 + 2;
     loop {
         line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        if (&mut reader).take(most).read_until(b'\n', &mut line)? == 0 {
             return Ok(()); // 0 bytes: the server closed its side.
+        }
+        let ending = if line.ends_with(b"\r\n") {
+            2
+        } else {
+            usize::from(line.ends_with(b"\n"))
+        };
+        if line.len() - ending > MAX_SERVER_LINE_BYTES {
+            let why = format!(
+                "the server sent a line longer than {MAX_SERVER_LINE_BYTES} bytes: is it a \
+                 server that talks in lines of text?"
+            );
+            return Err(io::Error::new(ErrorKind::InvalidData, why));
         }
         // A server of the course sends UTF-8; anything else is shown as `�`, not refused. The
         // last piece before a close may lack its `\n`: it is printed all the same.

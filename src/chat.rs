@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::accept::AcceptFailures;
+
 // ANCHOR: limits
 /// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
 pub const MAX_LINE_BYTES: usize = 1024;
@@ -96,17 +98,18 @@ pub enum Leaving {
 fn accept_clients(listener: TcpListener, events: Sender<Event>, max_clients: usize) {
     let seats = Seats::new(max_clients);
     let mut last_id: ClientId = 0;
+    // Some errors last, such as running out of file descriptors: `failures` pauses after each
+    // one, rather than fail again at once and spin the processor, and logs it once, not per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                // Some errors last, such as running out of file descriptors: pause, rather than
-                // fail again at once and spin the processor.
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         let peer = match stream.peer_addr() {
             Ok(peer) => peer,
             Err(error) => {
@@ -225,7 +228,7 @@ fn read_lines(
     if events.send(connected).is_err() {
         return; // The broker has stopped, and with it the server.
     }
-    let mut lines = LineReader::new(&*connection);
+    let mut lines = LineReader::new(&*connection, MAX_LINE_BYTES);
     let how = loop {
         let event = match lines.next_line() {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
@@ -259,6 +262,7 @@ fn read_lines(
 }
 
 /// What reading a client's next line produced.
+#[derive(Debug, PartialEq)]
 enum Received {
     /// One whole line, without its `\n` or `\r\n`.
     Line(Vec<u8>),
@@ -272,18 +276,22 @@ enum Received {
 /// standard `read_line` would keep reading a line without end, as long as the client sends.)
 struct LineReader<R> {
     input: BufReader<R>,
-    /// The start of a line whose end has not arrived yet.
+    /// The start of a line whose end has not arrived yet. Its room is set aside once, for the
+    /// longest line and a `\r`, and it never grows beyond that.
     partial: Vec<u8>,
     /// Whether we are throwing away the rest of a line that was too long.
     skipping: bool,
+    /// The longest line accepted, in bytes, not counting its line ending.
+    max_line_bytes: usize,
 }
 
 impl<R: Read> LineReader<R> {
-    fn new(input: R) -> LineReader<R> {
+    fn new(input: R, max_line_bytes: usize) -> LineReader<R> {
         LineReader {
             input: BufReader::new(input),
-            partial: Vec::new(),
+            partial: Vec::with_capacity(max_line_bytes + 1),
             skipping: false,
+            max_line_bytes,
         }
     }
 
@@ -301,7 +309,11 @@ impl<R: Read> LineReader<R> {
             }
             let newline = available.iter().position(|&byte| byte == b'\n');
             let piece = &available[..newline.unwrap_or(available.len())];
-            if !self.skipping {
+            // The line so far may be one byte longer than the limit: that byte may be the `\r`
+            // of a `\r\n` ending, which does not count. Whether it is, only the next byte tells,
+            // and it may not have arrived yet.
+            let fits = self.partial.len() + piece.len() <= self.max_line_bytes + 1;
+            if !self.skipping && fits {
                 self.partial.extend_from_slice(piece);
             }
             let used = piece.len() + usize::from(newline.is_some());
@@ -311,23 +323,22 @@ impl<R: Read> LineReader<R> {
                 self.skipping = newline.is_none();
                 continue;
             }
-            // While the line is still coming, allow one byte more than the limit: it may be the
-            // `\r` of a `\r\n` ending, which does not count.
-            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
+            if !fits {
+                // Too long, whatever comes next: report it once, and skip the rest of it.
                 self.partial.clear();
-                self.skipping = true;
+                self.skipping = newline.is_none();
                 return Ok(Received::TooLong);
             }
             if newline.is_some() {
-                let mut line = std::mem::take(&mut self.partial);
                 // telnet ends lines with `\r\n`; the `\r` is part of the ending, not the text.
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if line.len() > MAX_LINE_BYTES {
-                    return Ok(Received::TooLong);
-                }
-                return Ok(Received::Line(line));
+                let text = self.partial.strip_suffix(b"\r").unwrap_or(&self.partial);
+                let received = if text.len() > self.max_line_bytes {
+                    Received::TooLong
+                } else {
+                    Received::Line(text.to_vec())
+                };
+                self.partial.clear();
+                return Ok(received);
             }
         }
     }
@@ -380,13 +391,15 @@ pub fn error_line(text: &str) -> Line {
     Line::from(format!("! {}\n", printable(text)))
 }
 
-/// `text`, with every control character replaced by `�`. Control characters are how a terminal
-/// is told what to do: ESC starts sequences that move the cursor, clear the screen, or recolour
-/// it. A client may send them, but they must never reach another client's terminal.
+/// `text`, with every control and format character replaced by `�`. Control characters are how
+/// a terminal is told what to do: ESC starts sequences that move the cursor, clear the screen, or
+/// recolour it. Format characters are how text is told what to do: U+202E makes what follows
+/// display right to left, so a line can show in another order than it was sent in. A client may
+/// send either, but neither must reach another client's screen.
 pub fn printable(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if c.is_control() || crate::unicode::is_format(c) {
                 char::REPLACEMENT_CHARACTER
             } else {
                 c
@@ -395,3 +408,7 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 // ANCHOR_END: lines
+
+// The property tests of `LineReader`: every way to cut a stream into reads gives the same lines.
+#[cfg(test)]
+mod line_reader_tests;

@@ -68,6 +68,8 @@ pub fn read_error(peer: &str, error: io::Error) -> anyhow::Error {
         ErrorKind::ConnectionReset => {
             format!("{peer} reset the connection (it went away abruptly)")
         }
+        // Not the system's complaint but the program's own: what arrived breaks its rules.
+        ErrorKind::InvalidData => format!("{peer} sent something this program cannot accept"),
         _ => format!("reading from {peer} failed"),
     };
     anyhow::Error::new(error).context(advice)

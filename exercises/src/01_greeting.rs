@@ -11,16 +11,21 @@
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 
+use course::accept::AcceptFailures;
+
 /// Greets every client that connects to `listener`, until the program is stopped.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+    // After a failed accept, pause rather than fail again at once (see lesson 01).
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {
             Ok(stream) => {
+                failures.over();
                 if let Err(error) = greet(stream) {
                     eprintln!("could not greet a client: {error:#}");
                 }
             }
-            Err(error) => eprintln!("could not accept a connection: {error}"),
+            Err(error) => failures.pause_after(error),
         }
     }
     Ok(())

@@ -16,17 +16,23 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 
+use course::accept::AcceptFailures;
+
 // ANCHOR: serve
 /// Serves every client that connects to `listener`, until the program is stopped.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure instead of spinning, and log the trouble once, not once per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         // TODO: serve this client on a thread of its own, so that this loop goes straight back
         // to accepting the next client.
         if let Err(error) = echo(stream) {

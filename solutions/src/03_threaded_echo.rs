@@ -17,17 +17,23 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 
+use course::accept::AcceptFailures;
+
 // ANCHOR: serve
 /// Serves every client that connects to `listener`, until the program is stopped.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure instead of spinning, and log the trouble once, not once per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         // `move` hands the stream to the new thread: from here on, only that thread owns it.
         // The error is handled on that thread too, so it ends that client's connection only.
         thread::spawn(move || {

@@ -631,6 +631,50 @@ fn control_characters_never_reach_another_screen() {
 }
 
 #[test]
+fn format_characters_never_reach_another_screen() {
+    let server = start();
+    let mut alice = Chatter::join(&server, "alice");
+    let mut bob = Chatter::join(&server, "bob");
+    alice.expect("* bob joined");
+
+    // Each of these is Unicode category Cf: it changes how text displays, not what it says.
+    // U+202E displays what follows right to left (the "Trojan Source" trick); U+2066..U+2069
+    // isolate and reorder; U+200B and U+FEFF are invisible; U+061C is the Arabic letter mark.
+    // Like control characters, each becomes U+FFFD.
+    for (sent, shown) in [
+        (
+            "pay \u{202E}001$ ot\u{202C} bob",
+            "pay \u{FFFD}001$ ot\u{FFFD} bob",
+        ),
+        (
+            "\u{2066}isolated\u{2069} end",
+            "\u{FFFD}isolated\u{FFFD} end",
+        ),
+        ("zero\u{200B}width\u{FEFF}", "zero\u{FFFD}width\u{FFFD}"),
+        (
+            "mark\u{061C} and tag \u{E0041}",
+            "mark\u{FFFD} and tag \u{FFFD}",
+        ),
+    ] {
+        alice.type_line(sent);
+        bob.expect(&format!("alice: {shown}"));
+    }
+    // The same rule for every line the server sends: private messages, and error lines that
+    // quote a name someone typed.
+    alice.type_line("/msg bob \u{202E}terces");
+    bob.expect("alice (private): \u{FFFD}terces");
+    alice.expect("* sent privately to bob");
+    alice.type_line("/msg b\u{200B}ob hi");
+    alice.expect("! nobody here is called b\u{FFFD}ob");
+    // A name may hold none of them: names are ASCII letters, digits, - and _ only.
+    let mut newcomer = Chatter::connect(&server, "newcomer");
+    newcomer.type_line("mallory\u{202E}");
+    newcomer.expect("! a name may hold only the letters a-z and A-Z, digits, - and _");
+    newcomer.expect(ASK_AGAIN);
+    assert_still_serving(&server);
+}
+
+#[test]
 fn a_client_that_vanishes_mid_line_is_announced_gone() {
     let server = start();
     let mut alice = Chatter::join(&server, "alice");
@@ -699,12 +743,49 @@ fn connections_past_the_limit_are_turned_away_politely() {
 }
 
 #[test]
+fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
+    // Half a second to choose a name, instead of a minute, so the test need not wait long.
+    let server = Server::start(SERVER, &["127.0.0.1:0", "1000", "0.5"]);
+    let goodbye = "! you chose no name within 0.5 seconds: goodbye";
+    let mut alice = Chatter::join(&server, "alice");
+    let mut silent = Chatter::connect(&server, "silent");
+    // Trying names that are refused does not restart the clock.
+    let mut dithering = Chatter::connect(&server, "dithering");
+    dithering.type_line("not a name!");
+    dithering.expect("! a name may hold only the letters a-z and A-Z, digits, - and _");
+    dithering.expect(ASK_AGAIN);
+
+    silent.expect(goodbye);
+    silent.expect_closed();
+    dithering.expect(goodbye);
+    dithering.expect_closed();
+    // alice chose her name in time: she stays, and the room was never told of the others.
+    alice.type_line("/who");
+    alice.expect("* 1 here: alice");
+    // The server's log says why each of them was closed.
+    let mut sent_away = 0;
+    for _ in 0..10 {
+        if server
+            .next_line()
+            .ends_with(" sent away: no name within 0.5 seconds")
+        {
+            sent_away += 1;
+        }
+        if sent_away == 2 {
+            return;
+        }
+    }
+    panic!("the server's log did not say that two connections were sent away");
+}
+
+#[test]
 fn help_explains_the_limit_and_how_to_join() {
     let finished = run(SERVER, &["--help"], "");
     assert!(finished.status.success());
     for wanted in [
-        "usage: 04_chat [ADDRESS] [MAX_CLIENTS]",
+        "usage: 04_chat [ADDRESS] [MAX_CLIENTS] [NAME_SECONDS]",
         "(default 1000)",
+        "(default 60;",
         "cargo run --bin 04_chat_client",
         "nc 127.0.0.1 65435",
         "telnet 127.0.0.1 65435",
@@ -717,6 +798,15 @@ fn help_explains_the_limit_and_how_to_join() {
         refused
             .stderr
             .contains("MAX_CLIENTS must be a whole number from 1 up, not \"lots\""),
+        "{}",
+        refused.stderr
+    );
+    let refused = run(SERVER, &["127.0.0.1:0", "10", "soon"], "");
+    assert!(!refused.status.success());
+    assert!(
+        refused
+            .stderr
+            .contains("NAME_SECONDS must be a number of seconds above 0, not \"soon\""),
         "{}",
         refused.stderr
     );
@@ -833,4 +923,36 @@ fn the_lesson_client_exits_cleanly_when_the_server_closes() {
     assert_eq!(client.next_line(), "-- the server closed the connection");
     let finished = client.finish();
     assert!(finished.status.success(), "{finished:?}");
+}
+
+#[test]
+fn the_lesson_client_refuses_a_line_without_end() {
+    // A server that sends a megabyte without a newline, then waits.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("local address").to_string();
+    let flooding = thread::spawn(move || {
+        let (mut client, _) = listener.accept().expect("accept");
+        let _ = client.write_all(&vec![b'x'; 1024 * 1024]);
+        // Hold the connection until the client has gone.
+        let _ = client.read_to_end(&mut Vec::new());
+    });
+    let mut client = Terminal::start(CLIENT, &[&address]);
+    assert!(client.next_line().starts_with("-- connected to "));
+    let finished = client.finish();
+    assert!(!finished.status.success(), "{finished:?}");
+    assert!(
+        finished
+            .stderr
+            .contains("the server sent something this program cannot accept"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished
+            .stderr
+            .contains("the server sent a line longer than"),
+        "{}",
+        finished.stderr
+    );
+    flooding.join().expect("the flooding server");
 }

@@ -19,5 +19,6 @@ mod lesson_05_udp;
 mod lesson_06_mistakes;
 mod lesson_06_timeouts;
 mod lesson_errors;
+mod out_of_descriptors;
 mod progress;
 mod proofs;

@@ -377,3 +377,16 @@ impl Drop for Sockets {
         SOCKETS_RETURNED.notify_all();
     }
 }
+
+impl Server {
+    /// The process id of the server, e.g. to read its CPU time from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whatever the server has printed to stdout so far (after its listening line), without
+    /// waiting for more.
+    pub fn output_lines_so_far(&self) -> Vec<String> {
+        self.stdout.try_iter().collect()
+    }
+}

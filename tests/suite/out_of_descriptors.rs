@@ -1,0 +1,193 @@
+//! Every server in the course, out of file descriptors: it waits for a free one instead of
+//! spinning, keeps its log short, and serves again once clients leave.
+//!
+//! Each server runs under a low limit on open files (`ulimit -n`), and more clients connect than
+//! it may hold. A server that holds a socket per client (03, the chat) then finds every `accept`
+//! failing at once, until a client leaves. The sequential servers (01, 02) hold one connection at
+//! most, so they never get there; they are listed all the same, so that a change that makes them
+//! hold connections is caught too. A server added to the course is checked by adding it to
+//! [`SERVERS`].
+//!
+//! Linux only: the limit is set with `sh`'s `ulimit`, and the server's processor time is read from
+//! `/proc`.
+#![cfg(target_os = "linux")]
+
+use crate::support;
+
+use std::io::{Read, Write};
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{PATIENCE, Server, connect};
+
+/// A server, and how a client can tell that it is served.
+struct Case {
+    binary: &'static str,
+    /// What a client sends first (maybe nothing)...
+    send: &'static [u8],
+    /// ...and what it must then receive.
+    receive: &'static [u8],
+    /// Whether the server holds a connection per client, and so runs out of descriptors here.
+    runs_out: bool,
+}
+
+/// Every server in the lesson table.
+const SERVERS: &[Case] = &[
+    Case {
+        binary: env!("CARGO_BIN_EXE_01_greeting"),
+        send: b"",
+        receive: b"Hello, client!\n",
+        runs_out: false,
+    },
+    Case {
+        binary: env!("CARGO_BIN_EXE_02_echo"),
+        send: b"still there?\n",
+        receive: b"still there?\n",
+        runs_out: false,
+    },
+    Case {
+        binary: env!("CARGO_BIN_EXE_03_threaded_echo"),
+        send: b"still there?\n",
+        receive: b"still there?\n",
+        runs_out: true,
+    },
+    Case {
+        binary: env!("CARGO_BIN_EXE_04_chat"),
+        send: b"",
+        receive: b"* Welcome to the chat! What is your name?\n",
+        runs_out: true,
+    },
+];
+
+/// The servers' limit on open files. Small, so that a few dozen clients reach it, and the test
+/// itself, which holds every client's socket for all servers at once, stays far below 256.
+const OPEN_FILES: usize = 24;
+/// How many clients connect at once: more than a server under [`OPEN_FILES`] can hold.
+const CLIENTS: usize = OPEN_FILES + 12;
+/// How long the server's processor time is measured while it is out of descriptors.
+const WINDOW: Duration = Duration::from_millis(1500);
+/// The most processor time a waiting server may use, as a share of [`WINDOW`]. A server that
+/// pauses uses next to none; one that spins uses all it gets, a whole core when one is free.
+const MOST_CPU_SHARE: f64 = 0.1;
+/// The most lines a server may write to stderr in the whole test: the failure, and its end.
+const MOST_ERROR_LINES: usize = 4;
+
+#[test]
+fn every_server_waits_out_a_lack_of_file_descriptors() {
+    // All servers at once, so the test takes one window, not one per server.
+    let failures: Vec<String> = thread::scope(|scope| {
+        let checks: Vec<_> = SERVERS
+            .iter()
+            .map(|case| (case.binary, scope.spawn(move || check(case))))
+            .collect();
+        checks
+            .into_iter()
+            .filter_map(|(binary, check)| match check.join() {
+                Ok(Ok(())) => None,
+                Ok(Err(failure)) => Some(format!("{binary}: {failure}")),
+                Err(panic) => Some(format!("{binary}: {}", panic_text(&*panic))),
+            })
+            .collect()
+    });
+    assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
+}
+
+fn check(case: &Case) -> Result<(), String> {
+    // `exec` replaces the shell with the server, so the process id is the server's.
+    let script = format!("ulimit -n {OPEN_FILES} && exec \"$0\" 127.0.0.1:0");
+    let server = Server::start("sh", &["-c", &script, case.binary]);
+    let clients: Vec<_> = (0..CLIENTS).map(|_| connect(server.address)).collect();
+
+    // The clients past the limit wait in the backlog: a server that retries `accept` without a
+    // pause spins now. Measuring it takes a while by nature; this is not a wait for the server.
+    let (cpu_before, wall_before) = (cpu_time(server.pid()), Instant::now());
+    thread::sleep(WINDOW);
+    let (cpu, wall) = (cpu_time(server.pid()) - cpu_before, wall_before.elapsed());
+    if cpu.as_secs_f64() > wall.as_secs_f64() * MOST_CPU_SHARE {
+        return Err(format!(
+            "it used {cpu:?} of processor time in {wall:?} while {CLIENTS} clients waited, under \
+             `ulimit -n {OPEN_FILES}`: does its accept loop retry without a pause?"
+        ));
+    }
+
+    drop(clients);
+    let mut newcomer = connect(server.address);
+    newcomer
+        .write_all(case.send)
+        .map_err(|error| format!("a newcomer could not send: {error}"))?;
+    let mut received = vec![0; case.receive.len()];
+    newcomer.read_exact(&mut received).map_err(|error| {
+        format!("once the clients left, a newcomer got no answer within {PATIENCE:?}: {error}")
+    })?;
+    if received != case.receive {
+        return Err(format!(
+            "a newcomer received {:?} where {:?} was expected",
+            String::from_utf8_lossy(&received),
+            String::from_utf8_lossy(case.receive)
+        ));
+    }
+
+    let errors = server.error_lines_so_far();
+    if errors.len() > MOST_ERROR_LINES {
+        return Err(format!(
+            "it wrote {} lines to stderr, where at most {MOST_ERROR_LINES} say all there is to \
+             say; the first ones:\n{}",
+            errors.len(),
+            errors[..errors.len().min(MOST_ERROR_LINES + 2)].join("\n")
+        ));
+    }
+    // Its ordinary log says something per client; it must not say something per try.
+    let output = server.output_lines_so_far();
+    if output.len() > 3 * CLIENTS + 10 {
+        return Err(format!(
+            "it printed {} lines for {} clients: {:?}...",
+            output.len(),
+            CLIENTS + 1,
+            &output[..10]
+        ));
+    }
+    let ran_out = errors.iter().any(|line| line.contains("ulimit -n"));
+    if case.runs_out && !ran_out {
+        return Err(format!(
+            "it never said it ran out of file descriptors, so the test did not test it: {errors:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// How much processor time process `pid` has used so far, from `/proc/PID/stat`.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_else(|error| panic!("cannot read /proc/{pid}/stat: {error}"));
+    // The process name, in parentheses, may hold spaces: count the fields after it. The third
+    // field is the state; user time and system time are the 14th and 15th, in clock ticks.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |index: usize| -> u64 {
+        fields
+            .get(index - 3)
+            .and_then(|field| field.parse().ok())
+            .unwrap_or_else(|| panic!("no field {index} in /proc/{pid}/stat: {stat}"))
+    };
+    Duration::from_secs_f64((ticks(14) + ticks(15)) as f64 / clock_ticks_per_second())
+}
+
+/// The unit of `/proc`'s times: 100 a second on nearly every Linux; `getconf` knows for sure.
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    match (panic.downcast_ref::<String>(), panic.downcast_ref::<&str>()) {
+        (Some(text), _) => text.clone(),
+        (_, Some(text)) => text.to_string(),
+        _ => "panicked".into(),
+    }
+}
