@@ -21,7 +21,7 @@
 //! join from two or more terminals with `04_chat_client`, `nc` or `telnet`.
 
 use std::collections::HashMap;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -61,8 +61,9 @@ fn main() -> anyhow::Result<()> {
         None => MAX_CLIENTS,
     };
     let address = args.address;
-    let listener =
-        TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
+    // A whole room may arrive at once: std's backlog of 128 would make most of them wait
+    // seconds to be let in. See src/listen.rs and chapter 07.
+    let listener = course::listen::bind_with_backlog(address, course::listen::CROWD_BACKLOG)?;
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: start

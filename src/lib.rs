@@ -9,3 +9,4 @@ pub mod chat;
 pub mod check;
 pub mod cli;
 pub mod explain;
+pub mod listen;
