@@ -14,6 +14,7 @@ use std::net::{SocketAddr, TcpListener};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+// ANCHOR: bind_with_backlog
 /// The backlog the servers that face crowds ask for (lessons 04 and 07, and later ones). A whole
 /// chat room of 1,000 people arriving at the same moment fits. The system may give less: Linux
 /// caps it at `net.core.somaxconn` (4096 by default since Linux 5.4, 128 before), macOS at
@@ -24,8 +25,12 @@ pub const CROWD_BACKLOG: i32 = 1024;
 /// waiting to be accepted. Errors say what happened and what to do, as `bind` errors do in every
 /// lesson (see [`crate::explain::bind_error`]).
 pub fn bind_with_backlog(address: SocketAddr, backlog: i32) -> anyhow::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))
-        .map_err(|error| crate::explain::bind_error(address, error))?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(|error| crate::explain::bind_error(address, error))?;
     // std sets this too, on every system but Windows: a restarted server may listen on its port
     // again at once, even while connections of its previous run are still closing (TIME_WAIT).
     // On Windows the same option would let a second server steal the port, so it stays off.
@@ -41,6 +46,7 @@ pub fn bind_with_backlog(address: SocketAddr, backlog: i32) -> anyhow::Result<Tc
         .map_err(|error| crate::explain::bind_error(address, error))?;
     Ok(socket.into())
 }
+// ANCHOR_END: bind_with_backlog
 
 #[cfg(test)]
 mod tests {

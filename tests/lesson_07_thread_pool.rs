@@ -16,7 +16,11 @@ const MAX_WAITING: usize = 2;
 fn start_small_pool() -> Server {
     let server = Server::start(
         SERVER,
-        &["127.0.0.1:0", &WORKERS.to_string(), &MAX_WAITING.to_string()],
+        &[
+            "127.0.0.1:0",
+            &WORKERS.to_string(),
+            &MAX_WAITING.to_string(),
+        ],
     );
     assert_eq!(
         server.next_line(),
@@ -64,7 +68,10 @@ fn silent_clients_hold_the_workers_the_queue_waits_and_the_next_is_turned_away()
     let mut fifth = server.connect();
     let mut heard = String::new();
     fifth.read_to_string(&mut heard).unwrap();
-    assert_eq!(heard, "Sorry, the server is busy. Please try again later.\n");
+    assert_eq!(
+        heard,
+        "Sorry, the server is busy. Please try again later.\n"
+    );
     let turned_away = server.next_line();
     assert!(
         turned_away.ends_with(&format!(
