@@ -116,3 +116,14 @@ fn a_bad_count_is_explained() {
         finished.stderr
     );
 }
+
+#[test]
+fn the_lesson_passes_the_exercise_check() {
+    // The clients that judge exercise 07, against the lesson's own server at the same size.
+    let workers = course::check::pool::WORKERS.to_string();
+    let waiting = course::check::pool::MAX_WAITING.to_string();
+    let server = Server::start(SERVER, &["127.0.0.1:0", &workers, &waiting]);
+    if let Err(failure) = course::check::pool::run_against(server.address, server.id()) {
+        panic!("{failure}");
+    }
+}

@@ -28,3 +28,8 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_exercise(&check::chat::SCRIPT, exercises::chat::serve);
 }
+
+#[test]
+fn ex07_thread_pool() {
+    check::pool::check_exercise(exercises::thread_pool::serve);
+}

@@ -14,3 +14,6 @@ pub mod threaded_echo;
 
 #[path = "04_chat.rs"]
 pub mod chat;
+
+#[path = "07_thread_pool.rs"]
+pub mod thread_pool;

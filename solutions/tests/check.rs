@@ -25,3 +25,8 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_solution(&check::chat::SCRIPT, solutions::chat::serve);
 }
+
+#[test]
+fn ex07_thread_pool() {
+    check::pool::check_solution(solutions::thread_pool::serve);
+}

@@ -22,7 +22,9 @@ mod crowd;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
+mod live;
 mod panics;
+pub mod pool;
 mod script;
 pub mod threaded_echo;
 
