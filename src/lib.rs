@@ -10,3 +10,4 @@ pub mod check;
 pub mod cli;
 pub mod explain;
 pub mod listen;
+pub mod signal;

@@ -33,3 +33,8 @@ fn ex04_chat() {
 fn ex07_thread_pool() {
     check::pool::check_exercise(exercises::thread_pool::serve);
 }
+
+#[test]
+fn ex08_shutdown() {
+    check::shutdown::check_exercise(exercises::shutdown::serve);
+}

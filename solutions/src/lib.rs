@@ -17,3 +17,6 @@ pub mod chat;
 
 #[path = "07_thread_pool.rs"]
 pub mod thread_pool;
+
+#[path = "08_shutdown.rs"]
+pub mod shutdown;

@@ -30,3 +30,8 @@ fn ex04_chat() {
 fn ex07_thread_pool() {
     check::pool::check_solution(solutions::thread_pool::serve);
 }
+
+#[test]
+fn ex08_shutdown() {
+    check::shutdown::check_solution(solutions::shutdown::serve);
+}

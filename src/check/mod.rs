@@ -26,6 +26,7 @@ mod live;
 mod panics;
 pub mod pool;
 mod script;
+pub mod shutdown;
 pub mod threaded_echo;
 
 use std::fmt;

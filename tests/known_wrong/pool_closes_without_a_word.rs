@@ -1,5 +1,5 @@
 //! Exercise 07 done wrong: a client beyond the limit is closed without being told why.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unused_variables)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

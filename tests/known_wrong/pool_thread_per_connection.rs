@@ -1,5 +1,5 @@
 //! Exercise 07 done wrong: the workers start a thread for each connection they take.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unused_variables)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,6 +1,6 @@
 //! Exercise 07 done wrong: the accept loop uses `send`, so it waits for room in a full queue
 //! instead of turning the newcomer away.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unused_variables)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,5 +1,5 @@
 //! Exercise 07 done wrong: each worker serves one client and then ends.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, unused_variables)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
