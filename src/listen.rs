@@ -60,6 +60,32 @@ mod tests {
         listener.accept().unwrap();
     }
 
+    /// More clients than std's backlog of 128 connect to a listener that accepts nobody: with a
+    /// longer backlog, every connection completes at once. (Linux only: macOS caps every backlog
+    /// at 128 unless the system is told otherwise, and Windows refuses past about 200.)
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_crowd_fits_in_the_backlog() {
+        let cap: i32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(128);
+        if cap < 200 {
+            eprintln!("net.core.somaxconn is {cap}: this system cannot queue 200 connections");
+            return;
+        }
+        let listener = bind_with_backlog("127.0.0.1:0".parse().unwrap(), CROWD_BACKLOG).unwrap();
+        let address = listener.local_addr().unwrap();
+        let timeout = std::time::Duration::from_millis(500);
+        let crowd: Vec<_> = (0..200)
+            .map(|number| {
+                std::net::TcpStream::connect_timeout(&address, timeout)
+                    .unwrap_or_else(|error| panic!("client {number} could not connect: {error}"))
+            })
+            .collect();
+        assert_eq!(crowd.len(), 200);
+    }
+
     #[test]
     fn a_taken_port_is_explained() {
         let first = bind_with_backlog("127.0.0.1:0".parse().unwrap(), 8).unwrap();
