@@ -93,3 +93,13 @@ fn the_shipped_exercise_is_told_it_is_not_finished() {
         "Exercise not finished: your server reached a `todo!()`",
     );
 }
+
+#[path = "known_right/pool_std_mutex_receiver.rs"]
+mod pool_std_mutex_receiver;
+
+#[test]
+fn a_pool_on_std_mpsc_behind_a_mutex_passes() {
+    if let Err(failure) = pool::run(pool_std_mutex_receiver::serve) {
+        panic!("a right answer failed the check:\n{failure}");
+    }
+}
