@@ -21,7 +21,7 @@
 //! join from two or more terminals with `04_chat_client`, `nc` or `telnet`.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,8 +55,9 @@ fn main() -> course::cli::MainResult {
         None => NAME_TIME,
     };
     let address = args.address;
-    let listener =
-        TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
+    // A whole room may arrive at once: std's backlog of 128 would make most of them wait
+    // seconds to be let in. See src/listen.rs and chapter 07.
+    let listener = course::listen::bind_with_backlog(address, course::listen::CROWD_BACKLOG)?;
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: start

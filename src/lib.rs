@@ -1,16 +1,19 @@
 //! The course library: what the lesson programs share, and the harness that checks exercises.
 //!
-//! The lessons in `lessons/` are meant to be read top to bottom, so only three kinds of code live
+//! The lessons in `lessons/` are meant to be read top to bottom, so only a few kinds of code live
 //! here: what every lesson would otherwise repeat (the command line, error messages, what to do
-//! when `accept` fails, and a Unicode table the standard library lacks: [`cli`], [`explain`],
-//! [`accept`], [`unicode`]), the chat server's connection plumbing that lesson 04 and exercise 04
-//! share ([`chat`]), and the exercise checks ([`check`]) with the progress list that runs them
-//! ([`progress`], `cargo run -p exercises`).
+//! when `accept` fails: [`cli`], [`explain`], [`accept`]), three things std cannot do (listening
+//! with a longer backlog, catching Ctrl-C, and telling Unicode format characters apart:
+//! [`listen`], [`signal`], [`unicode`]), the chat server's connection plumbing that lesson 04 and
+//! exercise 04 share ([`chat`]), and the exercise checks ([`check`]) with the progress list that
+//! runs them ([`progress`], `cargo run -p exercises`).
 
 pub mod accept;
 pub mod chat;
 pub mod check;
 pub mod cli;
 pub mod explain;
+pub mod listen;
 pub mod progress;
+pub mod signal;
 pub mod unicode;

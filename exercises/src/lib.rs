@@ -20,5 +20,10 @@ pub mod chat;
 #[path = "05_udp_echo_client.rs"]
 pub mod udp_echo_client;
 
+#[path = "07_thread_pool.rs"]
+pub mod thread_pool;
 #[path = "06_timeouts.rs"]
 pub mod timeouts;
+
+#[path = "08_shutdown.rs"]
+pub mod shutdown;

@@ -41,3 +41,13 @@ fn ex05_udp_echo_client() {
 fn ex06_timeouts() {
     check::idle_timeout::check_exercise(exercises::timeouts::serve);
 }
+
+#[test]
+fn ex07_thread_pool() {
+    check::pool::check_exercise(exercises::thread_pool::serve);
+}
+
+#[test]
+fn ex08_shutdown() {
+    check::shutdown::check_exercise(exercises::shutdown::serve);
+}

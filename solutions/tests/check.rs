@@ -38,3 +38,13 @@ fn ex05_udp_echo_client() {
 fn ex06_timeouts() {
     check::idle_timeout::check_solution(solutions::timeouts::serve);
 }
+
+#[test]
+fn ex07_thread_pool() {
+    check::pool::check_solution(solutions::thread_pool::serve);
+}
+
+#[test]
+fn ex08_shutdown() {
+    check::shutdown::check_solution(solutions::shutdown::serve);
+}

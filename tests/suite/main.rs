@@ -18,6 +18,8 @@ mod lesson_04_chat;
 mod lesson_05_udp;
 mod lesson_06_mistakes;
 mod lesson_06_timeouts;
+mod lesson_07_thread_pool;
+mod lesson_08_shutdown;
 mod lesson_errors;
 mod out_of_descriptors;
 mod progress;

@@ -12,8 +12,8 @@ use std::thread;
 use crate::support;
 
 use course::check::{
-    Failure, Script, Serve, chat_broker, echo_client, greeting, idle_timeout, threaded_echo,
-    udp_client,
+    Failure, Script, Serve, chat_broker, echo_client, greeting, idle_timeout, pool, shutdown,
+    threaded_echo, udp_client,
 };
 
 /// The sockets one check may hold open in this process at once: its scripted clients and the
@@ -185,6 +185,32 @@ mod echo_to_the_newest;
 mod echo_upper_case;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
+#[path = "known_wrong/pool_closes_without_a_word.rs"]
+mod pool_closes_without_a_word;
+#[path = "known_wrong/pool_not_started.rs"]
+mod pool_not_started;
+#[path = "known_right/pool_std_mutex_receiver.rs"]
+mod pool_std_mutex_receiver;
+#[path = "known_wrong/pool_thread_per_connection.rs"]
+mod pool_thread_per_connection;
+#[path = "known_wrong/pool_thread_per_waiting_connection.rs"]
+mod pool_thread_per_waiting_connection;
+#[path = "known_wrong/pool_waits_for_room.rs"]
+mod pool_waits_for_room;
+#[path = "known_wrong/pool_worker_serves_one_client.rs"]
+mod pool_worker_serves_one_client;
+#[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
+mod shutdown_drops_lines_in_flight;
+#[path = "known_wrong/shutdown_forgets_idle_clients.rs"]
+mod shutdown_forgets_idle_clients;
+#[path = "known_wrong/shutdown_ignored.rs"]
+mod shutdown_ignored;
+#[path = "known_wrong/shutdown_keeps_listening.rs"]
+mod shutdown_keeps_listening;
+#[path = "known_wrong/shutdown_returns_at_once.rs"]
+mod shutdown_returns_at_once;
+#[path = "known_wrong/shutdown_waits_for_ever.rs"]
+mod shutdown_waits_for_ever;
 #[path = "known_wrong/timeouts_close_without_a_word.rs"]
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
@@ -587,6 +613,126 @@ fn exercise_06_wrong_timeouts_fail() {
             idle_timeout::run_as,
             timeouts_count_from_connect::serve,
             &["the idle limit must count silence, not time since connecting"],
+        ),
+    ]);
+}
+
+#[test]
+fn exercise_07_wrong_pools_fail() {
+    let mut cases = vec![
+        wrong_with(
+            "pool_waits_for_room",
+            pool::run_as,
+            pool_waits_for_room::serve,
+            &[
+                "Client G receives nothing within 1 s, where",
+                "Is your accept loop waiting for room in the queue?",
+            ],
+        ),
+        wrong_with(
+            "pool_closes_without_a_word",
+            pool::run_as,
+            pool_closes_without_a_word::serve,
+            &["Client G receives nothing: the connection closes, without a word"],
+        ),
+        wrong_with(
+            "pool_worker_serves_one_client",
+            pool::run_as,
+            pool_worker_serves_one_client::serve,
+            &["Does each worker go back to the queue after its client leaves?"],
+        ),
+        wrong_with(
+            "pool_thread_per_connection",
+            pool::run_as,
+            pool_thread_per_connection::serve,
+            &[
+                "Client C receives \"hello from C\\n\"",
+                "does your server start a thread for every connection?",
+            ],
+        ),
+        // The shipped skeleton's worker is a `todo!()`: the same words CI expects.
+        wrong_with(
+            "pool_not_started",
+            pool::run_as,
+            pool_not_started::serve,
+            &["Exercise not finished: your server reached a `todo!()`"],
+        ),
+    ];
+    // Only Linux shows the check a process's threads; elsewhere this answer passes, as the
+    // exercise's own text admits.
+    if cfg!(target_os = "linux") {
+        cases.push(wrong_with(
+            "pool_thread_per_waiting_connection",
+            pool::run_as,
+            pool_thread_per_waiting_connection::serve,
+            &["does it start a thread for each connection, even one that waits?"],
+        ));
+    }
+    prove(cases);
+}
+
+#[test]
+fn exercise_07_right_pools_of_other_designs_pass() {
+    prove(vec![Case {
+        name: "pool_std_mutex_receiver",
+        prove: Box::new(|| {
+            pool::run_as("pool_std_mutex_receiver.rs", pool_std_mutex_receiver::serve)
+                .map(|_| ())
+                .map_err(|failure| format!("a right answer failed the check:\n{failure}"))
+        }),
+    }]);
+}
+
+#[test]
+fn exercise_08_wrong_shutdowns_fail() {
+    prove(vec![
+        wrong_with(
+            "shutdown_keeps_listening",
+            shutdown::run_as,
+            shutdown_keeps_listening::serve,
+            &[
+                "Client C could still connect 300 ms after the shutdown",
+                "close the listener (drop it) at once?",
+            ],
+        ),
+        wrong_with(
+            "shutdown_forgets_idle_clients",
+            shutdown::run_as,
+            shutdown_forgets_idle_clients::serve,
+            &[
+                "Client B receives nothing within 1 s where",
+                "An idle client never sends the byte that would wake a blocked read",
+            ],
+        ),
+        wrong_with(
+            "shutdown_drops_lines_in_flight",
+            shutdown::run_as,
+            shutdown_drops_lines_in_flight::serve,
+            &[
+                "Client A receives \"The server is shutting down. Goodbye!\\n\"",
+                "Say goodbye only between two lines",
+            ],
+        ),
+        wrong_with(
+            "shutdown_waits_for_ever",
+            shutdown::run_as,
+            shutdown_waits_for_ever::serve,
+            // What D hears depends on how the server's threads are scheduled; the mistake,
+            // which the verdict names, is the same.
+            &["or the shutdown would wait for it for ever"],
+        ),
+        wrong_with(
+            "shutdown_returns_at_once",
+            shutdown::run_as,
+            shutdown_returns_at_once::serve,
+            &["Your serve() returned while client D was still connected"],
+        ),
+        // What the shipped exercise does: serve as if no shutdown existed.
+        wrong_with(
+            "shutdown_ignored",
+            shutdown::run_as,
+            shutdown_ignored::serve,
+            &["Client C could still connect 300 ms after the shutdown"],
         ),
     ]);
 }

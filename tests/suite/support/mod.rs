@@ -390,3 +390,30 @@ impl Server {
         self.stdout.try_iter().collect()
     }
 }
+
+impl Server {
+    /// The server's process id, to count its threads or send it a signal.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits, at most [`PATIENCE`], for the process to exit by itself, and returns its status.
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("query the process") {
+                return status;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("the server did not exit within {PATIENCE:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// How many threads process `pid` runs, on systems that show it (Linux's /proc); `None` elsewhere.
+pub fn thread_count(pid: u32) -> Option<usize> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    Some(tasks.count())
+}

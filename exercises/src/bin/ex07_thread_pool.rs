@@ -1,0 +1,28 @@
+//! Runs your exercise 07 server by hand. Your work goes in `exercises/src/07_thread_pool.rs`.
+
+use course::cli::{Program, Role, serve_by_hand};
+
+const PROGRAM: Program = Program {
+    name: "ex07_thread_pool",
+    role: Role::Server,
+    about: "Exercise 07: your thread pool echo server.",
+    default_address: "127.0.0.1:65438",
+    extra_usage: "[WORKERS] [MAX_WAITING]",
+    max_extra_args: 2,
+    try_it: "Talk to it from other terminals with:\n  nc 127.0.0.1 65438\n\
+             WORKERS (default 4) clients are served at once, MAX_WAITING (default 64) wait.",
+};
+
+fn main() -> anyhow::Result<()> {
+    let args = PROGRAM.args()?;
+    let count = |index: usize, default: usize| -> anyhow::Result<usize> {
+        match args.extra.get(index) {
+            Some(text) => Ok(text.parse()?),
+            None => Ok(default),
+        }
+    };
+    let (workers, max_waiting) = (count(0, 4)?, count(1, 64)?);
+    serve_by_hand(&PROGRAM, |listener| {
+        exercises::thread_pool::serve(listener, workers, max_waiting)
+    })
+}

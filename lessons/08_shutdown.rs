@@ -1,0 +1,253 @@
+//! Lesson 08: a graceful shutdown.
+//!
+//! A line echo server that stops well. On Ctrl-C (or SIGTERM, what `kill` and service managers
+//! send) it stops accepting at once, so newcomers are refused; tells every connected client, in
+//! one line, that the server is going; lets a line that is half-way in arrive and be echoed, for
+//! a few seconds at most; then closes every connection and exits with status 0. A second Ctrl-C
+//! exits at once, for when you cannot wait.
+//!
+//! The hard part is not the signal but the waiting: std's `accept` and `read` block until
+//! something arrives, and nothing can interrupt them from another thread. So every thread that
+//! would wait for ever waits in short turns instead, and looks at the shutdown between turns.
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use course::cli::{Program, Role};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+// ANCHOR: limits
+/// How long clients may take to finish the line they are sending once the shutdown has begun.
+/// Long enough for a line already on its way; short enough that stopping never hangs.
+const GRACE: Duration = Duration::from_secs(5);
+/// How long a thread waits before it looks at the shutdown again. A newcomer may wait this long
+/// to be accepted, and the shutdown this long to be noticed.
+const TURN: Duration = Duration::from_millis(50);
+/// How long the accept loop pauses after `accept` fails (out of file descriptors, say).
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+/// How long a write may wait for a client that does not read. Without it, one such client would
+/// keep its thread in `write` for ever, and the shutdown waiting for that thread.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// What every connected client hears when the server stops.
+const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
+/// What a client hears if the grace period ends before its line does.
+const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
+// ANCHOR_END: limits
+
+// ANCHOR: main
+fn main() -> anyhow::Result<()> {
+    let args = PROGRAM.args()?;
+    let grace = match args.extra.first() {
+        Some(text) => parse_seconds(text)?,
+        None => GRACE,
+    };
+    let listener = course::listen::bind_with_backlog(args.address, course::listen::CROWD_BACKLOG)?;
+    // Before announcing the address: a Ctrl-C that comes as soon as we are listening must find
+    // the handler in place, or it would kill the process the abrupt way.
+    let shutdown = on_ctrl_c()?;
+    println!("listening on {}", listener.local_addr()?);
+    serve(listener, &shutdown, grace)?;
+    println!("every connection is closed: goodbye");
+    Ok(())
+}
+
+/// A channel that receives `()` at the first Ctrl-C or SIGTERM. The second one ends the process
+/// at once, with the status a shell gives a program stopped by Ctrl-C (130).
+fn on_ctrl_c() -> anyhow::Result<Receiver<()>> {
+    let (signal, shutdown) = crossbeam_channel::bounded(1);
+    let mut already_asked = false;
+    // The handler runs on a thread of ctrlc's own, never inside the signal itself, so it may do
+    // anything a thread may: print, send on a channel, exit.
+    ctrlc::set_handler(move || {
+        if already_asked {
+            eprintln!("second Ctrl-C: exiting without waiting");
+            std::process::exit(130);
+        }
+        already_asked = true;
+        let _ = signal.try_send(());
+    })
+    .context("installing the Ctrl-C handler")?;
+    Ok(shutdown)
+}
+// ANCHOR_END: main
+
+// ANCHOR: serve
+/// Serves clients on `listener` until `shutdown` receives (or its sender is dropped); then says
+/// goodbye to everyone, waits at most `grace` for lines in flight, and returns once every
+/// connection is closed.
+fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> anyhow::Result<()> {
+    // `accept` must not wait for ever, or nobody would look at `shutdown`.
+    listener
+        .set_nonblocking(true)
+        .context("making the listener non-blocking")?;
+    let stop = Arc::new(Stop::default());
+    let mut clients: Vec<JoinHandle<()>> = Vec::new();
+    let mut failed_accepts = 0;
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                failed_accepts = 0;
+                match start_client(stream, peer, &stop) {
+                    Ok(client) => clients.push(client),
+                    Err(error) => eprintln!("cannot serve {peer}: {error:#}"),
+                }
+                // Forget the threads that have finished, so the list does not grow for ever.
+                clients.retain(|client| !client.is_finished());
+                continue;
+            }
+            // Nobody is waiting to be accepted: this is where the loop spends its time.
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+            Err(error) => {
+                if failed_accepts == 0 {
+                    eprintln!("could not accept a connection: {error} (retrying every 100 ms)");
+                }
+                failed_accepts += 1;
+                thread::sleep(ACCEPT_PAUSE);
+            }
+        }
+        // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
+        match shutdown.recv_timeout(TURN) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // ANCHOR: stop
+    // Closing the listening socket is what makes the system refuse newcomers from now on.
+    drop(listener);
+    clients.retain(|client| !client.is_finished());
+    println!(
+        "shutting down: refusing new connections, telling {} connected clients goodbye, waiting \
+         at most {grace:?} for lines in flight",
+        clients.len()
+    );
+    stop.begin(Instant::now() + grace);
+    // Every client thread ends by itself soon after the deadline (see serve_client), so these
+    // joins are bounded too.
+    for client in clients {
+        let _ = client.join();
+    }
+    Ok(())
+    // ANCHOR_END: stop
+}
+// ANCHOR_END: serve
+
+// ANCHOR: stop_flag
+/// The shutdown, as the client threads see it: unset while the server runs, then the moment by
+/// which every connection must be closed. Set once, by the accept loop; read by every client.
+#[derive(Default)]
+struct Stop {
+    deadline: OnceLock<Instant>,
+}
+
+impl Stop {
+    fn begin(&self, deadline: Instant) {
+        let _ = self.deadline.set(deadline);
+    }
+
+    /// `None` while the server runs.
+    fn deadline(&self) -> Option<Instant> {
+        self.deadline.get().copied()
+    }
+}
+// ANCHOR_END: stop_flag
+
+fn start_client(
+    stream: TcpStream,
+    peer: SocketAddr,
+    stop: &Arc<Stop>,
+) -> anyhow::Result<JoinHandle<()>> {
+    // Some systems (macOS, Windows) give an accepted socket the listener's non-blocking mode.
+    stream.set_nonblocking(false)?;
+    // Reads wait at most one TURN, so the thread notices the shutdown even from a silent client.
+    stream.set_read_timeout(Some(TURN))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    println!("{peer} connected");
+    let stop = Arc::clone(stop);
+    let client = thread::Builder::new()
+        .name(format!("client {peer}"))
+        .spawn(move || serve_client(stream, peer, &stop))?;
+    Ok(client)
+}
+
+// ANCHOR: serve_client
+/// Echoes whole lines until the client leaves, or the shutdown reaches this client.
+fn serve_client(stream: TcpStream, peer: SocketAddr, stop: &Stop) {
+    match echo_lines(&stream, stop) {
+        Ok(Ending::ClientLeft) => println!("{peer} disconnected"),
+        Ok(Ending::ToldGoodbye) => println!("{peer} told goodbye"),
+        Ok(Ending::CutOff) => println!("{peer} cut off mid-line at the deadline"),
+        Err(error) => println!("{peer} disconnected abruptly: {error:#}"),
+    }
+} // Dropping the stream closes the connection.
+
+/// How a connection ended, for the log.
+enum Ending {
+    ClientLeft,
+    ToldGoodbye,
+    CutOff,
+}
+
+fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
+    let mut reader = BufReader::new(stream);
+    let mut writer = stream;
+    // The line being received. Bytes stay here across read timeouts, until its `\n` arrives.
+    let mut line = Vec::new();
+    loop {
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(Ending::ClientLeft),
+            Ok(_) if line.ends_with(b"\n") => {
+                writer.write_all(&line).context("echoing")?;
+                line.clear();
+            }
+            // The client closed its side mid-line; the next read says so with 0.
+            Ok(_) => {}
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error).context("reading"),
+        }
+        // Between two lines is the moment to stop: nothing is in flight.
+        if let Some(deadline) = stop.deadline() {
+            if line.is_empty() {
+                writer
+                    .write_all(GOODBYE.as_bytes())
+                    .context("saying goodbye")?;
+                return Ok(Ending::ToldGoodbye);
+            }
+            if Instant::now() >= deadline {
+                writer
+                    .write_all(CUT_OFF.as_bytes())
+                    .context("saying goodbye")?;
+                return Ok(Ending::CutOff);
+            }
+        }
+    }
+}
+// ANCHOR_END: serve_client
+
+fn parse_seconds(text: &str) -> anyhow::Result<Duration> {
+    match text.parse::<f64>() {
+        Ok(seconds) if (0.0..=3600.0).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
+        _ => {
+            anyhow::bail!("GRACE_SECONDS must be a number of seconds from 0 to 3600, not {text:?}")
+        }
+    }
+}
+
+const PROGRAM: Program = Program {
+    name: "08_shutdown",
+    role: Role::Server,
+    about: "Lesson 08: a line echo server that shuts down gracefully on Ctrl-C.",
+    default_address: "127.0.0.1:65439",
+    extra_usage: "[GRACE_SECONDS]",
+    max_extra_args: 1,
+    try_it: "Connect from other terminals with:\n  \
+             cargo run --bin 02_echo_client -- 127.0.0.1:65439\n  nc 127.0.0.1 65439\n\
+             then press Ctrl-C here: every client hears goodbye, and the server exits.\n\n\
+             GRACE_SECONDS (default 5) is how long a client may take to finish the line it\n\
+             is sending once the shutdown has begun. A second Ctrl-C exits at once.",
+};

@@ -1,0 +1,272 @@
+//! What the checks of exercises 07 and 08 share. Their servers take more than a listener (a pool's
+//! sizes, a shutdown channel), so each check starts its server itself, and its scripted clients
+//! write down what they see in a [`Transcript`], as the [`Script`](super::Script) clients do.
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::peer::{describe_error, is_timeout, show};
+use super::{Exercise, Failure, Transcript};
+
+/// How long a scripted client waits for what it expects. These servers answer in microseconds;
+/// the wait is short so that each known-wrong answer fails fast, and the proofs stay quick.
+pub(super) const PATIENCE: Duration = Duration::from_secs(1);
+
+/// How the learner's `serve` ended, if it did.
+pub(super) enum ServerEnd {
+    Returned(anyhow::Result<()>),
+    Panicked,
+}
+
+/// Runs `serve` on a thread of its own, named `name`, catching a panic; the receiver hears how it
+/// ended.
+pub(super) fn start_server(
+    name: &str,
+    serve: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
+) -> Receiver<ServerEnd> {
+    let (sender, receiver) = mpsc::channel();
+    thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            let end = match panic::catch_unwind(AssertUnwindSafe(serve)) {
+                Ok(result) => ServerEnd::Returned(result),
+                Err(_) => ServerEnd::Panicked,
+            };
+            let _ = sender.send(end);
+        })
+        .expect("start the exercise's server thread");
+    receiver
+}
+
+/// How reading up to the end of a connection ended.
+pub(super) enum Ending {
+    /// The server closed the connection.
+    Closed,
+    /// Nothing more came in time.
+    Timeout,
+    /// The connection failed; the words say how.
+    Failed(String),
+}
+
+/// The scripted clients of one run, named by letters, and what they saw.
+pub(super) struct Clients {
+    server: SocketAddr,
+    clients: BTreeMap<char, TcpStream>,
+    pub(super) transcript: Transcript,
+}
+
+impl Clients {
+    pub(super) fn new(server: SocketAddr) -> Clients {
+        Clients {
+            server,
+            clients: BTreeMap::new(),
+            transcript: Transcript::default(),
+        }
+    }
+
+    pub(super) fn note(&mut self, line: impl Into<String>) {
+        self.transcript.push(line);
+    }
+
+    fn stream(&mut self, name: char) -> &mut TcpStream {
+        self.clients
+            .get_mut(&name)
+            .unwrap_or_else(|| panic!("check bug: client {name} is not connected"))
+    }
+
+    pub(super) fn connect(&mut self, name: char) -> Result<(), String> {
+        let stream = TcpStream::connect_timeout(&self.server, PATIENCE).map_err(|error| {
+            self.note(format!("{name} cannot connect: {}", describe_error(&error)));
+            format!(
+                "Client {name} could not connect ({}): is your server still accepting \
+                 connections?",
+                describe_error(&error)
+            )
+        })?;
+        // A check that cannot set a timeout cannot promise to finish: that is a bug here.
+        stream
+            .set_read_timeout(Some(PATIENCE))
+            .expect("set a read timeout");
+        stream
+            .set_write_timeout(Some(PATIENCE))
+            .expect("set a write timeout");
+        self.clients.insert(name, stream);
+        self.note(format!("{name} connects"));
+        Ok(())
+    }
+
+    pub(super) fn send(&mut self, name: char, text: &str) -> Result<(), String> {
+        match self.stream(name).write_all(text.as_bytes()) {
+            Ok(()) => {
+                self.note(format!("{name} sends {}", show(text.as_bytes())));
+                Ok(())
+            }
+            Err(error) => {
+                let how = describe_error(&error);
+                self.note(format!(
+                    "{name} cannot send {}: {how}",
+                    show(text.as_bytes())
+                ));
+                Err(format!(
+                    "Client {name} could not send {}: {how}.",
+                    show(text.as_bytes())
+                ))
+            }
+        }
+    }
+
+    /// Client `name` must receive exactly `expected` within [`PATIENCE`]. The error's first
+    /// sentence says what arrived instead; `if_wrong` follows it.
+    pub(super) fn receive(
+        &mut self,
+        name: char,
+        expected: &str,
+        if_wrong: &str,
+    ) -> Result<(), String> {
+        let (received, ending) = read_at_most(self.stream(name), expected.len(), PATIENCE);
+        if received == expected.as_bytes() {
+            self.note(format!("{name} receives {}", show(&received)));
+            return Ok(());
+        }
+        let what = describe_arrival(&received, &ending);
+        self.note(format!("{name} {what}"));
+        Err(format!(
+            "Client {name} {what} where {} was expected: {if_wrong}",
+            show(expected.as_bytes())
+        ))
+    }
+
+    /// Client `name` must receive nothing for `quiet`. Returns what arrived if something did.
+    pub(super) fn hears_nothing_for(&mut self, name: char, quiet: Duration) -> Option<Vec<u8>> {
+        let stream = self.stream(name);
+        let _ = stream.set_read_timeout(Some(quiet));
+        let mut buffer = [0; 1024];
+        let heard = match stream.read(&mut buffer) {
+            Ok(count) => Some(buffer[..count].to_vec()),
+            Err(error) if is_timeout(&error) => None,
+            Err(_) => Some(Vec::new()),
+        };
+        let _ = stream.set_read_timeout(Some(PATIENCE));
+        heard
+    }
+
+    /// Reads everything client `name` receives until the server closes the connection, or
+    /// `within` runs out.
+    pub(super) fn read_to_close(&mut self, name: char, within: Duration) -> (Vec<u8>, Ending) {
+        read_at_most(self.stream(name), usize::MAX, within)
+    }
+
+    pub(super) fn close(&mut self, name: char) {
+        self.clients.remove(&name);
+        self.note(format!("{name} closes the connection"));
+    }
+}
+
+/// Reads until `limit` bytes have arrived, the connection ends, or `within` runs out.
+fn read_at_most(stream: &mut TcpStream, limit: usize, within: Duration) -> (Vec<u8>, Ending) {
+    let deadline = Instant::now() + within;
+    let mut received = Vec::new();
+    let mut buffer = [0; 4096];
+    let ending = loop {
+        if received.len() >= limit {
+            // Everything expected arrived; the ending is not the point.
+            break Ending::Timeout;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Ending::Timeout;
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        let wanted = (limit - received.len()).min(buffer.len());
+        match stream.read(&mut buffer[..wanted]) {
+            Ok(0) => break Ending::Closed,
+            Ok(count) => received.extend_from_slice(&buffer[..count]),
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) if is_timeout(&error) => break Ending::Timeout,
+            Err(error) => break Ending::Failed(describe_error(&error)),
+        }
+    };
+    let _ = stream.set_read_timeout(Some(PATIENCE));
+    (received, ending)
+}
+
+/// `received "..." then the connection closes`, and the like, for a transcript and a verdict.
+pub(super) fn describe_arrival(received: &[u8], ending: &Ending) -> String {
+    let within = format!("within {} s", PATIENCE.as_secs());
+    match (received.is_empty(), ending) {
+        (true, Ending::Timeout) => format!("receives nothing {within}"),
+        (true, Ending::Closed) => "receives nothing: the connection closes".to_string(),
+        (true, Ending::Failed(how)) => format!("receives nothing: {how}"),
+        (false, Ending::Timeout) => format!("receives {}", show(received)),
+        (false, Ending::Closed) => {
+            format!("receives {}, then the connection closes", show(received))
+        }
+        (false, Ending::Failed(how)) => format!("receives {}, then {how}", show(received)),
+    }
+}
+
+/// The failure, with the most telling fact first: an unfinished exercise, then the surprise,
+/// then a panic or how `serve` ended.
+pub(super) fn failure(
+    exercise: Exercise,
+    surprise: String,
+    mut transcript: Transcript,
+    server_end: Option<ServerEnd>,
+    panics: &[String],
+) -> Failure {
+    transcript.push("(the check stops here)");
+    let reason = if let Some(todo) = panics
+        .iter()
+        .find(|panic| panic.starts_with("not yet implemented"))
+    {
+        format!(
+            "Exercise not finished: your server reached a `todo!()`: {todo}.\n\
+             Replace each `todo!()` with your code; the `// TODO:` comments say what goes there."
+        )
+    } else {
+        let mut reason = surprise;
+        if let Some(first) = panics.first() {
+            reason.push_str(&format!(
+                "\nA thread of your server panicked: {first}.\nA server must not panic on \
+                 anything a client does: handle the error (log it with eprintln!) and carry on."
+            ));
+        }
+        match server_end {
+            Some(ServerEnd::Returned(Err(error))) => {
+                reason.push_str(&format!("\nYour serve() returned an error: {error:#}."))
+            }
+            Some(ServerEnd::Returned(Ok(()))) => {
+                reason.push_str("\nYour serve() returned Ok(()) before the check was done.")
+            }
+            Some(ServerEnd::Panicked) if panics.is_empty() => {
+                reason.push_str("\nYour serve() panicked.")
+            }
+            _ => {}
+        }
+        reason
+    };
+    Failure {
+        exercise,
+        reason,
+        transcript,
+        seed: None,
+    }
+}
+
+/// How many threads of this process carry the name `name`, where the system shows it (Linux's
+/// /proc); else `None`. On Linux a new thread takes its creator's name unless given one, so
+/// the threads a server starts, and the threads those start, carry its thread's name.
+pub(super) fn threads_named(name: &str) -> Option<usize> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    let named = tasks
+        .filter_map(Result::ok)
+        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count();
+    Some(named)
+}

@@ -1,0 +1,240 @@
+//! The check for exercise 07: a pool of worker threads with a bounded queue in front of it.
+//!
+//! The server runs with 2 workers and room for 4 waiting connections. Two clients take the
+//! workers and stay; a third must wait (no echo yet); three more fill the queue; the seventh must
+//! hear one line and see its connection closed. Then the first client leaves, and the third must
+//! be served at last: a worker goes back to the queue. On Linux the check also counts the
+//! server's threads while six clients are held; elsewhere the system does not show them.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use super::live::{self, Clients, Ending, PATIENCE};
+use super::{Exercise, Failure, Transcript, panics};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "07_thread_pool",
+    title: "the thread pool that turns clients away politely",
+    chapter: "book/src/07-thread-pool.md",
+};
+
+/// The pool's size in the check: small, so each limit is reached with a handful of clients.
+pub const WORKERS: usize = 2;
+/// How many connections may wait in the check's queue.
+pub const MAX_WAITING: usize = 4;
+/// How long a waiting client listens, to be sure it is not served.
+const QUIET: Duration = Duration::from_millis(300);
+/// Threads tolerated beyond the workers and the accept loop: a server may keep a helper or two
+/// (a thread that logs, say).
+const THREAD_SLACK: usize = 2;
+
+/// What the learner writes: serve on `listener` with `workers` threads and a queue of
+/// `max_waiting`, normally for ever.
+pub trait ServePool:
+    FnOnce(TcpListener, usize, usize) -> anyhow::Result<()> + Send + 'static
+{
+}
+impl<F: FnOnce(TcpListener, usize, usize) -> anyhow::Result<()> + Send + 'static> ServePool for F {}
+
+/// Counts the server's threads, if this system can.
+type ThreadCount<'a> = &'a dyn Fn() -> Option<usize>;
+
+/// Runs the check on the learner's `serve`: the transcript if all went as expected.
+pub fn run(serve: impl ServePool) -> Result<Transcript, Failure> {
+    run_as("07_thread_pool.rs", serve)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
+pub fn run_as(answer_file: &str, serve: impl ServePool) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .expect("the check needs a free loopback port: is the network stack usable?");
+    let address = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    // The server runs inside this process, perhaps beside other checks and tests. Its thread
+    // gets a name of its own, which the threads it starts inherit (on Linux, where they can be
+    // counted): those are the ones to count.
+    static SERVERS: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "pool check {}",
+        SERVERS.fetch_add(1, Ordering::Relaxed) % 1000
+    );
+    let server_end = live::start_server(&name, move || serve(listener, WORKERS, MAX_WAITING));
+    let count = move || live::threads_named(&name);
+    match play(address, &count) {
+        Ok(transcript) => match server_end.try_recv().ok() {
+            None if panics.panics().is_empty() => Ok(transcript),
+            end => Err(live::failure(
+                EXERCISE,
+                "Every client got what it expected, but the server did not stay healthy."
+                    .to_string(),
+                transcript,
+                end,
+                &panics.panics(),
+            )),
+        },
+        Err((surprise, transcript)) => {
+            let end = server_end.recv_timeout(Duration::from_millis(100)).ok();
+            Err(live::failure(
+                EXERCISE,
+                surprise,
+                transcript,
+                end,
+                &panics.panics(),
+            ))
+        }
+    }
+}
+
+/// Runs the check against a server already running at `address` with [`WORKERS`] and
+/// [`MAX_WAITING`], such as lesson 07's binary; `pid` lets it count the threads on Linux.
+pub fn run_against(address: SocketAddr, pid: u32) -> Result<Transcript, Failure> {
+    let count = move || Some(std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.count());
+    play(address, &count)
+        .map_err(|(surprise, transcript)| live::failure(EXERCISE, surprise, transcript, None, &[]))
+}
+
+/// Checks a learner's pool, panicking with a readable failure. Never writes a file.
+pub fn check_exercise(serve: impl ServePool) {
+    super::announce_the_servers_log();
+    if let Err(failure) = run(serve) {
+        super::give_verdict(&failure);
+    }
+}
+
+/// Checks the reference solution, and its transcript against the snapshot through insta.
+pub fn check_solution(serve: impl ServePool) {
+    match run(serve) {
+        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
+        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
+    }
+}
+
+const NO_ECHO: &str = "do your workers take connections from the queue and echo them? Each \
+                       worker loops: take the next connection, echo until its client leaves, \
+                       then take the next.";
+
+fn play(
+    address: SocketAddr,
+    count_threads: ThreadCount<'_>,
+) -> Result<Transcript, (String, Transcript)> {
+    let mut clients = Clients::new(address);
+    clients.note(format!(
+        "the server has {WORKERS} workers and room for {MAX_WAITING} waiting connections"
+    ));
+    match steps(&mut clients, count_threads) {
+        Ok(()) => Ok(clients.transcript),
+        Err(surprise) => Err((surprise, clients.transcript)),
+    }
+}
+
+fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), String> {
+    // Two clients take the two workers, and stay connected without a word.
+    for name in ['A', 'B'] {
+        clients.connect(name)?;
+        let line = format!("hello from {name}\n");
+        clients.send(name, &line)?;
+        clients.receive(name, &line, NO_ECHO)?;
+    }
+    // The third is accepted, but no worker is free: it must wait.
+    clients.connect('C')?;
+    clients.send('C', "hello from C\n")?;
+    if let Some(heard) = clients.hears_nothing_for('C', QUIET) {
+        let what = live::describe_arrival(&heard, &Ending::Closed);
+        clients.note(format!("C {what}"));
+        return Err(format!(
+            "Client C {what} while A and B held both of the {WORKERS} workers, where it should \
+             have waited for a free one: does your server start a thread for every connection? \
+             A pool's workers are started once; a connection waits in the queue until one of \
+             them is free."
+        ));
+    }
+    clients.note(format!(
+        "C receives nothing for {} ms: it waits, both workers are busy",
+        QUIET.as_millis()
+    ));
+    // Three more fill the queue.
+    for name in ['D', 'E', 'F'] {
+        clients.connect(name)?;
+    }
+    // One more than the server can hold must be told so, and closed.
+    clients.connect('G')?;
+    let (heard, ending) = clients.read_to_close('G', PATIENCE);
+    let what = live::describe_arrival(&heard, &ending);
+    let one_line = heard.ends_with(b"\n") && heard.iter().filter(|&&b| b == b'\n').count() == 1;
+    match ending {
+        Ending::Closed if one_line => {
+            clients.note("G receives one line, then the connection closes");
+        }
+        Ending::Closed if heard.is_empty() => {
+            clients.note(format!("G {what}"));
+            return Err(format!(
+                "Client G {what}, without a word: {WORKERS} clients were served and \
+                 {MAX_WAITING} waiting, so G was one too many, which is right, but it should \
+                 hear why. Write one line (such as BUSY) to the stream before you drop it."
+            ));
+        }
+        Ending::Timeout if heard.is_empty() => {
+            clients.note(format!("G {what}"));
+            return Err(format!(
+                "Client G {what}, where one line and then the close were expected: with \
+                 {WORKERS} clients served and {MAX_WAITING} waiting, G is one too many. Is your \
+                 accept loop waiting for room in the queue? `send` waits while the queue is \
+                 full, and meanwhile nobody accepts; `try_send` hands the connection back at \
+                 once (TrySendError::Full), so you can turn the client away."
+            ));
+        }
+        _ => {
+            clients.note(format!("G {what}"));
+            return Err(format!(
+                "Client G {what}, where one line and then the close were expected: when the \
+                 queue is full, write one line (such as BUSY) and drop the stream."
+            ));
+        }
+    }
+    // The pool's promise: a fixed number of threads, however many clients are connected.
+    if let Some(threads) = count_threads() {
+        let allowed = WORKERS + 1 + THREAD_SLACK;
+        if threads > allowed {
+            clients.note(format!(
+                "(the server runs {threads} threads while 6 clients are connected)"
+            ));
+            return Err(format!(
+                "Your server runs {threads} threads while 2 clients are served and 4 wait, \
+                 where a pool of {WORKERS} workers needs {WORKERS} plus the accept loop: does it \
+                 start a thread for each connection, even one that waits? Start the workers \
+                 once, before the accept loop, and let connections wait in the queue."
+            ));
+        }
+    }
+    // A leaves: its worker must take the next connection from the queue, C.
+    clients.close('A');
+    clients.receive(
+        'C',
+        "hello from C\n",
+        "A left, so its worker was free, but C (first in the queue, its line sent long ago) \
+         was not served. Does each worker go back to the queue after its client leaves? Loop \
+         over the queue (`for stream in queue`), and never let one client's error end the loop.",
+    )?;
+    clients.close('B');
+    clients.send('D', "hello from D\n")?;
+    clients.receive(
+        'D',
+        "hello from D\n",
+        "B left, so its worker was free, but D, next in the queue, was not served.",
+    )?;
+    for name in ['C', 'D', 'E', 'F'] {
+        clients.close(name);
+    }
+    clients.connect('H')?;
+    clients.send('H', "hello from H\n")?;
+    clients.receive(
+        'H',
+        "hello from H\n",
+        "Everyone else had left, and a new client was not served: do your workers keep going?",
+    )?;
+    clients.close('H');
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! Lesson 08 end to end: the real server, stopped by real signals (Unix: `kill -INT` and
+//! `kill -TERM`; Windows has no such signals to send from a test).
+#![cfg(unix)]
+
+use crate::support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Server, read_exactly};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_08_shutdown");
+const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
+
+fn signal(server: &Server, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &server.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{name} failed");
+}
+
+/// Connects, and waits for the server's log to show the connection, so it surely counts.
+fn connect(server: &Server) -> TcpStream {
+    let client = server.connect();
+    let me = client.local_addr().unwrap();
+    assert_eq!(server.next_line(), format!("{me} connected"));
+    client
+}
+
+/// Everything `client` receives until the server closes the connection.
+fn rest_of(client: &mut TcpStream) -> String {
+    let mut heard = String::new();
+    client
+        .read_to_string(&mut heard)
+        .expect("read until the close");
+    heard
+}
+
+/// Reads the server's log until the line that says the shutdown has begun.
+fn wait_for_shutdown_line(server: &Server) -> String {
+    loop {
+        let line = server.next_line();
+        if line.starts_with("shutting down:") {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_refuses_newcomers_says_goodbye_finishes_lines_and_exits_0() {
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "5"]);
+    let mut idle = connect(&server);
+    let mut busy = connect(&server);
+    busy.write_all(b"one\n").unwrap();
+    assert_eq!(read_exactly(&mut busy, 4), b"one\n");
+    // Half a line is in flight when the signal comes.
+    busy.write_all(b"half a ").unwrap();
+
+    signal(&server, "INT");
+    let announced = wait_for_shutdown_line(&server);
+    assert!(
+        announced.contains("telling 2 connected clients goodbye"),
+        "{announced:?}"
+    );
+    // The listener is closed: a newcomer is refused, not left waiting.
+    let refused = TcpStream::connect_timeout(&server.address, Duration::from_secs(2));
+    assert_eq!(
+        refused.map(|_| ()).unwrap_err().kind(),
+        ErrorKind::ConnectionRefused
+    );
+    // The idle client hears goodbye, then the close.
+    assert_eq!(rest_of(&mut idle), GOODBYE);
+    // The busy one finishes its line, gets its echo, and then the goodbye.
+    busy.write_all(b"line\n").unwrap();
+    assert_eq!(rest_of(&mut busy), format!("half a line\n{GOODBYE}"));
+    assert!(server.wait_for_exit().success());
+    // The server's log from the signal on; the book's chapter shows it.
+    let mut log = vec![announced];
+    log.extend((0..3).map(|_| server.next_line()));
+    let log = support::normalize(&log.join("\n"), server.address, "127.0.0.1:65439");
+    insta::assert_snapshot!("08_shutdown_log", log);
+}
+
+#[test]
+fn sigterm_is_a_shutdown_too() {
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "5"]);
+    let mut client = connect(&server);
+    signal(&server, "TERM");
+    assert_eq!(rest_of(&mut client), GOODBYE);
+    assert!(server.wait_for_exit().success());
+}
+
+#[test]
+fn a_line_that_never_ends_is_cut_off_at_the_deadline() {
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "0.3"]);
+    let mut stuck = connect(&server);
+    stuck.write_all(b"and then I stopp").unwrap();
+    let began = Instant::now();
+    signal(&server, "INT");
+    assert_eq!(
+        rest_of(&mut stuck),
+        "The server has shut down; your unfinished line was dropped.\n"
+    );
+    assert!(server.wait_for_exit().success());
+    assert!(
+        began.elapsed() >= Duration::from_millis(300),
+        "cut off before the grace ended"
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    // A grace far longer than the test's patience: only the second Ctrl-C can end it in time.
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "600"]);
+    let mut stuck = connect(&server);
+    stuck.write_all(b"never finished").unwrap();
+    signal(&server, "INT");
+    wait_for_shutdown_line(&server);
+    signal(&server, "INT");
+    let status = server.wait_for_exit();
+    assert_eq!(status.code(), Some(130));
+}
+
+#[test]
+fn with_nobody_connected_it_exits_at_once() {
+    let mut server = Server::start(SERVER, &["127.0.0.1:0"]);
+    signal(&server, "INT");
+    assert!(wait_for_shutdown_line(&server).contains("telling 0 connected clients goodbye"));
+    assert!(server.wait_for_exit().success());
+}
