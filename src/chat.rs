@@ -267,7 +267,8 @@ fn read_lines(
                 why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
             },
             Ok(Received::End { mid_line: false }) => break Leaving::Closed,
-            // The client hung up halfway through a line: it crashed, or lost its network.
+            // The client's connection closed halfway through a line: its program crashed, was
+            // killed, or closed it mid-message.
             Ok(Received::End { mid_line: true }) => {
                 break Leaving::Lost("closed the connection mid-line".into());
             }
