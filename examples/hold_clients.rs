@@ -44,7 +44,8 @@ fn start_server() -> anyhow::Result<Server> {
         .parent()
         .and_then(|examples| examples.parent())
         .context("find the target folder")?
-        .join("03_threaded_echo");
+        // `.exe` on Windows, nothing elsewhere.
+        .join(format!("03_threaded_echo{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
         bail!(
             "{} is missing: build it first with the same profile, e.g. \

@@ -142,7 +142,8 @@ struct Client {
     /// Lines waiting for this client. Its writer thread holds the receiving end; when the broker
     /// drops this sender, the writer sends what is left and closes the connection.
     outgoing: Sender<Line>,
-    /// The socket, kept only to cut the client off: shutting it down wakes both its threads.
+    /// The socket, kept only to cut the client off: shutting it down ends a write its writer
+    /// thread may be stuck in, and closes the connection.
     connection: Arc<TcpStream>,
 }
 
@@ -374,7 +375,8 @@ impl Room {
             ),
             Leaving::TooSlow => {
                 // Its writer may be stuck in a write that will never finish: shutting the
-                // socket down makes that write fail, so the writer thread ends.
+                // socket down makes that write fail, so the writer thread ends. (Where a system
+                // does not wake a blocked write, `WRITE_TIMEOUT` ends it.)
                 let _ = client.connection.shutdown(Shutdown::Both);
                 (
                     format!("{who} cut off: it stopped reading"),

@@ -14,8 +14,8 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -33,9 +33,14 @@ pub const OUTGOING_QUEUE_LINES: usize = 1024;
 /// reading their sockets, and TCP tells fast talkers to slow down: back-pressure.
 pub const EVENT_QUEUE_LEN: usize = 1024;
 /// How long a writer thread waits for a client to take any bytes at all. A client that has
-/// stopped reading is normally cut off when its queue fills; this bounds the case where it stops
-/// reading *and* leaves, so its writer would otherwise wait in `write` for ever.
+/// stopped reading is normally cut off when its queue fills; this bounds the case where the room
+/// is too quiet to fill it, or the client stops reading *and* leaves, so its writer would
+/// otherwise wait in `write` for ever. Such a client is cut off too, and the room is told so.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a reader thread that is waiting for its client looks up to check whether the
+/// connection is over (its writer has closed it). On Linux and macOS, closing the connection
+/// wakes the reader at once; Windows does not, and this is what ends the reader there.
+pub const READ_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 // ANCHOR_END: limits
 
 // ANCHOR: start
@@ -87,7 +92,8 @@ pub enum Leaving {
     Quit,
     /// The connection ended badly; the text says how, for the server's log.
     Lost(String),
-    /// Its queue was full: it stopped reading what the room sends.
+    /// It stopped reading what the room sends: its queue filled, or it took nothing for
+    /// [`WRITE_TIMEOUT`]. It was cut off.
     TooSlow,
 }
 // ANCHOR_END: events
@@ -137,21 +143,38 @@ fn start_client(
     seat: Seat,
     events: Sender<Event>,
 ) -> io::Result<()> {
-    // No thread may wait on one client for ever; see WRITE_TIMEOUT.
+    // No thread may wait on one client for ever; see WRITE_TIMEOUT and READ_CHECK_INTERVAL.
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    stream.set_read_timeout(Some(READ_CHECK_INTERVAL))?;
+    start_client_threads(stream, peer, id, seat, events)
+}
+
+/// Starts the writer and reader threads of a client whose socket has its timeouts set.
+fn start_client_threads(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: ClientId,
+    seat: Seat,
+    events: Sender<Event>,
+) -> io::Result<()> {
     // Three parties use the socket: the reader reads, the writer writes, and the broker may shut
     // it down. `&TcpStream` can do all three, so they share one socket through an `Arc`.
     let connection = Arc::new(stream);
     let (outgoing, queue) = crossbeam_channel::bounded(OUTGOING_QUEUE_LINES);
+    // The writer says here why it stopped; the reader looks, see READ_CHECK_INTERVAL.
+    let writer_ended = Arc::new(OnceLock::new());
     let for_writer = Arc::clone(&connection);
+    let writer_says = Arc::clone(&writer_ended);
     thread::Builder::new()
         .name(format!("{peer} writer"))
-        .spawn(move || write_lines(&for_writer, queue))?;
+        .spawn(move || write_lines(&for_writer, queue, &writer_says))?;
     // If this spawn fails, `outgoing` is dropped with the closure: the writer thread sees its
     // queue end, closes the connection, and finishes. Nothing is left half-started.
     thread::Builder::new()
         .name(format!("{peer} reader"))
-        .spawn(move || read_lines(connection, peer, id, outgoing, events, seat))?;
+        .spawn(move || {
+            read_lines(connection, peer, id, outgoing, events, seat, &writer_ended);
+        })?;
     Ok(())
 }
 
@@ -208,7 +231,7 @@ impl Drop for Seat {
 
 // ANCHOR: reader
 /// Runs on the client's reader thread: introduces the client to the broker, then sends it every
-/// line the client sends, until the connection ends.
+/// line the client sends, until the connection ends, from either side.
 fn read_lines(
     connection: Arc<TcpStream>,
     peer: SocketAddr,
@@ -216,6 +239,7 @@ fn read_lines(
     outgoing: Sender<Line>,
     events: Sender<Event>,
     seat: Seat,
+    writer_ended: &OnceLock<WriterEnded>,
 ) {
     // Sent from here, not from the accept loop, so the broker hears of the client before any of
     // its lines, and only if this thread really started.
@@ -243,15 +267,31 @@ fn read_lines(
                 why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
             },
             Ok(Received::End { mid_line: false }) => break Leaving::Closed,
-            // The client hung up halfway through a line: it crashed, or lost its network.
+            // The client's connection closed halfway through a line: its program crashed, was
+            // killed, or closed it mid-message.
             Ok(Received::End { mid_line: true }) => {
                 break Leaving::Lost("closed the connection mid-line".into());
+            }
+            // The read timeout (READ_CHECK_INTERVAL) expired: Unix says WouldBlock, Windows
+            // TimedOut. A quiet client is no fault; a closed connection ends this thread.
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                match writer_ended.get() {
+                    Some(_) => break Leaving::Closed,
+                    None => continue,
+                }
             }
             Err(error) => break Leaving::Lost(error.to_string()),
         };
         if events.send(event).is_err() {
             return;
         }
+    };
+    // Whatever the reader saw last (often 0 bytes, as the writer closed the connection), a
+    // writer that gave up on the client is the real story: the room must hear it was cut off,
+    // not that it said goodbye.
+    let how = match writer_ended.get() {
+        Some(WriterEnded::Stalled) => Leaving::TooSlow,
+        _ => how,
     };
     // Give the seat back before telling the broker. When the client closed its connection, that
     // means whoever hears it left can be sure a newcomer finds the place free. (After `/quit` or
@@ -347,23 +387,44 @@ impl<R: Read> LineReader<R> {
 
 // ANCHOR: writer
 /// Runs on the client's writer thread: writes each queued line, in order, until the broker lets
-/// go of the queue (the client left, or was cut off) or the connection breaks.
-fn write_lines(connection: &TcpStream, queue: Receiver<Line>) {
+/// go of the queue (the client left, or was cut off) or the connection breaks. Says why it
+/// stopped in `ended`, for the reader thread.
+fn write_lines(connection: &TcpStream, queue: Receiver<Line>, ended: &OnceLock<WriterEnded>) {
     let mut socket = BufWriter::new(connection);
+    let mut how = WriterEnded::Done;
     // The loop ends when the queue is empty and the broker has dropped its `Sender`.
     for line in &queue {
-        if socket.write_all(line.as_bytes()).is_err() {
-            break;
-        }
+        let mut written = socket.write_all(line.as_bytes());
         // Flush once the queue is empty for the moment: a burst of lines leaves in a few large
         // writes, and no line waits in the buffer while nothing else is coming.
-        if queue.is_empty() && socket.flush().is_err() {
+        if written.is_ok() && queue.is_empty() {
+            written = socket.flush();
+        }
+        if let Err(error) = written {
+            // The write timeout expired (Unix says WouldBlock, Windows TimedOut): the client
+            // took nothing for WRITE_TIMEOUT. Any other error: the connection broke.
+            if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+                how = WriterEnded::Stalled;
+            }
             break;
         }
     }
-    // Closing both directions also wakes the reader thread (its read returns 0 bytes), so the
-    // client's threads end together, however the end began.
+    // Tell the reader first, then close: whatever wakes the reader, the news is there.
+    let _ = ended.set(how);
+    // Closing both directions tells the client we are done. On Linux and macOS it also wakes
+    // the reader thread (its read returns 0 bytes); Windows does not wake a blocked read
+    // (rust-lang/rust#121594), so there the reader finds `ended` within READ_CHECK_INTERVAL.
     let _ = connection.shutdown(Shutdown::Both);
+}
+
+/// Why a client's writer thread stopped. Its reader thread may be waiting in `read` on the
+/// connection the writer has just closed, so the writer leaves this note for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum WriterEnded {
+    /// The broker let go of the queue, or the connection broke.
+    Done,
+    /// The client took no bytes for [`WRITE_TIMEOUT`]: it stopped reading, and is cut off.
+    Stalled,
 }
 // ANCHOR_END: writer
 
@@ -412,3 +473,7 @@ pub fn printable(text: &str) -> String {
 // The property tests of `LineReader`: every way to cut a stream into reads gives the same lines.
 #[cfg(test)]
 mod line_reader_tests;
+
+// How a client's threads end when the server ends the connection, whatever wakes them.
+#[cfg(test)]
+mod ending_tests;

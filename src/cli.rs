@@ -113,7 +113,7 @@ impl Program {
                                  `listening on ...`, says which one it gave.",
                 Role::Client =>
                     "Give the address the server printed in its `listening on ...` \
-                                 line.",
+                                 line (for 0.0.0.0, give 127.0.0.1 and the same port).",
             },
             try_it = self.try_it,
         )

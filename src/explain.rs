@@ -14,14 +14,20 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
              Stop it with Ctrl-C, or pass another address, such as {}:0 for any free port",
             address.ip()
         ),
-        ErrorKind::PermissionDenied if address.port() < 1024 => "permission denied: ports below \
-             1024 are reserved for the system; pass a port above 1024"
-            .to_string(),
-        // Windows, for one, reserves whole ranges of high ports for its own use.
-        ErrorKind::PermissionDenied => format!(
-            "permission denied: the system keeps this port for itself; pass another port, such \
-             as {}:0 for any free port",
+        // Linux keeps the ports below 1024 for programs with administrator rights.
+        ErrorKind::PermissionDenied if address.port() < 1024 => format!(
+            "permission denied: this system lets only administrators use ports below 1024; \
+             pass a port of 1024 or above, such as {}:0 for any free port",
             address.ip()
+        ),
+        // Windows reserves whole blocks of high ports (Hyper-V, WSL2 and Docker take them, often
+        // in 49152-65535, where the lessons' ports are) and refuses them with "access denied".
+        ErrorKind::PermissionDenied => format!(
+            "permission denied: the system keeps this port for itself. On Windows that usually \
+             means it lies in a range reserved for Hyper-V, WSL2 or Docker (`netsh interface \
+             ipv4 show excludedportrange protocol=tcp` lists them). Pass another address, such \
+             as {ip}:0 for any free port, or {ip}:8000",
+            ip = address.ip()
         ),
         ErrorKind::AddrNotAvailable => format!(
             "{} is not an address of this machine: use 127.0.0.1 (this machine only) or \
@@ -38,6 +44,16 @@ pub fn connect_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     if address.port() == 0 {
         let advice = "port 0 means \"any free port\" to a server, but a client must name the \
                       port the server got: use the one in the server's `listening on` line";
+        return anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"));
+    }
+    if address.ip().is_unspecified() {
+        // Linux and macOS quietly take 0.0.0.0 as "this machine" here; Windows refuses it.
+        let advice = format!(
+            "{} means \"every network interface\" to a server, but a client must name one: use \
+             127.0.0.1:{} on the server's machine",
+            address.ip(),
+            address.port()
+        );
         return anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"));
     }
     let advice = match error.kind() {
@@ -65,11 +81,19 @@ pub fn read_error(peer: &str, error: io::Error) -> anyhow::Error {
                  waiting for you?"
             )
         }
+        // A system resets a connection that closes with bytes it never read, or that it no
+        // longer knows: the program was gone with data still unread, or it restarted.
         ErrorKind::ConnectionReset => {
-            format!("{peer} reset the connection (it went away abruptly)")
+            format!("{peer} reset the connection: it closed abruptly, leaving data unread")
         }
         // Not the system's complaint but the program's own: what arrived breaks its rules.
         ErrorKind::InvalidData => format!("{peer} sent something this program cannot accept"),
+        // Windows' word when its own side gave up on the connection, for example after the peer
+        // stopped acknowledging what was sent.
+        ErrorKind::ConnectionAborted => format!(
+            "the connection to {peer} was aborted by this machine's system: the network or {peer} \
+             stopped answering. Check that {peer} still runs, and connect again"
+        ),
         _ => format!("reading from {peer} failed"),
     };
     anyhow::Error::new(error).context(advice)
@@ -93,6 +117,53 @@ mod tests {
         );
         assert!(text.contains("another lesson"), "{text}");
         assert!(text.contains("127.0.0.1:0"), "{text}");
+    }
+
+    #[test]
+    fn a_refused_high_port_names_windows_reserved_ranges() {
+        let error = bind_error(address(), ErrorKind::PermissionDenied.into());
+        let text = format!("{error:#}");
+        assert!(
+            text.contains("reserved for Hyper-V, WSL2 or Docker"),
+            "{text}"
+        );
+        assert!(text.contains("Pass another address"), "{text}");
+    }
+
+    #[test]
+    fn a_low_port_asks_for_1024_or_above() {
+        let low = "127.0.0.1:80".parse().unwrap();
+        let text = format!("{:#}", bind_error(low, ErrorKind::PermissionDenied.into()));
+        assert!(text.contains("pass a port of 1024 or above"), "{text}");
+    }
+
+    #[test]
+    fn connecting_to_0_0_0_0_suggests_127_0_0_1() {
+        let anywhere = "0.0.0.0:65432".parse().unwrap();
+        let error = connect_error(anywhere, ErrorKind::AddrNotAvailable.into());
+        let text = format!("{error:#}");
+        assert!(text.contains("use 127.0.0.1:65432"), "{text}");
+    }
+
+    #[test]
+    fn an_aborted_connection_is_explained() {
+        let text = format!(
+            "{:#}",
+            read_error("the server", ErrorKind::ConnectionAborted.into())
+        );
+        assert!(text.contains("aborted by this machine's system"), "{text}");
+    }
+
+    /// Chapter 02 quotes this sentence: keep the two the same.
+    #[test]
+    fn a_silent_server_is_explained_as_the_book_quotes_it() {
+        // Without `#`, only the explanation, not the system's words under it.
+        let sentence = read_error("the server", ErrorKind::WouldBlock.into()).to_string();
+        let book = include_str!("../book/src/02-echo.md").replace('\n', " ");
+        assert!(
+            book.contains(&sentence),
+            "book/src/02-echo.md should quote {sentence:?}"
+        );
     }
 
     #[test]

@@ -20,8 +20,11 @@ fn the_lesson_passes_the_exercise_check() {
 }
 
 #[test]
-fn hundreds_of_clients_are_served_at_once() {
-    const CLIENTS: usize = 300;
+fn a_hundred_and_fifty_clients_are_served_at_once() {
+    // macOS allows a process 256 open files by default, and each client here is one (the
+    // server's end of each is in the server's process). 150 fits in the tests' socket budget,
+    // with room for what else is open; `.ci/run` runs the suite within 256 to keep it so.
+    const CLIENTS: usize = 150;
     let _sockets = support::sockets(CLIENTS);
     let server = Server::start_on_any_port(SERVER);
     // Every connection is open before any is served: a server that handled them one at a time

@@ -188,21 +188,32 @@ fn everything_from(mut reader: impl Read + Send + 'static) -> Receiver<String> {
     receiver
 }
 
-/// Whether `python3` can be run here. A learner may not have it; CI must.
-pub fn python3_available() -> bool {
-    let found = Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !found && std::env::var_os("CI").is_some() {
-        panic!("python3 is required in CI to check that the seed's Python clients still work");
+/// The command that runs Python 3 here, or `None` if there is none. A learner may not have
+/// Python; CI must. Linux and macOS call it `python3`; on Windows it is usually `py` (the
+/// launcher) or `python`.
+pub fn python_command() -> Option<&'static str> {
+    let found = ["python3", "py", "python"].into_iter().find(|command| {
+        // Python 2, where it survives, answers `Python 2.7...`: the seed's clients need 3.
+        Command::new(command)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|out| {
+                out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("Python 3")
+            })
+    });
+    if found.is_none() && std::env::var_os("CI").is_some() {
+        panic!("Python 3 is required in CI to check that the seed's Python clients still work");
     }
-    if !found {
-        eprintln!("python3 not found: skipping the check against the seed's Python client");
+    if found.is_none() {
+        eprintln!("no python3, py or python found: skipping the check against the seed's client");
     }
     found
+}
+
+/// `text` with Windows line endings (`\r\n`, which Python prints there) made `\n`.
+pub fn unix_lines(text: &str) -> String {
+    text.replace("\r\n", "\n")
 }
 
 /// Makes a run's output repeatable: the server's real address becomes `shown_as` (the lesson's

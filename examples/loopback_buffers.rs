@@ -1,0 +1,109 @@
+//! Measures how much data fits "in the pipe" over loopback on this machine, where nobody reads:
+//!
+//! 1. one way: how many bytes one end can write before its `write` waits, while the other end
+//!    reads nothing (the sender's send buffer plus the receiver's receive buffer);
+//! 2. the echo deadlock of chapter 02: how many bytes a client can send to lesson 02's server
+//!    without reading any echo, before both sides wait for each other.
+//!
+//! Run it (any system; it starts lesson 02's server, so build that first):
+//!
+//!     cargo build --bin 02_echo
+//!     cargo run --example loopback_buffers
+//!
+//! The sizes depend on the system and its settings (Linux grows its buffers as a connection is
+//! used), so run it a few times; the book quotes one run.
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// How long a write may wait before we call the pipe full. Long enough that a busy machine still
+/// drains what it can, short enough that the program ends quickly.
+const STALL: Duration = Duration::from_millis(500);
+
+fn main() -> anyhow::Result<()> {
+    let one_way = fill_one_way()?;
+    println!("one way, nobody reading:        {}", mebibytes(one_way));
+    let (mut server, address) = start_echo_server()?;
+    let echo = fill_echo(address);
+    let _ = server.kill();
+    let _ = server.wait();
+    println!("to 02_echo, reading no echo:    {}", mebibytes(echo?));
+    Ok(())
+}
+
+/// Writes to a loopback connection whose other end never reads, until a write waits [`STALL`].
+fn fill_one_way() -> anyhow::Result<usize> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("bind loopback")?;
+    let writer = TcpStream::connect(listener.local_addr()?).context("connect")?;
+    // Accepted, and kept open, but never read.
+    let (_silent, _) = listener.accept().context("accept")?;
+    write_until_stalled(writer)
+}
+
+/// Writes to lesson 02's server, never reading its echoes, until a write waits [`STALL`].
+fn fill_echo(address: SocketAddr) -> anyhow::Result<usize> {
+    let client = TcpStream::connect(address).context("connect to 02_echo")?;
+    write_until_stalled(client)
+}
+
+/// Writes 64 KiB at a time until one write takes longer than [`STALL`]; returns the bytes sent.
+fn write_until_stalled(mut stream: TcpStream) -> anyhow::Result<usize> {
+    stream.set_write_timeout(Some(STALL))?;
+    let chunk = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    loop {
+        match stream.write(&chunk) {
+            Ok(count) => sent += count,
+            // The timeout: Unix says WouldBlock, Windows TimedOut.
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok(sent);
+            }
+            Err(error) => return Err(error).context("write"),
+        }
+    }
+}
+
+/// Starts the `02_echo` binary built next to this example on `127.0.0.1:0`.
+fn start_echo_server() -> anyhow::Result<(Child, SocketAddr)> {
+    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
+    let binary: PathBuf = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .context("find the target folder")?
+        .join(format!("02_echo{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it first with the same profile, e.g. `cargo build --bin 02_echo`",
+            binary.display()
+        );
+    }
+    let mut child = Command::new(&binary)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {}", binary.display()))?;
+    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
+    let mut first = String::new();
+    stdout.read_line(&mut first)?;
+    let address = first
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the server's first line should be `listening on ADDRESS`")?
+        .parse()?;
+    // Keep draining the server's log, or it blocks once the pipe is full.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    Ok((child, address))
+}
+
+fn mebibytes(bytes: usize) -> String {
+    format!(
+        "{:.1} MiB ({bytes} bytes)",
+        bytes as f64 / (1024.0 * 1024.0)
+    )
+}

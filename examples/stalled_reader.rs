@@ -1,0 +1,115 @@
+//! Measures how long lesson 04's chat takes to cut off a client that stops reading in a room too
+//! quiet to fill its queue, and shows what the room hears then.
+//!
+//! bob joins and then reads nothing; alice sends LINES lines of 1 KB (default 4300: more than
+//! the loopback buffers hold on Linux, fewer than would also fill bob's queue of 1024 lines).
+//! bob's writer thread then waits in `write` until `WRITE_TIMEOUT` gives up on him.
+//!
+//! Run it (any system; it starts lesson 04's server, so build that first):
+//!
+//!     cargo build --bin 04_chat
+//!     cargo run --example stalled_reader -- 4300
+//!
+//! It takes tens of seconds: that is what it measures.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// How long to wait for the room to hear of bob before giving up.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+fn main() -> anyhow::Result<()> {
+    let lines: usize = match std::env::args().nth(1) {
+        Some(count) => count
+            .parse()
+            .context("the argument is how many lines alice sends")?,
+        None => 4300,
+    };
+    let (mut server, address) = start_chat_server()?;
+    let result = measure(address, lines);
+    let _ = server.kill();
+    let _ = server.wait();
+    result
+}
+
+fn measure(address: SocketAddr, lines: usize) -> anyhow::Result<()> {
+    // bob joins, and from now on reads nothing; his connection stays open.
+    let mut bob = TcpStream::connect(address).context("bob connects")?;
+    bob.write_all(b"bob\n")?;
+    let mut alice = TcpStream::connect(address).context("alice connects")?;
+    alice.write_all(b"alice\n")?;
+
+    // Alice's screen, read on its own thread so that her sending never waits for it.
+    let (heard, news) = mpsc::channel();
+    let screen = BufReader::new(alice.try_clone()?);
+    std::thread::spawn(move || {
+        for line in screen.lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("* bob ") && heard.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let line = format!("{}\n", "x".repeat(1023));
+    for _ in 0..lines {
+        alice.write_all(line.as_bytes()).context("alice sends")?;
+    }
+    let sent = Instant::now();
+    println!("alice sent {lines} lines of 1 KB; bob reads nothing");
+    loop {
+        let remaining = PATIENCE.saturating_sub(sent.elapsed());
+        let notice = news
+            .recv_timeout(remaining)
+            .with_context(|| format!("the room heard nothing of bob within {PATIENCE:?}"))?;
+        // Alice hears "* bob joined" only if she joined first; skip it either way.
+        if notice != "* bob joined" {
+            println!(
+                "{:.1} s later alice heard: {notice}",
+                sent.elapsed().as_secs_f64()
+            );
+            break;
+        }
+    }
+    drop(bob);
+    Ok(())
+}
+
+/// Starts the `04_chat` binary built next to this example on `127.0.0.1:0`.
+fn start_chat_server() -> anyhow::Result<(Child, SocketAddr)> {
+    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
+    let binary: PathBuf = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .context("find the target folder")?
+        .join(format!("04_chat{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it first with the same profile, e.g. `cargo build --bin 04_chat`",
+            binary.display()
+        );
+    }
+    let mut child = Command::new(&binary)
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {}", binary.display()))?;
+    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
+    let mut first = String::new();
+    stdout.read_line(&mut first)?;
+    let address = first
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the server's first line should be `listening on ADDRESS`")?
+        .parse()?;
+    // Keep draining the server's log, or it blocks once the pipe is full.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    Ok((child, address))
+}
