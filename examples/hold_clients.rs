@@ -7,6 +7,12 @@
 //!     cargo run --release --example hold_clients -- 5000
 //!
 //! Both processes hold one file descriptor per client, so `ulimit -n` must be above the count.
+//!
+//! A second argument names another echo server to measure the same way, such as lesson 10's,
+//! which holds each client with a task instead of a thread:
+//!
+//!     cargo build --release --bin 10_async_echo
+//!     cargo run --release --example hold_clients -- 5000 10_async_echo
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,7 +32,10 @@ fn main() -> anyhow::Result<()> {
             .context("the argument is how many clients to connect")?,
         None => 2000,
     };
-    let mut server = start_server()?;
+    let server_name = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "03_threaded_echo".into());
+    let mut server = start_server(&server_name)?;
     let result = measure(&server, wanted);
     let _ = server.child.kill();
     let _ = server.child.wait();
@@ -38,17 +47,17 @@ struct Server {
     address: SocketAddr,
 }
 
-fn start_server() -> anyhow::Result<Server> {
+fn start_server(name: &str) -> anyhow::Result<Server> {
     // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
     let binary: PathBuf = std::env::current_exe()?
         .parent()
         .and_then(|examples| examples.parent())
         .context("find the target folder")?
-        .join("03_threaded_echo");
+        .join(name);
     if !binary.exists() {
         bail!(
             "{} is missing: build it first with the same profile, e.g. \
-             `cargo build --release --bin 03_threaded_echo`",
+             `cargo build --release --bin {name}`",
             binary.display()
         );
     }

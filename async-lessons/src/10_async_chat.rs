@@ -332,6 +332,7 @@ async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Re
 // ANCHOR_END: writer
 
 // ANCHOR: broker
+// ANCHOR: run_broker
 /// The broker: lesson 04's, with `.await` on the inbox. It handles events one at a time, and
 /// between two `.await`s nothing else touches the room, so it still needs no lock.
 async fn run_broker(mut events: Receiver<Event>) {
@@ -351,6 +352,7 @@ async fn run_broker(mut events: Receiver<Event>) {
         room.cut_off_the_slow();
     }
 }
+// ANCHOR_END: run_broker
 
 /// Everyone connected, as the broker sees them.
 #[derive(Default)]
