@@ -14,3 +14,6 @@ pub mod threaded_echo;
 
 #[path = "04_chat.rs"]
 pub mod chat;
+
+// Exercise 10, `10_async_echo.rs`, needs tokio, so it is not part of this library: its check
+// (`tests/check.rs`) and its example include it by path, and only they compile tokio.

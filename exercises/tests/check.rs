@@ -28,3 +28,11 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_exercise(&check::chat::SCRIPT, exercises::chat::serve);
 }
+
+#[path = "../src/10_async_echo.rs"]
+mod async_echo;
+
+#[test]
+fn ex10_async_echo() {
+    check_exercise(&check::async_echo::SCRIPT, async_echo::serve);
+}

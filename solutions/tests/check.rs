@@ -25,3 +25,11 @@ fn ex03_threaded_echo() {
 fn ex04_chat() {
     check_solution(&check::chat::SCRIPT, solutions::chat::serve);
 }
+
+#[path = "../src/10_async_echo.rs"]
+mod async_echo;
+
+#[test]
+fn ex10_async_echo() {
+    check_solution(&check::async_echo::SCRIPT, async_echo::serve);
+}

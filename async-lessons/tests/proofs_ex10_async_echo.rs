@@ -1,0 +1,61 @@
+//! Exercise 10's check is proven able to fail: each known-wrong answer below must fail it, with
+//! the explanation a learner who made that mistake needs to read.
+//!
+//! The answers live with the others, in the top-level `tests/known_wrong/`, but they need tokio,
+//! so this package (which has it) runs them. The exercise as shipped is proven to fail by
+//! `.ci/run`.
+
+use course::check::{Failure, Script, Serve, async_echo};
+
+#[path = "../../tests/known_wrong/async_echo_blocks_its_thread.rs"]
+mod async_echo_blocks_its_thread;
+#[path = "../../tests/known_wrong/async_echo_dies_with_a_client.rs"]
+mod async_echo_dies_with_a_client;
+#[path = "../../tests/known_wrong/async_echo_stops_after_first_line.rs"]
+mod async_echo_stops_after_first_line;
+
+/// Runs `serve` against `script`, which must fail, and returns the failure.
+fn failure(script: &Script, serve: impl Serve) -> Failure {
+    match script.run(serve) {
+        Ok(transcript) => panic!(
+            "a known-wrong answer passed the {} check, which is therefore too weak:\n{transcript}",
+            script.exercise.id
+        ),
+        Err(failure) => failure,
+    }
+}
+
+fn assert_says(failure: &Failure, words: &str) {
+    assert!(
+        failure.reason.contains(words),
+        "the failure should say {words:?}, but it says:\n{failure}"
+    );
+}
+
+#[test]
+fn a_task_that_blocks_its_thread_is_told_so() {
+    let failure = failure(&async_echo::SCRIPT, async_echo_blocks_its_thread::serve);
+    assert_says(
+        &failure,
+        "Client D got no reply within 2 s while client C was still connected",
+    );
+    assert_says(&failure, "Or does a task block its thread");
+}
+
+#[test]
+fn a_task_that_stops_after_one_line_is_told_so() {
+    let failure = failure(
+        &async_echo::SCRIPT,
+        async_echo_stops_after_first_line::serve,
+    );
+    assert_says(&failure, "does your server stop after the first message?");
+}
+
+#[test]
+fn a_server_that_dies_with_one_client_is_told_so() {
+    let failure = failure(&async_echo::SCRIPT, async_echo_dies_with_a_client::serve);
+    assert_says(
+        &failure,
+        "One client's error should end only that client's connection",
+    );
+}
