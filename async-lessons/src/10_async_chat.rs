@@ -28,7 +28,7 @@ use course::chat::{
 use course::cli::{Program, Role};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -53,11 +53,7 @@ async fn main() -> anyhow::Result<()> {
         None => MAX_CLIENTS,
     };
     let address = args.address;
-    // tokio's `bind` asks the system for a listen backlog of 1024: that many connections may
-    // wait, completed by the system, for the accept loop to take them.
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|error| course::explain::bind_error(address, error))?;
+    let listener = listen(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
 
     // Every reader task gets a clone of `events`; the broker holds the only receiver.
@@ -69,6 +65,29 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: main
+
+// ANCHOR: listen
+/// How many connections the system may hold completed, waiting for the accept loop to take them.
+/// `TcpListener::bind`, tokio's as the standard library's, asks for 128. When a thousand clients
+/// connect at once, the system drops what does not fit, and those clients wait a second or more
+/// for their retry. (Linux caps this at `/proc/sys/net/core/somaxconn`, 4096 on recent systems.)
+const BACKLOG: u32 = 1024;
+
+/// `TcpListener::bind`, with room for [`BACKLOG`] waiting connections.
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // What `bind` does too: on Unix, let a restarted server listen on its port again at once,
+    // rather than wait out the old connections. (On Windows this option means something else,
+    // and would let another program take the port.)
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(BACKLOG)
+}
+// ANCHOR_END: listen
 
 fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
     match text.parse::<usize>() {
