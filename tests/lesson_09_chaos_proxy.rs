@@ -16,6 +16,8 @@ const PROXY: &str = env!("CARGO_BIN_EXE_09_chaos_proxy");
 const NAIVE: &str = env!("CARGO_BIN_EXE_09_naive_line_server");
 const ECHO: &str = env!("CARGO_BIN_EXE_03_threaded_echo");
 const CHAT: &str = env!("CARGO_BIN_EXE_04_chat");
+const ECHO_CLIENT: &str = env!("CARGO_BIN_EXE_02_echo_client");
+const CHAT_CLIENT: &str = env!("CARGO_BIN_EXE_04_chat_client");
 
 /// Starts the proxy on any port, in front of `upstream`, with `options`.
 fn proxy(upstream: &Server, options: &[&str]) -> Server {
@@ -265,4 +267,43 @@ fn the_seed_is_printed_so_a_run_can_be_repeated() {
         proxy.next_line(),
         "seed 42: run again with --seed 42 to cut the same way"
     );
+}
+
+#[test]
+fn the_lesson_clients_work_through_the_proxy() {
+    // Lesson 02's client, through the proxy to lesson 03's echo, prints what it prints without
+    // the proxy: it reads until a whole line has come back.
+    let echo = Server::start_on_any_port(ECHO);
+    let proxy = proxy(&echo, &[]);
+    let typed = "first line\nsecond line, a little longer\n";
+    let direct = run(ECHO_CLIENT, &[&echo.address.to_string()], typed);
+    let through = run(ECHO_CLIENT, &[&proxy.address.to_string()], typed);
+    assert!(through.status.success(), "{through:?}");
+    assert_eq!(
+        through
+            .stdout
+            .replace(&proxy.address.to_string(), "ADDRESS"),
+        direct.stdout.replace(&echo.address.to_string(), "ADDRESS")
+    );
+
+    // Lesson 04's client joins the chat through the proxy, talks, and leaves with a half-close,
+    // which the proxy passes on.
+    let chat = Server::start_on_any_port(CHAT);
+    let proxy = self::proxy(&chat, &[]);
+    let mut bob = BufReader::new(chat.connect());
+    assert_eq!(
+        next_line(&mut bob),
+        "* Welcome to the chat! What is your name?"
+    );
+    bob.get_mut().write_all(b"bob\n").unwrap();
+    next_line(&mut bob);
+    let alice = run(
+        CHAT_CLIENT,
+        &[&proxy.address.to_string()],
+        "alice\nhello bob\n",
+    );
+    assert!(alice.status.success(), "{alice:?}");
+    assert_eq!(next_line(&mut bob), "* alice joined");
+    assert_eq!(next_line(&mut bob), "alice: hello bob");
+    assert_eq!(next_line(&mut bob), "* alice left");
 }
