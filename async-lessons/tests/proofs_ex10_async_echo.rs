@@ -1,9 +1,10 @@
 //! Exercise 10's check is proven able to fail: each known-wrong answer below must fail it, with
-//! the explanation a learner who made that mistake needs to read.
+//! the explanation a learner who made that mistake needs to read; and a right answer of another
+//! design must pass it.
 //!
-//! The answers live with the others, in the top-level `tests/known_wrong/`, but they need tokio,
-//! so this package (which has it) runs them. The exercise as shipped is proven to fail by
-//! `.ci/run`.
+//! The answers live with the others, in the top-level `tests/known_wrong/` and
+//! `tests/known_right/`, but they need tokio, so this package (which has it) runs them. The
+//! exercise as shipped is proven to fail by `.ci/run`.
 
 use course::check::{Failure, Script, Serve, async_echo};
 
@@ -58,4 +59,14 @@ fn a_server_that_dies_with_one_client_is_told_so() {
         &failure,
         "One client's error should end only that client's connection",
     );
+}
+
+#[path = "../../tests/known_right/async_echo_copies_halves.rs"]
+mod async_echo_copies_halves;
+
+#[test]
+fn an_echo_of_another_design_also_passes() {
+    if let Err(failure) = async_echo::SCRIPT.run(async_echo_copies_halves::serve) {
+        panic!("a correct async echo server of another design fails the check:\n{failure}");
+    }
 }
