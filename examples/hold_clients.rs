@@ -7,6 +7,16 @@
 //!     cargo run --release --example hold_clients -- 5000
 //!
 //! Both processes hold one file descriptor per client, so `ulimit -n` must be above the count.
+//!
+//! A second argument names another echo server to measure the same way, such as lesson 10's,
+//! which holds each client with a task instead of a thread:
+//!
+//!     cargo build --release --bin 10_async_echo
+//!     cargo run --release --example hold_clients -- 5000 10_async_echo
+//!
+//! A chat server (`04_chat`, `10_async_chat`) is measured with clients that connect, read the
+//! welcome, and stay without choosing a name, so that they hear nothing from the room; at the
+//! end each one sends a line and must get an answer.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,7 +36,10 @@ fn main() -> anyhow::Result<()> {
             .context("the argument is how many clients to connect")?,
         None => 2000,
     };
-    let mut server = start_server()?;
+    let server_name = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "03_threaded_echo".into());
+    let mut server = start_server(&server_name, wanted)?;
     let result = measure(&server, wanted);
     let _ = server.child.kill();
     let _ = server.child.wait();
@@ -36,25 +49,35 @@ fn main() -> anyhow::Result<()> {
 struct Server {
     child: Child,
     address: SocketAddr,
+    /// A chat server, rather than an echo server.
+    chat: bool,
 }
 
-fn start_server() -> anyhow::Result<Server> {
+fn start_server(name: &str, wanted: usize) -> anyhow::Result<Server> {
+    let chat = name.contains("chat");
+    // A chat server takes its limit on connections after the address.
+    let limit = (wanted + 1).to_string();
+    let args: &[&str] = if chat {
+        &["127.0.0.1:0", &limit]
+    } else {
+        &["127.0.0.1:0"]
+    };
     // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
     let binary: PathBuf = std::env::current_exe()?
         .parent()
         .and_then(|examples| examples.parent())
         .context("find the target folder")?
         // `.exe` on Windows, nothing elsewhere.
-        .join(format!("03_threaded_echo{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !binary.exists() {
         bail!(
             "{} is missing: build it first with the same profile, e.g. \
-             `cargo build --release --bin 03_threaded_echo`",
+             `cargo build --release --bin {name}`",
             binary.display()
         );
     }
     let mut child = Command::new(&binary)
-        .arg("127.0.0.1:0")
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -69,7 +92,11 @@ fn start_server() -> anyhow::Result<Server> {
         .parse()?;
     // Keep draining the server's log, or it blocks once the pipe is full.
     std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok(Server { child, address })
+    Ok(Server {
+        child,
+        address,
+        chat,
+    })
 }
 
 fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
@@ -77,7 +104,7 @@ fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
     let mut clients = Vec::with_capacity(wanted);
     let started = Instant::now();
     for number in 1..=wanted {
-        match connect_and_echo(server.address, number) {
+        match connect_and_echo(server, number) {
             Ok(stream) => clients.push(stream),
             Err(error) => {
                 println!("stopped at client {number}: {error:#}");
@@ -98,20 +125,49 @@ fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
     }
     // Every client still connected gets an echo: held does not mean stuck.
     for (number, stream) in clients.iter_mut().enumerate() {
-        echo_once(stream, number + 1).context("an early client stopped being served")?;
+        echo_once(stream, number + 1, server.chat)
+            .context("an early client stopped being served")?;
     }
     println!("all {} clients still answered at the end", clients.len());
     Ok(())
 }
 
-fn connect_and_echo(address: SocketAddr, number: usize) -> anyhow::Result<TcpStream> {
-    let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
+fn connect_and_echo(server: &Server, number: usize) -> anyhow::Result<TcpStream> {
+    let mut stream = TcpStream::connect_timeout(&server.address, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    echo_once(&mut stream, number)?;
+    if server.chat {
+        // The welcome, `* Welcome to the chat! What is your name?`: the client is in.
+        let welcome = chat_line(&mut stream)?;
+        if !welcome.starts_with("* Welcome") {
+            bail!("client {number} was not welcomed: {welcome:?}");
+        }
+    } else {
+        echo_once(&mut stream, number, false)?;
+    }
     Ok(stream)
 }
 
-fn echo_once(stream: &mut TcpStream, number: usize) -> anyhow::Result<()> {
+/// One line from a chat server, read a byte at a time so that nothing after it is taken.
+fn chat_line(stream: &mut TcpStream) -> anyhow::Result<String> {
+    let mut line = Vec::new();
+    let mut byte = [0];
+    while byte[0] != b'\n' {
+        stream.read_exact(&mut byte)?;
+        line.push(byte[0]);
+    }
+    Ok(String::from_utf8_lossy(&line).trim_end().to_string())
+}
+
+fn echo_once(stream: &mut TcpStream, number: usize, chat: bool) -> anyhow::Result<()> {
+    if chat {
+        // A line of the wrong shape for a name gets an error line back.
+        stream.write_all(b"/who\n")?;
+        let answer = chat_line(stream)?;
+        if !answer.starts_with("! ") {
+            bail!("client {number} got a wrong answer: {answer:?}");
+        }
+        return Ok(());
+    }
     let line = format!("client {number}\n");
     stream.write_all(line.as_bytes())?;
     let mut echo = vec![0; line.len()];

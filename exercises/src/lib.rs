@@ -20,10 +20,14 @@ pub mod chat;
 #[path = "05_udp_echo_client.rs"]
 pub mod udp_echo_client;
 
-#[path = "07_thread_pool.rs"]
-pub mod thread_pool;
 #[path = "06_timeouts.rs"]
 pub mod timeouts;
 
+#[path = "07_thread_pool.rs"]
+pub mod thread_pool;
+
 #[path = "08_shutdown.rs"]
 pub mod shutdown;
+
+// Exercise 10, `10_async_echo.rs`, needs tokio, so it is not part of this library: its check
+// (`tests/check.rs`) and its example include it by path, and only they compile tokio.

@@ -51,3 +51,11 @@ fn ex07_thread_pool() {
 fn ex08_shutdown() {
     check::shutdown::check_exercise(exercises::shutdown::serve);
 }
+
+#[path = "../src/10_async_echo.rs"]
+mod async_echo;
+
+#[test]
+fn ex10_async_echo() {
+    check_exercise(&check::async_echo::SCRIPT, async_echo::serve);
+}

@@ -48,3 +48,11 @@ fn ex07_thread_pool() {
 fn ex08_shutdown() {
     check::shutdown::check_solution(solutions::shutdown::serve);
 }
+
+#[path = "../src/10_async_echo.rs"]
+mod async_echo;
+
+#[test]
+fn ex10_async_echo() {
+    check_solution(&check::async_echo::SCRIPT, async_echo::serve);
+}

@@ -17,6 +17,7 @@
 //! their code is judged against. The reference solutions' tests go through insta proper, which is
 //! how the course's authors record a changed transcript (`cargo insta review`).
 
+pub mod async_echo;
 pub mod chat_broker;
 mod crowd;
 mod diagnose;

@@ -21,11 +21,13 @@ static CHECKS_RUNNING: AtomicUsize = AtomicUsize::new(0);
 
 /// The folders whose files hold answers to exercises: a panic located in one of them belongs to
 /// that answer's check only.
-const ANSWER_FOLDERS: [&str; 4] = [
+const ANSWER_FOLDERS: [&str; 6] = [
     "exercises/src",
     "solutions/src",
     "tests/suite/known_wrong",
     "tests/suite/known_right",
+    "async-lessons/tests/known_wrong",
+    "async-lessons/tests/known_right",
 ];
 
 thread_local! {

@@ -131,6 +131,17 @@ fn steps(
     }
     clients.send('A', "half a ").map_err(plain)?;
     clients.send('D', "never fin").map_err(plain)?;
+    // A round trip with B before the shutdown: the server's threads have run meanwhile, so A's
+    // and D's half lines have surely been read (a busy machine could otherwise leave them
+    // unread, and A and D would look idle).
+    clients.send('B', "still here\n").map_err(plain)?;
+    clients
+        .receive(
+            'B',
+            "still here\n",
+            "before any shutdown, the server should echo every line, as lesson 08's does.",
+        )
+        .map_err(plain)?;
 
     let _ = signal.send(());
     let shutdown_at = Instant::now();

@@ -14,7 +14,13 @@ use std::thread;
 
 use support::{PATIENCE, Server, Terminal, normalize, run};
 
+/// The server under test: lesson 04's. `async-lessons/tests/suite/main.rs` compiles this file
+/// again, with `cfg(async_chat)`, to hold lesson 10's server to the same scenarios.
+#[cfg(not(async_chat))]
 const SERVER: &str = env!("CARGO_BIN_EXE_04_chat");
+#[cfg(async_chat)]
+const SERVER: &str = env!("CARGO_BIN_EXE_10_async_chat");
+#[cfg(not(async_chat))]
 const CLIENT: &str = env!("CARGO_BIN_EXE_04_chat_client");
 /// How the book shows the server's address: the lesson's default.
 const SHOWN_AS: &str = "127.0.0.1:65435";
@@ -157,6 +163,7 @@ fn alice_bob_and_carol(server: &Server) -> (Chatter, Chatter, Chatter) {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn a_session_for_the_book() {
     let server = start();
     let mut alice = Chatter::connect(&server, "alice");
@@ -744,6 +751,7 @@ fn connections_past_the_limit_are_turned_away_politely() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // lesson 10's chat has no name timeout yet
 fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
     // Half a second to choose a name, instead of a minute, so the test need not wait long.
     let server = Server::start(SERVER, &["127.0.0.1:0", "1000", "0.5"]);
@@ -780,6 +788,7 @@ fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn help_explains_the_limit_and_how_to_join() {
     let finished = run(SERVER, &["--help"], "");
     assert!(finished.status.success());
@@ -816,6 +825,7 @@ fn help_explains_the_limit_and_how_to_join() {
 // The lesson client.
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn two_lesson_clients_talk() {
     let server = start();
     let address = server.address.to_string();
@@ -864,6 +874,7 @@ fn two_lesson_clients_talk() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_sends_what_is_typed_then_leaves_at_the_end_of_input() {
     let server = start();
     let mut bob = Chatter::join(&server, "bob");
@@ -884,6 +895,7 @@ fn the_lesson_client_sends_what_is_typed_then_leaves_at_the_end_of_input() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_works_with_the_echo_servers() {
     for echo in [
         env!("CARGO_BIN_EXE_02_echo"),
@@ -905,6 +917,7 @@ fn the_lesson_client_works_with_the_echo_servers() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_exits_cleanly_when_the_server_closes() {
     // The greeting server says its line and closes, while the input is still open.
     let greeting = Server::start_on_any_port(env!("CARGO_BIN_EXE_01_greeting"));
@@ -927,6 +940,7 @@ fn the_lesson_client_exits_cleanly_when_the_server_closes() {
 }
 
 #[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_refuses_a_line_without_end() {
     // A server that sends a megabyte without a newline, then waits.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -1,0 +1,670 @@
+//! Lesson 10: the chat server of lesson 04, with async Rust.
+//!
+//! The same protocol, the same rules, the same limits, the same broker; only the plumbing
+//! changes. Where lesson 04 gave every client a reader thread and a writer thread, this server
+//! gives it a reader *task* and a writer *task*, and tokio runs all the tasks on a few threads.
+//! The channels are tokio's instead of crossbeam's, because a task must not block its thread
+//! while it waits for a channel: it `.await`s instead.
+//!
+//! - one *reader* task per client turns the bytes it sends into lines, and sends each line to
+//!   the broker as an `Event`;
+//! - one *broker* task, `main` itself, owns the room, exactly as in lesson 04;
+//! - one *writer* task per client takes lines from that client's queue and writes them to its
+//!   socket.
+//!
+//! The line formats, the limits, and how a client leaves come from the course library
+//! (`src/chat.rs`), so both servers send exactly the same lines.
+
+use std::collections::HashMap;
+use std::io::{self, ErrorKind};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use course::chat::{
+    ClientId, EVENT_QUEUE_LEN, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES, WRITE_TIMEOUT,
+    chat_line, error_line, notice_line, private_line,
+};
+use course::cli::{Program, Role};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{self, Receiver, Sender};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::{AbortHandle, JoinError};
+use tokio::time::timeout;
+
+// ANCHOR: limits
+/// How many connections are served at once, unless the command line says otherwise. Each costs
+/// two tasks and a socket: far less than two threads, but a flood of connections would still
+/// exhaust the file descriptors.
+const MAX_CLIENTS: usize = 1000;
+/// The longest name, in characters.
+const MAX_NAME_CHARS: usize = 20;
+// ANCHOR_END: limits
+
+// ANCHOR: main
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = PROGRAM.args()?;
+    let max_clients = match args.extra.first() {
+        Some(text) => parse_max_clients(text)?,
+        None => MAX_CLIENTS,
+    };
+    let address = args.address;
+    let listener = listen(address).map_err(|error| course::explain::bind_error(address, error))?;
+    println!("listening on {}", listener.local_addr()?);
+
+    // Every reader task gets a clone of `events`; the broker holds the only receiver.
+    let (events, broker_inbox) = mpsc::channel(EVENT_QUEUE_LEN);
+    tokio::spawn(accept_clients(listener, events, max_clients));
+    // The broker runs as the main task. If it ever stopped, `main` would return and the whole
+    // server with it, rather than go on accepting clients that nobody would serve.
+    run_broker(broker_inbox).await;
+    Ok(())
+}
+// ANCHOR_END: main
+
+// ANCHOR: listen
+/// How many connections the system may hold completed, waiting for the accept loop to take them.
+/// `TcpListener::bind`, tokio's as the standard library's, asks for 128. When a thousand clients
+/// connect at once, the system drops what does not fit, and those clients wait a second or more
+/// for their retry. (Linux caps this at `/proc/sys/net/core/somaxconn`, 4096 on recent systems.)
+const BACKLOG: u32 = 1024;
+
+/// `TcpListener::bind`, with room for [`BACKLOG`] waiting connections.
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // What `bind` does too: on Unix, let a restarted server listen on its port again at once,
+    // rather than wait out the old connections. (On Windows this option means something else,
+    // and would let another program take the port.)
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(BACKLOG)
+}
+// ANCHOR_END: listen
+
+fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
+    match text.parse::<usize>() {
+        Ok(count) if count > 0 => Ok(count),
+        _ => anyhow::bail!("MAX_CLIENTS must be a whole number from 1 up, not {text:?}"),
+    }
+}
+
+// ANCHOR: events
+/// What a reader task tells the broker: lesson 04's events, with tokio's pieces.
+enum Event {
+    /// A client connected. Its writer task drains the other end of `outgoing`.
+    Connected {
+        id: ClientId,
+        peer: SocketAddr,
+        outgoing: Sender<Line>,
+        /// Stops the client's writer task, to cut the client off. Lesson 04 shut the socket
+        /// down instead, to wake a writer thread stuck in `write`; a task can simply be dropped
+        /// where it waits.
+        writer: AbortHandle,
+    },
+    /// The client sent a whole line of UTF-8 text (without its line ending).
+    Line { id: ClientId, text: String },
+    /// The client sent something that is not a line we accept; `why` is told to it alone.
+    Refused { id: ClientId, why: String },
+    /// The client's connection ended. Always the last event from its reader task.
+    Disconnected { id: ClientId, how: Leaving },
+}
+// ANCHOR_END: events
+
+// ANCHOR: accept_loop
+/// Runs as a task: takes each new connection, turns it away if the room is full, and otherwise
+/// starts the client's tasks.
+async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_clients: usize) {
+    // A semaphore is a counter of permits: here, one permit per seat. Dropping a permit gives
+    // the seat back, as lesson 04's `Seat` did.
+    let seats = Arc::new(Semaphore::new(max_clients));
+    let mut last_id: ClientId = 0;
+    let mut failing = false;
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Some errors last, such as running out of file descriptors: say so once, and
+                // pause before each retry rather than spin the processor.
+                if !failing {
+                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
+                    failing = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        failing = false;
+        let Ok(seat) = Arc::clone(&seats).try_acquire_owned() else {
+            // A task of its own, so that a flood of refusals never holds up the accept loop.
+            tokio::spawn(turn_away(stream, peer, max_clients));
+            continue;
+        };
+        last_id += 1;
+        tokio::spawn(read_lines(stream, peer, last_id, seat, events.clone()));
+    }
+}
+
+/// Tells a client that the room is full, then closes its connection.
+async fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
+    println!("{peer} turned away: {max_clients} clients are connected already");
+    let refusal = error_line(&format!(
+        "Sorry, the chat is full ({max_clients} people). Please try again later."
+    ));
+    match timeout(Duration::from_secs(1), stream.write_all(refusal.as_bytes())).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => eprintln!("could not tell {peer} the chat is full: {error}"),
+        Err(_) => eprintln!("could not tell {peer} the chat is full: it took too long"),
+    }
+} // Dropping `stream` closes the connection.
+// ANCHOR_END: accept_loop
+
+// ANCHOR: reader
+/// Runs as the client's reader task: starts its writer task, introduces the client to the
+/// broker, then sends it every line the client sends, until the connection ends.
+async fn read_lines(
+    stream: TcpStream,
+    peer: SocketAddr,
+    id: ClientId,
+    seat: OwnedSemaphorePermit,
+    events: Sender<Event>,
+) {
+    // Two halves that two tasks can own: one reads, the other writes.
+    let (reading, writing) = stream.into_split();
+    let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE_LINES);
+    let mut writer = tokio::spawn(write_lines(writing, queue));
+    let connected = Event::Connected {
+        id,
+        peer,
+        outgoing,
+        writer: writer.abort_handle(),
+    };
+    // `send` waits while the broker's inbox is full: back-pressure, as in lesson 04. But this
+    // task waits without holding a thread, so the thread runs other clients meanwhile.
+    if events.send(connected).await.is_err() {
+        return; // The broker has stopped, and with it the server.
+    }
+    let mut lines = LineReader::new(reading);
+    let how = loop {
+        // Wait for whichever comes first: the client's next line, or the end of its writer.
+        // Lesson 04's writer shut the socket down to wake its reader; here the reader waits on
+        // both, and the branch that loses is dropped (cancelled) where it stands.
+        let received = tokio::select! {
+            received = lines.next_line() => received,
+            ended = &mut writer => break how_the_writer_ended(ended),
+        };
+        let event = match received {
+            Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
+                Ok(text) => Event::Line { id, text },
+                Err(_) => Event::Refused {
+                    id,
+                    why: "line refused: it is not UTF-8 text".into(),
+                },
+            },
+            Ok(Received::TooLong) => Event::Refused {
+                id,
+                why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
+            },
+            Ok(Received::End { mid_line: false }) => break Leaving::Closed,
+            Ok(Received::End { mid_line: true }) => {
+                break Leaving::Lost("closed the connection mid-line".into());
+            }
+            Err(error) => break Leaving::Lost(error.to_string()),
+        };
+        if events.send(event).await.is_err() {
+            return;
+        }
+    };
+    // Give the seat back before telling the broker, as in lesson 04: whoever hears that this
+    // client left can be sure that a newcomer finds the place free.
+    drop(seat);
+    let _ = events.send(Event::Disconnected { id, how }).await;
+    // Dropping `writer` here does not stop the writer task: it goes on sending what is queued
+    // until the broker lets go of the queue.
+}
+
+/// How the client left, when its writer task ended before its reader.
+fn how_the_writer_ended(ended: Result<Result<(), String>, JoinError>) -> Leaving {
+    match ended {
+        // The broker let go of the queue (after `/quit`), and everything was sent.
+        Ok(Ok(())) => Leaving::Closed,
+        Ok(Err(why)) => Leaving::Lost(why),
+        // The broker aborted the writer: the client was cut off, and the room told already.
+        Err(error) if error.is_cancelled() => Leaving::TooSlow,
+        Err(_) => Leaving::Lost("its writer task failed".into()),
+    }
+}
+// ANCHOR_END: reader
+
+// ANCHOR: line_reader
+/// What reading a client's next line produced.
+enum Received {
+    /// One whole line, without its `\n` or `\r\n`.
+    Line(Vec<u8>),
+    /// A line grew longer than [`MAX_LINE_BYTES`]. The rest of it is skipped.
+    TooLong,
+    /// The client closed its side; `mid_line` says whether it left half a line behind.
+    End { mid_line: bool },
+}
+
+/// Lesson 04's `LineReader`, with `.await`: it cuts a client's bytes into lines, and never
+/// keeps more than one line's worth of them.
+struct LineReader<R> {
+    input: BufReader<R>,
+    /// The start of a line whose end has not arrived yet. It lives here, not in a local variable
+    /// of `next_line`, so that it survives when a call to `next_line` is cancelled.
+    partial: Vec<u8>,
+    /// Whether we are throwing away the rest of a line that was too long.
+    skipping: bool,
+}
+
+impl<R: AsyncRead + Unpin> LineReader<R> {
+    fn new(input: R) -> LineReader<R> {
+        LineReader {
+            input: BufReader::new(input),
+            partial: Vec::new(),
+            skipping: false,
+        }
+    }
+
+    /// The next line. Cancel-safe: if the future is dropped at its `.await`, no byte is lost,
+    /// because `fill_buf` takes none until `consume`, and everything taken is in `self`.
+    async fn next_line(&mut self) -> io::Result<Received> {
+        loop {
+            let available = match self.input.fill_buf().await {
+                Ok(available) => available,
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            };
+            if available.is_empty() {
+                let mid_line = self.skipping || !self.partial.is_empty();
+                return Ok(Received::End { mid_line });
+            }
+            let newline = available.iter().position(|&byte| byte == b'\n');
+            let piece = &available[..newline.unwrap_or(available.len())];
+            if !self.skipping {
+                self.partial.extend_from_slice(piece);
+            }
+            let used = piece.len() + usize::from(newline.is_some());
+            self.input.consume(used);
+
+            if self.skipping {
+                self.skipping = newline.is_none();
+                continue;
+            }
+            // One byte more than the limit may be the `\r` of a `\r\n` ending.
+            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
+                self.partial.clear();
+                self.skipping = true;
+                return Ok(Received::TooLong);
+            }
+            if newline.is_some() {
+                let mut line = std::mem::take(&mut self.partial);
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                if line.len() > MAX_LINE_BYTES {
+                    return Ok(Received::TooLong);
+                }
+                return Ok(Received::Line(line));
+            }
+        }
+    }
+}
+// ANCHOR_END: line_reader
+
+// ANCHOR: writer
+/// Runs as the client's writer task: writes each queued line, in order, until the broker lets
+/// go of the queue. `Err` says why writing failed.
+async fn write_lines(socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), String> {
+    let mut socket = BufWriter::new(socket);
+    while let Some(line) = queue.recv().await {
+        // No task may wait on one client for ever; see WRITE_TIMEOUT.
+        within_write_timeout(socket.write_all(line.as_bytes())).await?;
+        // Flush once the queue is empty for the moment, as lesson 04's writer does.
+        if queue.is_empty() {
+            within_write_timeout(socket.flush()).await?;
+        }
+    }
+    // The broker let go: send what is left, then close our side, so the client reads the end.
+    within_write_timeout(socket.shutdown()).await
+}
+
+/// Runs `write`, giving up with a reason after [`WRITE_TIMEOUT`].
+async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Result<(), String> {
+    match timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!(
+            "it took no bytes for {} s",
+            WRITE_TIMEOUT.as_secs()
+        )),
+    }
+}
+// ANCHOR_END: writer
+
+// ANCHOR: broker
+// ANCHOR: run_broker
+/// The broker: lesson 04's, with `.await` on the inbox. It handles events one at a time, and
+/// between two `.await`s nothing else touches the room, so it still needs no lock.
+async fn run_broker(mut events: Receiver<Event>) {
+    let mut room = Room::default();
+    while let Some(event) = events.recv().await {
+        match event {
+            Event::Connected {
+                id,
+                peer,
+                outgoing,
+                writer,
+            } => room.arrive(id, peer, outgoing, writer),
+            Event::Line { id, text } => room.hear(id, &text),
+            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
+            Event::Disconnected { id, how } => room.remove(id, how),
+        }
+        room.cut_off_the_slow();
+    }
+}
+// ANCHOR_END: run_broker
+
+/// Everyone connected, as the broker sees them.
+#[derive(Default)]
+struct Room {
+    /// Every connection, named or still choosing a name.
+    clients: HashMap<ClientId, Client>,
+    /// Clients whose queue was full when the broker added to it. They are cut off once the
+    /// current event is handled.
+    too_slow: Vec<ClientId>,
+}
+
+/// One connection, as the broker sees it. Owned by the [`Room`].
+struct Client {
+    /// Where it connects from, for the server's log.
+    peer: SocketAddr,
+    /// `None` while it is still choosing a name; until then, it hears nothing from the room.
+    name: Option<String>,
+    /// Lines waiting for this client. Its writer task holds the receiving end; when the broker
+    /// drops this sender, the writer sends what is left and closes the connection.
+    outgoing: Sender<Line>,
+    /// Stops the writer task, to cut the client off.
+    writer: AbortHandle,
+}
+
+impl Client {
+    /// The client as the server's log names it.
+    fn describe(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{} ({name})", self.peer),
+            None => self.peer.to_string(),
+        }
+    }
+}
+
+// From here on, the room is lesson 04's, line for line, except where it reaches a client:
+// `offer` (tokio's `try_send`) and `remove` (aborting the writer task).
+impl Room {
+    fn arrive(
+        &mut self,
+        id: ClientId,
+        peer: SocketAddr,
+        outgoing: Sender<Line>,
+        writer: AbortHandle,
+    ) {
+        println!("{peer} connected");
+        let client = Client {
+            peer,
+            name: None,
+            outgoing,
+            writer,
+        };
+        self.clients.insert(id, client);
+        self.send_to(id, notice_line(WELCOME));
+    }
+
+    /// Handles one line from client `id`: a name, a command, or a message for the room.
+    fn hear(&mut self, id: ClientId, text: &str) {
+        let Some(client) = self.clients.get(&id) else {
+            return;
+        };
+        match client.name.clone() {
+            None => self.choose_name(id, text),
+            Some(name) => {
+                if let Some(command) = text.strip_prefix('/') {
+                    self.run_command(id, &name, command);
+                } else if !text.trim().is_empty() {
+                    self.broadcast_to_others(id, chat_line(&name, text));
+                }
+            }
+        }
+    }
+
+    fn choose_name(&mut self, id: ClientId, wanted: &str) {
+        if let Some(problem) = self.name_problem(id, wanted) {
+            self.send_to(id, error_line(&problem));
+            self.send_to(id, notice_line(ASK_NAME));
+            return;
+        }
+        let others = self.names();
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        client.name = Some(wanted.to_string());
+        println!("{} joined as {wanted}", client.peer);
+        let welcome = if others.is_empty() {
+            format!("Welcome, {wanted}! Nobody else is here yet. /help lists the commands.")
+        } else {
+            format!(
+                "Welcome, {wanted}! Also here: {}. /help lists the commands.",
+                others.join(", ")
+            )
+        };
+        self.send_to(id, notice_line(&welcome));
+        self.broadcast_to_others(id, notice_line(&format!("{wanted} joined")));
+    }
+
+    /// Why `wanted` cannot be client `id`'s name, or `None` if it can.
+    fn name_problem(&self, id: ClientId, wanted: &str) -> Option<String> {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if wanted.is_empty() {
+            return Some("a name needs at least one character".into());
+        }
+        if !wanted.chars().all(allowed) {
+            return Some("a name may hold only the letters a-z and A-Z, digits, - and _".into());
+        }
+        if wanted.len() > MAX_NAME_CHARS {
+            return Some(format!("a name has at most {MAX_NAME_CHARS} characters"));
+        }
+        let taken = self.clients.iter().any(|(other, client)| {
+            *other != id
+                && client
+                    .name
+                    .as_ref()
+                    .is_some_and(|name| name.eq_ignore_ascii_case(wanted))
+        });
+        taken.then(|| format!("the name {wanted} is taken"))
+    }
+
+    /// Everyone's name, in alphabetical order.
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .clients
+            .values()
+            .filter_map(|client| client.name.clone())
+            .collect();
+        names.sort_by_key(|name| name.to_ascii_lowercase());
+        names
+    }
+
+    fn run_command(&mut self, id: ClientId, name: &str, command_line: &str) {
+        let (command, argument) = match command_line.split_once(' ') {
+            Some((command, argument)) => (command, argument.trim()),
+            None => (command_line, ""),
+        };
+        match command {
+            "who" => {
+                let names = self.names();
+                let who = format!("{} here: {}", names.len(), names.join(", "));
+                self.send_to(id, notice_line(&who));
+            }
+            "nick" if argument.is_empty() => self.send_to(id, error_line("usage: /nick NEW_NAME")),
+            "nick" => self.rename(id, name, argument),
+            "msg" => match argument.split_once(' ') {
+                Some((to, text)) if !text.trim().is_empty() => {
+                    self.send_privately(id, name, to, text.trim_start());
+                }
+                _ => self.send_to(id, error_line("usage: /msg NAME TEXT")),
+            },
+            "quit" => {
+                self.send_to(id, notice_line(&format!("Goodbye, {name}!")));
+                self.remove(id, Leaving::Quit);
+            }
+            "help" => {
+                for line in HELP {
+                    self.send_to(id, notice_line(line));
+                }
+            }
+            _ => {
+                let unknown = format!("unknown command /{command}: /help lists the commands");
+                self.send_to(id, error_line(&unknown));
+            }
+        }
+    }
+
+    fn rename(&mut self, id: ClientId, old: &str, new: &str) {
+        if let Some(problem) = self.name_problem(id, new) {
+            self.send_to(id, error_line(&problem));
+            return;
+        }
+        let Some(client) = self.clients.get_mut(&id) else {
+            return;
+        };
+        println!("{} is now {new}", client.describe());
+        client.name = Some(new.to_string());
+        self.send_to(id, notice_line(&format!("You are now {new}")));
+        self.broadcast_to_others(id, notice_line(&format!("{old} is now {new}")));
+    }
+
+    fn send_privately(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
+        let recipient = self.clients.iter().find_map(|(&other, client)| {
+            let name = client.name.as_ref()?;
+            name.eq_ignore_ascii_case(to).then(|| (other, name.clone()))
+        });
+        let Some((recipient, recipient_name)) = recipient else {
+            self.send_to(id, error_line(&format!("nobody here is called {to}")));
+            return;
+        };
+        self.send_to(recipient, private_line(from, text));
+        self.send_to(
+            id,
+            notice_line(&format!("sent privately to {recipient_name}")),
+        );
+    }
+
+    /// Queues `line` for one client. Never waits: a full queue marks the client as too slow.
+    fn send_to(&mut self, id: ClientId, line: Line) {
+        if let Some(client) = self.clients.get(&id) {
+            if !offer(client, line) {
+                self.too_slow.push(id);
+            }
+        }
+    }
+
+    /// Queues `line` for every client that has a name, except client `id`.
+    fn broadcast_to_others(&mut self, id: ClientId, line: Line) {
+        for (&other, client) in &self.clients {
+            if other != id && client.name.is_some() && !offer(client, Arc::clone(&line)) {
+                self.too_slow.push(other);
+            }
+        }
+    }
+
+    // ANCHOR: remove
+    /// Forgets client `id`, and tells the room why it left.
+    fn remove(&mut self, id: ClientId, how: Leaving) {
+        let Some(client) = self.clients.remove(&id) else {
+            return;
+        };
+        let who = client.describe();
+        let (log, announcement) = match how {
+            Leaving::Closed => (format!("{who} left"), "left".to_string()),
+            Leaving::Quit => (format!("{who} left with /quit"), "left".to_string()),
+            Leaving::Lost(why) => (
+                format!("{who} left: {why}"),
+                "left (connection lost)".to_string(),
+            ),
+            Leaving::TooSlow => {
+                // Its writer may wait in a write that will never finish. Aborting the task
+                // drops it at that `.await`, which closes our side of the socket; its reader
+                // sees the writer end, and stops too.
+                client.writer.abort();
+                (
+                    format!("{who} cut off: it stopped reading"),
+                    "was disconnected: they stopped reading their messages".to_string(),
+                )
+            }
+        };
+        println!("{log}");
+        if let Some(name) = &client.name {
+            self.broadcast_to_others(id, notice_line(&format!("{name} {announcement}")));
+        }
+    }
+    // ANCHOR_END: remove
+
+    fn cut_off_the_slow(&mut self) {
+        while let Some(id) = self.too_slow.pop() {
+            self.remove(id, Leaving::TooSlow);
+        }
+    }
+}
+
+// ANCHOR: offer
+/// Puts `line` in the client's queue if there is room. `false` means the queue is full.
+fn offer(client: &Client, line: Line) -> bool {
+    // tokio's `try_send`, like crossbeam's, never waits. (Its `send` would not block the thread
+    // either, only this task: but this task is the broker, and the whole room would wait.)
+    match client.outgoing.try_send(line) {
+        Ok(()) => true,
+        Err(TrySendError::Full(_)) => false,
+        // Its writer has ended; its reader will report the client gone.
+        Err(TrySendError::Closed(_)) => true,
+    }
+}
+// ANCHOR_END: offer
+// ANCHOR_END: broker
+
+/// The first thing a client hears.
+const WELCOME: &str = "Welcome to the chat! What is your name?";
+/// What a client hears after a name is refused.
+const ASK_NAME: &str = "What is your name?";
+/// The answer to `/help`, one notice per line.
+const HELP: [&str; 7] = [
+    "Commands:",
+    "  /who             list who is here",
+    "  /nick NEW_NAME   change your name",
+    "  /msg NAME TEXT   send TEXT to NAME only",
+    "  /quit            leave the chat",
+    "  /help            show this list",
+    "Any other line goes to everyone else.",
+];
+
+const PROGRAM: Program = Program {
+    name: "10_async_chat",
+    role: Role::Server,
+    about: "Lesson 10: lesson 04's chat room, with tokio tasks instead of threads.",
+    default_address: "127.0.0.1:65442",
+    extra_usage: "[MAX_CLIENTS]",
+    max_extra_args: 1,
+    try_it: "Join from two or more other terminals with any of:\n  \
+             cargo run --bin 04_chat_client -- 127.0.0.1:65442\n  nc 127.0.0.1 65442\n  \
+             telnet 127.0.0.1 65442\n\
+             Type a name first, then chat; /help lists the commands.\n\n\
+             MAX_CLIENTS is how many connections are served at once (default 1000); the next\n\
+             one is told the chat is full and closed. The tests pass a small number to check\n\
+             that limit without opening a thousand connections.",
+};
