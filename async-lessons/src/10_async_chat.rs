@@ -112,7 +112,7 @@ enum Event {
     /// The client sent a whole line of UTF-8 text (without its line ending).
     Line { id: ClientId, text: String },
     /// The client sent something that is not a line we accept; `why` is told to it alone.
-    Refused { id: ClientId, why: String },
+    LineRefused { id: ClientId, why: String },
     /// The client's connection ended. Always the last event from its reader task.
     Disconnected { id: ClientId, how: Leaving },
 }
@@ -203,12 +203,12 @@ async fn read_lines(
         let event = match received {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
                 Ok(text) => Event::Line { id, text },
-                Err(_) => Event::Refused {
+                Err(_) => Event::LineRefused {
                     id,
                     why: "line refused: it is not UTF-8 text".into(),
                 },
             },
-            Ok(Received::TooLong) => Event::Refused {
+            Ok(Received::TooLong) => Event::LineRefused {
                 id,
                 why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
             },
@@ -365,7 +365,7 @@ async fn run_broker(mut events: Receiver<Event>) {
                 writer,
             } => room.arrive(id, peer, outgoing, writer),
             Event::Line { id, text } => room.hear(id, &text),
-            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
+            Event::LineRefused { id, why } => room.send_to(id, error_line(&why)),
             Event::Disconnected { id, how } => room.remove(id, how),
         }
         room.cut_off_the_slow();
