@@ -21,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use course::accept::AcceptFailures;
 use course::chat::{
     ClientId, EVENT_QUEUE_LEN, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES, WRITE_TIMEOUT,
     chat_line, error_line, notice_line, private_line,
@@ -46,7 +47,7 @@ const MAX_NAME_CHARS: usize = 20;
 
 // ANCHOR: main
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let max_clients = match args.extra.first() {
         Some(text) => parse_max_clients(text)?,
@@ -126,22 +127,18 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
     // the seat back, as lesson 04's `Seat` did.
     let seats = Arc::new(Semaphore::new(max_clients));
     let mut last_id: ClientId = 0;
-    let mut failing = false;
+    let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Some errors last, such as running out of file descriptors: say so once, and
-                // pause before each retry rather than spin the processor.
-                if !failing {
-                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
-                    failing = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Some errors last, such as running out of file descriptors: log a spell of them
+                // once, and pause (tokio's pause, as in the echo) before each retry.
+                tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
         };
-        failing = false;
+        failures.over();
         let Ok(seat) = Arc::clone(&seats).try_acquire_owned() else {
             // A task of its own, so that a flood of refusals never holds up the accept loop.
             tokio::spawn(turn_away(stream, peer, max_clients));
