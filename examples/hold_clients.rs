@@ -55,10 +55,11 @@ struct Server {
 
 fn start_server(name: &str, wanted: usize) -> anyhow::Result<Server> {
     let chat = name.contains("chat");
-    // A chat server takes its limit on connections after the address.
+    // A chat server takes its limit on connections after the address, then how long a newcomer
+    // may stay without a name: an hour, so that no nameless client is sent away mid-measurement.
     let limit = (wanted + 1).to_string();
     let args: &[&str] = if chat {
-        &["127.0.0.1:0", &limit]
+        &["127.0.0.1:0", &limit, "3600"]
     } else {
         &["127.0.0.1:0"]
     };

@@ -105,7 +105,7 @@ fn run_broker(events: Receiver<Event>, name_time: Duration) {
                 connection,
             }) => room.arrive(id, peer, outgoing, connection),
             Ok(Event::Line { id, text }) => room.hear(id, &text),
-            Ok(Event::Refused { id, why }) => room.send_to(id, error_line(&why)),
+            Ok(Event::LineRefused { id, why }) => room.send_to(id, error_line(&why)),
             Ok(Event::Disconnected { id, how }) => room.remove(id, how),
             Err(RecvTimeoutError::Timeout) => {} // someone's time is up: see below
             // Every reader and the accept loop are gone: nobody can ever send another event.

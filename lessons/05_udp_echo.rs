@@ -21,7 +21,7 @@ const BUFFER_BYTES: usize = 65_536;
 /// does not spin the loop and flood the log.
 const PAUSE_AFTER_ERROR: Duration = Duration::from_millis(100);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
 
     // ANCHOR: bind

@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use course::cli::{Program, Role};
 
 // ANCHOR: limits
@@ -23,14 +23,15 @@ const WAIT_FOR_ANSWER: Duration = Duration::from_secs(1);
 /// Room for the largest datagram there is (see `05_udp_echo`).
 const BUFFER_BYTES: usize = 65_536;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let server = args.address;
     if server.port() == 0 {
-        bail!(
+        let wrong = anyhow!(
             "port 0 means \"any free port\" to a server, but a client must name the port the \
              server got: use the one in the server's `listening on` line"
         );
+        return Err(wrong.into());
     }
 
     // ANCHOR: bind

@@ -24,7 +24,7 @@ const WAIT_FOR_ECHO: Duration = Duration::from_secs(1);
 /// A buffer too small for the echo it receives, to show what happens to the rest.
 const SMALL_BUFFER: usize = 1_024;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let server = PROGRAM.args()?.address;
     let any_port = if server.is_ipv4() {
         "0.0.0.0:0"

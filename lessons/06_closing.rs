@@ -17,7 +17,7 @@ use course::cli::{Program, Role};
 /// How long the client waits to see the connection close before it reports it still open.
 const LOOK: Duration = Duration::from_millis(500);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;

@@ -8,7 +8,8 @@
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 // ANCHOR: mistake
@@ -16,12 +17,15 @@ use course::cli::{Program, Role};
 const HARD_CODED: &str = "127.0.0.1:65437";
 // ANCHOR_END: mistake
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let fixed = match args.extra.first().map(String::as_str) {
         None => false,
         Some("fixed") => true,
-        Some(other) => bail!("after the address, only `fixed` may follow, not {other:?}"),
+        Some(other) => {
+            let wrong = anyhow!("after the address, only `fixed` may follow, not {other:?}");
+            return Err(wrong.into());
+        }
     };
     let listener = if fixed {
         listen_where_asked(args.address)?
@@ -31,18 +35,18 @@ fn main() -> anyhow::Result<()> {
     };
     let actual = listener.local_addr()?;
     println!("listening on {actual}");
+    // After a failed accept, pause and log once, as every server in the course does.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {
             Ok(mut stream) => {
+                failures.over();
                 let greeting = format!("Hello from {actual}\n");
                 if let Err(error) = stream.write_all(greeting.as_bytes()) {
                     eprintln!("could not greet a client: {error}");
                 }
             }
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
+            Err(error) => failures.pause_after(error),
         }
     }
     Ok(())

@@ -8,21 +8,20 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
-/// How long to pause after a failed accept, so a lasting failure does not spin the loop.
-const PAUSE_AFTER_FAILED_ACCEPT: Duration = Duration::from_millis(100);
-
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let fixed = match args.extra.first().map(String::as_str) {
         None => false,
         Some("fixed") => true,
-        Some(other) => bail!("after the address, only `fixed` may follow, not {other:?}"),
+        Some(other) => {
+            let wrong = anyhow!("after the address, only `fixed` may follow, not {other:?}");
+            return Err(wrong.into());
+        }
     };
     let address = args.address;
     let listener =
@@ -60,15 +59,17 @@ fn serve_carelessly(listener: TcpListener) {
 // ANCHOR: fix
 /// The fix: an error ends at most one client's connection, and the log says what happened.
 fn serve_carefully(listener: TcpListener) {
+    // A failed accept is logged, once for a spell of them, with a pause before each retry.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(PAUSE_AFTER_FAILED_ACCEPT);
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         if let Err(error) = echo_lines(&stream) {
             println!("a client's connection ended badly: {error:#}");
         }

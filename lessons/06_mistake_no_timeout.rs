@@ -9,7 +9,7 @@ use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
 use course::cli::{Program, Role};
 
 /// How long the fixed client waits to connect, and then for the server's first bytes. Short,
@@ -17,12 +17,15 @@ use course::cli::{Program, Role};
 /// reasonably take.
 const PATIENCE: Duration = Duration::from_secs(2);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let fixed = match args.extra.first().map(String::as_str) {
         None => false,
         Some("fixed") => true,
-        Some(other) => bail!("after the address, only `fixed` may follow, not {other:?}"),
+        Some(other) => {
+            let wrong = anyhow!("after the address, only `fixed` may follow, not {other:?}");
+            return Err(wrong.into());
+        }
     };
     let address = args.address;
     println!("connected? waiting for {address} to speak first...");

@@ -8,40 +8,40 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::thread;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow};
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 /// How long the fixed server lets a client stay silent. Short, so the demonstration is quick.
 const SILENCE_LIMIT: Duration = Duration::from_secs(2);
 
-/// How long to pause after a failed accept, so a lasting failure does not spin the loop.
-const PAUSE_AFTER_FAILED_ACCEPT: Duration = Duration::from_millis(100);
-
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let fixed = match args.extra.first().map(String::as_str) {
         None => false,
         Some("fixed") => true,
-        Some(other) => bail!("after the address, only `fixed` may follow, not {other:?}"),
+        Some(other) => {
+            let wrong = anyhow!("after the address, only `fixed` may follow, not {other:?}");
+            return Err(wrong.into());
+        }
     };
     let address = args.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
+    // After a failed accept, pause and log once, as every server in the course does.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {
             Ok(stream) => {
+                failures.over();
                 if let Err(error) = echo(stream, fixed) {
                     eprintln!("echo failed: {error:#}");
                 }
             }
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(PAUSE_AFTER_FAILED_ACCEPT);
-            }
+            Err(error) => failures.pause_after(error),
         }
     }
     Ok(())

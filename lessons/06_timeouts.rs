@@ -10,17 +10,14 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
 /// How long a client may stay silent when IDLE_SECONDS is not given. Long enough for a person
 /// typing into `nc` to think; short enough that an abandoned connection does not linger.
 const DEFAULT_IDLE_SECONDS: u64 = 30;
 
-/// How long to pause after a failed accept before trying again. Some failures last (the process
-/// is out of file descriptors): retrying at once would spin the processor and flood the log.
-const PAUSE_AFTER_FAILED_ACCEPT: Duration = Duration::from_millis(100);
-
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let idle = idle_limit(args.extra.first())?;
     let address = args.address;
@@ -30,25 +27,18 @@ fn main() -> anyhow::Result<()> {
     println!("a client silent for {} s is closed", idle.as_secs());
 
     // ANCHOR: accept_loop
-    let mut failed_in_a_row = 0;
+    // Some failures last (the process is out of file descriptors): `failures` pauses after each
+    // one rather than spin the processor, and logs a spell of them once, not once per retry.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                // Log the first failure of a run, not each retry: a lasting failure would
-                // otherwise write ten lines a second.
-                if failed_in_a_row == 0 {
-                    eprintln!("could not accept a connection: {error} (pausing, then retrying)");
-                }
-                failed_in_a_row += 1;
-                thread::sleep(PAUSE_AFTER_FAILED_ACCEPT);
+                failures.pause_after(error);
                 continue;
             }
         };
-        if failed_in_a_row > 1 {
-            eprintln!("accepting again, after {failed_in_a_row} failed attempts");
-        }
-        failed_in_a_row = 0;
+        failures.over();
         let peer = match stream.peer_addr() {
             Ok(peer) => peer,
             // The client may already be gone between accept and this call.

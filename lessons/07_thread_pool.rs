@@ -15,6 +15,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
@@ -25,12 +26,9 @@ const WORKERS: usize = 4;
 /// How many accepted connections may wait for a worker. Waiting costs a socket and a slot in the
 /// queue, no thread; the queue's bound keeps even that finite.
 const MAX_WAITING: usize = 64;
-/// How long the accept loop pauses after `accept` fails. Running out of file descriptors lasts
-/// until a client leaves: retrying at once would spin the processor and flood the log.
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 // ANCHOR_END: limits
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let workers = parse_count(args.extra.first(), WORKERS, 1, "WORKERS")?;
     let max_waiting = parse_count(args.extra.get(1), MAX_WAITING, 0, "MAX_WAITING")?;
@@ -55,7 +53,12 @@ fn main() -> anyhow::Result<()> {
     // left" if `main` kept this one.
     drop(queue);
     println!("{workers} workers ready, {max_waiting} connections may wait for them");
-    accept_connections(&listener, &waiting, workers, max_waiting)
+    Ok(accept_connections(
+        &listener,
+        &waiting,
+        workers,
+        max_waiting,
+    )?)
     // ANCHOR_END: pool
 }
 
@@ -68,25 +71,18 @@ fn accept_connections(
     workers: usize,
     max_waiting: usize,
 ) -> anyhow::Result<()> {
-    let mut failed_accepts = 0;
+    // Out of file descriptors, every `accept` fails until a client leaves: `failures` pauses
+    // after each failure rather than spin, and logs a spell of them once, not ten times a second.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                // Log the first failure of a run of them, not every one: out of file
-                // descriptors, this would otherwise print ten lines a second.
-                if failed_accepts == 0 {
-                    eprintln!("could not accept a connection: {error} (retrying every 100 ms)");
-                }
-                failed_accepts += 1;
-                thread::sleep(ACCEPT_PAUSE);
+                failures.pause_after(error);
                 continue;
             }
         };
-        if failed_accepts > 0 {
-            eprintln!("accepting again, after {failed_accepts} failed attempts");
-            failed_accepts = 0;
-        }
+        failures.over();
         // `try_send`, never `send`: `send` would wait for room in the queue, and while it
         // waits nobody accepts, so the newcomers pile up unseen in the backlog instead of
         // being told the server is busy.

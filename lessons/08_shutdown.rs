@@ -17,6 +17,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
@@ -27,8 +28,6 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How long a thread waits before it looks at the shutdown again. A newcomer may wait this long
 /// to be accepted, and the shutdown this long to be noticed.
 const TURN: Duration = Duration::from_millis(50);
-/// How long the accept loop pauses after `accept` fails (out of file descriptors, say).
-const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// How long a write may wait for a client that does not read. Without it, one such client would
 /// keep its thread in `write` for ever, and the shutdown waiting for that thread.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,7 +38,7 @@ const CUT_OFF: &str = "The server has shut down; your unfinished line was droppe
 // ANCHOR_END: limits
 
 // ANCHOR: main
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let grace = match args.extra.first() {
         Some(text) => parse_seconds(text)?,
@@ -86,11 +85,13 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
         .context("making the listener non-blocking")?;
     let stop = Arc::new(Stop::default());
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
-    let mut failed_accepts = 0;
+    // After a failed accept (out of file descriptors, say): pause, and log a spell of failures
+    // once, as every server in the course does.
+    let mut failures = AcceptFailures::new();
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
-                failed_accepts = 0;
+                failures.over();
                 match start_client(stream, peer, &stop) {
                     Ok(client) => clients.push(client),
                     Err(error) => eprintln!("cannot serve {peer}: {error:#}"),
@@ -101,13 +102,7 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
             }
             // Nobody is waiting to be accepted: this is where the loop spends its time.
             Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => {
-                if failed_accepts == 0 {
-                    eprintln!("could not accept a connection: {error} (retrying every 100 ms)");
-                }
-                failed_accepts += 1;
-                thread::sleep(ACCEPT_PAUSE);
-            }
+            Err(error) => failures.pause_after(error),
         }
         // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
         match shutdown.recv_timeout(TURN) {

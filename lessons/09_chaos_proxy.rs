@@ -18,9 +18,10 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use course::accept::AcceptFailures;
 use course::cli::{Parsed, Program, Role, parse_address};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let Settings {
         listen,
         upstream,
@@ -36,22 +37,18 @@ fn main() -> anyhow::Result<()> {
     );
 
     // ANCHOR: accept_loop
-    let mut failing = false;
+    // Out of file descriptors, say, accept errors last: `failures` pauses before each retry
+    // rather than spin the processor, and logs a spell of them once rather than flood the log.
+    let mut failures = AcceptFailures::new();
     for (number, connection) in (1_u64..).zip(listener.incoming()) {
         let client = match connection {
             Ok(client) => client,
             Err(error) => {
-                // Out of file descriptors, say: such errors last. Say so once, then pause before
-                // each retry rather than spin the processor and flood the log.
-                if !failing {
-                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
-                    failing = true;
-                }
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
-        failing = false;
+        failures.over();
         let spawned = thread::Builder::new()
             .name(format!("connection {number}"))
             .spawn(move || proxy_connection(client, upstream, chaos, number));

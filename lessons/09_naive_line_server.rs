@@ -11,32 +11,28 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
-use std::time::Duration;
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
 
-    let mut failing = false;
+    // Such errors last (out of file descriptors, say): pause, retry, and log them once.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                // Such errors last (out of file descriptors, say): log once, pause, retry.
-                if !failing {
-                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
-                    failing = true;
-                }
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
-        failing = false;
+        failures.over();
         let Ok(peer) = stream.peer_addr() else {
             continue; // It left between accept and this call.
         };

@@ -95,6 +95,16 @@ impl AcceptFailures {
 
     // ANCHOR_END: calls
 
+    /// [`AcceptFailures::pause_after`] for async code, where a task must not put its thread to
+    /// sleep: logs the same way, and returns how long to pause, for the caller to wait out
+    /// without blocking (`tokio::time::sleep(failures.log_failure(error)).await`).
+    pub fn log_failure(&mut self, error: io::Error) -> Duration {
+        if let Some(line) = self.failed(error, Instant::now()) {
+            eprintln!("{line}");
+        }
+        PAUSE
+    }
+
     /// The bookkeeping half of [`AcceptFailures::pause_after`]: the line to log, if any.
     fn failed(&mut self, error: io::Error, now: Instant) -> Option<String> {
         let spell = match &mut self.spell {

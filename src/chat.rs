@@ -78,7 +78,7 @@ pub enum Event {
     /// The client sent a whole line of UTF-8 text (without its line ending).
     Line { id: ClientId, text: String },
     /// The client sent something that is not a line we accept; `why` is told to it alone.
-    Refused { id: ClientId, why: String },
+    LineRefused { id: ClientId, why: String },
     /// The client's connection ended. Always the last event from its reader thread.
     Disconnected { id: ClientId, how: Leaving },
 }
@@ -257,12 +257,12 @@ fn read_lines(
         let event = match lines.next_line() {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
                 Ok(text) => Event::Line { id, text },
-                Err(_) => Event::Refused {
+                Err(_) => Event::LineRefused {
                     id,
                     why: "line refused: it is not UTF-8 text".into(),
                 },
             },
-            Ok(Received::TooLong) => Event::Refused {
+            Ok(Received::TooLong) => Event::LineRefused {
                 id,
                 why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
             },

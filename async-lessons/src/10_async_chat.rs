@@ -15,12 +15,13 @@
 //! The line formats, the limits, and how a client leaves come from the course library
 //! (`src/chat.rs`), so both servers send exactly the same lines.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use course::accept::AcceptFailures;
 use course::chat::{
     ClientId, EVENT_QUEUE_LEN, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES, WRITE_TIMEOUT,
     chat_line, error_line, notice_line, private_line,
@@ -33,7 +34,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinError};
-use tokio::time::timeout;
+use tokio::time::{timeout, timeout_at};
 
 // ANCHOR: limits
 /// How many connections are served at once, unless the command line says otherwise. Each costs
@@ -42,15 +43,23 @@ use tokio::time::timeout;
 const MAX_CLIENTS: usize = 1000;
 /// The longest name, in characters.
 const MAX_NAME_CHARS: usize = 20;
+/// How long a newcomer has to choose a name, unless the command line says otherwise. Until it
+/// has one, a connection hears nothing but holds a seat: without a limit, enough silent
+/// connections would hold every seat, and nobody else could get in.
+const NAME_TIME: Duration = Duration::from_secs(60);
 // ANCHOR_END: limits
 
 // ANCHOR: main
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let max_clients = match args.extra.first() {
         Some(text) => parse_max_clients(text)?,
         None => MAX_CLIENTS,
+    };
+    let name_time = match args.extra.get(1) {
+        Some(text) => parse_name_time(text)?,
+        None => NAME_TIME,
     };
     let address = args.address;
     let listener = listen(address).map_err(|error| course::explain::bind_error(address, error))?;
@@ -61,7 +70,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::spawn(accept_clients(listener, events, max_clients));
     // The broker runs as the main task. If it ever stopped, `main` would return and the whole
     // server with it, rather than go on accepting clients that nobody would serve.
-    run_broker(broker_inbox).await;
+    run_broker(broker_inbox, name_time).await;
     Ok(())
 }
 // ANCHOR_END: main
@@ -96,6 +105,13 @@ fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
     }
 }
 
+fn parse_name_time(text: &str) -> anyhow::Result<Duration> {
+    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(time)) if !time.is_zero() => Ok(time),
+        _ => anyhow::bail!("NAME_SECONDS must be a number of seconds above 0, not {text:?}"),
+    }
+}
+
 // ANCHOR: events
 /// What a reader task tells the broker: lesson 04's events, with tokio's pieces.
 enum Event {
@@ -112,7 +128,7 @@ enum Event {
     /// The client sent a whole line of UTF-8 text (without its line ending).
     Line { id: ClientId, text: String },
     /// The client sent something that is not a line we accept; `why` is told to it alone.
-    Refused { id: ClientId, why: String },
+    LineRefused { id: ClientId, why: String },
     /// The client's connection ended. Always the last event from its reader task.
     Disconnected { id: ClientId, how: Leaving },
 }
@@ -126,22 +142,18 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
     // the seat back, as lesson 04's `Seat` did.
     let seats = Arc::new(Semaphore::new(max_clients));
     let mut last_id: ClientId = 0;
-    let mut failing = false;
+    let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Some errors last, such as running out of file descriptors: say so once, and
-                // pause before each retry rather than spin the processor.
-                if !failing {
-                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
-                    failing = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Some errors last, such as running out of file descriptors: log a spell of them
+                // once, and pause (tokio's pause, as in the echo) before each retry.
+                tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
         };
-        failing = false;
+        failures.over();
         let Ok(seat) = Arc::clone(&seats).try_acquire_owned() else {
             // A task of its own, so that a flood of refusals never holds up the accept loop.
             tokio::spawn(turn_away(stream, peer, max_clients));
@@ -203,12 +215,12 @@ async fn read_lines(
         let event = match received {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {
                 Ok(text) => Event::Line { id, text },
-                Err(_) => Event::Refused {
+                Err(_) => Event::LineRefused {
                     id,
                     why: "line refused: it is not UTF-8 text".into(),
                 },
             },
-            Ok(Received::TooLong) => Event::Refused {
+            Ok(Received::TooLong) => Event::LineRefused {
                 id,
                 why: format!("line refused: it is longer than {MAX_LINE_BYTES} bytes"),
             },
@@ -231,11 +243,13 @@ async fn read_lines(
 }
 
 /// How the client left, when its writer task ended before its reader.
-fn how_the_writer_ended(ended: Result<Result<(), String>, JoinError>) -> Leaving {
+fn how_the_writer_ended(ended: Result<Result<(), Leaving>, JoinError>) -> Leaving {
     match ended {
-        // The broker let go of the queue (after `/quit`), and everything was sent.
+        // The broker let go of the queue (after `/quit`, or a name chosen too late), and
+        // everything was sent.
         Ok(Ok(())) => Leaving::Closed,
-        Ok(Err(why)) => Leaving::Lost(why),
+        // The client took nothing for WRITE_TIMEOUT (cut off), or the connection broke (lost).
+        Ok(Err(how)) => how,
         // The broker aborted the writer: the client was cut off, and the room told already.
         Err(error) if error.is_cancelled() => Leaving::TooSlow,
         Err(_) => Leaving::Lost("its writer task failed".into()),
@@ -322,8 +336,8 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 
 // ANCHOR: writer
 /// Runs as the client's writer task: writes each queued line, in order, until the broker lets
-/// go of the queue. `Err` says why writing failed.
-async fn write_lines(socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), String> {
+/// go of the queue. `Err` says how the client is to be reported gone.
+async fn write_lines(socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), Leaving> {
     let mut socket = BufWriter::new(socket);
     while let Some(line) = queue.recv().await {
         // No task may wait on one client for ever; see WRITE_TIMEOUT.
@@ -337,15 +351,14 @@ async fn write_lines(socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Resul
     within_write_timeout(socket.shutdown()).await
 }
 
-/// Runs `write`, giving up with a reason after [`WRITE_TIMEOUT`].
-async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Result<(), String> {
+/// Runs `write`, giving up after [`WRITE_TIMEOUT`]. A client that took no bytes for that long
+/// has stopped reading: it is cut off, and the room is told so, as lesson 04's writer does,
+/// rather than hear that it left.
+async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Result<(), Leaving> {
     match timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err(format!(
-            "it took no bytes for {} s",
-            WRITE_TIMEOUT.as_secs()
-        )),
+        Ok(Err(error)) => Err(Leaving::Lost(error.to_string())),
+        Err(_) => Err(Leaving::TooSlow),
     }
 }
 // ANCHOR_END: writer
@@ -354,33 +367,49 @@ async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Re
 // ANCHOR: run_broker
 /// The broker: lesson 04's, with `.await` on the inbox. It handles events one at a time, and
 /// between two `.await`s nothing else touches the room, so it still needs no lock.
-async fn run_broker(mut events: Receiver<Event>) {
-    let mut room = Room::default();
-    while let Some(event) = events.recv().await {
-        match event {
-            Event::Connected {
+async fn run_broker(mut events: Receiver<Event>, name_time: Duration) {
+    let mut room = Room::new(name_time);
+    loop {
+        // Wait for the next event, but no longer than until a newcomer's time to choose a name
+        // runs out: nothing else would wake the broker then. (`recv` is cancel-safe: if the
+        // timer wins, no event is lost.)
+        let next = match room.next_name_deadline() {
+            Some(deadline) => timeout_at(deadline.into(), events.recv()).await.ok(),
+            None => Some(events.recv().await),
+        };
+        match next {
+            Some(Some(Event::Connected {
                 id,
                 peer,
                 outgoing,
                 writer,
-            } => room.arrive(id, peer, outgoing, writer),
-            Event::Line { id, text } => room.hear(id, &text),
-            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
-            Event::Disconnected { id, how } => room.remove(id, how),
+            })) => room.arrive(id, peer, outgoing, writer),
+            Some(Some(Event::Line { id, text })) => room.hear(id, &text),
+            Some(Some(Event::LineRefused { id, why })) => room.send_to(id, error_line(&why)),
+            Some(Some(Event::Disconnected { id, how })) => room.remove(id, how),
+            None => {} // someone's time is up: see below
+            // The accept loop and every reader are gone: nobody can ever send another event.
+            Some(None) => return,
         }
+        room.send_away_the_nameless(Instant::now());
         room.cut_off_the_slow();
     }
 }
 // ANCHOR_END: run_broker
 
 /// Everyone connected, as the broker sees them.
-#[derive(Default)]
 struct Room {
     /// Every connection, named or still choosing a name.
     clients: HashMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     too_slow: Vec<ClientId>,
+    /// How long a newcomer has to choose a name.
+    name_time: Duration,
+    /// Newcomers in the order they arrived, each with the moment its time to choose a name runs
+    /// out. Everyone gets the same time, so the front is always the first to run out. Entries
+    /// stay until then even for those who chose a name or left; they are skipped.
+    name_deadlines: VecDeque<(Instant, ClientId)>,
 }
 
 /// One connection, as the broker sees it. Owned by the [`Room`].
@@ -409,6 +438,15 @@ impl Client {
 // From here on, the room is lesson 04's, line for line, except where it reaches a client:
 // `offer` (tokio's `try_send`) and `remove` (aborting the writer task).
 impl Room {
+    fn new(name_time: Duration) -> Room {
+        Room {
+            clients: HashMap::new(),
+            too_slow: Vec::new(),
+            name_time,
+            name_deadlines: VecDeque::new(),
+        }
+    }
+
     fn arrive(
         &mut self,
         id: ClientId,
@@ -424,6 +462,8 @@ impl Room {
             writer,
         };
         self.clients.insert(id, client);
+        self.name_deadlines
+            .push_back((Instant::now() + self.name_time, id));
         self.send_to(id, notice_line(WELCOME));
     }
 
@@ -601,7 +641,8 @@ impl Room {
             Leaving::TooSlow => {
                 // Its writer may wait in a write that will never finish. Aborting the task
                 // drops it at that `.await`, which closes our side of the socket; its reader
-                // sees the writer end, and stops too.
+                // sees the writer end, and stops too. (A writer that gave up by itself after
+                // WRITE_TIMEOUT has ended already: aborting it does nothing.)
                 client.writer.abort();
                 (
                     format!("{who} cut off: it stopped reading"),
@@ -615,6 +656,39 @@ impl Room {
         }
     }
     // ANCHOR_END: remove
+
+    /// When the next newcomer's time to choose a name runs out, if anyone is waiting.
+    fn next_name_deadline(&self) -> Option<Instant> {
+        self.name_deadlines.front().map(|&(deadline, _)| deadline)
+    }
+
+    /// Tells every newcomer whose time ran out without a name so, and closes its connection.
+    fn send_away_the_nameless(&mut self, now: Instant) {
+        while let Some(&(deadline, id)) = self.name_deadlines.front() {
+            if deadline > now {
+                break;
+            }
+            self.name_deadlines.pop_front();
+            let nameless = self
+                .clients
+                .get(&id)
+                .is_some_and(|client| client.name.is_none());
+            if !nameless {
+                continue; // it chose a name in time, or it left
+            }
+            let seconds = self.name_time.as_secs_f64();
+            let goodbye = format!("you chose no name within {seconds} seconds: goodbye");
+            self.send_to(id, error_line(&goodbye));
+            if let Some(client) = self.clients.remove(&id) {
+                println!(
+                    "{} sent away: no name within {seconds} seconds",
+                    client.peer
+                );
+            }
+            // Dropping the client drops its queue's sender: its writer task sends the goodbye,
+            // then closes the connection, and its reader task gives the seat back.
+        }
+    }
 
     fn cut_off_the_slow(&mut self) {
         while let Some(id) = self.too_slow.pop() {
@@ -658,13 +732,15 @@ const PROGRAM: Program = Program {
     role: Role::Server,
     about: "Lesson 10: lesson 04's chat room, with tokio tasks instead of threads.",
     default_address: "127.0.0.1:65442",
-    extra_usage: "[MAX_CLIENTS]",
-    max_extra_args: 1,
+    extra_usage: "[MAX_CLIENTS] [NAME_SECONDS]",
+    max_extra_args: 2,
     try_it: "Join from two or more other terminals with any of:\n  \
              cargo run --bin 04_chat_client -- 127.0.0.1:65442\n  nc 127.0.0.1 65442\n  \
              telnet 127.0.0.1 65442\n\
              Type a name first, then chat; /help lists the commands.\n\n\
              MAX_CLIENTS is how many connections are served at once (default 1000); the next\n\
-             one is told the chat is full and closed. The tests pass a small number to check\n\
-             that limit without opening a thousand connections.",
+             one is told the chat is full and closed. NAME_SECONDS is how long a newcomer has to\n\
+             choose a name (default 60; 0.5 means half a second) before it is told so and closed.\n\
+             The tests pass small numbers to check these limits without opening a thousand\n\
+             connections or waiting a minute.",
 };

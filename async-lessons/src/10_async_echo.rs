@@ -7,9 +7,9 @@
 //! idle clients.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::Context;
+use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 // `#[tokio::main]` starts tokio's runtime, a pool of worker threads (one per core), and runs this
 // `async fn main` on it as the first task.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
     let listener = TcpListener::bind(address)
         .await
@@ -26,24 +26,22 @@ async fn main() -> anyhow::Result<()> {
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: accept_loop
-    let mut failing = false;
+    let mut failures = AcceptFailures::new();
     loop {
         // `.await` hands this thread back to the runtime until a client arrives: the worker
         // thread runs other tasks meanwhile, instead of sleeping in `accept` as lesson 03's did.
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Out of file descriptors, say. Such errors last: say so once, pause, and try
-                // again, rather than spin the processor and fill the log.
-                if !failing {
-                    eprintln!("could not accept a connection (retrying every 100 ms): {error}");
-                    failing = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Out of file descriptors, say. Such errors last: log a spell of them once, and
+                // pause before trying again rather than spin the processor. The pause is
+                // tokio's, which lets the thread run other tasks meanwhile: `thread::sleep`
+                // (what lesson 03's `pause_after` does) would stall every task on this thread.
+                tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
         };
-        failing = false;
+        failures.over();
         // A task, not a thread: `spawn` only puts the future in the runtime's queue, so it
         // cannot run out of threads, and it returns at once.
         tokio::spawn(serve_client(stream, peer));

@@ -51,7 +51,7 @@ fn run_broker(events: Receiver<Event>) {
                 ..
             } => room.arrive(id, outgoing, connection),
             Event::Line { id, text } => room.hear(id, &text),
-            Event::Refused { id, why } => room.send_to(id, error_line(&why)),
+            Event::LineRefused { id, why } => room.send_to(id, error_line(&why)),
             Event::Disconnected { id, how } => room.remove(id, how),
         }
         room.cut_off_the_slow();

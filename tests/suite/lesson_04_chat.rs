@@ -751,7 +751,6 @@ fn connections_past_the_limit_are_turned_away_politely() {
 }
 
 #[test]
-#[cfg(not(async_chat))] // lesson 10's chat has no name timeout yet
 fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
     // Half a second to choose a name, instead of a minute, so the test need not wait long.
     let server = Server::start(SERVER, &["127.0.0.1:0", "1000", "0.5"]);

@@ -81,7 +81,7 @@ fn silent_clients_hold_the_workers_the_queue_waits_and_the_next_is_turned_away()
     );
     assert_waits(&mut third);
     // The pool's promise: the workers, and the main thread that accepts. No thread per client.
-    if let Some(threads) = thread_count(server.id()) {
+    if let Some(threads) = thread_count(server.pid()) {
         assert_eq!(threads, WORKERS + 1, "threads while 4 clients are held");
     }
     // The first client leaves: its worker takes the next connection in the queue, whose line
@@ -99,7 +99,7 @@ fn clients_in_turn_reuse_the_same_threads() {
         client.write_all(line.as_bytes()).unwrap();
         assert_eq!(read_exactly(&mut client, line.len()), line.as_bytes());
     }
-    if let Some(threads) = thread_count(server.id()) {
+    if let Some(threads) = thread_count(server.pid()) {
         assert_eq!(threads, WORKERS + 1, "threads after 50 clients");
     }
 }
@@ -123,7 +123,7 @@ fn the_lesson_passes_the_exercise_check() {
     let workers = course::check::pool::WORKERS.to_string();
     let waiting = course::check::pool::MAX_WAITING.to_string();
     let server = Server::start(SERVER, &["127.0.0.1:0", &workers, &waiting]);
-    if let Err(failure) = course::check::pool::run_against(server.address, server.id()) {
+    if let Err(failure) = course::check::pool::run_against(server.address, server.pid()) {
         panic!("{failure}");
     }
 }

@@ -16,7 +16,7 @@ const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 
 fn signal(server: &Server, name: &str) {
     let status = Command::new("kill")
-        .args([&format!("-{name}"), &server.id().to_string()])
+        .args([&format!("-{name}"), &server.pid().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success(), "kill -{name} failed");

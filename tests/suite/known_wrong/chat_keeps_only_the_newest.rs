@@ -28,7 +28,7 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
                 ..
             }) => room.arrive(id, outgoing, connection),
             Ok(Event::Line { id, text }) => room.hear(id, &text),
-            Ok(Event::Refused { .. }) => {}
+            Ok(Event::LineRefused { .. }) => {}
             Ok(Event::Disconnected { id, how }) => room.remove(id, how),
             Err(RecvTimeoutError::Timeout) => {
                 for (id, text) in newest.drain() {

@@ -390,7 +390,8 @@ impl Drop for Sockets {
 }
 
 impl Server {
-    /// The process id of the server, e.g. to read its CPU time from `/proc`.
+    /// The server's process id: to read its CPU time from `/proc`, count its threads, or send
+    /// it a signal.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -403,11 +404,6 @@ impl Server {
 }
 
 impl Server {
-    /// The server's process id, to count its threads or send it a signal.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Waits, at most [`PATIENCE`], for the process to exit by itself, and returns its status.
     pub fn wait_for_exit(&mut self) -> ExitStatus {
         let deadline = std::time::Instant::now() + PATIENCE;
