@@ -79,9 +79,11 @@ fn the_naive_server_works_on_loopback_but_breaks_behind_the_proxy() {
     }
     // Every byte got through, in order...
     assert_eq!(pieces, sentence);
-    // ...but one line was answered as many: each piece was 1 to 3 bytes.
+    // ...but one line was answered as many. (The proxy cuts it into pieces of 1 to 3 bytes; a
+    // busy machine may let the server read a few pieces at once, so only "more than one" is
+    // certain.)
     assert!(
-        answers.len() >= sentence.len() / 3,
+        answers.len() > 1,
         "one line of {} bytes came out as {} answers: {answers:?}",
         sentence.len(),
         answers.len()

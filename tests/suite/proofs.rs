@@ -483,7 +483,9 @@ fn exercise_04_wrong_brokers_fail() {
             "chat_delivers_on_threads",
             CHAT,
             chat_delivers_on_threads::serve,
-            &["heard them in different orders"],
+            // Lines that overtake each other are usually heard in different orders; on a busy
+            // machine some may come too late. Either way the crossfire is where it fails.
+            &["alice and bob each sent 50 lines at the same moment"],
         ),
         wrong(
             "chat_keeps_only_the_newest",
