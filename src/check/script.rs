@@ -82,6 +82,25 @@ impl Script {
         self.play(server, Some(server_end), Some(&panics))
     }
 
+    /// The most scripted clients connected at any one time: what a run costs in sockets (twice
+    /// this, when the server runs in the same process).
+    pub fn most_clients_at_once(&self) -> usize {
+        let (mut now, mut most) = (0usize, 0usize);
+        for step in self.steps {
+            match step {
+                Step::Connect(_) => now += 1,
+                Step::ConnectAll(names) => now += names.len(),
+                Step::Close(_) | Step::Reset(_) | Step::Vanish { .. } => {
+                    now = now.saturating_sub(1)
+                }
+                Step::Flood(flood) => now = now.saturating_sub(flood.slow.len()),
+                _ => {}
+            }
+            most = most.max(now);
+        }
+        most
+    }
+
     /// Runs this script against a server that is already running at `server`, such as a lesson's
     /// binary started by a test.
     pub fn run_against(&self, server: SocketAddr) -> Result<Transcript, Failure> {
