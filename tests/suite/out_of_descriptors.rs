@@ -58,6 +58,12 @@ const SERVERS: &[Case] = &[
         receive: b"* Welcome to the chat! What is your name?\n",
         runs_out: true,
     },
+    Case {
+        binary: env!("CARGO_BIN_EXE_12_http"),
+        send: b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+        receive: b"HTTP/1.1 200 OK\r\n",
+        runs_out: true,
+    },
 ];
 
 /// The servers' limit on open files. Small, so that a few dozen clients reach it, and the test
