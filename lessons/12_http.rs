@@ -175,7 +175,7 @@ fn turn_away(mut stream: TcpStream) {
 /// Runs on the client's own thread: serves its requests, then logs how it left.
 fn serve_client(stream: TcpStream, peer: SocketAddr, number: u64, site: &Site) {
     println!("{peer} connected");
-    match serve_requests(stream, number, site) {
+    match serve_requests(stream, peer, number, site) {
         Ok(Ending::Closed) => println!("{peer} disconnected"),
         Ok(Ending::Done) => println!("{peer} served; connection closed"),
         Ok(Ending::TooSlow) => println!(
@@ -202,7 +202,12 @@ enum Ending {
 /// connection open unless someone says `Connection: close`. Bytes after one request's head are
 /// the start of the next (a client may send several before reading: *pipelining*), so they stay
 /// in `buffer`.
-fn serve_requests(mut stream: TcpStream, number: u64, site: &Site) -> anyhow::Result<Ending> {
+fn serve_requests(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    number: u64,
+    site: &Site,
+) -> anyhow::Result<Ending> {
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let mut buffer = Vec::new();
     loop {
@@ -215,6 +220,10 @@ fn serve_requests(mut stream: TcpStream, number: u64, site: &Site) -> anyhow::Re
                 // After a refused head the server cannot tell where the next request would
                 // start, so it answers and closes.
                 let response = Response::refusal(&refusal);
+                println!(
+                    "{peer} sent a request refused with {}: {refusal}",
+                    response.status
+                );
                 response.send(&mut stream, false, false)?;
                 close_gently(stream);
                 return Ok(Ending::Done);
@@ -226,6 +235,10 @@ fn serve_requests(mut stream: TcpStream, number: u64, site: &Site) -> anyhow::Re
         }
         let keep_alive = request.keep_alive() && !request.has_body();
         let response = respond(&request, number, site);
+        println!(
+            "{peer} {} {} -> {}",
+            request.method, request.target, response.status
+        );
         response.send(&mut stream, request.method == "HEAD", keep_alive)?;
         if !keep_alive {
             close_gently(stream);
