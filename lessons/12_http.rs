@@ -212,11 +212,11 @@ fn serve_requests(
     let mut buffer = Vec::new();
     loop {
         let deadline = Instant::now() + site.header_timeout;
-        let request = match read_request(&mut stream, &mut buffer, deadline) {
-            Ok(Arrival::Request(request)) => request,
-            Ok(Arrival::Closed) => return Ok(Ending::Closed),
-            Ok(Arrival::TooSlow) => return Ok(Ending::TooSlow),
-            Ok(Arrival::Refused(refusal)) => {
+        let request = match read_request(&mut stream, &mut buffer, deadline)? {
+            Arrival::Request(request) => request,
+            Arrival::Closed => return Ok(Ending::Closed),
+            Arrival::TooSlow => return Ok(Ending::TooSlow),
+            Arrival::Refused(refusal) => {
                 // After a refused head the server cannot tell where the next request would
                 // start, so it answers and closes.
                 let response = Response::refusal(&refusal);
@@ -228,16 +228,18 @@ fn serve_requests(
                 close_gently(stream);
                 return Ok(Ending::Done);
             }
-            Err(error) => return Err(error),
         };
         if let Some(client) = lock(&site.clients).open.get_mut(&number) {
             client.requests += 1;
         }
         let keep_alive = request.keep_alive() && !request.has_body();
         let response = respond(&request, number, site);
+        // The target is the client's text: escaped, it cannot send control codes to a terminal.
         println!(
             "{peer} {} {} -> {}",
-            request.method, request.target, response.status
+            request.method,
+            request.target.escape_debug(),
+            response.status
         );
         response.send(&mut stream, request.method == "HEAD", keep_alive)?;
         if !keep_alive {
