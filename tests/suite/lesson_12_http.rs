@@ -335,10 +335,16 @@ fn curl_reuses_one_connection_for_two_requests() {
         .collect::<Vec<_>>()
         .join("\n");
     // ANCHOR_END: curl_snapshot
-    insta::assert_snapshot!(
-        "12_curl_v",
-        normalize(&first_exchange, server.address, "127.0.0.1:65443")
-    );
+    let first_exchange = normalize(&first_exchange, server.address, "127.0.0.1:65443");
+    insta::assert_snapshot!("12_curl_v", first_exchange);
+    // The request as the bytes that went over the connection, each line ending in CR LF, which
+    // curl's listing does not show.
+    let request_bytes: String = first_exchange
+        .lines()
+        .filter_map(|line| line.strip_prefix('>'))
+        .map(|line| format!("{}\\r\\n", line.trim_start()))
+        .collect();
+    insta::assert_snapshot!("12_curl_request_bytes", request_bytes);
 }
 
 #[test]
