@@ -145,8 +145,24 @@ fn take_seat(site: &Site, peer: SocketAddr) -> Option<u64> {
     Some(number)
 }
 
+/// Gives a seat back. Called from [`Seat`]'s `drop`, so it happens however the client's thread
+/// ends, a panic included: otherwise every panic would keep a seat taken for ever.
 fn leave_seat(site: &Site, number: u64) {
     lock(&site.clients).open.remove(&number);
+}
+
+/// A client's seat, held by its thread for as long as it runs.
+struct Seat<'a> {
+    /// Whose table the seat is in.
+    site: &'a Site,
+    /// The connection's number in that table.
+    number: u64,
+}
+
+impl Drop for Seat<'_> {
+    fn drop(&mut self) {
+        leave_seat(self.site, self.number);
+    }
 }
 
 /// Locks the table. A thread that panicked while holding the lock left it as it was between two
@@ -174,6 +190,7 @@ fn turn_away(mut stream: TcpStream) {
 
 /// Runs on the client's own thread: serves its requests, then logs how it left.
 fn serve_client(stream: TcpStream, peer: SocketAddr, number: u64, site: &Site) {
+    let _seat = Seat { site, number };
     println!("{peer} connected");
     match serve_requests(stream, peer, number, site) {
         Ok(Ending::Closed) => println!("{peer} disconnected"),
@@ -184,7 +201,6 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, number: u64, site: &Site) {
         ),
         Err(error) => println!("{peer} disconnected abruptly: {error:#}"),
     }
-    leave_seat(site, number);
 }
 
 /// How a connection ended, when nothing failed.
@@ -252,6 +268,7 @@ fn serve_requests(
 
 /// What came of waiting for a request.
 enum Arrival {
+    /// A whole head, parsed.
     Request(Request),
     /// The client closed the connection with no request under way.
     Closed,
@@ -470,15 +487,19 @@ fn reason(status: u16) -> &'static str {
 
 /// A response on its way out.
 struct Response {
+    /// The status code: 200, 404, ...
     status: u16,
     /// Headers besides `Content-Length` and `Connection`, which `send` writes itself.
     headers: Vec<(&'static str, String)>,
+    /// What follows the head, unless the request was HEAD.
     body: Body,
 }
 
 /// What follows the head: text made here, or a file and its length.
 enum Body {
+    /// A page or a message, made whole in memory.
     Text(String),
+    /// An open file, and its length when it was opened: copied, not read into memory.
     File(File, u64),
 }
 
