@@ -27,7 +27,7 @@ use course::cli::{Program, Role};
 use request::{Refusal, Request};
 
 // ANCHOR: limits
-/// How many clients may be connected at once. A browser opens several connections to one
+/// How many clients may be connected at once, unless the command line says otherwise. A browser opens several connections to one
 /// server (six is common) and keeps them open: seats are per connection, not per person.
 const MAX_CLIENTS: usize = 64;
 /// How long the head of a request may take to arrive, counted from the moment the server starts
@@ -46,6 +46,7 @@ fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let folder = site_folder(args.extra.first())?;
     let header_timeout = header_timeout(args.extra.get(1))?;
+    let max_clients = max_clients(args.extra.get(2))?;
     let address = args.address;
     let listener = course::listen::bind_with_backlog(address, course::listen::CROWD_BACKLOG)?;
     let local = listener.local_addr()?;
@@ -57,6 +58,7 @@ fn main() -> course::cli::MainResult {
     let site = Arc::new(Site {
         folder,
         header_timeout,
+        max_clients,
         clients: Mutex::new(Clients::default()),
     });
     accept_clients(&listener, &site);
@@ -70,6 +72,8 @@ struct Site {
     folder: PathBuf,
     /// See [`HEADER_TIMEOUT`]; the command line may set a shorter one.
     header_timeout: Duration,
+    /// See [`MAX_CLIENTS`]; the command line may set another.
+    max_clients: usize,
     /// Everyone connected, for the seat limit and the live page. Locked only for a moment.
     clients: Mutex<Clients>,
 }
@@ -128,7 +132,7 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
 /// Adds a client to the table, unless every seat is taken. Returns its number.
 fn take_seat(site: &Site, peer: SocketAddr) -> Option<u64> {
     let mut clients = lock(&site.clients);
-    if clients.open.len() >= MAX_CLIENTS {
+    if clients.open.len() >= site.max_clients {
         return None;
     }
     let number = clients.next;
@@ -597,6 +601,17 @@ fn header_timeout(argument: Option<&String>) -> anyhow::Result<Duration> {
     }
 }
 
+/// MAX_CLIENTS from the command line, at least 1, or the default.
+fn max_clients(argument: Option<&String>) -> anyhow::Result<usize> {
+    let Some(text) = argument else {
+        return Ok(MAX_CLIENTS);
+    };
+    match text.parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => anyhow::bail!("MAX_CLIENTS must be a whole number from 1 up, not {text:?}"),
+    }
+}
+
 /// Where the files come from when the command line names no folder.
 const DEFAULT_FOLDER: &str = "lessons/12_http_site";
 
@@ -605,13 +620,15 @@ const PROGRAM: Program = Program {
     role: Role::Server,
     about: "Lesson 12: a small HTTP/1.1 server: a live page of who is connected, and files.",
     default_address: "127.0.0.1:65443",
-    extra_usage: "[FOLDER] [HEADER_SECONDS]",
-    max_extra_args: 2,
+    extra_usage: "[FOLDER] [HEADER_SECONDS] [MAX_CLIENTS]",
+    max_extra_args: 3,
     try_it: "Open http://127.0.0.1:65443/ in a browser, or from another terminal:\n  \
              curl -v http://127.0.0.1:65443/hello.txt\n\n\
              FOLDER is where files come from (default lessons/12_http_site, from the course's\n\
              top folder); nothing outside it is served. HEADER_SECONDS (default 10) is how long\n\
-             a request's head may take to arrive, and how long an idle connection stays open.",
+             a request's head may take to arrive, and how long an idle connection stays open.\n\
+             MAX_CLIENTS (default 64) is how many connections are served at once; the next\n\
+             one is answered 503 and closed.",
 };
 
 // ANCHOR: parser

@@ -465,3 +465,69 @@ fn output_within_patience(command: &mut Command) -> std::process::Output {
         }
     }
 }
+
+#[test]
+fn a_client_past_the_seat_limit_hears_503_and_a_freed_seat_is_taken_again() {
+    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "5", "2"]);
+    assert!(server.next_line().starts_with("open http://"));
+    let first = server.connect();
+    let _second = server.connect();
+    // The server takes seats in the order it accepts; a request on each proves both are seated.
+    for seated in [&first, &_second] {
+        let mut reader = BufReader::new(seated.try_clone().expect("clone"));
+        reader
+            .get_mut()
+            .write_all(b"HEAD / HTTP/1.1\r\n\r\n")
+            .expect("send");
+        assert_eq!(read_response(&mut reader, true).status, 200);
+    }
+    let mut third = BufReader::new(server.connect());
+    let busy = read_response(&mut third, false);
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.header("Connection"), Some("close"));
+    drop(first);
+    // The seat comes free when the server notices that `first` left, a moment later.
+    let started = Instant::now();
+    loop {
+        let response = ask(server.address, b"GET /hello.txt HTTP/1.1\r\n\r\n");
+        if response.status == 200 {
+            break;
+        }
+        assert_eq!(response.status, 503);
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the freed seat was never taken again"
+        );
+    }
+}
+
+#[test]
+fn http_1_0_closes_after_one_response_and_a_link_out_of_the_folder_is_refused() {
+    let folder = std::env::temp_dir().join(format!("course-12-site-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("make a site folder");
+    std::fs::write(folder.join("inside.txt"), "inside\n").expect("write a file");
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(
+        std::fs::canonicalize("Cargo.toml").expect("Cargo.toml"),
+        folder.join("outside.txt"),
+    );
+    let folder_arg = folder.to_string_lossy().into_owned();
+    let server = Server::start(HTTP, &["127.0.0.1:0", &folder_arg, HEADER_SECONDS]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /inside.txt HTTP/1.0\r\n\r\n")
+        .expect("send");
+    let mut reader = BufReader::new(stream);
+    let response = read_response(&mut reader, false);
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"inside\n"[..])
+    );
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert_closed(reader.get_mut(), "HTTP/1.0 without keep-alive");
+    if cfg!(unix) {
+        let link = ask(server.address, b"GET /outside.txt HTTP/1.1\r\n\r\n");
+        assert_eq!(link.status, 403, "a symbolic link out of the folder");
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+}
