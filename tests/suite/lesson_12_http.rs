@@ -471,9 +471,9 @@ fn a_client_past_the_seat_limit_hears_503_and_a_freed_seat_is_taken_again() {
     let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "5", "2"]);
     assert!(server.next_line().starts_with("open http://"));
     let first = server.connect();
-    let _second = server.connect();
+    let second = server.connect();
     // The server takes seats in the order it accepts; a request on each proves both are seated.
-    for seated in [&first, &_second] {
+    for seated in [&first, &second] {
         let mut reader = BufReader::new(seated.try_clone().expect("clone"));
         reader
             .get_mut()
@@ -498,6 +498,7 @@ fn a_client_past_the_seat_limit_hears_503_and_a_freed_seat_is_taken_again() {
             started.elapsed() < PATIENCE,
             "the freed seat was never taken again"
         );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
