@@ -114,6 +114,7 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
             continue; // It left before we could ask who it was.
         };
         let Some(number) = take_seat(site, peer) else {
+            println!("{peer} turned away: all {} seats taken", site.max_clients);
             turn_away(stream);
             continue;
         };
