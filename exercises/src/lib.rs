@@ -29,5 +29,8 @@ pub mod thread_pool;
 #[path = "08_shutdown.rs"]
 pub mod shutdown;
 
+#[path = "12_http.rs"]
+pub mod http;
+
 // Exercise 10, `10_async_echo.rs`, needs tokio, so it is not part of this library: its check
 // (`tests/check.rs`) and its example include it by path, and only they compile tokio.

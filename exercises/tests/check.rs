@@ -59,3 +59,8 @@ mod async_echo;
 fn ex10_async_echo() {
     check_exercise(&check::async_echo::SCRIPT, async_echo::serve);
 }
+
+#[test]
+fn ex12_http() {
+    check::http::check_exercise(exercises::http::serve);
+}

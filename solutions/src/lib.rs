@@ -27,4 +27,7 @@ pub mod thread_pool;
 #[path = "08_shutdown.rs"]
 pub mod shutdown;
 
+#[path = "12_http.rs"]
+pub mod http;
+
 // `10_async_echo.rs` needs tokio, so `tests/check.rs` includes it by path, as the exercises do.

@@ -56,3 +56,8 @@ mod async_echo;
 fn ex10_async_echo() {
     check_solution(&check::async_echo::SCRIPT, async_echo::serve);
 }
+
+#[test]
+fn ex12_http() {
+    check::http::check_solution(solutions::http::serve);
+}

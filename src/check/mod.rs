@@ -24,6 +24,7 @@ mod diagnose;
 mod diff;
 pub mod echo_client;
 pub mod greeting;
+pub mod http;
 pub mod idle_timeout;
 mod live;
 mod panics;

@@ -12,12 +12,12 @@ use std::thread;
 use crate::support;
 
 use course::check::{
-    Failure, Script, Serve, chat_broker, echo_client, greeting, idle_timeout, pool, shutdown,
+    Failure, Script, Serve, chat_broker, echo_client, greeting, http, idle_timeout, pool, shutdown,
     threaded_echo, udp_client,
 };
 
-/// The share of the checks that are not scripts (exercises 05 to 08): exercise 07's holds seven
-/// clients at most.
+/// The share of the checks that are not scripts (exercises 05 to 08 and 12): exercise 07's holds
+/// seven clients at most.
 const SOCKETS_FOR_OTHER_CHECKS: usize = 16;
 
 /// One answer to try, and what must come of it.
@@ -197,6 +197,16 @@ mod echo_to_the_newest;
 mod echo_upper_case;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
+#[path = "known_wrong/http_forgets_what_follows.rs"]
+mod http_forgets_what_follows;
+#[path = "known_wrong/http_ignores_headers.rs"]
+mod http_ignores_headers;
+#[path = "known_wrong/http_no_head_limit.rs"]
+mod http_no_head_limit;
+#[path = "known_wrong/http_one_read_is_a_request.rs"]
+mod http_one_read_is_a_request;
+#[path = "known_right/http_reads_lines.rs"]
+mod http_reads_lines;
 #[path = "known_wrong/pool_closes_without_a_word.rs"]
 mod pool_closes_without_a_word;
 #[path = "known_wrong/pool_not_started.rs"]
@@ -751,4 +761,61 @@ fn exercise_08_wrong_shutdowns_fail() {
             &["Client C could still connect 300 ms after the shutdown"],
         ),
     ]);
+}
+
+#[test]
+fn exercise_12_wrong_http_servers_fail() {
+    prove(vec![
+        wrong_with(
+            "http_one_read_is_a_request",
+            http::run_as,
+            http_one_read_is_a_request::serve,
+            &[
+                "Client A sent GET /hello one byte per write",
+                "and received a response 400",
+                "Does your read_request take one read() to be one whole request?",
+            ],
+        ),
+        wrong_with(
+            "http_forgets_what_follows",
+            http::run_as,
+            http_forgets_what_follows::serve,
+            &[
+                "Client B sent three requests in one write",
+                "and received nothing within 1000 ms where a response 200 with no body was expected.",
+                "keep the bytes after a request's head in the buffer?",
+            ],
+        ),
+        wrong_with(
+            "http_ignores_headers",
+            http::run_as,
+            http_ignores_headers::serve,
+            &[
+                "received a response with Connection: keep-alive where Connection: close was expected",
+                "Does your parse_head read the headers",
+            ],
+        ),
+        wrong_with(
+            "http_no_head_limit",
+            http::run_as,
+            http_no_head_limit::serve,
+            &[
+                "Client H sent a head of more than MAX_HEAD_BYTES with no blank line and received nothing",
+                "refuse with Refusal::TooLarge",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn exercise_12_right_http_server_of_another_design_passes() {
+    prove(vec![Case {
+        name: "http_reads_lines",
+        prove: Box::new(|| {
+            http::run_as("http_reads_lines.rs", http_reads_lines::serve)
+                .map(|_| ())
+                .map_err(|failure| format!("a right answer failed the check:\n{failure}"))
+        }),
+        sockets: SOCKETS_FOR_OTHER_CHECKS,
+    }]);
 }

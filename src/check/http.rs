@@ -1,0 +1,609 @@
+//! The check for exercise 12: a small HTTP/1.1 server that reads its requests however they
+//! arrive.
+//!
+//! The scripted clients send requests every way a network may deliver them, in an order that
+//! makes each classic mistake fail at its own step, so the verdict can name it:
+//!
+//! 1. A sends a request in one write (anyone passes), then the same request **one byte per
+//!    write**, on the same connection: a server that takes one read to be one request fails here.
+//! 2. B sends **three requests in one write** (pipelining): a server that throws away what
+//!    follows a head fails here.
+//! 3. C sends requests cut up by the harness's shaper (see [`super::shaper`]).
+//! 4. D asks for `Connection: close`: a server that does not read the headers fails here.
+//! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
+//!    (400), a version that is not HTTP/1.x (400), and headers that never end (431).
+//! 6. I sends half a request and hangs up; J must still be served.
+//!
+//! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
+//! check compares status codes, bodies and the `Connection` header, not the whole bytes.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::shaper::Shaper;
+use super::{Exercise, Failure, Serve, Transcript, panics};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "12_http",
+    title: "the HTTP server that reads whole requests",
+    chapter: "book/src/12-http.md",
+};
+
+/// How long a scripted client waits for a response. A correct server answers in milliseconds.
+const PATIENCE: Duration = Duration::from_secs(1);
+
+/// The most bytes a head may have: `MAX_HEAD_BYTES` in the exercise and the lesson.
+pub const MAX_HEAD_BYTES: usize = 8 * 1024;
+
+/// The request most steps send.
+const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: check\r\nAccept: */*\r\n\r\n";
+
+/// What the server must answer to `GET /hello`.
+const HELLO_BODY: &[u8] = b"hello\n";
+
+/// The pause between two one-byte writes, so each surely leaves in a packet of its own.
+const BYTE_PAUSE: Duration = Duration::from_millis(1);
+
+/// How the learner's `serve` ended, if it did.
+enum ServerEnd {
+    Returned(anyhow::Result<()>),
+    Panicked,
+}
+
+/// Runs the check: the transcript if all went well, otherwise what went wrong.
+pub fn run(serve: impl Serve) -> Result<Transcript, Failure> {
+    run_as("12_http.rs", serve)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
+pub fn run_as(answer_file: &str, serve: impl Serve) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .expect("the check needs a free loopback port: is the network stack usable?");
+    let server = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    let (end_sender, server_end) = mpsc::channel();
+    thread::Builder::new()
+        .name("exercise server".to_string())
+        .spawn(move || {
+            let end = match panic::catch_unwind(AssertUnwindSafe(|| serve(listener))) {
+                Ok(result) => ServerEnd::Returned(result),
+                Err(_) => ServerEnd::Panicked,
+            };
+            let _ = end_sender.send(end);
+        })
+        .expect("start the exercise's server thread");
+
+    let mut transcript = Transcript::default();
+    let seed = Shaper::seed_for_this_run();
+    let mut shaper = Shaper::new(seed);
+    let result = play(server, &mut transcript, &mut shaper);
+    let server_end = server_end.try_recv().ok();
+    let recorded = panics.panics();
+    let reason = match result {
+        Ok(()) if server_end.is_none() && recorded.is_empty() => return Ok(transcript),
+        Ok(()) => "Every client got what it expected, but the server did not stay healthy while \
+                   serving them."
+            .to_string(),
+        Err(reason) => {
+            transcript.push("(the check stops here)");
+            reason
+        }
+    };
+    Err(Failure {
+        exercise: EXERCISE,
+        reason: explain(reason, server_end, &recorded),
+        transcript,
+        seed: shaper.was_used().then_some(seed),
+    })
+}
+
+/// Checks a learner's server, failing the test with a readable verdict. Never writes a file.
+pub fn check_exercise(serve: impl Serve) {
+    super::announce_the_servers_log();
+    if let Err(failure) = run(serve) {
+        super::give_verdict(&failure);
+    }
+}
+
+/// Checks the reference solution, and its transcript against the snapshot through insta.
+pub fn check_solution(serve: impl Serve) {
+    match run(serve) {
+        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
+        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
+    }
+}
+
+/// Adds what the panics and the server's end say to the reason.
+fn explain(mut reason: String, server_end: Option<ServerEnd>, recorded: &[String]) -> String {
+    if let Some(todo) = recorded
+        .iter()
+        .find(|p| p.starts_with("not yet implemented"))
+    {
+        return format!(
+            "Exercise not finished: your server reached a `todo!()`: {todo}.\nReplace each \
+             `todo!()` with your code; the `// TODO:` comments say what goes there."
+        );
+    }
+    if let Some(first) = recorded.first() {
+        reason.push_str(&format!(
+            "\nA thread of your server panicked: {first}.\nA request that is broken or cut off \
+             is the client's problem: answer it or close its connection, never panic."
+        ));
+    }
+    match server_end {
+        Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
+            "\nYour serve() returned an error, so it stopped accepting clients: {error:#}.\n\
+             One client's error should end only that client's connection."
+        )),
+        Some(ServerEnd::Returned(Ok(()))) => reason.push_str(
+            "\nYour serve() returned Ok(()), so it stopped accepting clients. A server's accept \
+             loop should keep running until the program is stopped.",
+        ),
+        Some(ServerEnd::Panicked) if recorded.is_empty() => {
+            reason.push_str("\nYour serve() panicked.")
+        }
+        _ => {}
+    }
+    reason
+}
+
+/// A scripted client: its name, its connection, and what it has read but not yet used.
+struct Client {
+    name: char,
+    stream: TcpStream,
+    unread: Vec<u8>,
+}
+
+/// One response, as far as the check cares.
+#[derive(Debug, PartialEq)]
+struct Response {
+    status: u16,
+    /// The `Connection` header's value, if any.
+    connection: Option<String>,
+    body: Vec<u8>,
+}
+
+/// What came back when a client waited for a response.
+enum Got {
+    Response(Response),
+    /// These bytes, and then nothing more within [`PATIENCE`] (maybe none at all).
+    Stalled(Vec<u8>),
+    /// These bytes, and then the connection closed.
+    Closed(Vec<u8>),
+    /// Bytes that are not an HTTP response.
+    Garbage(Vec<u8>),
+}
+
+impl Client {
+    fn connect(
+        server: SocketAddr,
+        name: char,
+        transcript: &mut Transcript,
+    ) -> Result<Client, String> {
+        let stream = TcpStream::connect_timeout(&server, PATIENCE).map_err(|_| {
+            format!("Client {name} could not connect: is your server accepting connections?")
+        })?;
+        // A check that cannot set a timeout cannot promise to finish: that is a bug here.
+        stream
+            .set_read_timeout(Some(PATIENCE))
+            .expect("set a read timeout");
+        stream
+            .set_write_timeout(Some(PATIENCE))
+            .expect("set a write timeout");
+        transcript.push(format!("{name} connects"));
+        Ok(Client {
+            name,
+            stream,
+            unread: Vec::new(),
+        })
+    }
+
+    /// Sends `bytes` in one write.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.stream
+            .write_all(bytes)
+            .map_err(|error| self.could_not_send(&error))
+    }
+
+    /// Sends `bytes` one byte per write, each in a packet of its own.
+    fn send_byte_by_byte(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let _ = self.stream.set_nodelay(true);
+        for byte in bytes {
+            self.send(&[*byte])?;
+            thread::sleep(BYTE_PAUSE);
+        }
+        Ok(())
+    }
+
+    /// Sends `bytes` through the shaper: whole, or cut into pieces.
+    fn send_shaped(&mut self, bytes: &[u8], shaper: &mut Shaper) -> Result<(), String> {
+        shaper
+            .write(&self.stream, bytes)
+            .map_err(|error| self.could_not_send(&error))
+    }
+
+    fn could_not_send(&self, error: &std::io::Error) -> String {
+        format!(
+            "Client {} could not send its request ({}): did your server close the connection \
+             early?",
+            self.name,
+            error.kind()
+        )
+    }
+
+    /// Reads one response; `head_only` for the answer to HEAD, which has no body.
+    fn receive(&mut self, head_only: bool) -> Got {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match parse_response(&self.unread, head_only) {
+                Parsed::Whole(response, length) => {
+                    self.unread.drain(..length);
+                    return Got::Response(response);
+                }
+                Parsed::Garbage => return Got::Garbage(std::mem::take(&mut self.unread)),
+                Parsed::Partial => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Got::Stalled(std::mem::take(&mut self.unread));
+            }
+            let _ = self.stream.set_read_timeout(Some(left));
+            let mut chunk = [0; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Got::Closed(std::mem::take(&mut self.unread)),
+                Ok(count) => self.unread.extend_from_slice(&chunk[..count]),
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    return Got::Stalled(std::mem::take(&mut self.unread));
+                }
+                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                // A reset: the connection is over, rudely.
+                Err(_) => return Got::Closed(std::mem::take(&mut self.unread)),
+            }
+        }
+    }
+
+    /// Waits for the server to close the connection. `Err` with what happened if it does not.
+    fn receive_close(&mut self) -> Result<(), String> {
+        let mut chunk = [0; 1024];
+        let _ = self.stream.set_read_timeout(Some(PATIENCE));
+        match self.stream.read(&mut chunk) {
+            Ok(0) => Ok(()),
+            Ok(count) => Err(format!(
+                "received {:?} more",
+                String::from_utf8_lossy(&chunk[..count])
+            )),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(format!(
+                    "its connection stayed open for {} ms",
+                    PATIENCE.as_millis()
+                ))
+            }
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+enum Parsed {
+    Whole(Response, usize),
+    Partial,
+    Garbage,
+}
+
+/// Reads a response from the start of `bytes`, if a whole one is there.
+fn parse_response(bytes: &[u8], head_only: bool) -> Parsed {
+    if bytes.len() >= 5 && !bytes.starts_with(b"HTTP/") {
+        return Parsed::Garbage;
+    }
+    let Some(end) = bytes.windows(4).position(|window| window == b"\r\n\r\n") else {
+        return Parsed::Partial;
+    };
+    let Ok(head) = std::str::from_utf8(&bytes[..end]) else {
+        return Parsed::Garbage;
+    };
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok());
+    let Some(status) = status else {
+        return Parsed::Garbage;
+    };
+    let mut length = None;
+    let mut connection = None;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            return Parsed::Garbage;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("Content-Length") {
+            length = value.parse::<usize>().ok();
+        } else if name.eq_ignore_ascii_case("Connection") {
+            connection = Some(value.to_ascii_lowercase());
+        }
+    }
+    let Some(length) = length else {
+        return Parsed::Garbage;
+    };
+    let body_length = if head_only { 0 } else { length };
+    let total = end + 4 + body_length;
+    if bytes.len() < total {
+        return Parsed::Partial;
+    }
+    Parsed::Whole(
+        Response {
+            status,
+            connection,
+            body: bytes[end + 4..total].to_vec(),
+        },
+        total,
+    )
+}
+
+/// How a response reads in the transcript: `200 "hello\n"`.
+fn describe(response: &Response) -> String {
+    if response.body.is_empty() {
+        format!("{} with no body", response.status)
+    } else {
+        format!(
+            "{} {:?}",
+            response.status,
+            String::from_utf8_lossy(&response.body)
+        )
+    }
+}
+
+/// What arrived, for a verdict's first sentence.
+fn describe_got(got: &Got) -> String {
+    let shown = |bytes: &[u8]| {
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]).into_owned();
+        if bytes.len() > 120 {
+            format!("{text:?}...")
+        } else {
+            format!("{text:?}")
+        }
+    };
+    match got {
+        Got::Response(response) => format!("a response {}", describe(response)),
+        Got::Stalled(bytes) if bytes.is_empty() => {
+            format!("nothing within {} ms", PATIENCE.as_millis())
+        }
+        Got::Stalled(bytes) => format!(
+            "{} and then nothing more within {} ms",
+            shown(bytes),
+            PATIENCE.as_millis()
+        ),
+        Got::Closed(bytes) if bytes.is_empty() => "no response: the connection closed".to_string(),
+        Got::Closed(bytes) => format!("{} and then the connection closed", shown(bytes)),
+        Got::Garbage(bytes) => format!("{}, which is not an HTTP response", shown(bytes)),
+    }
+}
+
+/// Waits for `client`'s next response, which must have `status` and `body` (`None`: any body,
+/// as for a refusal, whose words are the server's own). Writes it down; `Err` with the verdict
+/// (what arrived, then `if_wrong`) if it is something else.
+fn expect(
+    client: &mut Client,
+    transcript: &mut Transcript,
+    what_was_sent: &str,
+    status: u16,
+    body: Option<&[u8]>,
+    head_only: bool,
+    if_wrong: &str,
+) -> Result<Response, String> {
+    let got = client.receive(head_only);
+    let wanted = match body {
+        Some(body) if !body.is_empty() => {
+            format!("{status} {:?}", String::from_utf8_lossy(body))
+        }
+        Some(_) => format!("{status} with no body"),
+        None => format!("{status}"),
+    };
+    if let Got::Response(response) = got {
+        if response.status == status && body.is_none_or(|body| body == response.body) {
+            let line = match body {
+                None => format!("{} receives {status}", client.name),
+                Some(_) => format!("{} receives {}", client.name, describe(&response)),
+            };
+            transcript.push(line);
+            return Ok(response);
+        }
+        let got = Got::Response(response);
+        transcript.push(format!("{} receives {}", client.name, describe_got(&got)));
+        return Err(format!(
+            "Client {} sent {what_was_sent} and received {} where {wanted} was expected. \
+             {if_wrong}",
+            client.name,
+            describe_got(&got)
+        ));
+    }
+    transcript.push(format!("{} receives {}", client.name, describe_got(&got)));
+    Err(format!(
+        "Client {} sent {what_was_sent} and received {} where a response {wanted} was \
+         expected. {if_wrong}",
+        client.name,
+        describe_got(&got)
+    ))
+}
+
+const ONE_READ: &str = "Does your read_request take one read() to be one whole request? TCP is \
+                        a stream of bytes: a read returns whatever has arrived, perhaps one \
+                        byte of the head. Keep reading into the buffer until it holds the blank \
+                        line that ends the head.";
+
+/// Plays every client, writing down what happened.
+fn play(
+    server: SocketAddr,
+    transcript: &mut Transcript,
+    shaper: &mut Shaper,
+) -> Result<(), String> {
+    let hello = Some(HELLO_BODY);
+
+    let mut a = Client::connect(server, 'A', transcript)?;
+    a.send(HELLO)?;
+    transcript.push("A sends GET /hello in one write");
+    expect(
+        &mut a,
+        transcript,
+        "GET /hello in one write",
+        200,
+        hello,
+        false,
+        "Does your server answer GET /hello with the exercise's respond() and send()?",
+    )?;
+    a.send_byte_by_byte(HELLO)?;
+    transcript.push("A sends GET /hello again, one byte per write");
+    expect(
+        &mut a,
+        transcript,
+        "GET /hello one byte per write (on the same connection, after its first request)",
+        200,
+        hello,
+        false,
+        ONE_READ,
+    )?;
+    drop(a);
+
+    let mut b = Client::connect(server, 'B', transcript)?;
+    b.send(
+        b"GET /hello HTTP/1.1\r\nHost: check\r\n\r\n\
+          HEAD /hello HTTP/1.1\r\nHost: check\r\n\r\n\
+          GET /missing HTTP/1.1\r\nHost: check\r\n\r\n",
+    )?;
+    transcript.push("B sends three requests in one write: GET /hello, HEAD /hello, GET /missing");
+    let three = "three requests in one write (GET /hello, HEAD /hello, GET /missing)";
+    let leftovers = "Does your read_request keep the bytes after a request's head in the buffer? \
+                     They are the start of the next request: a client may send several before \
+                     reading any answer (pipelining).";
+    expect(&mut b, transcript, three, 200, hello, false, ONE_READ)?;
+    expect(&mut b, transcript, three, 200, Some(b""), true, leftovers)?;
+    expect(&mut b, transcript, three, 404, None, false, leftovers)?;
+    drop(b);
+
+    let mut c = Client::connect(server, 'C', transcript)?;
+    for _ in 0..3 {
+        c.send_shaped(HELLO, shaper)?;
+        transcript.push("C sends GET /hello, cut into pieces on its way");
+        expect(
+            &mut c,
+            transcript,
+            "GET /hello, cut into pieces on its way (as a network may cut it)",
+            200,
+            hello,
+            false,
+            ONE_READ,
+        )?;
+    }
+    drop(c);
+
+    let mut d = Client::connect(server, 'D', transcript)?;
+    d.send(b"GET /hello HTTP/1.1\r\nHost: check\r\nConnection: close\r\n\r\n")?;
+    transcript.push("D sends GET /hello with the header Connection: close");
+    let closing = "GET /hello with the header Connection: close";
+    let response = expect(
+        &mut d,
+        transcript,
+        closing,
+        200,
+        hello,
+        false,
+        "Does your server answer GET /hello with the exercise's respond() and send()?",
+    )?;
+    if response.connection.as_deref() != Some("close") {
+        return Err(format!(
+            "Client D sent {closing} and received a response with Connection: {} where \
+             Connection: close was expected. Does your parse_head read the headers into \
+             request.headers? keep_alive() looks for Connection there.",
+            response.connection.as_deref().unwrap_or("(none)")
+        ));
+    }
+    if let Err(what) = d.receive_close() {
+        transcript.push(format!("D's connection: {what}"));
+        return Err(format!(
+            "Client D sent {closing}, received its response, and then {what}, where the server \
+             should close it."
+        ));
+    }
+    transcript.push("D sees the server close the connection");
+
+    let too_long = format!(
+        "GET /hello HTTP/1.1\r\nCookie: {}",
+        "x".repeat(MAX_HEAD_BYTES + 1024)
+    );
+    let bad: [(char, &str, &[u8], u16, &str); 4] = [
+        (
+            'E',
+            "\"hello there\\r\\n\\r\\n\" (not HTTP)",
+            b"hello there\r\n\r\n",
+            400,
+            "Does your parse_head check that the request line has three parts: a method in \
+             capitals, a target starting with /, and HTTP/1.0 or HTTP/1.1?",
+        ),
+        (
+            'F',
+            "a header line without a colon (\"Host check\")",
+            b"GET /hello HTTP/1.1\r\nHost check\r\n\r\n",
+            400,
+            "Does your parse_head refuse a header line that has no colon? Name: value is the \
+             only shape a header has.",
+        ),
+        (
+            'G',
+            "GET /hello HTTP/2.0",
+            b"GET /hello HTTP/2.0\r\nHost: check\r\n\r\n",
+            400,
+            "Does your parse_head check the version? This server speaks HTTP/1.0 and HTTP/1.1 \
+             only.",
+        ),
+        (
+            'H',
+            "a head of more than MAX_HEAD_BYTES with no blank line",
+            too_long.as_bytes(),
+            431,
+            "Does your read_request refuse with Refusal::TooLarge once the buffer holds \
+             MAX_HEAD_BYTES without a blank line? Without a limit, a client that never ends \
+             its head makes your buffer grow until memory runs out.",
+        ),
+    ];
+    for (name, what, request, status, if_wrong) in bad {
+        let mut client = Client::connect(server, name, transcript)?;
+        client.send(request)?;
+        transcript.push(format!("{name} sends {what}"));
+        expect(&mut client, transcript, what, status, None, false, if_wrong)?;
+        if let Err(closed) = client.receive_close() {
+            transcript.push(format!("{name}'s connection: {closed}"));
+            return Err(format!(
+                "Client {name} sent {what}, received {status}, and then {closed}: after a \
+                 refused request the server cannot tell where the next one starts, so it must \
+                 close the connection."
+            ));
+        }
+        transcript.push(format!("{name} sees the server close the connection"));
+    }
+
+    let mut i = Client::connect(server, 'I', transcript)?;
+    i.send(b"GET /hello HTTP/1.1\r\nHo")?;
+    drop(i);
+    transcript.push("I sends half a request and hangs up");
+    let mut j = Client::connect(server, 'J', transcript)?;
+    j.send(HELLO)?;
+    transcript.push("J sends GET /hello");
+    expect(
+        &mut j,
+        transcript,
+        "GET /hello after client I hung up in the middle of a request",
+        200,
+        hello,
+        false,
+        "Did client I, which hung up halfway through its request, stop your whole server? \
+         A connection closed mid-request ends that connection only.",
+    )?;
+    Ok(())
+}

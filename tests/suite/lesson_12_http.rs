@@ -1,0 +1,534 @@
+//! Lesson 12 end to end: raw requests cut every way, the bad inputs, curl, Python's
+//! `http.client`, and a real browser (headless Chromium) loading the live page.
+
+use crate::support;
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::{PATIENCE, Server, normalize};
+
+const HTTP: &str = env!("CARGO_BIN_EXE_12_http");
+const PROXY: &str = env!("CARGO_BIN_EXE_09_chaos_proxy");
+/// The lesson's own small site, as the server is told to serve it (tests run from the top).
+const SITE: &str = "lessons/12_http_site";
+/// hello.txt, as the server must send it.
+const HELLO: &str = include_str!("../../lessons/12_http_site/hello.txt");
+/// The header timeout the tests give the server: short, so the slow-client tests are quick.
+const HEADER_SECONDS: &str = "0.4";
+
+fn start() -> Server {
+    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, HEADER_SECONDS]);
+    assert!(server.next_line().starts_with("open http://"));
+    server
+}
+
+/// One response as it arrived.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// Reads one response; `head_only` for the answer to HEAD, which has no body whatever its
+/// `Content-Length` says.
+fn read_response(reader: &mut BufReader<TcpStream>, head_only: bool) -> Response {
+    let mut status_line = String::new();
+    reader
+        .read_line(&mut status_line)
+        .expect("a status line in time");
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not a status line: {status_line:?}"));
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a header line in time");
+        assert!(
+            line.ends_with("\r\n"),
+            "header lines end with CRLF: {line:?}"
+        );
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(": ").expect("Name: value");
+        headers.push((name.to_string(), value.to_string()));
+    }
+    let mut response = Response {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    let length: usize = response
+        .header("Content-Length")
+        .expect("every response has a Content-Length")
+        .parse()
+        .expect("a number");
+    if !head_only {
+        response.body = vec![0; length];
+        reader
+            .read_exact(&mut response.body)
+            .expect("the whole body");
+    }
+    response
+}
+
+/// Sends `request` whole on a new connection and reads the answer.
+fn ask(address: SocketAddr, request: &[u8]) -> Response {
+    let mut stream = support::connect(address);
+    stream.write_all(request).expect("send the request");
+    read_response(&mut BufReader::new(stream), false)
+}
+
+/// Waits for the server to close `stream`: `Ok(0)`, or a reset. Panics if it stays open.
+fn assert_closed(stream: &mut TcpStream, why: &str) {
+    let mut sink = [0; 1024];
+    loop {
+        match stream.read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => continue,
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => return,
+            Err(error) => panic!("{why}: the connection is still open ({error})"),
+        }
+    }
+}
+
+// ANCHOR: every_byte
+#[test]
+fn a_request_sent_one_byte_at_a_time_is_answered_and_the_connection_kept() {
+    let server = start();
+    let mut stream = server.connect();
+    // Each byte its own write, and its own packet: the server must put them together.
+    stream.set_nodelay(true).expect("no Nagle");
+    let request = b"GET /hello.txt HTTP/1.1\r\nHost: test\r\nAccept: */*\r\n\r\n";
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    for round in 0..2 {
+        for byte in request {
+            stream.write_all(&[*byte]).expect("send a byte");
+        }
+        let response = read_response(&mut reader, false);
+        assert_eq!(response.status, 200, "round {round}");
+        assert_eq!(response.body, HELLO.as_bytes(), "round {round}");
+        assert_eq!(response.header("Connection"), Some("keep-alive"));
+    }
+}
+// ANCHOR_END: every_byte
+
+#[test]
+fn pipelined_requests_in_one_write_get_their_answers_in_order() {
+    let server = start();
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n\
+              HEAD /style.css HTTP/1.1\r\nHost: t\r\n\r\n\
+              GET /nothing-here.txt HTTP/1.1\r\nHost: t\r\n\r\n\
+              GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .expect("send");
+    let mut reader = BufReader::new(stream);
+    let hello = read_response(&mut reader, false);
+    assert_eq!(
+        (hello.status, hello.body.as_slice()),
+        (200, HELLO.as_bytes())
+    );
+    let head = read_response(&mut reader, true);
+    assert_eq!(head.status, 200);
+    assert_eq!(head.header("Content-Type"), Some("text/css; charset=utf-8"));
+    let css = std::fs::read(format!("{SITE}/style.css")).expect("the stylesheet");
+    assert_eq!(head.header("Content-Length"), Some(&*css.len().to_string()));
+    assert_eq!(read_response(&mut reader, false).status, 404);
+    let last = read_response(&mut reader, false);
+    assert_eq!(last.header("Connection"), Some("close"));
+    assert_closed(reader.get_mut(), "after Connection: close");
+}
+
+#[test]
+fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
+    let server = start();
+    let too_long = format!(
+        "GET / HTTP/1.1\r\nCookie: {}\r\n\r\n",
+        "x".repeat(10 * 1024)
+    );
+    let cases: &[(&str, &[u8], u16)] = &[
+        ("not HTTP", b"hello there\r\n\r\n", 400),
+        ("no colon", b"GET / HTTP/1.1\r\nHost t\r\n\r\n", 400),
+        (
+            "folded header",
+            b"GET / HTTP/1.1\r\nHost: t\r\n more\r\n\r\n",
+            400,
+        ),
+        ("lower-case method", b"get / HTTP/1.1\r\n\r\n", 400),
+        ("bad escape", b"GET /%zz HTTP/1.1\r\n\r\n", 400),
+        ("not UTF-8", b"GET /\xff HTTP/1.1\r\n\r\n", 400),
+        ("HTTP/2.0", b"GET / HTTP/2.0\r\n\r\n", 505),
+        (
+            "POST",
+            b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            405,
+        ),
+        ("DELETE", b"DELETE /hello.txt HTTP/1.1\r\n\r\n", 405),
+        ("headers too long", too_long.as_bytes(), 431),
+        (
+            "unknown file",
+            b"GET /nothing-here.txt HTTP/1.1\r\n\r\n",
+            404,
+        ),
+        ("a folder", b"GET /hello.txt/ HTTP/1.1\r\n\r\n", 403),
+        ("dot dot", b"GET /../Cargo.toml HTTP/1.1\r\n\r\n", 403),
+        (
+            "encoded dot dot",
+            b"GET /%2e%2e/Cargo.toml HTTP/1.1\r\n\r\n",
+            403,
+        ),
+        (
+            "encoded slash",
+            b"GET /%2E%2E%2FCargo.toml HTTP/1.1\r\n\r\n",
+            403,
+        ),
+        ("backslash", b"GET /..\\Cargo.toml HTTP/1.1\r\n\r\n", 403),
+        (
+            "encoded backslash",
+            b"GET /..%5cCargo.toml HTTP/1.1\r\n\r\n",
+            403,
+        ),
+        ("deeper", b"GET /x/../../Cargo.toml HTTP/1.1\r\n\r\n", 403),
+        ("hidden", b"GET /.git/config HTTP/1.1\r\n\r\n", 403),
+        ("NUL", b"GET /hello.txt%00 HTTP/1.1\r\n\r\n", 403),
+        ("absolute", b"GET //etc/passwd HTTP/1.1\r\n\r\n", 403),
+        ("no slash", b"GET ../Cargo.toml HTTP/1.1\r\n\r\n", 400),
+    ];
+    for (what, request, status) in cases {
+        let response = ask(server.address, request);
+        assert_eq!(response.status, *status, "{what}: {response:?}");
+        assert!(
+            !String::from_utf8_lossy(&response.body).contains("[package]"),
+            "{what}: Cargo.toml leaked"
+        );
+    }
+    let allowed = ask(server.address, b"DELETE / HTTP/1.1\r\n\r\n");
+    assert_eq!(allowed.header("Allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn a_silent_client_and_a_slowloris_are_closed_after_the_header_timeout() {
+    let server = start();
+    let timeout = Duration::from_secs_f64(HEADER_SECONDS.parse().expect("seconds"));
+    let mut silent = server.connect();
+    let mut slow = server.connect();
+    let started = Instant::now();
+    slow.write_all(b"GET / HTTP/1.1\r\n").expect("send");
+    slow.set_read_timeout(Some(timeout / 4)).expect("timeout");
+    // One header line every quarter of the timeout: each read gets something, but the head never
+    // ends. A read timeout alone would keep this client for ever.
+    let mut sink = [0; 64];
+    loop {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the slow client is still open"
+        );
+        match slow.read(&mut sink) {
+            Ok(0) => break,
+            Ok(_) => panic!("the slow client got an answer to half a request"),
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => break,
+            Err(_) => {}
+        }
+        if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+            break;
+        }
+    }
+    // The server's clock starts when it takes the connection, a moment before `started`.
+    assert!(
+        started.elapsed() >= timeout * 3 / 4,
+        "closed before its time"
+    );
+    assert_closed(&mut silent, "the silent client");
+}
+
+#[test]
+fn pipelined_requests_get_through_the_chaos_proxy() {
+    let server = start();
+    let upstream = server.address.to_string();
+    let proxy = Server::start(PROXY, &["127.0.0.1:0", &upstream, "--seed", "12"]);
+    let mut stream = proxy.connect();
+    let one = b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nUser-Agent: a-longer-header-to-cut\r\n\r\n";
+    stream.write_all(&one.repeat(3)).expect("send");
+    let mut reader = BufReader::new(stream);
+    for round in 0..3 {
+        let response = read_response(&mut reader, false);
+        assert_eq!(
+            (response.status, response.body.as_slice()),
+            (200, HELLO.as_bytes()),
+            "request {round}"
+        );
+    }
+}
+
+/// Whether a program runs here at all; prints why a test is skipped if not.
+fn available(program: &str, args: &[&str], skip_reason: &str) -> bool {
+    let found = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !found {
+        eprintln!("skipping: {skip_reason}");
+    }
+    found
+}
+
+#[test]
+fn curl_reuses_one_connection_for_two_requests() {
+    if !available(
+        "curl",
+        &["--version"],
+        "no curl here (on Debian: apt-get install curl)",
+    ) {
+        return;
+    }
+    let server = start();
+    let url = format!("http://{}/hello.txt", server.address);
+    let output = Command::new("curl")
+        .args(["-sv", "--http1.1", "--max-time", "10", &url, &url])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run curl");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), HELLO.repeat(2));
+    // Older curl says "Re-using", newer "Reusing".
+    assert!(stderr.contains("using existing connection"), "{stderr}");
+
+    // ANCHOR: curl_snapshot
+    // What curl sent (`> `) and received (`< `) for the first request, for the book. curl's
+    // version differs from one machine to the next, so it is left out.
+    let first_exchange: String = stderr
+        .lines()
+        .take_while(|line| !line.contains("existing connection"))
+        .filter(|line| {
+            line.starts_with("> ") || line.starts_with("< ") || *line == ">" || *line == "<"
+        })
+        .map(|line| {
+            if line.starts_with("> User-Agent: curl/") {
+                "> User-Agent: curl/VERSION".to_string()
+            } else {
+                line.trim_end().to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    // ANCHOR_END: curl_snapshot
+    let first_exchange = normalize(&first_exchange, server.address, "127.0.0.1:65443");
+    insta::assert_snapshot!("12_curl_v", first_exchange);
+    // The request as the bytes that went over the connection, each line ending in CR LF, which
+    // curl's listing does not show.
+    let request_bytes: String = first_exchange
+        .lines()
+        .filter_map(|line| line.strip_prefix('>'))
+        .map(|line| format!("{}\\r\\n", line.trim_start()))
+        .collect();
+    insta::assert_snapshot!("12_curl_request_bytes", request_bytes);
+}
+
+#[test]
+fn python_http_client_keeps_the_connection_alive() {
+    let Some(python) = support::python_command() else {
+        return;
+    };
+    let server = start();
+    // Two requests on one HTTPConnection; the live page says how many requests its own
+    // connection has made, so it shows whether the connection was kept.
+    let script = "import http.client, sys\n\
+                  c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=10)\n\
+                  c.request('GET', '/hello.txt'); r = c.getresponse(); r.read()\n\
+                  print(r.status)\n\
+                  c.request('GET', '/'); r = c.getresponse()\n\
+                  print(r.status); print(r.read().decode())\n";
+    let output = Command::new(python)
+        .args([
+            "-c",
+            script,
+            &server.address.ip().to_string(),
+            &server.address.port().to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("200\n200\n"), "{stdout}");
+    let you = stdout
+        .lines()
+        .find(|line| line.starts_with("<tr class=\"you\">"))
+        .unwrap_or_else(|| panic!("no row for this connection:\n{stdout}"));
+    assert!(
+        you.ends_with("<td>2</td></tr>"),
+        "two requests on one connection: {you}"
+    );
+}
+
+/// The name of a Chromium we can run headless, if there is one.
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|browser| {
+            Command::new(browser)
+                .arg("--version")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        });
+    if found.is_none() {
+        // .ci/run installs it wherever apt-get can: there, a missing browser is a broken CI.
+        let installable = std::path::Path::new("/usr/bin/apt-get").exists();
+        assert!(
+            !(installable && std::env::var_os("CI").is_some()),
+            "CI on Debian or Ubuntu must have chromium: .ci/run installs it"
+        );
+        eprintln!(
+            "skipping: no Chromium here to load the page in a real browser \
+             (on Debian: apt-get install chromium)"
+        );
+    }
+    found
+}
+
+// ANCHOR: browser
+#[test]
+fn a_real_browser_renders_the_live_page() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let server = start();
+    let profile = std::env::temp_dir().join(format!("course-12-http-{}", std::process::id()));
+    let mut command = Command::new(browser);
+    command.args([
+        "--headless",
+        "--no-sandbox", // CI runs as root, where Chromium's sandbox refuses to start
+        "--disable-gpu",
+        "--no-first-run",
+        &format!("--user-data-dir={}", profile.display()),
+        "--dump-dom",
+        &format!("http://{}/", server.address),
+    ]);
+    let output = output_within_patience(&mut command);
+    let _ = std::fs::remove_dir_all(&profile);
+    // What the browser built from the page: the DOM, after parsing, as HTML again.
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(dom.contains("<h1>Who is connected</h1>"), "{dom}");
+    assert!(dom.contains("<tr class=\"you\">"), "{dom}");
+    // The parser added the <tbody> the page leaves out: this came from a browser, not a copy.
+    assert!(dom.contains("<tbody>"), "{dom}");
+}
+// ANCHOR_END: browser
+
+/// Runs `command` to its end, killing it if it takes longer than [`PATIENCE`].
+fn output_within_patience(command: &mut Command) -> std::process::Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the browser");
+    let id = child.id();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || sender.send(child.wait_with_output()));
+    match receiver.recv_timeout(PATIENCE) {
+        Ok(output) => output.expect("the browser's output"),
+        Err(_) => {
+            // The waiting thread owns the child; kill it by its id.
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("the browser did not finish within {PATIENCE:?}");
+        }
+    }
+}
+
+#[test]
+fn a_client_past_the_seat_limit_hears_503_and_a_freed_seat_is_taken_again() {
+    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "5", "2"]);
+    assert!(server.next_line().starts_with("open http://"));
+    let first = server.connect();
+    let second = server.connect();
+    // The server takes seats in the order it accepts; a request on each proves both are seated.
+    for seated in [&first, &second] {
+        let mut reader = BufReader::new(seated.try_clone().expect("clone"));
+        reader
+            .get_mut()
+            .write_all(b"HEAD / HTTP/1.1\r\n\r\n")
+            .expect("send");
+        assert_eq!(read_response(&mut reader, true).status, 200);
+    }
+    let mut third = BufReader::new(server.connect());
+    let busy = read_response(&mut third, false);
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.header("Connection"), Some("close"));
+    drop(first);
+    // The seat comes free when the server notices that `first` left, a moment later.
+    let started = Instant::now();
+    loop {
+        let response = ask(server.address, b"GET /hello.txt HTTP/1.1\r\n\r\n");
+        if response.status == 200 {
+            break;
+        }
+        assert_eq!(response.status, 503);
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the freed seat was never taken again"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn http_1_0_closes_after_one_response_and_a_link_out_of_the_folder_is_refused() {
+    let folder = std::env::temp_dir().join(format!("course-12-site-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("make a site folder");
+    std::fs::write(folder.join("inside.txt"), "inside\n").expect("write a file");
+    #[cfg(unix)]
+    let _ = std::os::unix::fs::symlink(
+        std::fs::canonicalize("Cargo.toml").expect("Cargo.toml"),
+        folder.join("outside.txt"),
+    );
+    let folder_arg = folder.to_string_lossy().into_owned();
+    let server = Server::start(HTTP, &["127.0.0.1:0", &folder_arg, HEADER_SECONDS]);
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /inside.txt HTTP/1.0\r\n\r\n")
+        .expect("send");
+    let mut reader = BufReader::new(stream);
+    let response = read_response(&mut reader, false);
+    assert_eq!(
+        (response.status, response.body.as_slice()),
+        (200, &b"inside\n"[..])
+    );
+    assert_eq!(response.header("Connection"), Some("close"));
+    assert_closed(reader.get_mut(), "HTTP/1.0 without keep-alive");
+    if cfg!(unix) {
+        let link = ask(server.address, b"GET /outside.txt HTTP/1.1\r\n\r\n");
+        assert_eq!(link.status, 403, "a symbolic link out of the folder");
+    }
+    let _ = std::fs::remove_dir_all(&folder);
+}
