@@ -7,7 +7,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Every lesson program. A new lesson adds its binaries here.
-const LESSONS: [&str; 7] = [
+const LESSONS: [&str; 8] = [
     env!("CARGO_BIN_EXE_01_greeting"),
     env!("CARGO_BIN_EXE_01_greeting_client"),
     env!("CARGO_BIN_EXE_02_echo"),
@@ -15,6 +15,7 @@ const LESSONS: [&str; 7] = [
     env!("CARGO_BIN_EXE_03_threaded_echo"),
     env!("CARGO_BIN_EXE_04_chat"),
     env!("CARGO_BIN_EXE_04_chat_client"),
+    env!("CARGO_BIN_EXE_11_load"),
 ];
 
 /// Every failure here happens at once; this only keeps a broken lesson from hanging the test.
