@@ -31,6 +31,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 const FOOTPRINT_EVERY: Duration = Duration::from_millis(50);
 /// A chat line may hold at most 1024 bytes (lesson 04's limit) and a newline.
 const CHAT_MAX_SIZE: usize = 1025;
+/// A client gives up after this many failures in a row, and its remaining messages count as
+/// errors. Without it, clients a server turns away would reconnect as fast as they can, and a
+/// run would measure a storm of refusals (and use up the system's ports) rather than the server.
+const GIVE_UP_AFTER: u64 = 3;
 
 fn main() -> course::cli::MainResult {
     let Some(options) = Options::parse(std::env::args().skip(1))? else {
@@ -115,7 +119,16 @@ fn echo_client(
     let began = Instant::now();
     let mut reply = vec![0; options.size];
     let mut sequence = 0;
+    let mut failures_in_a_row = 0;
     while options.wants_another(sequence, began) {
+        if failures_in_a_row == GIVE_UP_AFTER {
+            // Every message it will not send is one that gets no reply: an error too.
+            let left = options.messages.map_or(0, |messages| messages - sequence);
+            tally.errors.abandoned += left;
+            tally.gave_up = true;
+            progress.errors.fetch_add(left, Ordering::Relaxed);
+            break;
+        }
         let message = echo_message(number, sequence, options.size);
         let result = match &mut connection {
             Ok(stream) => round_trip(stream, &message, &mut reply, options.timeout),
@@ -125,8 +138,10 @@ fn echo_client(
             Ok(latency) => {
                 tally.latencies_us.push(micros(latency));
                 progress.done.fetch_add(1, Ordering::Relaxed);
+                failures_in_a_row = 0;
             }
             Err(failure) => {
+                failures_in_a_row += 1;
                 tally.record(failure, || format!("client {number}, message {sequence}"));
                 progress.errors.fetch_add(1, Ordering::Relaxed);
                 // After a wrong or late reply the stream is out of step (a late echo would be
@@ -553,6 +568,8 @@ struct Tally {
     /// One entry per successful round trip (in chat mode, per message that reached everyone).
     latencies_us: Vec<u32>,
     errors: Errors,
+    /// It stopped after GIVE_UP_AFTER failures in a row.
+    gave_up: bool,
     /// The first few failures, with where they happened, for the report.
     examples: Vec<(String, Failure)>,
 }
@@ -573,6 +590,8 @@ struct Errors {
     late: u64,
     closed: u64,
     unconnected: u64,
+    /// Never sent: the client had given up.
+    abandoned: u64,
 }
 
 impl Errors {
@@ -590,21 +609,24 @@ impl Errors {
         self.late += other.late;
         self.closed += other.closed;
         self.unconnected += other.unconnected;
+        self.abandoned += other.abandoned;
     }
 
     fn total(&self) -> u64 {
-        self.wrong + self.late + self.closed + self.unconnected
+        self.wrong + self.late + self.closed + self.unconnected + self.abandoned
     }
 
     fn summary(&self, timeout: Duration) -> String {
         format!(
             "{} messages failed: {} wrong, {} late (no whole reply within {timeout:?}), {} cut off \
-             by a closed or broken connection, {} never sent for want of a connection",
+             by a closed or broken connection, {} never sent for want of a connection, {} never \
+             sent because their client gave up after {GIVE_UP_AFTER} failures in a row",
             self.total(),
             self.wrong,
             self.late,
             self.closed,
-            self.unconnected
+            self.unconnected,
+            self.abandoned
         )
     }
 }
@@ -613,6 +635,8 @@ impl Errors {
 struct Outcome {
     round_trips: u64,
     errors: Errors,
+    /// Clients that gave up.
+    gave_up: usize,
     elapsed: Duration,
     /// Sorted, for the percentiles.
     latencies_us: Vec<u32>,
@@ -624,6 +648,7 @@ impl Outcome {
         let mut outcome = Outcome {
             round_trips: 0,
             errors: Errors::default(),
+            gave_up: 0,
             elapsed,
             latencies_us: Vec::new(),
             examples: Vec::new(),
@@ -632,6 +657,7 @@ impl Outcome {
             outcome.round_trips += tally.latencies_us.len() as u64;
             outcome.latencies_us.extend(tally.latencies_us);
             outcome.errors.add(tally.errors);
+            outcome.gave_up += usize::from(tally.gave_up);
             outcome.examples.extend(tally.examples);
         }
         outcome.latencies_us.sort_unstable();
@@ -682,6 +708,13 @@ impl Outcome {
             show_micros(self.percentile(100.0)),
         );
         let _ = writeln!(text, "in {:.2} s", self.elapsed.as_secs_f64());
+        if self.gave_up > 0 {
+            let _ = writeln!(
+                text,
+                "{} clients gave up after {GIVE_UP_AFTER} failures in a row",
+                self.gave_up
+            );
+        }
         if let Some(footprint) = footprint {
             let _ = writeln!(text, "{footprint}");
         }
@@ -702,7 +735,8 @@ impl Outcome {
         };
         let mut json = format!(
             "{{\"mode\":\"{mode}\",\"clients\":{},\"size\":{},\"round_trips\":{},\"errors\":{},\
-             \"wrong\":{},\"late\":{},\"closed\":{},\"unconnected\":{},\"seconds\":{:.3},\
+             \"wrong\":{},\"late\":{},\"closed\":{},\"unconnected\":{},\"abandoned\":{},\
+             \"gave_up\":{},\"seconds\":{:.3},\
              \"rt_per_s\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{}",
             options.clients,
             options.size,
@@ -712,6 +746,8 @@ impl Outcome {
             self.errors.late,
             self.errors.closed,
             self.errors.unconnected,
+            self.errors.abandoned,
+            self.gave_up,
             self.elapsed.as_secs_f64(),
             self.per_second(),
             self.percentile(50.0),

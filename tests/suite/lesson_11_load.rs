@@ -114,6 +114,8 @@ enum Wrong {
     Drops,
     /// Reads everything and answers nothing.
     Stalls,
+    /// Closes every connection at once, like a server that turns everyone away.
+    Closes,
 }
 
 /// A wrong server on a port of its own, stopped when dropped.
@@ -155,6 +157,9 @@ fn serve_wrongly(stream: TcpStream, how: Wrong) {
     let _ = stream.set_read_timeout(Some(support::PATIENCE));
     let mut writer = stream.try_clone().expect("clone the stream");
     let mut reader = BufReader::new(stream);
+    if let Wrong::Closes = how {
+        return;
+    }
     if let Wrong::Stalls = how {
         let _ = std::io::copy(&mut reader, &mut std::io::sink());
         return;
@@ -228,6 +233,21 @@ fn a_stalled_server_fails_every_message() {
     let (_, json) = load_against(Wrong::Stalls, "2");
     assert_eq!(field(&json, "round_trips"), 0, "{json}");
     assert_eq!(field(&json, "late"), 3 * 2, "{json}");
+}
+
+#[test]
+fn a_client_turned_away_again_and_again_gives_up() {
+    let (run, json) = load_against(Wrong::Closes, "6");
+    // Three tries each, then the other three messages are never sent: errors all the same.
+    assert_eq!(field(&json, "closed"), 3 * 3, "{json}");
+    assert_eq!(field(&json, "abandoned"), 3 * 3, "{json}");
+    assert_eq!(field(&json, "gave_up"), 3, "{json}");
+    assert!(
+        run.stderr
+            .contains("9 never sent because their client gave up"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
