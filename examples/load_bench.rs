@@ -130,7 +130,7 @@ fn main() -> anyhow::Result<()> {
     write(
         "load_echo_p99.svg",
         &bar_chart(
-            "Echo: 99th percentile latency, microseconds (log scale)",
+            "Echo: 99th percentile latency (log scale)",
             &echo,
             |run| run.p99_us as f64,
             true,
@@ -323,9 +323,11 @@ fn hold_idle(binary: &str, extra: &str, chat: bool, offered: usize) -> anyhow::R
     let mut clients = Vec::with_capacity(offered);
     let mut stopped_by = None;
     for number in 1..=offered {
-        // One second: a connection the server cannot take waits for the SYN to be sent again,
-        // and that first retry comes after a second.
-        match TcpStream::connect_timeout(&server.address, Duration::from_secs(1)) {
+        // This loop connects faster than a server accepts, so the listen backlog may fill for a
+        // moment. Then the system drops the connection request and sends it again after 1 s, and
+        // again 2 s later: 5 s lets a connection survive that, so only a backlog that stays full
+        // (a server that no longer accepts) stops the loop.
+        match TcpStream::connect_timeout(&server.address, Duration::from_secs(5)) {
             Ok(stream) => clients.push(stream),
             Err(error) => {
                 stopped_by = Some(format!("connection {number} failed: {error}"));
@@ -398,7 +400,7 @@ fn table(rows: &[Row], done: &str, per_second: &str, note: &str) -> String {
     }
     let _ = write!(
         text,
-        "\n<small>{note}; errors are wrong, late (over {TIMEOUT} s) or missing replies, and are never counted as round trips; threads and memory are the server's peak.</small>\n"
+        "\n<small>{note}; errors are wrong, late (over {TIMEOUT} s) or missing replies, and never count as done; threads and memory are the server's peak.</small>\n"
     );
     text
 }

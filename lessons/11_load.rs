@@ -78,7 +78,7 @@ fn main() -> course::cli::MainResult {
     Ok(())
 }
 
-// ANCHOR: echo_client
+// ANCHOR: run_echo
 /// Runs N echo clients at once, and gathers what each one saw.
 fn run_echo(
     address: SocketAddr,
@@ -154,6 +154,9 @@ fn echo_client(
     tally
 }
 
+// ANCHOR_END: run_echo
+
+// ANCHOR: round_trip
 /// Sends one message and reads exactly as many bytes back, within `timeout`.
 fn round_trip(
     stream: &mut TcpStream,
@@ -203,7 +206,7 @@ fn round_trip(
         ))),
     }
 }
-// ANCHOR_END: echo_client
+// ANCHOR_END: round_trip
 
 /// The message a client sends: its number and the message's, so that a reply meant for another
 /// client or another message cannot pass for this one, then filler up to `size`, then a newline
