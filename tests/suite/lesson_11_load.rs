@@ -248,6 +248,13 @@ fn a_client_turned_away_again_and_again_gives_up() {
         "{}",
         run.stderr
     );
+    // What the book shows of a failed run: the sentence it ends with.
+    let error = run
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("Error: "))
+        .expect("an error line");
+    insta::assert_snapshot!("11_load_gave_up", error);
 }
 
 #[test]
