@@ -64,7 +64,7 @@ fn main() -> course::cli::MainResult {
     progress.finished.store(true, Ordering::Relaxed);
     let _ = reporter.join();
     let outcome = outcome?;
-    let footprint = footprint.map(FootprintWatch::stop);
+    let footprint = footprint.and_then(FootprintWatch::stop);
 
     if options.json {
         println!("{}", outcome.json(&options, footprint.as_ref()));
@@ -374,12 +374,11 @@ fn chat_client(
             None => {
                 let reached = options.clients - 1 - slot.waiting_for;
                 debug_assert!(waited.timed_out());
-                tally.record(Failure::Late(reached), || {
-                    format!(
-                        "client {number}, message {sequence} (reached {reached} of {})",
-                        options.clients - 1
-                    )
-                });
+                let failure = Failure::Undelivered {
+                    reached,
+                    of: options.clients - 1,
+                };
+                tally.record(failure, || format!("client {number}, message {sequence}"));
                 progress.errors.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -528,6 +527,8 @@ enum Failure {
     Late(usize),
     /// The server closed the connection (after this many bytes of the reply).
     Closed(usize),
+    /// A chat message that reached only some of the others within the timeout.
+    Undelivered { reached: usize, of: usize },
     /// No connection to send it over.
     Unconnected(String),
     /// The connection failed some other way.
@@ -558,6 +559,9 @@ impl Failure {
             Failure::Late(bytes) => format!("only {bytes} bytes of the reply within {timeout:?}"),
             Failure::Closed(bytes) => {
                 format!("the server closed the connection after {bytes} bytes of the reply")
+            }
+            Failure::Undelivered { reached, of } => {
+                format!("reached {reached} of the {of} others within {timeout:?}")
             }
             Failure::Unconnected(why) => format!("not connected: {why}"),
             Failure::Broken(why) => why.clone(),
@@ -601,7 +605,7 @@ impl Errors {
     fn count(&mut self, failure: &Failure) {
         match failure {
             Failure::Wrong(_) => self.wrong += 1,
-            Failure::Late(_) => self.late += 1,
+            Failure::Late(_) | Failure::Undelivered { .. } => self.late += 1,
             Failure::Closed(_) | Failure::Broken(_) => self.closed += 1,
             Failure::Unconnected(_) => self.unconnected += 1,
         }
@@ -929,14 +933,13 @@ impl FootprintWatch {
         FootprintWatch { stop, watcher }
     }
 
-    fn stop(self) -> Footprint {
+    /// The peaks, or `None` where /proc showed nothing (not Linux, or no such process).
+    fn stop(self) -> Option<Footprint> {
         self.stop.store(true, Ordering::Relaxed);
-        self.watcher.join().unwrap_or(Footprint {
-            pid: 0,
-            peak_threads: 0,
-            peak_resident_kib: 0,
-            peak_open_files: 0,
-        })
+        self.watcher
+            .join()
+            .ok()
+            .filter(|footprint| footprint.peak_threads > 0)
     }
 }
 
