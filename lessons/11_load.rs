@@ -53,9 +53,8 @@ fn main() -> course::cli::MainResult {
         .as_ref()
         .map(|server| server.child.id())
         .or(options.pid);
-    let footprint = pid.map(FootprintWatch::start);
-
     let progress = Arc::new(Progress::default());
+    let footprint = pid.map(|pid| FootprintWatch::start(pid, Arc::clone(&progress)));
     let reporter = progress.report_on_stderr(options.mode);
     let outcome = match options.mode {
         Mode::Echo => run_echo(address, &options, &progress),
@@ -741,11 +740,16 @@ impl Outcome {
             Mode::Chat => "chat",
         };
         let mut json = format!(
-            "{{\"mode\":\"{mode}\",\"clients\":{},\"size\":{},\"round_trips\":{},\"errors\":{},\
+            "{{\"mode\":\"{mode}\",\"clients\":{},\"messages\":{},\"size\":{},\"round_trips\":{},\
+             \"errors\":{},\
              \"wrong\":{},\"late\":{},\"closed\":{},\"unconnected\":{},\"abandoned\":{},\
              \"gave_up\":{},\"seconds\":{:.3},\
              \"rt_per_s\":{:.1},\"p50_us\":{},\"p90_us\":{},\"p99_us\":{},\"max_us\":{}",
             options.clients,
+            // With --duration, there is no number of messages: JSON's `null`.
+            options
+                .messages
+                .map_or("null".to_string(), |messages| messages.to_string()),
             options.size,
             self.round_trips,
             self.errors.total(),
@@ -903,7 +907,7 @@ struct FootprintWatch {
 }
 
 impl FootprintWatch {
-    fn start(pid: u32) -> FootprintWatch {
+    fn start(pid: u32, progress: Arc<Progress>) -> FootprintWatch {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let watcher = thread::spawn(move || {
@@ -913,8 +917,19 @@ impl FootprintWatch {
                 peak_resident_kib: 0,
                 peak_open_files: 0,
             };
+            let mut next = Instant::now();
+            let mut seen_the_start = false;
             loop {
                 let last = stopped.load(Ordering::Relaxed);
+                // When the clients start, all of them are connected: a sample then catches the
+                // server at its fullest even in a run shorter than FOOTPRINT_EVERY.
+                let starting = !seen_the_start && lock(&progress.began).is_some();
+                seen_the_start |= starting;
+                if !(last || starting || Instant::now() >= next) {
+                    thread::sleep(Duration::from_millis(2));
+                    continue;
+                }
+                next = Instant::now() + FOOTPRINT_EVERY;
                 if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
                     peak.peak_threads = peak.peak_threads.max(status_field(&status, "Threads:"));
                     // VmHWM is the kernel's own peak of resident memory, so no sample misses it.
@@ -927,7 +942,6 @@ impl FootprintWatch {
                 if last {
                     return peak;
                 }
-                thread::sleep(FOOTPRINT_EVERY);
             }
         });
         FootprintWatch { stop, watcher }
@@ -1129,7 +1143,7 @@ const PROGRAM: Program = Program {
     extra_usage: "[--clients N] [--messages M] [--size BYTES] [--duration SECONDS] \
                   [--timeout SECONDS] [--chat] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
     max_extra_args: 0,
-    try_it: "Options (the names redis-benchmark and wrk use are in brackets):\n  \
+    try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
              --clients N (-c)      clients connected at once; default 10\n  \
              --messages M (-n)     messages each client sends, one at a time; default 100\n  \
              --size BYTES (-d)     bytes per message, newline included; default 64\n  \
