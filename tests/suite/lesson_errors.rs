@@ -32,6 +32,7 @@ const LESSONS: &[&str] = &[
     env!("CARGO_BIN_EXE_08_shutdown"),
     env!("CARGO_BIN_EXE_09_chaos_proxy"),
     env!("CARGO_BIN_EXE_09_naive_line_server"),
+    env!("CARGO_BIN_EXE_11_load"),
     env!("CARGO_BIN_EXE_12_http"),
 ];
 #[cfg(async_chat)]

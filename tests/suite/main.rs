@@ -21,6 +21,7 @@ mod lesson_06_timeouts;
 mod lesson_07_thread_pool;
 mod lesson_08_shutdown;
 mod lesson_09_chaos_proxy;
+mod lesson_11_load;
 mod lesson_12_http;
 mod lesson_errors;
 mod out_of_descriptors;

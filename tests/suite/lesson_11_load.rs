@@ -1,0 +1,295 @@
+//! Lesson 11: the load generator counts every round trip against a right server, and turns a
+//! wrong, missing or late reply into an error and a failing exit, never into a success.
+//!
+//! No test here times anything: the numbers it measures belong in the book, from the bench.
+
+use crate::support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+
+use support::{Finished, Server};
+
+const LOAD: &str = env!("CARGO_BIN_EXE_11_load");
+const THREADED_ECHO: &str = env!("CARGO_BIN_EXE_03_threaded_echo");
+const CHAT: &str = env!("CARGO_BIN_EXE_04_chat");
+
+/// Runs the load generator against `address` with `args` after it.
+fn load(address: SocketAddr, args: &[&str]) -> Finished {
+    let address = address.to_string();
+    let mut all = vec![address.as_str()];
+    all.extend_from_slice(args);
+    support::run(LOAD, &all, "")
+}
+
+/// A number from the one-line JSON object `--json` prints.
+fn field(json: &str, name: &str) -> u64 {
+    let key = format!("\"{name}\":");
+    let start = json
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {name} in {json}"))
+        + key.len();
+    let digits: String = json[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} is not a whole number in {json}"))
+}
+
+#[test]
+fn against_lesson_03_every_round_trip_is_counted_and_none_fails() {
+    let server = Server::start_on_any_port(THREADED_ECHO);
+    let run = load(
+        server.address,
+        &["--clients", "4", "--messages", "50", "--json"],
+    );
+    assert!(run.status.success(), "{run:?}");
+    let json = run.stdout.trim();
+    assert!(json.starts_with('{') && json.ends_with('}'), "{json}");
+    assert_eq!(field(json, "errors"), 0, "{json}");
+    assert_eq!(field(json, "round_trips"), 4 * 50, "{json}");
+    for name in ["rt_per_s", "p50_us", "p99_us", "max_us"] {
+        field(json, name);
+    }
+    assert!(field(json, "p50_us") <= field(json, "max_us"), "{json}");
+}
+
+#[test]
+fn the_table_names_its_columns_and_sizes_are_honoured() {
+    let server = Server::start_on_any_port(THREADED_ECHO);
+    // A message bigger than the server's 1024-byte buffer comes back in several reads.
+    let run = load(
+        server.address,
+        &["--clients", "2", "--messages", "5", "--size", "3000"],
+    );
+    assert!(run.status.success(), "{run:?}");
+    for column in [
+        "clients",
+        "round trips",
+        "errors",
+        "rt/s",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+    ] {
+        assert!(
+            run.stdout.contains(column),
+            "no {column:?} in:\n{}",
+            run.stdout
+        );
+    }
+    assert!(
+        run.stdout
+            .contains("2 clients, each sending 5 messages of 3000 bytes")
+    );
+}
+
+#[test]
+fn chat_fan_out_reaches_every_other_client() {
+    let server = Server::start_on_any_port(CHAT);
+    let run = load(
+        server.address,
+        &["--chat", "--clients", "4", "--messages", "3", "--json"],
+    );
+    assert!(run.status.success(), "{run:?}");
+    let json = run.stdout.trim();
+    assert_eq!(field(json, "errors"), 0, "{json}");
+    // A fan-out is one message arriving at all three others.
+    assert_eq!(field(json, "round_trips"), 4 * 3, "{json}");
+}
+
+/// How a deliberately wrong echo server treats the lines it receives, counting from 1 on each
+/// connection.
+#[derive(Clone, Copy)]
+enum Wrong {
+    /// Every third reply has one byte changed.
+    Corrupts,
+    /// Every third line gets no reply at all.
+    Drops,
+    /// Reads everything and answers nothing.
+    Stalls,
+    /// Closes every connection at once, like a server that turns everyone away.
+    Closes,
+}
+
+/// A wrong server on a port of its own, stopped when dropped.
+struct WrongServer {
+    address: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl WrongServer {
+    fn start(how: Wrong) -> WrongServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let address = listener.local_addr().expect("its address");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::Relaxed) {
+                    return;
+                }
+                if let Ok(stream) = stream {
+                    // Each connection ends when the load generator closes it (or exits).
+                    thread::spawn(move || serve_wrongly(stream, how));
+                }
+            }
+        });
+        WrongServer { address, stop }
+    }
+}
+
+impl Drop for WrongServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect(self.address);
+    }
+}
+
+fn serve_wrongly(stream: TcpStream, how: Wrong) {
+    let _ = stream.set_read_timeout(Some(support::PATIENCE));
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let mut reader = BufReader::new(stream);
+    if let Wrong::Closes = how {
+        return;
+    }
+    if let Wrong::Stalls = how {
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        return;
+    }
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let third = number % 3 == 0;
+        match how {
+            Wrong::Corrupts if third => line[0] ^= 0x20,
+            Wrong::Drops if third => continue,
+            _ => {}
+        }
+        if writer.write_all(&line).is_err() {
+            return;
+        }
+    }
+}
+
+/// Runs the load generator against a wrong server and checks that it failed, and how.
+fn load_against(how: Wrong, messages: &str) -> (Finished, String) {
+    let server = WrongServer::start(how);
+    let run = load(
+        server.address,
+        &[
+            "--clients",
+            "3",
+            "--messages",
+            messages,
+            "--timeout",
+            "0.2",
+            "--json",
+        ],
+    );
+    assert!(!run.status.success(), "it should fail: {run:?}");
+    assert!(run.stderr.contains("Error: "), "{}", run.stderr);
+    let json = run.stdout.trim().to_string();
+    // Every message is either a round trip or an error: none goes uncounted.
+    let messages: u64 = messages.parse().expect("a number");
+    assert_eq!(
+        field(&json, "round_trips") + field(&json, "errors"),
+        3 * messages,
+        "{json}"
+    );
+    (run, json)
+}
+
+#[test]
+fn corrupted_replies_are_errors() {
+    let (run, json) = load_against(Wrong::Corrupts, "6");
+    // On each connection the third reply is wrong; then the client starts a new connection.
+    assert_eq!(field(&json, "wrong"), 3 * 2, "{json}");
+    assert_eq!(field(&json, "round_trips"), 3 * 4, "{json}");
+    assert!(run.stderr.contains("6 wrong"), "{}", run.stderr);
+}
+
+#[test]
+fn dropped_replies_are_errors() {
+    let (run, json) = load_against(Wrong::Drops, "6");
+    assert_eq!(field(&json, "late"), 3 * 2, "{json}");
+    assert_eq!(field(&json, "round_trips"), 3 * 4, "{json}");
+    assert!(run.stderr.contains("6 late"), "{}", run.stderr);
+}
+
+#[test]
+fn a_stalled_server_fails_every_message() {
+    let (_, json) = load_against(Wrong::Stalls, "2");
+    assert_eq!(field(&json, "round_trips"), 0, "{json}");
+    assert_eq!(field(&json, "late"), 3 * 2, "{json}");
+}
+
+#[test]
+fn a_client_turned_away_again_and_again_gives_up() {
+    let (run, json) = load_against(Wrong::Closes, "6");
+    // Three tries each, then the other three messages are never sent: errors all the same.
+    assert_eq!(field(&json, "closed"), 3 * 3, "{json}");
+    assert_eq!(field(&json, "abandoned"), 3 * 3, "{json}");
+    assert_eq!(field(&json, "gave_up"), 3, "{json}");
+    assert!(
+        run.stderr
+            .contains("9 never sent because their client gave up"),
+        "{}",
+        run.stderr
+    );
+    // What the book shows of a failed run: the sentence it ends with.
+    let error = run
+        .stderr
+        .lines()
+        .find(|line| line.starts_with("Error: "))
+        .expect("an error line");
+    insta::assert_snapshot!("11_load_gave_up", error);
+}
+
+#[test]
+fn the_table_shows_what_went_wrong() {
+    let server = WrongServer::start(Wrong::Corrupts);
+    let run = load(
+        server.address,
+        &["--clients", "1", "--messages", "3", "--size", "20"],
+    );
+    assert!(!run.status.success());
+    // The third message, `000000 000000002 ab\n`, came back with its first byte changed; the
+    // report shows 16 bytes from there.
+    assert!(
+        run.stdout.contains(
+            r#"error: client 0, message 2: the reply differs from the message at byte 0: got "\x1000000 000000002" where "000000 000000002" was sent"#
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn options_are_checked_and_help_is_given() {
+    let help = support::run(LOAD, &["--help"], "");
+    assert!(help.status.success());
+    assert!(help.stdout.contains("--clients N"), "{}", help.stdout);
+    let wrong = support::run(LOAD, &["--clients", "0"], "");
+    assert!(!wrong.status.success());
+    assert!(
+        wrong
+            .stderr
+            .contains("--clients needs a whole number from 1 up, not \"0\""),
+        "{}",
+        wrong.stderr
+    );
+    let unknown = support::run(LOAD, &["--frobnicate"], "");
+    assert!(unknown.stderr.contains("--frobnicate is not an option"));
+}
