@@ -146,6 +146,10 @@ fn start_client(
     // No thread may wait on one client for ever; see WRITE_TIMEOUT and READ_CHECK_INTERVAL.
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     stream.set_read_timeout(Some(READ_CHECK_INTERVAL))?;
+    // Send each line at once. Otherwise Nagle's algorithm holds a small write back until the
+    // last one is acknowledged, and a chat client, which mostly listens, acknowledges late
+    // (delayed ACK, up to 40 ms): every line would wait that long. Lesson 11 measures it.
+    stream.set_nodelay(true)?;
     start_client_threads(stream, peer, id, seat, events)
 }
 

@@ -154,6 +154,9 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
             }
         };
         failures.over();
+        // Each line at once, not held back for an acknowledgement: see lesson 04's plumbing
+        // (src/chat.rs) and lesson 11, which measures the difference.
+        let _ = stream.set_nodelay(true);
         let Ok(seat) = Arc::clone(&seats).try_acquire_owned() else {
             // A task of its own, so that a flood of refusals never holds up the accept loop.
             tokio::spawn(turn_away(stream, peer, max_clients));

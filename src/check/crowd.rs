@@ -243,9 +243,6 @@ impl Run {
                 sent += FLOOD_BATCH;
             }
             for (listener, (count, noticed)) in listeners.iter().zip(heard.iter_mut()) {
-                if *count == sent && all_cut_off(std::slice::from_ref(&(0, noticed.clone()))) {
-                    continue;
-                }
                 if *count == sent {
                     // Caught up with the talker: only a notice can still be due. Ask once more
                     // after the next batch rather than wait here.
@@ -359,11 +356,17 @@ fn unexpected_during_flood(flood: &Flood, notices: &[String], line: &str, what: 
     )
 }
 
-/// A transcript line as the first sentence of a verdict: `C receives...` → `Client C receives...`.
+/// A transcript line as the first sentence of a verdict: `C receives...` → `Client C
+/// receives...`, and `C and D receive...` → `Clients C and D receive...`.
 pub(super) fn capitalised(line: &str) -> String {
     let mut chars = line.chars();
     match (chars.next(), chars.next()) {
-        (Some(client), Some(' ')) if client.is_ascii_uppercase() => format!("Client {line}"),
+        (Some(client), Some(' ' | ',')) if client.is_ascii_uppercase() => {
+            let several = line
+                .split_once(' ')
+                .is_some_and(|(first, rest)| first.ends_with(',') || rest.starts_with("and "));
+            format!("{} {line}", if several { "Clients" } else { "Client" })
+        }
         _ => line.to_string(),
     }
 }
@@ -385,4 +388,20 @@ fn line_text(name: &str, number: usize) -> String {
 /// That line as everyone else hears it: `NAME: TEXT`, without the newline.
 fn heard_as(name: &str, number: usize) -> String {
     format!("{name}: {}", line_text(name, number).trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capitalised;
+
+    #[test]
+    fn a_transcript_line_becomes_a_sentence_about_one_client_or_several() {
+        assert_eq!(capitalised("C receives x"), "Client C receives x");
+        assert_eq!(
+            capitalised("C and D receive x"),
+            "Clients C and D receive x"
+        );
+        assert_eq!(capitalised("F, G and H are x"), "Clients F, G and H are x");
+        assert_eq!(capitalised("the server sends x"), "the server sends x");
+    }
 }

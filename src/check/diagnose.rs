@@ -17,6 +17,8 @@ pub(super) struct Arrival<'a> {
     pub end: Option<End>,
     /// Other clients that had bytes waiting meanwhile, and those bytes.
     pub elsewhere: &'a [(char, Vec<u8>)],
+    /// Everything this client has sent so far.
+    pub sent_by_self: &'a [u8],
     /// Everything each other client has sent so far.
     pub sent_by_others: &'a [(char, Vec<u8>)],
 }
@@ -66,8 +68,11 @@ impl Arrival<'_> {
     /// What the arrival itself suggests, if it suggests anything.
     pub fn likely_mistake(&self) -> Option<String> {
         let (expected, received) = (self.expected, self.received);
+        // Only a reply to what this client itself sent (an echo) belongs to it alone; a line
+        // for the whole room may well be waiting at the others too.
+        let a_reply_of_its_own = !expected.is_empty() && contains(self.sent_by_self, expected);
         for (other, bytes) in self.elsewhere {
-            if !bytes.is_empty() && contains(bytes, expected) {
+            if a_reply_of_its_own && !bytes.is_empty() && contains(bytes, expected) {
                 return Some(format!(
                     "Meanwhile client {other} received {}: the reply meant for client {} went to \
                      another client. Does each client's thread write to that client's own \
@@ -206,6 +211,7 @@ mod tests {
             received,
             end,
             elsewhere: &[],
+            sent_by_self: b"",
             sent_by_others: &[],
         }
     }
@@ -242,6 +248,7 @@ mod tests {
         let elsewhere = [('C', b"hello from D\n".to_vec())];
         let misdelivered = Arrival {
             elsewhere: &elsewhere,
+            sent_by_self: b"hello from D\n",
             ..arrival(b"hello from D\n", b"", Some(End::Timeout))
         };
         assert!(

@@ -131,6 +131,12 @@ fn describe(info: &PanicHookInfo<'_>) -> String {
     } else {
         "(a panic without a message)".to_string()
     };
+    // `unwrap()` on an `anyhow::Error` puts its whole report in the message, backtrace and all
+    // when RUST_BACKTRACE is set. The verdict quotes the message: keep the error and its causes.
+    let message = match message.split_once("\n\nStack backtrace:") {
+        Some((report, _backtrace)) => report.to_string(),
+        None => message,
+    };
     match info.location() {
         Some(location) => format!("{message} (at {}:{})", location.file(), location.line()),
         None => message,

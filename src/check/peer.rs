@@ -97,10 +97,12 @@ impl Client {
     }
 
     /// Once a reply has gone wrong, reads on for as long as bytes keep coming (until a short
-    /// quiet, or the end), so the verdict shows the whole wrong reply.
+    /// quiet, the end, or [`PATIENCE`] in all), so the verdict shows the whole wrong reply.
     fn read_rest_of_wrong_reply(&mut self, received: &mut Vec<u8>) {
-        while received.len() < MOST_OF_A_WRONG_REPLY {
-            match self.read_some(Instant::now() + REST_OF_A_WRONG_REPLY) {
+        let deadline = Instant::now() + PATIENCE;
+        while received.len() < MOST_OF_A_WRONG_REPLY && Instant::now() < deadline {
+            let quiet_until = (Instant::now() + REST_OF_A_WRONG_REPLY).min(deadline);
+            match self.read_some(quiet_until) {
                 Ok(bytes) => received.extend_from_slice(&bytes),
                 Err(_) => break,
             }
@@ -203,9 +205,7 @@ pub(crate) fn show_short(bytes: &[u8]) -> String {
         return show(bytes);
     }
     let start = show(&bytes[..24]);
-    format!(
-        "{}...\" ({} bytes)",
-        start.trim_end_matches('"'),
-        bytes.len()
-    )
+    // Only the closing quote goes: an escaped quote just before it stays whole.
+    let start = start.strip_suffix('"').unwrap_or(&start);
+    format!("{start}...\" ({} bytes)", bytes.len())
 }

@@ -362,14 +362,19 @@ impl Run {
     ) -> Surprise {
         let how = describe_error(error);
         self.note(format!("{name} cannot send {}: {how}", show_short(bytes)));
-        Surprise::new(
-            format!("Client {name} could not send: {how}."),
-            &format!(
+        let likely = if is_timeout(error) {
+            format!(
+                "The server stopped reading from client {name}: its bytes piled up until there \
+                 was no more room for them. Does it keep reading while it writes?"
+            )
+        } else {
+            format!(
                 "The server had closed client {name}'s connection while {name} was still \
                  talking: does it stop serving a client after its first message, or end the \
                  connection on an error? Keep reading until read() returns 0."
-            ),
-        )
+            )
+        };
+        Surprise::new(format!("Client {name} could not send: {how}."), &likely)
     }
 
     fn receive(
@@ -425,12 +430,14 @@ impl Run {
             .filter(|(c, _)| **c != name)
             .map(|(c, bytes)| (*c, bytes.clone()))
             .collect();
+        let sent_by_self = self.sent.get(&name).cloned().unwrap_or_default();
         let arrival = Arrival {
             client: name,
             expected,
             received,
             end,
             elsewhere: &elsewhere,
+            sent_by_self: &sent_by_self,
             sent_by_others: &sent_by_others,
         };
         let what_arrived = arrival.what_arrived(|bytes| self.name_addresses(&show_short(bytes)));
@@ -600,13 +607,29 @@ impl Run {
             .clients
             .remove(&name)
             .unwrap_or_else(|| panic!("check script bug: client {name} is not connected"));
-        // Unread bytes in the socket are what make closing it a reset rather than a goodbye.
+        // Unread bytes in the socket are what make closing it a reset rather than a goodbye. The
+        // script sends something everyone should hear first; if it never came, say so.
         let mut peeked = [0; 1];
-        let unread =
-            !client.early.is_empty() || client.stream.peek(&mut peeked).is_ok_and(|n| n > 0);
+        let unread = !client.early.is_empty()
+            || match client.stream.peek(&mut peeked) {
+                Ok(count) => count > 0,
+                Err(_) => false,
+            };
         drop(client);
         if !unread {
-            panic!("check script bug: {name} has no unread bytes to reset with");
+            let line = format!(
+                "{name} receives nothing within {} s, where the room's last line was due",
+                PATIENCE.as_secs()
+            );
+            self.note(line);
+            return Err(Surprise::new(
+                format!(
+                    "Client {name} received nothing within {} s, where the line just sent to \
+                     the room was due.",
+                    PATIENCE.as_secs()
+                ),
+                "Does every client in the room (but the sender) get each message?",
+            ));
         }
         self.note(format!(
             "{name} disappears without reading what was sent to it (the connection is reset)"

@@ -1,5 +1,6 @@
 //! What a real network does to writes, done on purpose: the harness's writes to the learner's
-//! program go out cut into pieces of one to three bytes, or run together with the next write.
+//! program go out cut into pieces (of one to three bytes at their start), or run together with
+//! the next write.
 //!
 //! On loopback each write usually arrives whole, in one read, so a program that treats one read
 //! as one message seems to work. Between two machines it does not: a message can arrive in

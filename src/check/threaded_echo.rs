@@ -56,7 +56,9 @@ const fn big_write() -> [u8; 64 * 1024] {
     bytes
 }
 
-const NO_ECHO: &str = "Does your server send back every byte it reads?";
+const NO_ECHO: &str = "Does your server send back every byte it reads, as soon as it reads it? \
+                       (One that waits for the client to finish first, with read_to_end, never \
+                       answers a client that is still talking.)";
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
