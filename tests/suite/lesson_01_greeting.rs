@@ -137,7 +137,7 @@ fn help_explains_and_exits_zero() {
 fn the_lesson_client_refuses_a_greeting_without_end() {
     // A megabyte, and no close: far past any greeting, and a client without a limit would keep
     // reading it all into memory, then wait for a close that never comes.
-    let (address, server) = support::flooding_server(vec![b'x'; 1024 * 1024]);
+    let (address, server) = support::flooding_server(1, vec![b'x'; 1024 * 1024]);
     let client = run(CLIENT, &[&address.to_string()], "");
     assert!(!client.status.success(), "{client:?}");
     for sentence in [
