@@ -4,7 +4,7 @@
 //! sends each line you type and prints each echo, until you end the input (Ctrl-D, or Ctrl-Z then
 //! Enter on Windows). Start `02_echo` first.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -67,15 +67,30 @@ fn send_line(
     // One `read` is not one reply. TCP delivers a stream of bytes, not messages: a long reply,
     // or a busy network, can hand us the echo in several pieces. `read_until` keeps reading
     // until the newline we sent has come back, however many reads that takes.
+    //
+    // From a server that never sends that newline, it would read for ever, into memory. An echo
+    // is exactly what we sent, so we know its size: `take` stops the read there. (A fixed limit
+    // would have to choose between refusing a long message's echo and allowing a lot of memory;
+    // the protocol itself gives the exact one.)
+    let echo_bytes = message.len() + 1;
     let mut reply = Vec::new();
     reader
+        .take(echo_bytes as u64)
         .read_until(b'\n', &mut reply)
         .map_err(|error| course::explain::read_error("the server", error))?;
+    if reply.len() == echo_bytes && reply.last() != Some(&b'\n') {
+        let why = format!(
+            "its reply went past the {echo_bytes} bytes we sent without their newline: is it an \
+             echo server?"
+        );
+        let not_an_echo = io::Error::new(ErrorKind::InvalidData, why);
+        return Err(course::explain::read_error("the server", not_an_echo));
+    }
     if reply.last() != Some(&b'\n') {
         bail!(
             "the server closed the connection after echoing {} of {} bytes",
             reply.len(),
-            message.len() + 1
+            echo_bytes
         );
     }
     reply.pop();

@@ -20,7 +20,11 @@ const ATTEMPTS: u32 = 3;
 const WAIT_FOR_ANSWER: Duration = Duration::from_secs(1);
 // ANCHOR_END: limits
 
-/// Room for the largest datagram there is (see `05_udp_echo`).
+/// Room for the largest datagram there is (see `05_udp_echo`). This is also the bound on what
+/// a server can make this client hold: one datagram, never more. A smaller buffer would cut a
+/// long echo short (silently on Linux and macOS, with an error on Windows), and the cut echo
+/// would not match the message, so it would be ignored as someone else's datagram: with this
+/// size, no datagram is ever cut.
 const BUFFER_BYTES: usize = 65_536;
 
 fn main() -> course::cli::MainResult {

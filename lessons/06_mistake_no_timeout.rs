@@ -58,6 +58,8 @@ fn with_timeouts(address: SocketAddr) -> anyhow::Result<String> {
     let mut stream = TcpStream::connect_timeout(&address, PATIENCE)
         .map_err(|error| course::explain::connect_error(address, error))?;
     stream.set_read_timeout(Some(PATIENCE))?;
+    // One read into a fixed buffer: the server's first bytes, at most 1024 of them however much
+    // it sends. That is all this client wants, and all a server can make it hold.
     let mut buffer = [0; 1024];
     let count = stream
         .read(&mut buffer)

@@ -12,7 +12,7 @@
 //! its peak threads, resident memory and open files, read from /proc.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::io::{BufRead, BufReader, ErrorKind, IsTerminal, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,6 +31,11 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 const FOOTPRINT_EVERY: Duration = Duration::from_millis(50);
 /// A chat line may hold at most 1024 bytes (lesson 04's limit) and a newline.
 const CHAT_MAX_SIZE: usize = 1025;
+/// The longest line accepted from a chat server, in bytes, newline included. A room's message is
+/// a name and at most 1024 bytes; the longest news, the list of who is here, is about 22 KB with
+/// a thousand people. A server that sends more without a newline is not talking in lines, and a
+/// client that kept reading would hold all of it in memory, a thousand clients at once.
+const MAX_SERVER_LINE_BYTES: usize = 64 * 1024;
 /// A client gives up after this many failures in a row, and its remaining messages count as
 /// errors. Without it, clients a server turns away would reconnect as fast as they can, and a
 /// run would measure a storm of refusals (and use up the system's ports) rather than the server.
@@ -443,9 +448,17 @@ fn read_room(mut reader: BufReader<TcpStream>, me: usize, room: &Room, size: usi
     let mut line = String::new();
     loop {
         line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
+        match read_line_within_limit(&mut reader, &mut line) {
+            Ok(0) => return,
             Ok(_) => {}
+            // A line too long, or not text: what follows cannot be told apart into lines.
+            Err(error) if error.kind() == ErrorKind::InvalidData => {
+                lock(&room.receiving_errors).record(Failure::Wrong(error.to_string()), || {
+                    format!("client {me} receiving")
+                });
+                return;
+            }
+            Err(_) => return,
         }
         let text = line.trim_end_matches('\n');
         // Joins and leaves: news, not load.
@@ -510,11 +523,38 @@ fn check_room_line(
 /// A line from the server, within the stream's read timeout.
 fn read_line(reader: &mut BufReader<TcpStream>) -> Result<String, Failure> {
     let mut line = String::new();
-    match reader.read_line(&mut line) {
+    match read_line_within_limit(reader, &mut line) {
         Ok(0) => Err(Failure::Closed(0)),
         Ok(_) => Ok(line.trim_end().to_string()),
+        Err(error) if error.kind() == ErrorKind::InvalidData => {
+            Err(Failure::Wrong(error.to_string()))
+        }
         Err(error) => Err(Failure::from_io(error, "reading")),
     }
+}
+
+/// Reads one line into `line`, as `read_line` does, but never more than
+/// [`MAX_SERVER_LINE_BYTES`]: `take` stops a line without end there. A longer line, or one that
+/// is not UTF-8, is an `InvalidData` error that says which.
+fn read_line_within_limit(reader: &mut impl BufRead, line: &mut String) -> std::io::Result<usize> {
+    // Bytes first: cut at the limit, a line may end mid-character, and `read_line` would then
+    // blame the text rather than the length.
+    let mut bytes = Vec::new();
+    let count = reader
+        .take(MAX_SERVER_LINE_BYTES as u64)
+        .read_until(b'\n', &mut bytes)?;
+    if count == MAX_SERVER_LINE_BYTES && !bytes.ends_with(b"\n") {
+        let why = format!(
+            "the server sent a line longer than {MAX_SERVER_LINE_BYTES} bytes: is it a chat server?"
+        );
+        return Err(std::io::Error::new(ErrorKind::InvalidData, why));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        let why = "the server sent a line that is not UTF-8 text: is it a chat server?";
+        std::io::Error::new(ErrorKind::InvalidData, why)
+    })?;
+    line.push_str(&text);
+    Ok(count)
 }
 
 /// What went wrong with one message.

@@ -132,3 +132,20 @@ fn help_explains_and_exits_zero() {
     );
     let _ = PATIENCE;
 }
+
+#[test]
+fn the_lesson_client_refuses_a_greeting_without_end() {
+    // A megabyte, and no close: far past any greeting, and a client without a limit would keep
+    // reading it all into memory, then wait for a close that never comes.
+    let (address, server) = support::flooding_server(1, vec![b'x'; 1024 * 1024]);
+    let client = run(CLIENT, &[&address.to_string()], "");
+    assert!(!client.status.success(), "{client:?}");
+    for sentence in [
+        "the server sent something this program cannot accept",
+        "is it a server that greets with a line?",
+    ] {
+        assert!(client.stderr.contains(sentence), "{}", client.stderr);
+    }
+    assert!(!client.stderr.contains("panicked"), "{}", client.stderr);
+    server.join().expect("the flooding server");
+}

@@ -158,3 +158,20 @@ fn connection_refused_asks_whether_the_server_runs() {
         client.stderr
     );
 }
+
+#[test]
+fn the_lesson_client_refuses_a_reply_longer_than_its_echo() {
+    // A server that answers "hi" with a megabyte and no newline: not an echo, and a client
+    // without a limit would read it all into memory, waiting for a newline that never comes.
+    let (address, server) = support::flooding_server(1, vec![b'x'; 1024 * 1024]);
+    let client = run(CLIENT, &[&address.to_string(), "hi"], "");
+    assert!(!client.status.success(), "{client:?}");
+    for sentence in [
+        "the server sent something this program cannot accept",
+        "its reply went past the 3 bytes we sent without their newline: is it an echo server?",
+    ] {
+        assert!(client.stderr.contains(sentence), "{}", client.stderr);
+    }
+    assert!(!client.stderr.contains("panicked"), "{}", client.stderr);
+    server.join().expect("the flooding server");
+}

@@ -210,3 +210,20 @@ fn the_client_refuses_port_0() {
         client.stderr
     );
 }
+
+/// The client's buffer bounds what a server can make it hold, and is big enough that no echo is
+/// cut short: the largest datagram UDP over IPv4 carries comes back whole. (Linux only: macOS
+/// sends at most 9,216 bytes unless told otherwise, and Windows limits a command line to 32,767
+/// characters.)
+#[test]
+#[cfg(target_os = "linux")]
+fn the_largest_datagram_comes_back_whole() {
+    let server = Server::start_on_any_port(SERVER);
+    let largest = "x".repeat(65_507);
+    let client = run(CLIENT, &[&server.address.to_string(), &largest], "");
+    assert!(client.status.success(), "{client:?}");
+    assert_eq!(
+        client.stdout,
+        format!("received {largest:?} (answered on attempt 1 of 3)\n")
+    );
+}

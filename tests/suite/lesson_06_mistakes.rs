@@ -160,3 +160,19 @@ fn the_fixed_program_listens_where_asked() {
     client.read_to_string(&mut greeting).unwrap();
     assert_eq!(greeting, format!("Hello from {}\n", server.address));
 }
+
+#[test]
+fn the_fixed_client_keeps_only_the_first_bytes_of_a_flood() {
+    // A megabyte without end: the fixed client takes one buffer's worth and stops, at once.
+    let (address, server) = support::flooding_server(1, vec![b'x'; 1024 * 1024]);
+    let client = run(NO_TIMEOUT, &[&address.to_string(), "fixed"], "");
+    assert!(client.status.success(), "{client:?}");
+    let received = client
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("received \""))
+        .unwrap_or_else(|| panic!("no received line in {}", client.stdout));
+    let kept = received.trim_end_matches('"').len();
+    assert!((1..=1024).contains(&kept), "kept {kept} bytes");
+    server.join().expect("the flooding server");
+}

@@ -262,7 +262,7 @@ fn the_table_shows_what_went_wrong() {
     let server = WrongServer::start(Wrong::Corrupts);
     let run = load(
         server.address,
-        &["--clients", "1", "--messages", "3", "--size", "20"],
+        &["--clients", "2", "--messages", "3", "--size", "20"],
     );
     assert!(!run.status.success());
     // The third message, `000000 000000002 ab\n`, came back with its first byte changed; the
@@ -292,4 +292,32 @@ fn options_are_checked_and_help_is_given() {
     );
     let unknown = support::run(LOAD, &["--frobnicate"], "");
     assert!(unknown.stderr.contains("--frobnicate is not an option"));
+}
+
+#[test]
+fn a_chat_server_that_never_ends_its_line_is_refused() {
+    // A megabyte without a newline where the chat's welcome should be: a client without a limit
+    // would read it all into memory, then wait for the rest of the line.
+    let (address, server) = support::flooding_server(2, vec![b'x'; 1024 * 1024]);
+    let run = load(
+        address,
+        &[
+            "--chat",
+            "--clients",
+            "2",
+            "--messages",
+            "1",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert!(!run.status.success(), "{run:?}");
+    assert!(
+        run.stdout.contains("the server sent a line longer than")
+            && run.stdout.contains("bytes: is it a chat server?"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    server.join().expect("the flooding server");
 }

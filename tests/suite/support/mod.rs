@@ -110,6 +110,35 @@ pub fn connect(address: SocketAddr) -> TcpStream {
     stream
 }
 
+/// A server that never ends its line: it accepts `clients` clients, sends each `bytes`, then
+/// holds each connection until its client has gone. For proving that a client bounds what it
+/// accepts. Join the handle at the end of the test, so no server thread is left behind.
+pub fn flooding_server(clients: usize, bytes: Vec<u8>) -> (SocketAddr, thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a flooding server");
+    let address = listener.local_addr().expect("its address");
+    let bytes = std::sync::Arc::new(bytes);
+    let serving = thread::spawn(move || {
+        let each: Vec<_> = (0..clients)
+            .map(|_| {
+                let (mut client, _) = listener.accept().expect("accept a client");
+                let bytes = std::sync::Arc::clone(&bytes);
+                thread::spawn(move || {
+                    // Time limits, so a client that never goes cannot keep this thread.
+                    let _ = client.set_read_timeout(Some(PATIENCE));
+                    let _ = client.set_write_timeout(Some(PATIENCE));
+                    // The client stops reading part way, and closes: a failed write is expected.
+                    let _ = client.write_all(&bytes);
+                    let _ = client.read_to_end(&mut Vec::new());
+                })
+            })
+            .collect();
+        for client in each {
+            let _ = client.join();
+        }
+    });
+    (address, serving)
+}
+
 /// Reads from `stream` until `wanted` bytes have arrived (or the peer closes, or time runs out).
 pub fn read_exactly(stream: &mut TcpStream, wanted: usize) -> Vec<u8> {
     let mut received = vec![0; wanted];
