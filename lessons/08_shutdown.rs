@@ -207,7 +207,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
         }
         // Between two lines is the moment to stop: nothing is in flight.
         if let Some(deadline) = stop.deadline() {
-            if line.is_empty() {
+            // Nothing of the next line has come: not in `line`, nor still in the reader's buffer
+            // (one read may bring the end of one line and the start of the next).
+            if line.is_empty() && reader.buffer().is_empty() {
                 writer
                     .write_all(GOODBYE.as_bytes())
                     .context("saying goodbye")?;

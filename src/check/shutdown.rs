@@ -129,19 +129,21 @@ fn steps(
             )
             .map_err(plain)?;
     }
-    clients.send('A', "half a ").map_err(plain)?;
-    clients.send('D', "never fin").map_err(plain)?;
-    // A round trip with B before the shutdown: the server's threads have run meanwhile, so A's
-    // and D's half lines have surely been read (a busy machine could otherwise leave them
-    // unread, and A and D would look idle).
-    clients.send('B', "still here\n").map_err(plain)?;
-    clients
-        .receive(
-            'B',
-            "still here\n",
-            "before any shutdown, the server should echo every line, as lesson 08's does.",
-        )
-        .map_err(plain)?;
+    // A and D each send a whole line and the start of the next in one write, and wait for the
+    // whole line's echo: by then the server has surely read the start of the next line too (it
+    // came in the same read), so A and D are mid-line when the shutdown comes, not idle.
+    for (name, half) in [('A', "half a "), ('D', "never fin")] {
+        clients
+            .send(name, &format!("one more\n{half}"))
+            .map_err(plain)?;
+        clients
+            .receive(
+                name,
+                "one more\n",
+                "before any shutdown, the server should echo every line, as lesson 08's does.",
+            )
+            .map_err(plain)?;
+    }
 
     let _ = signal.send(());
     let shutdown_at = Instant::now();

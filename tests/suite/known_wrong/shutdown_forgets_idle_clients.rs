@@ -108,7 +108,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
         // The mistake: the client thread never looks at the shutdown.
         if let Some(deadline) = None::<Instant> {
             // Between two lines nothing is in flight: the moment to say goodbye.
-            if line.is_empty() {
+            // Nothing of the next line has come: not in `line`, nor still in the reader's buffer
+            // (one read may bring the end of one line and the start of the next).
+            if line.is_empty() && reader.buffer().is_empty() {
                 writer.write_all(GOODBYE.as_bytes())?;
                 return Ok(());
             }

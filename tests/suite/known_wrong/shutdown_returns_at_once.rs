@@ -106,7 +106,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
         }
         if let Some(deadline) = stop.deadline() {
             // Between two lines nothing is in flight: the moment to say goodbye.
-            if line.is_empty() {
+            // Nothing of the next line has come: not in `line`, nor still in the reader's buffer
+            // (one read may bring the end of one line and the start of the next).
+            if line.is_empty() && reader.buffer().is_empty() {
                 writer.write_all(GOODBYE.as_bytes())?;
                 return Ok(());
             }
