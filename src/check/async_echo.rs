@@ -22,7 +22,7 @@ const ONE_AT_A_TIME: &str = "Client C was connected (and silent) all the while: 
                              std::thread::sleep)? This server runs every task on one thread, so \
                              a task that blocks stops every client.";
 
-const A_FEW_AT_A_TIME: &str = "Twelve clients were connected at once: does your server serve only \
+const A_FEW_AT_A_TIME: &str = "Twenty clients were connected at once: does your server serve only \
                                a few clients at a time? Every client needs its echo at once, \
                                however many are connected: a task each costs little.";
 

@@ -127,7 +127,7 @@ static FLOOD: Flood = Flood {
                        reading their messages`.",
 };
 
-const fn steps() -> [Step; 79] {
+const fn steps() -> [Step; 80] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
@@ -245,7 +245,13 @@ const fn steps() -> [Step; 79] {
             "* hal left\n",
             "hal left with /quit, and carol was not told."
         ),
-        // U, who never joined, leaves: nobody may hear of it.
+        // U, who never joined, has heard nothing of all that; it leaves, and nobody may hear of
+        // it.
+        Step::ReceiveNothing {
+            client: 'U',
+            if_wrong: "U never picked a name, so it is not in the room: it hears neither messages \
+                       nor who joined or left. Does `remove` tell everyone, named or not?",
+        },
         Step::Close('U'),
         Step::Send('C', b"still here?\n"),
         hears!(
@@ -279,7 +285,7 @@ const fn steps() -> [Step; 79] {
     ]
 }
 
-static STEPS: [Step; 79] = steps();
+static STEPS: [Step; 80] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,

@@ -226,9 +226,10 @@ impl Run {
                         .map(|((client, _), _)| *client)
                         .collect();
                     let line = format!(
-                        "{} {} still connected after {FLOOD_GIVE_UP} lines {} did not read",
+                        "the room is never told that {} {} cut off, after {FLOOD_GIVE_UP} lines \
+                         {} did not read",
                         list(&still),
-                        if still.len() == 1 { "is" } else { "are" },
+                        if still.len() == 1 { "was" } else { "were" },
                         if still.len() == 1 { "it" } else { "they" },
                     );
                     return Err(self.noted(line, flood.if_never_cut_off));
@@ -367,7 +368,13 @@ pub(super) fn capitalised(line: &str) -> String {
                 .is_some_and(|(first, rest)| first.ends_with(',') || rest.starts_with("and "));
             format!("{} {line}", if several { "Clients" } else { "Client" })
         }
-        _ => line.to_string(),
+        _ => {
+            let mut sentence = line.to_string();
+            if let Some(first) = sentence.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            sentence
+        }
     }
 }
 
@@ -402,6 +409,6 @@ mod tests {
             "Clients C and D receive x"
         );
         assert_eq!(capitalised("F, G and H are x"), "Clients F, G and H are x");
-        assert_eq!(capitalised("the server sends x"), "the server sends x");
+        assert_eq!(capitalised("the room is told x"), "The room is told x");
     }
 }

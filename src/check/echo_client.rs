@@ -92,11 +92,18 @@ fn rounds() -> Vec<Round> {
              newline.",
         ),
         round(
-            &["  spaces around  ", "a carriage return\r", "\ttabs\t"],
+            &[
+                "  spaces around  ",
+                "a carriage return\r",
+                "\ttabs\t",
+                "",
+                "after an empty line",
+            ],
             Reply::Together,
             true,
-            "Echoes with spaces, tabs or a carriage return at their ends came back changed: \
-             remove the newline from each echo, and nothing else. (trim() and trim_end() remove \
+            "Echoes with spaces, tabs or a carriage return at their ends, or an empty one, came \
+             back changed: remove the newline from each echo, and nothing else; an empty line is \
+             an echo too. (trim() and trim_end() remove \
              spaces too, and lines() a \"\\r\" before the newline.)",
         ),
         Round {

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 use super::peer::{describe_error, is_timeout, show};
 use super::{Exercise, Failure, Transcript};
 
+/// After a wrong reply, how long the check reads on for the rest of it.
+const REST_OF_A_REPLY: Duration = Duration::from_millis(200);
+
 /// How long a scripted client waits for what it expects. These servers answer in microseconds;
 /// the wait is short so that each known-wrong answer fails fast, and the proofs stay quick.
 pub(super) const PATIENCE: Duration = Duration::from_secs(1);
@@ -128,10 +131,17 @@ impl Clients {
         expected: &str,
         if_wrong: &str,
     ) -> Result<(), String> {
-        let (received, ending) = read_at_most(self.stream(name), expected.len(), PATIENCE);
+        let (mut received, mut ending) = read_at_most(self.stream(name), expected.len(), PATIENCE);
         if received == expected.as_bytes() {
             self.note(format!("{name} receives {}", show(&received)));
             return Ok(());
+        }
+        if received.len() == expected.len() {
+            // Wrong, and read no further than the expected length: read the rest of it (up to
+            // a short quiet), so the verdict shows the whole reply, not its first bytes.
+            let (rest, rest_ending) = read_at_most(self.stream(name), 64 * 1024, REST_OF_A_REPLY);
+            received.extend_from_slice(&rest);
+            ending = rest_ending;
         }
         let what = describe_arrival(&received, &ending);
         self.note(format!("{name} {what}"));

@@ -183,10 +183,16 @@ fn explain(surprise: Surprise, server_end: Option<ServerEnd>, panics: &[String])
     }
     let mut reason = surprise.0;
     if let Some(first) = panics.first() {
-        reason.push_str(&format!(
-            "\nA thread of your server panicked: {first}.\nA server must not panic on \
-             anything a client does: handle the error (log it with eprintln!) and carry on."
-        ));
+        // The panic is the likeliest cause of whatever went wrong: it comes right after the
+        // sentence saying what arrived, before any guess.
+        let panicked = format!(
+            "A thread of your server panicked: {first}.\nA server must not panic on anything a \
+             client does: handle the error (log it with eprintln!) and carry on."
+        );
+        reason = match reason.split_once('\n') {
+            Some((what_arrived, guess)) => format!("{what_arrived}\n{panicked}\n{guess}"),
+            None => format!("{reason}\n{panicked}"),
+        };
     }
     match server_end {
         Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
@@ -447,15 +453,7 @@ impl Run {
             .find(|(clue, _)| received_text.contains(clue))
             .map(|(_, meaning)| meaning.to_string())
             .or_else(|| arrival.likely_mistake())
-            .unwrap_or_else(|| {
-                if received.is_empty() || expected.starts_with(received) {
-                    if_wrong.to_string()
-                } else {
-                    "Other bytes arrived than the task asks for: clients read these exact \
-                     bytes, so they must be exactly right."
-                        .to_string()
-                }
-            });
+            .unwrap_or_else(|| if_wrong.to_string());
         Surprise::new(what_arrived, &likely)
     }
 
@@ -599,7 +597,13 @@ impl Run {
         let line = self.name_addresses(&line);
         self.note(line.clone());
         let what = line.replacen(&format!("{name} "), &format!("Client {name} "), 1);
-        Err(Surprise::new(format!("{what}."), if_wrong))
+        let likely = if line.ends_with(r#"receives "\n" where the connection should close"#) {
+            "A newline was added after the client's last bytes, which had none: send back exactly \
+             the bytes you read."
+        } else {
+            if_wrong
+        };
+        Err(Surprise::new(format!("{what}."), likely))
     }
 
     fn reset(&mut self, name: char) -> Result<(), Surprise> {

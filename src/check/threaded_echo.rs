@@ -6,7 +6,7 @@
 //!    character whose bytes arrive in two reads, 64 KiB in one write, and last words without a
 //!    newline before a half-close. (An echo that works on lines or text rather than bytes
 //!    changes some of them.)
-//! 2. **Every client is served at the same time.** Twelve clients are connected at once, one of
+//! 2. **Every client is served at the same time.** Twenty clients are connected at once, one of
 //!    them silent; each one still gets its echo at once.
 //! 3. **A quiet client is never dropped.** Client C says nothing for 3 seconds, then talks.
 //! 4. **One client's trouble stays its own.** Client A vanishes mid-line with a reply unread
@@ -35,8 +35,11 @@ pub const EXERCISE: Exercise = Exercise {
 /// wait so long, and says so in the book.
 pub const QUIET_FOR: Duration = Duration::from_secs(3);
 
-/// The clients connected all at once, on top of C, D and E: twelve in all.
-const CROWD: &[char] = &['G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O'];
+/// The clients connected all at once, on top of C, D and E: twenty in all, more threads than
+/// the pools learners tend to reach for (4, 8, 16) hold.
+const CROWD: &[char] = &[
+    'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X',
+];
 
 /// One write of 64 KiB: lines of a counter, so a difference says where it is.
 static BIG_WRITE: [u8; 64 * 1024] = big_write();
@@ -157,7 +160,7 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
     Step::ConnectAll(CROWD),
     Step::EachEchoes {
         clients: CROWD,
-        if_wrong: "Twelve clients were connected at once: does your server serve only a \
+        if_wrong: "Twenty clients were connected at once: does your server serve only a \
                        few clients at a time (a fixed number of threads)? Every client needs \
                        its echo at once, however many are connected.",
     },

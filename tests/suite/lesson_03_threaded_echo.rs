@@ -12,7 +12,8 @@ const SERVER: &str = env!("CARGO_BIN_EXE_03_threaded_echo");
 fn the_lesson_passes_the_exercise_check() {
     // The same scripted clients that judge exercise 03 (silent, vanishing, piecemeal and
     // half-closing clients) must find nothing wrong with the lesson's own server.
-    let _sockets = support::sockets(15);
+    let _sockets =
+        support::sockets(course::check::threaded_echo::SCRIPT.most_clients_at_once() + 2);
     let server = Server::start_on_any_port(SERVER);
     if let Err(failure) = course::check::threaded_echo::SCRIPT.run_against(server.address) {
         panic!("{failure}");

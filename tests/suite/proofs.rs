@@ -143,14 +143,20 @@ mod chat_lost_is_just_left;
 mod chat_says_left_when_cut_off;
 #[path = "known_wrong/chat_tells_the_unnamed.rs"]
 mod chat_tells_the_unnamed;
+#[path = "known_wrong/chat_tells_the_unnamed_who_left.rs"]
+mod chat_tells_the_unnamed_who_left;
 #[path = "known_wrong/chat_waits_for_the_slow.rs"]
 mod chat_waits_for_the_slow;
+#[path = "known_wrong/echo_adds_a_newline.rs"]
+mod echo_adds_a_newline;
 #[path = "known_right/echo_by_lines.rs"]
 mod echo_by_lines;
 #[path = "known_wrong/echo_bytes.rs"]
 mod echo_bytes;
 #[path = "known_wrong/echo_client_accepts_missing_echoes.rs"]
 mod echo_client_accepts_missing_echoes;
+#[path = "known_wrong/echo_client_empty_echo_is_a_hang_up.rs"]
+mod echo_client_empty_echo_is_a_hang_up;
 #[path = "known_right/echo_client_half_closes.rs"]
 mod echo_client_half_closes;
 #[path = "known_wrong/echo_client_new_reader_per_echo.rs"]
@@ -183,6 +189,8 @@ mod echo_not_started;
 mod echo_panics_on_a_reset;
 #[path = "known_wrong/echo_pool_of_four.rs"]
 mod echo_pool_of_four;
+#[path = "known_wrong/echo_pool_of_sixteen.rs"]
+mod echo_pool_of_sixteen;
 #[path = "known_wrong/echo_read_is_a_message.rs"]
 mod echo_read_is_a_message;
 #[path = "known_right/echo_scoped_threads.rs"]
@@ -278,9 +286,14 @@ fn exercise_02_wrong_clients_fail() {
             "echo_client_uses_lines",
             echo_client_uses_lines::send_lines,
             &[
-                "send_lines returned Ok([\"  spaces around  \", \"a carriage return\", \"\\ttabs\\t\"]), where",
+                "send_lines returned Ok([\"  spaces around  \", \"a carriage return\", \"\\ttabs\\t\", \"\", \"after an empty line\"]), where",
                 "and lines() a",
             ],
+        ),
+        wrong_client(
+            "echo_client_empty_echo_is_a_hang_up",
+            echo_client_empty_echo_is_a_hang_up::send_lines,
+            &["an empty line is an echo too"],
         ),
         wrong_client(
             "echo_client_waits_for_close",
@@ -411,6 +424,18 @@ fn exercise_03_wrong_servers_fail() {
             &["does your server serve only a few clients at a time"],
         ),
         wrong(
+            "echo_pool_of_sixteen",
+            ECHO,
+            echo_pool_of_sixteen::serve,
+            &["does your server serve only a few clients at a time"],
+        ),
+        wrong(
+            "echo_adds_a_newline",
+            ECHO,
+            echo_adds_a_newline::serve,
+            &["A newline was added"],
+        ),
+        wrong(
             "echo_drops_quiet_clients",
             ECHO,
             echo_drops_quiet_clients::serve,
@@ -475,6 +500,15 @@ fn exercise_04_wrong_brokers_fail() {
             &[
                 "* someone left",
                 "A connection that never picked a name was announced",
+            ],
+        ),
+        wrong(
+            "chat_tells_the_unnamed_who_left",
+            CHAT,
+            chat_tells_the_unnamed_who_left::serve,
+            &[
+                "Client U received",
+                "Does `remove` tell everyone, named or not?",
             ],
         ),
         wrong(
