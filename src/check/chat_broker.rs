@@ -116,7 +116,9 @@ static CROSSFIRE: Crossfire = Crossfire {
 static FLOOD: Flood = Flood {
     talker: ('A', "alice"),
     slow: &[('F', "frank"), ('G', "gina")],
-    listeners: &['C'],
+    // Three readers: a broadcast that stops at the first full queue misses whoever comes
+    // after it, and with three, some reader nearly always does.
+    listeners: &['C', 'I', 'J'],
     cut_off_notice: "* NAME was disconnected: they stopped reading their messages",
     if_stuck: "While frank and gina read nothing, alice kept talking, and carol stopped hearing \
                her: is the broker waiting for room in a full queue? `send` waits; `offer` (which \
@@ -127,7 +129,7 @@ static FLOOD: Flood = Flood {
                        reading their messages`.",
 };
 
-const fn steps() -> [Step; 80] {
+const fn steps() -> [Step; 93] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
@@ -136,6 +138,8 @@ const fn steps() -> [Step; 80] {
     let [h1, h2, h3, h4] = join!('H', "hal");
     let [f1, f2, f3, f4] = join!('F', "frank");
     let [g1, g2, g3, g4] = join!('G', "gina");
+    let [i1, i2, i3, i4] = join!('I', "ivan");
+    let [j1, j2, j3, j4] = join!('J', "judy");
     [
         a1,
         a2,
@@ -271,6 +275,19 @@ const fn steps() -> [Step; 80] {
         g4,
         hears!('A', "* gina joined\n", NOT_ANNOUNCED),
         hears!('C', "* gina joined\n", NOT_ANNOUNCED),
+        i1,
+        i2,
+        i3,
+        i4,
+        hears!('A', "* ivan joined\n", NOT_ANNOUNCED),
+        hears!('C', "* ivan joined\n", NOT_ANNOUNCED),
+        j1,
+        j2,
+        j3,
+        j4,
+        hears!('A', "* judy joined\n", NOT_ANNOUNCED),
+        hears!('C', "* judy joined\n", NOT_ANNOUNCED),
+        hears!('I', "* judy joined\n", NOT_ANNOUNCED),
         Step::Flood(&FLOOD),
         Step::Send('C', b"is it quiet now?\n"),
         hears!(
@@ -285,7 +302,7 @@ const fn steps() -> [Step; 80] {
     ]
 }
 
-static STEPS: [Step; 80] = steps();
+static STEPS: [Step; 93] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,

@@ -8,11 +8,14 @@
 use std::io::Write;
 use std::sync::{Arc, Barrier};
 use std::thread;
+use std::time::Duration;
 
 use super::peer::{describe_error, show, show_short};
 use super::script::{Run, Surprise, list};
 use super::step::{Crossfire, Flood};
 
+/// How long the readers are given to show a probe line has reached them.
+const PROBE_PATIENCE: Duration = Duration::from_millis(500);
 /// The receive buffer the check asks for on a slow client's socket, in bytes. The system may
 /// round it up; it only has to keep the pile of unread lines short.
 const SLOW_CLIENTS_BUFFER: usize = 4 * 1024;
@@ -243,13 +246,15 @@ impl Run {
                 }
                 sent += FLOOD_BATCH;
             }
-            for (listener, (count, noticed)) in listeners.iter().zip(heard.iter_mut()) {
+            for at in 0..listeners.len() {
+                let listener = listeners[at];
+                let (count, noticed) = &mut heard[at];
                 if *count == sent {
                     // Caught up with the talker: only a notice can still be due. Ask once more
                     // after the next batch rather than wait here.
                     continue;
                 }
-                match self.client(*listener).read_line() {
+                match self.client(listener).read_line() {
                     Ok(text) if text == line(*count) => *count += 1,
                     Ok(text) => {
                         if let Some(n) = notices.iter().position(|notice| *notice == text) {
@@ -272,6 +277,30 @@ impl Run {
                             list(&slow),
                             if slow.len() == 1 { "reads" } else { "read" },
                         );
+                        // A broker that waits for a full queue is stuck: nothing more goes
+                        // anywhere. One that lost a line is still delivering. One more line from
+                        // the talker tells them apart: does it reach anyone?
+                        let probe = line(sent);
+                        let still_delivering = self
+                            .client(talker)
+                            .stream
+                            .write_all(format!("{sent} {filler}\n").as_bytes())
+                            .is_ok()
+                            && listeners.iter().any(|&reader| {
+                                self.client(reader)
+                                    .sees_within(probe.as_bytes(), PROBE_PATIENCE)
+                            });
+                        if still_delivering {
+                            let lost = format!(
+                                "The broker is still delivering (a line sent after it reached \
+                                 another reader), so line {count} was lost on its way to \
+                                 {listener}. Does the broadcast stop delivering a line when it \
+                                 meets a full queue (a `break` or a `return`)? Every client but \
+                                 the sender gets every line; a full queue only marks its own \
+                                 client as too slow."
+                            );
+                            return Err(self.noted(what, &lost));
+                        }
                         return Err(self.noted(what, flood.if_stuck));
                     }
                 }
@@ -347,12 +376,29 @@ fn unexpected_during_flood(flood: &Flood, notices: &[String], line: &str, what: 
             ),
         );
     }
+    // A later line of the talker's, where an earlier one was due: that one never came.
+    let skipped = line
+        .strip_prefix(&format!("{name}: "))
+        .and_then(|rest| rest.split_once(' '))
+        .is_some_and(|(number, _)| number.parse::<usize>().is_ok());
+    if skipped {
+        return Surprise::new(
+            format!("{first}: the line that was due never came."),
+            &format!(
+                "While {name} was talking and other clients read nothing, a line of theirs was \
+                 lost on its way to someone who reads everything. Does the broadcast stop \
+                 delivering a line when it meets a full queue (a `break` or a `return`)? Every \
+                 client but the sender gets every line; a full queue only marks its own client \
+                 as too slow."
+            ),
+        );
+    }
     Surprise::new(
         format!("{first}."),
         &format!(
-            "While {name} was talking, one of their lines arrived out of order or changed, or \
-             another line came in between: every line must reach everyone else once, whole, in \
-             the order it was sent."
+            "While {name} was talking, one of their lines arrived changed, or another line came \
+             in between: every line must reach everyone else once, whole, in the order it was \
+             sent."
         ),
     )
 }

@@ -141,6 +141,23 @@ impl Client {
         pending
     }
 
+    /// Whether `needle` arrives within `wait`, reading everything that comes meanwhile and
+    /// keeping it for later steps: a look that takes nothing.
+    pub(super) fn sees_within(&mut self, needle: &[u8], wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        let found = loop {
+            if super::diagnose::contains(&self.early, needle) {
+                break true;
+            }
+            match self.read_some(deadline) {
+                Ok(bytes) => self.early.extend_from_slice(&bytes),
+                Err(_) => break false,
+            }
+        };
+        let _ = self.stream.set_read_timeout(Some(PATIENCE));
+        found
+    }
+
     /// One read, with the time left until `deadline` as its limit.
     fn read_some(&mut self, deadline: Instant) -> Result<Vec<u8>, End> {
         let mut buffer = [0; 16 * 1024];

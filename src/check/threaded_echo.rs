@@ -35,10 +35,10 @@ pub const EXERCISE: Exercise = Exercise {
 /// wait so long, and says so in the book.
 pub const QUIET_FOR: Duration = Duration::from_secs(3);
 
-/// The clients connected all at once, on top of C, D and E: twenty in all, more threads than
-/// the pools learners tend to reach for (4, 8, 16) hold.
+/// The clients connected all at once, on top of quiet C: twenty in all, more threads than the
+/// pools learners tend to reach for (4, 8, 16) hold.
 const CROWD: &[char] = &[
-    'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X',
+    'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'Q', 'R', 'S', 'T', 'U', 'V', 'W', 'X', 'Y', 'Z',
 ];
 
 /// One write of 64 KiB: lines of a counter, so a difference says where it is.
@@ -157,6 +157,9 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
                        reads (write instead of write_all), or only one read's worth?",
         clues: &[],
     },
+    // D and E are done; C stays, quiet, while the crowd comes.
+    Step::Close('D'),
+    Step::Close('E'),
     Step::ConnectAll(CROWD),
     Step::EachEchoes {
         clients: CROWD,
@@ -176,8 +179,6 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
         clues: &[],
     },
     Step::Close('C'),
-    Step::Close('D'),
-    Step::Close('E'),
     Step::Connect('P'),
     Step::Send('P', b"last words, without a newline"),
     Step::HalfClose('P'),

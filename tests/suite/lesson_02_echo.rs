@@ -89,10 +89,10 @@ fn a_second_client_waits_until_the_first_leaves() {
     let error = second
         .read(&mut buffer)
         .expect_err("lesson 02 serves one client at a time: the second must wait");
-    assert!(matches!(
-        error.kind(),
-        ErrorKind::WouldBlock | ErrorKind::TimedOut
-    ));
+    assert!(
+        matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        "the second client should wait, with nothing to read, but its read failed: {error:?}"
+    );
 
     // ...until the first client leaves. Then its message, sent long ago, is echoed.
     drop(first);

@@ -54,10 +54,11 @@ fn ctrl_c_refuses_newcomers_says_goodbye_finishes_lines_and_exits_0() {
     let mut server = Server::start(SERVER, &["127.0.0.1:0", "5"]);
     let mut idle = connect(&server);
     let mut busy = connect(&server);
-    busy.write_all(b"one\n").unwrap();
+    // Half a line is in flight when the signal comes: sent in one write with a whole line, whose
+    // echo shows the server has read the half too (a half line still unread in the socket
+    // would look like an idle client to it).
+    busy.write_all(b"one\nhalf a ").unwrap();
     assert_eq!(read_exactly(&mut busy, 4), b"one\n");
-    // Half a line is in flight when the signal comes.
-    busy.write_all(b"half a ").unwrap();
 
     signal(&server, "INT");
     let announced = wait_for_shutdown_line(&server);

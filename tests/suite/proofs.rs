@@ -141,6 +141,8 @@ mod chat_keeps_only_the_newest;
 mod chat_lost_is_just_left;
 #[path = "known_wrong/chat_says_left_when_cut_off.rs"]
 mod chat_says_left_when_cut_off;
+#[path = "known_wrong/chat_stops_at_a_full_queue.rs"]
+mod chat_stops_at_a_full_queue;
 #[path = "known_wrong/chat_tells_the_unnamed.rs"]
 mod chat_tells_the_unnamed;
 #[path = "known_wrong/chat_tells_the_unnamed_who_left.rs"]
@@ -852,4 +854,38 @@ fn exercise_12_right_http_server_of_another_design_passes() {
         }),
         sockets: SOCKETS_FOR_OTHER_CHECKS,
     }]);
+}
+
+/// A broadcast that stops at the first full queue is caught only when a reader comes after a
+/// full queue in the room's order, which a HashMap draws anew each run: with three readers and
+/// two slow clients, about nine runs in ten. Six runs, of which at least two must name the
+/// mistake, prove the check sees it, without a test that fails by chance (about once in
+/// twenty thousand).
+#[test]
+fn exercise_04_a_broadcast_that_stops_at_a_full_queue_is_nearly_always_caught() {
+    let runs = 6;
+    let named = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..runs {
+            let named = &named;
+            scope.spawn(move || {
+                let _sockets = support::sockets(sockets_for(CHAT));
+                let verdict = CHAT
+                    .run_as(
+                        "chat_stops_at_a_full_queue.rs",
+                        chat_stops_at_a_full_queue::serve,
+                    )
+                    .err();
+                if verdict.is_some_and(|failure| failure.reason.contains("Does the broadcast stop"))
+                {
+                    named.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    let named = named.into_inner();
+    assert!(
+        named >= 2,
+        "the mistake was named in only {named} of {runs} runs"
+    );
 }
