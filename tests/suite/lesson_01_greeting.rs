@@ -3,7 +3,6 @@
 use crate::support;
 
 use std::io::Read;
-use std::net::TcpListener;
 
 use support::{PATIENCE, Server, normalize, run};
 
@@ -85,12 +84,9 @@ fn address_in_use_says_what_to_do() {
 
 #[test]
 fn connection_refused_asks_whether_the_server_runs() {
-    // A port that was free a moment ago, and that nothing listens on now.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("find a free port")
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    // A port that nothing listens on.
+    let (_held, address) = support::closed_port();
+    let address = address.to_string();
     let client = run(CLIENT, &[&address], "");
     assert!(!client.status.success());
     assert!(

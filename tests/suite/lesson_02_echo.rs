@@ -146,11 +146,9 @@ fn the_client_explains_a_message_in_place_of_the_address() {
 
 #[test]
 fn connection_refused_asks_whether_the_server_runs() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("find a free port")
-        .port();
-    let client = run(CLIENT, &[&format!("127.0.0.1:{port}"), "hi"], "");
+    // A port that nothing listens on.
+    let (_held, address) = support::closed_port();
+    let client = run(CLIENT, &[&address.to_string(), "hi"], "");
     assert!(!client.status.success());
     assert!(
         client.stderr.contains("Is the server running?"),

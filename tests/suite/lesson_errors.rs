@@ -98,11 +98,8 @@ fn a_bad_address_is_a_sentence_in_every_lesson() {
 #[test]
 #[cfg(not(async_chat))]
 fn a_refused_connection_is_explained_with_its_cause() {
-    // A port that was free a moment ago: nothing listens there now.
-    let address = {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        listener.local_addr().expect("its address")
-    };
+    // A port that nothing listens on.
+    let (_held, address) = crate::support::closed_port();
     let output = run_with_backtraces(A_CLIENT, &[&address.to_string()]);
     let stderr = assert_clean_failure(&output, "connection refused: nothing is listening there");
     assert!(stderr.contains("\n\nCaused by:\n    "), "{stderr}");

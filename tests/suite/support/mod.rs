@@ -453,3 +453,20 @@ pub fn thread_count(pid: u32) -> Option<usize> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     Some(tasks.count())
 }
+
+/// An address on which nothing listens, kept so while the returned socket lives: the socket holds
+/// the port (bound, but not listening), so no other test's server can be given it meanwhile.
+/// Connecting there is refused. (Binding a listener to port 0 and dropping it frees the port for
+/// the next server that asks, and tests run at the same time.)
+pub fn closed_port() -> (socket2::Socket, SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+        .expect("create a socket");
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("an address");
+    socket.bind(&any.into()).expect("bind a free port");
+    let address = socket
+        .local_addr()
+        .ok()
+        .and_then(|address| address.as_socket())
+        .expect("a bound socket has an address");
+    (socket, address)
+}
