@@ -194,6 +194,19 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
             ));
         }
     }
+    // D, E and F fit in the queue: none of them may have been turned away meanwhile.
+    for name in ['D', 'E', 'F'] {
+        if let Some(heard) = clients.hears_nothing_for(name, Duration::from_millis(50)) {
+            let what = live::describe_arrival(&heard, &Ending::Closed);
+            clients.note(format!("{name} {what}"));
+            return Err(format!(
+                "Client {name} {what}, where it should have waited its turn: with C, D, E and F \
+                 waiting, the queue held {MAX_WAITING}, which is what it may hold. Does your \
+                 queue hold fewer than max_waiting (bounded(max_waiting))?"
+            ));
+        }
+    }
+    clients.note("D, E and F receive nothing: they wait in the queue".to_string());
     // The pool's promise: a fixed number of threads, however many clients are connected.
     if let Some(threads) = count_threads() {
         let allowed = WORKERS + 1 + THREAD_SLACK;

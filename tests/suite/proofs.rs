@@ -229,6 +229,8 @@ mod http_reads_lines;
 mod pool_closes_without_a_word;
 #[path = "known_wrong/pool_not_started.rs"]
 mod pool_not_started;
+#[path = "known_wrong/pool_queue_one_short.rs"]
+mod pool_queue_one_short;
 #[path = "known_right/pool_std_mutex_receiver.rs"]
 mod pool_std_mutex_receiver;
 #[path = "known_wrong/pool_thread_per_connection.rs"]
@@ -704,6 +706,12 @@ fn exercise_07_wrong_pools_fail() {
                 "Client G receives nothing within 1 s, where",
                 "Is your accept loop waiting for room in the queue?",
             ],
+        ),
+        wrong_with(
+            "pool_queue_one_short",
+            pool::run_as,
+            pool_queue_one_short::serve,
+            &["Does your queue hold fewer than max_waiting"],
         ),
         wrong_with(
             "pool_closes_without_a_word",
