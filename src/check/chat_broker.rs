@@ -129,7 +129,7 @@ static FLOOD: Flood = Flood {
                        reading their messages`.",
 };
 
-const fn steps() -> [Step; 93] {
+const fn steps() -> [Step; 94] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
@@ -256,7 +256,16 @@ const fn steps() -> [Step; 93] {
             if_wrong: "U never picked a name, so it is not in the room: it hears neither messages \
                        nor who joined or left. Does `remove` tell everyone, named or not?",
         },
-        Step::Close('U'),
+        // It only half-closes: the server must still take it out of the room, and so close its
+        // connection, though it never had a name.
+        Step::HalfClose('U'),
+        Step::ReceiveClose {
+            client: 'U',
+            if_wrong: "U closed its side, and its connection stayed open: `remove` must take every \
+                       client out of `self.clients`, named or not. Dropping its `Client` drops \
+                       its queue, which ends its writer and closes the connection; a client left \
+                       in the room keeps both for ever.",
+        },
         Step::Send('C', b"still here?\n"),
         hears!(
             'A',
@@ -302,7 +311,7 @@ const fn steps() -> [Step; 93] {
     ]
 }
 
-static STEPS: [Step; 93] = steps();
+static STEPS: [Step; 94] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,

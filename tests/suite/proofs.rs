@@ -145,6 +145,8 @@ mod chat_forgets_leaves;
 mod chat_ignores_full_queues;
 #[path = "known_wrong/chat_keeps_only_the_newest.rs"]
 mod chat_keeps_only_the_newest;
+#[path = "known_wrong/chat_keeps_the_nameless.rs"]
+mod chat_keeps_the_nameless;
 #[path = "known_wrong/chat_lost_is_just_left.rs"]
 mod chat_lost_is_just_left;
 #[path = "known_wrong/chat_says_left_when_cut_off.rs"]
@@ -521,6 +523,12 @@ fn exercise_04_wrong_brokers_fail() {
                 "Client U received",
                 "Does `remove` tell everyone, named or not?",
             ],
+        ),
+        wrong(
+            "chat_keeps_the_nameless",
+            CHAT,
+            chat_keeps_the_nameless::serve,
+            &["`remove` must take every client out of `self.clients`, named or not"],
         ),
         wrong(
             "chat_forgets_leaves",
