@@ -19,11 +19,10 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::live::{self, ServerEnd};
 use super::shaper::Shaper;
 use super::{Exercise, Failure, Serve, Transcript, panics};
 
@@ -48,12 +47,6 @@ const HELLO_BODY: &[u8] = b"hello\n";
 /// The pause between two one-byte writes, so each surely leaves in a packet of its own.
 const BYTE_PAUSE: Duration = Duration::from_millis(1);
 
-/// How the learner's `serve` ended, if it did.
-enum ServerEnd {
-    Returned(anyhow::Result<()>),
-    Panicked,
-}
-
 /// Runs the check: the transcript if all went well, otherwise what went wrong.
 pub fn run(serve: impl Serve) -> Result<Transcript, Failure> {
     run_as("12_http.rs", serve)
@@ -67,17 +60,7 @@ pub fn run_as(answer_file: &str, serve: impl Serve) -> Result<Transcript, Failur
     let server = listener
         .local_addr()
         .expect("a bound listener has an address");
-    let (end_sender, server_end) = mpsc::channel();
-    thread::Builder::new()
-        .name("exercise server".to_string())
-        .spawn(move || {
-            let end = match panic::catch_unwind(AssertUnwindSafe(|| serve(listener))) {
-                Ok(result) => ServerEnd::Returned(result),
-                Err(_) => ServerEnd::Panicked,
-            };
-            let _ = end_sender.send(end);
-        })
-        .expect("start the exercise's server thread");
+    let server_end = live::start_server("exercise server", move || serve(listener));
 
     let mut transcript = Transcript::default();
     let seed = Shaper::seed_for_this_run();

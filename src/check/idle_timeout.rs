@@ -9,11 +9,11 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::live::{self, ServerEnd};
 use super::{Exercise, Failure, Transcript, panics};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -48,12 +48,6 @@ pub trait ServeWithIdle:
 }
 impl<F: FnOnce(TcpListener, Duration) -> anyhow::Result<()> + Send + 'static> ServeWithIdle for F {}
 
-/// How the learner's `serve` ended, if it did.
-enum ServerEnd {
-    Returned(anyhow::Result<()>),
-    Panicked,
-}
-
 /// What silent client A saw.
 struct Silent {
     received: Vec<u8>,
@@ -74,17 +68,7 @@ pub fn run_as(answer_file: &str, serve: impl ServeWithIdle) -> Result<Transcript
     let server = listener
         .local_addr()
         .expect("a bound listener has an address");
-    let (end_sender, server_end) = mpsc::channel();
-    thread::Builder::new()
-        .name("exercise server".to_string())
-        .spawn(move || {
-            let end = match panic::catch_unwind(AssertUnwindSafe(|| serve(listener, IDLE))) {
-                Ok(result) => ServerEnd::Returned(result),
-                Err(_) => ServerEnd::Panicked,
-            };
-            let _ = end_sender.send(end);
-        })
-        .expect("start the exercise's server thread");
+    let server_end = live::start_server("exercise server", move || serve(listener, IDLE));
 
     let mut transcript = Transcript::default();
     let result = play(server, &mut transcript);

@@ -1,6 +1,7 @@
 //! What the checks of exercises 07 and 08 share. Their servers take more than a listener (a pool's
 //! sizes, a shutdown channel), so each check starts its server itself, and its scripted clients
 //! write down what they see in a [`Transcript`], as the [`Script`](super::Script) clients do.
+//! Every check starts the learner's server with [`start_server`], and hears how it ended.
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};

@@ -3,12 +3,11 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver};
-use std::thread;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use super::diagnose::Arrival;
+use super::live::{self, ServerEnd};
 use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
 use super::shaper::Shaper;
 use super::step::{PATIENCE, PIECE_PAUSE, Step};
@@ -24,12 +23,6 @@ const LOOK_ELSEWHERE_FOR: Duration = Duration::from_millis(20);
 pub struct Script {
     pub exercise: Exercise,
     pub steps: &'static [Step],
-}
-
-/// How the learner's `serve` function ended, if it did.
-enum ServerEnd {
-    Returned(anyhow::Result<()>),
-    Panicked,
 }
 
 /// The state of one run of a script.
@@ -78,7 +71,7 @@ impl Script {
         let server = listener
             .local_addr()
             .expect("a bound listener has an address");
-        let server_end = start_server(serve, listener);
+        let server_end = live::start_server("exercise server", move || serve(listener));
         self.play(server, Some(server_end), Some(&panics))
     }
 
@@ -155,22 +148,6 @@ impl Script {
             transcript: run.transcript,
         })
     }
-}
-
-/// Starts `serve` on its own thread; the receiver hears how it ended, if it ever does.
-fn start_server(serve: impl Serve, listener: TcpListener) -> Receiver<ServerEnd> {
-    let (sender, receiver) = mpsc::channel();
-    thread::Builder::new()
-        .name("exercise server".to_string())
-        .spawn(move || {
-            let end = match panic::catch_unwind(AssertUnwindSafe(|| serve(listener))) {
-                Ok(result) => ServerEnd::Returned(result),
-                Err(_) => ServerEnd::Panicked,
-            };
-            let _ = sender.send(end);
-        })
-        .expect("start the exercise's server thread");
-    receiver
 }
 
 /// Puts what happened into words, most telling fact first.
