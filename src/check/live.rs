@@ -157,10 +157,14 @@ impl Clients {
         let stream = self.stream(name);
         let _ = stream.set_read_timeout(Some(quiet));
         let mut buffer = [0; 1024];
-        let heard = match stream.read(&mut buffer) {
-            Ok(count) => Some(buffer[..count].to_vec()),
-            Err(error) if is_timeout(&error) => None,
-            Err(_) => Some(Vec::new()),
+        let heard = loop {
+            break match stream.read(&mut buffer) {
+                Ok(count) => Some(buffer[..count].to_vec()),
+                // A signal cut the wait short: that says nothing, so wait again.
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(error) if is_timeout(&error) => None,
+                Err(_) => Some(Vec::new()),
+            };
         };
         let _ = stream.set_read_timeout(Some(PATIENCE));
         heard

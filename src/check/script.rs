@@ -1,7 +1,7 @@
 //! Playing a check's script against a learner's server, and writing down what happened.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -696,11 +696,15 @@ enum Ending {
 fn how_it_ends(stream: &TcpStream, wait: Duration) -> Ending {
     let _ = stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
     let mut byte = [0; 1];
-    let ending = match stream.peek(&mut byte) {
-        Ok(0) => Ending::Closed,
-        Ok(_) => Ending::BytesFirst,
-        Err(error) if is_timeout(&error) => Ending::NotYet,
-        Err(_) => Ending::Reset,
+    let ending = loop {
+        break match stream.peek(&mut byte) {
+            Ok(0) => Ending::Closed,
+            Ok(_) => Ending::BytesFirst,
+            // A signal cut the wait short: that says nothing, so wait again.
+            Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+            Err(error) if is_timeout(&error) => Ending::NotYet,
+            Err(_) => Ending::Reset,
+        };
     };
     let _ = stream.set_read_timeout(Some(PATIENCE));
     ending
