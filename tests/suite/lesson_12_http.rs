@@ -3,6 +3,9 @@
 
 use crate::support;
 
+mod conformance;
+mod seats;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
@@ -20,9 +23,41 @@ const HELLO: &str = include_str!("../../lessons/12_http_site/hello.txt");
 const HEADER_SECONDS: &str = "0.4";
 
 fn start() -> Server {
-    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, HEADER_SECONDS]);
+    start_in(SITE)
+}
+
+/// The server, serving `folder`.
+fn start_in(folder: &str) -> Server {
+    let server = Server::start(HTTP, &["127.0.0.1:0", folder, HEADER_SECONDS]);
     assert!(server.next_line().starts_with("open http://"));
     server
+}
+
+/// A site folder of a test's own, removed when the test ends.
+struct TempSite {
+    folder: std::path::PathBuf,
+}
+
+impl TempSite {
+    /// A folder holding `files` (name, contents), its name made from `what` and this process.
+    fn new(what: &str, files: &[(&str, &[u8])]) -> TempSite {
+        let folder = std::env::temp_dir().join(format!("course-12-{what}-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).expect("make a site folder");
+        for (name, contents) in files {
+            std::fs::write(folder.join(name), contents).expect("write a file");
+        }
+        TempSite { folder }
+    }
+
+    fn folder_arg(&self) -> String {
+        self.folder.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempSite {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
 }
 
 /// One response as it arrived.
@@ -161,57 +196,77 @@ fn pipelined_requests_in_one_write_get_their_answers_in_order() {
 #[test]
 fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
     let server = start();
-    let too_long = format!(
-        "GET / HTTP/1.1\r\nCookie: {}\r\n\r\n",
-        "x".repeat(10 * 1024)
-    );
     let cases: &[(&str, &[u8], u16)] = &[
         ("not HTTP", b"hello there\r\n\r\n", 400),
         ("no colon", b"GET / HTTP/1.1\r\nHost t\r\n\r\n", 400),
-        (
-            "folded header",
-            b"GET / HTTP/1.1\r\nHost: t\r\n more\r\n\r\n",
-            400,
-        ),
-        ("lower-case method", b"get / HTTP/1.1\r\n\r\n", 400),
-        ("bad escape", b"GET /%zz HTTP/1.1\r\n\r\n", 400),
-        ("not UTF-8", b"GET /\xff HTTP/1.1\r\n\r\n", 400),
-        ("HTTP/2.0", b"GET / HTTP/2.0\r\n\r\n", 505),
+        ("bad escape", b"GET /%zz HTTP/1.1\r\nHost: t\r\n\r\n", 400),
+        ("not UTF-8", b"GET /\xff HTTP/1.1\r\nHost: t\r\n\r\n", 400),
         (
             "POST",
-            b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+            b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello",
             405,
         ),
-        ("DELETE", b"DELETE /hello.txt HTTP/1.1\r\n\r\n", 405),
-        ("headers too long", too_long.as_bytes(), 431),
         (
             "unknown file",
-            b"GET /nothing-here.txt HTTP/1.1\r\n\r\n",
+            b"GET /nothing-here.txt HTTP/1.1\r\nHost: t\r\n\r\n",
             404,
         ),
-        ("a folder", b"GET /hello.txt/ HTTP/1.1\r\n\r\n", 403),
-        ("dot dot", b"GET /../Cargo.toml HTTP/1.1\r\n\r\n", 403),
+        (
+            "a folder",
+            b"GET /hello.txt/ HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
+        (
+            "dot dot",
+            b"GET /../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
         (
             "encoded dot dot",
-            b"GET /%2e%2e/Cargo.toml HTTP/1.1\r\n\r\n",
+            b"GET /%2e%2e/Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "encoded slash",
-            b"GET /%2E%2E%2FCargo.toml HTTP/1.1\r\n\r\n",
+            b"GET /%2E%2E%2FCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
-        ("backslash", b"GET /..\\Cargo.toml HTTP/1.1\r\n\r\n", 403),
+        (
+            "backslash",
+            b"GET /..\\Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
         (
             "encoded backslash",
-            b"GET /..%5cCargo.toml HTTP/1.1\r\n\r\n",
+            b"GET /..%5cCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
-        ("deeper", b"GET /x/../../Cargo.toml HTTP/1.1\r\n\r\n", 403),
-        ("hidden", b"GET /.git/config HTTP/1.1\r\n\r\n", 403),
-        ("NUL", b"GET /hello.txt%00 HTTP/1.1\r\n\r\n", 403),
-        ("absolute", b"GET //etc/passwd HTTP/1.1\r\n\r\n", 403),
-        ("no slash", b"GET ../Cargo.toml HTTP/1.1\r\n\r\n", 400),
+        (
+            "deeper",
+            b"GET /x/../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
+        (
+            "hidden",
+            b"GET /.git/config HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
+        ("NUL", b"GET /hello.txt%00 HTTP/1.1\r\nHost: t\r\n\r\n", 403),
+        (
+            "absolute",
+            b"GET //etc/passwd HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
+        (
+            "no slash",
+            b"GET ../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            400,
+        ),
+        (
+            "absolute form with ..",
+            b"GET http://t/../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            403,
+        ),
     ];
     for (what, request, status) in cases {
         let response = ask(server.address, request);
@@ -221,12 +276,10 @@ fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
             "{what}: Cargo.toml leaked"
         );
     }
-    let allowed = ask(server.address, b"DELETE / HTTP/1.1\r\n\r\n");
-    assert_eq!(allowed.header("Allow"), Some("GET, HEAD"));
 }
 
 #[test]
-fn a_silent_client_and_a_slowloris_are_closed_after_the_header_timeout() {
+fn a_silent_client_is_closed_and_a_slowloris_hears_408_after_the_header_timeout() {
     let server = start();
     let timeout = Duration::from_secs_f64(HEADER_SECONDS.parse().expect("seconds"));
     let mut silent = server.connect();
@@ -236,7 +289,8 @@ fn a_silent_client_and_a_slowloris_are_closed_after_the_header_timeout() {
     slow.set_read_timeout(Some(timeout / 4)).expect("timeout");
     // One header line every quarter of the timeout: each read gets something, but the head never
     // ends. A read timeout alone would keep this client for ever.
-    let mut sink = [0; 64];
+    let mut answer = Vec::new();
+    let mut sink = [0; 256];
     loop {
         assert!(
             started.elapsed() < PATIENCE,
@@ -244,11 +298,11 @@ fn a_silent_client_and_a_slowloris_are_closed_after_the_header_timeout() {
         );
         match slow.read(&mut sink) {
             Ok(0) => break,
-            Ok(_) => panic!("the slow client got an answer to half a request"),
+            Ok(count) => answer.extend_from_slice(&sink[..count]),
             Err(error) if error.kind() == ErrorKind::ConnectionReset => break,
             Err(_) => {}
         }
-        if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+        if answer.is_empty() && slow.write_all(b"X-Slow: 1\r\n").is_err() {
             break;
         }
     }
@@ -257,7 +311,17 @@ fn a_silent_client_and_a_slowloris_are_closed_after_the_header_timeout() {
         started.elapsed() >= timeout * 3 / 4,
         "closed before its time"
     );
-    assert_closed(&mut silent, "the silent client");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408 "),
+        "half a request, then nothing: the server says 408 before it closes, not {answer:?}"
+    );
+    // Nothing begun, nothing said: the silent one is just closed (as nginx does).
+    let mut silence = Vec::new();
+    match silent.read_to_end(&mut silence) {
+        Ok(_) => assert!(silence.is_empty(), "the silent client heard {silence:?}"),
+        Err(error) => assert_eq!(error.kind(), ErrorKind::ConnectionReset, "{error}"),
+    }
 }
 
 #[test]
@@ -328,6 +392,8 @@ fn curl_reuses_one_connection_for_two_requests() {
         .map(|line| {
             if line.starts_with("> User-Agent: curl/") {
                 "> User-Agent: curl/VERSION".to_string()
+            } else if line.starts_with("< Date: ") {
+                "< Date: DAY, DD Mon YYYY HH:MM:SS GMT".to_string()
             } else {
                 line.trim_end().to_string()
             }
@@ -355,9 +421,12 @@ fn python_http_client_keeps_the_connection_alive() {
     let server = start();
     // Two requests on one HTTPConnection; the live page says how many requests its own
     // connection has made, so it shows whether the connection was kept.
-    let script = "import http.client, sys\n\
+    // Python also reads the Date header with its own calendar, to check that it says now.
+    let script = "import http.client, sys, time, email.utils\n\
                   c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=10)\n\
                   c.request('GET', '/hello.txt'); r = c.getresponse(); r.read()\n\
+                  date = email.utils.parsedate_to_datetime(r.getheader('Date')).timestamp()\n\
+                  assert abs(date - time.time()) < 60, r.getheader('Date')\n\
                   print(r.status)\n\
                   c.request('GET', '/'); r = c.getresponse()\n\
                   print(r.status); print(r.read().decode())\n";
@@ -467,42 +536,6 @@ fn output_within_patience(command: &mut Command) -> std::process::Output {
 }
 
 #[test]
-fn a_client_past_the_seat_limit_hears_503_and_a_freed_seat_is_taken_again() {
-    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "5", "2"]);
-    assert!(server.next_line().starts_with("open http://"));
-    let first = server.connect();
-    let second = server.connect();
-    // The server takes seats in the order it accepts; a request on each proves both are seated.
-    for seated in [&first, &second] {
-        let mut reader = BufReader::new(seated.try_clone().expect("clone"));
-        reader
-            .get_mut()
-            .write_all(b"HEAD / HTTP/1.1\r\n\r\n")
-            .expect("send");
-        assert_eq!(read_response(&mut reader, true).status, 200);
-    }
-    let mut third = BufReader::new(server.connect());
-    let busy = read_response(&mut third, false);
-    assert_eq!(busy.status, 503);
-    assert_eq!(busy.header("Connection"), Some("close"));
-    drop(first);
-    // The seat comes free when the server notices that `first` left, a moment later.
-    let started = Instant::now();
-    loop {
-        let response = ask(server.address, b"GET /hello.txt HTTP/1.1\r\n\r\n");
-        if response.status == 200 {
-            break;
-        }
-        assert_eq!(response.status, 503);
-        assert!(
-            started.elapsed() < PATIENCE,
-            "the freed seat was never taken again"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[test]
 fn http_1_0_closes_after_one_response_and_a_link_out_of_the_folder_is_refused() {
     let folder = std::env::temp_dir().join(format!("course-12-site-{}", std::process::id()));
     std::fs::create_dir_all(&folder).expect("make a site folder");
@@ -527,7 +560,10 @@ fn http_1_0_closes_after_one_response_and_a_link_out_of_the_folder_is_refused() 
     assert_eq!(response.header("Connection"), Some("close"));
     assert_closed(reader.get_mut(), "HTTP/1.0 without keep-alive");
     if cfg!(unix) {
-        let link = ask(server.address, b"GET /outside.txt HTTP/1.1\r\n\r\n");
+        let link = ask(
+            server.address,
+            b"GET /outside.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+        );
         assert_eq!(link.status, 403, "a symbolic link out of the folder");
     }
     let _ = std::fs::remove_dir_all(&folder);

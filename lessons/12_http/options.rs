@@ -1,0 +1,48 @@
+//! The command line after the address: FOLDER, HEADER_SECONDS and MAX_CLIENTS, checked.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// Where the files come from when the command line names no folder.
+pub const DEFAULT_FOLDER: &str = "lessons/12_http_site";
+
+/// FOLDER from the command line, or the lesson's own small site, made canonical.
+pub fn site_folder(argument: Option<&String>) -> anyhow::Result<PathBuf> {
+    let folder = argument.map_or(DEFAULT_FOLDER, String::as_str);
+    let canonical = Path::new(folder).canonicalize().with_context(|| {
+        format!(
+            "cannot find the folder {folder:?} to serve files from: run this from the course's \
+             top folder, or give a FOLDER after the address"
+        )
+    })?;
+    if !canonical.is_dir() {
+        anyhow::bail!("{folder:?} is not a folder: give a folder to serve files from");
+    }
+    Ok(canonical)
+}
+
+/// HEADER_SECONDS from the command line (it may have a fraction, as in 0.5), or `default`.
+pub fn header_timeout(argument: Option<&String>, default: Duration) -> anyhow::Result<Duration> {
+    let Some(text) = argument else {
+        return Ok(default);
+    };
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
+        _ => anyhow::bail!(
+            "HEADER_SECONDS must be a number of seconds above 0 (as in 10 or 0.5), not {text:?}"
+        ),
+    }
+}
+
+/// MAX_CLIENTS from the command line, at least 1, or `default`.
+pub fn max_clients(argument: Option<&String>, default: usize) -> anyhow::Result<usize> {
+    let Some(text) = argument else {
+        return Ok(default);
+    };
+    match text.parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(count),
+        _ => anyhow::bail!("MAX_CLIENTS must be a whole number from 1 up, not {text:?}"),
+    }
+}

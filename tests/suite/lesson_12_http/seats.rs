@@ -1,0 +1,191 @@
+//! Lesson 12's seats: a full house answers 503 whole, a seat is free the moment its connection
+//! is done, and a newcomer's request takes the seat of whoever waited longest, so that slow
+//! clients cannot keep normal ones out.
+
+use std::io::{BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{HTTP, SITE, TempSite, ask, assert_closed, read_response};
+use crate::support::{self, PATIENCE, Server};
+
+/// The server with `seats` seats and a header timeout long enough not to matter here.
+fn start_with_seats(folder: &str, seats: usize) -> Server {
+    let seats = seats.to_string();
+    let server = Server::start(HTTP, &["127.0.0.1:0", folder, "5", &seats]);
+    assert!(server.next_line().starts_with("open http://"));
+    server
+}
+
+/// Reads the server's log until a line that `wanted` accepts, and returns it.
+fn log_line(server: &Server, wanted: impl Fn(&str) -> bool) -> String {
+    loop {
+        let line = server.next_line();
+        if wanted(&line) {
+            return line;
+        }
+    }
+}
+
+// ANCHOR: turned_away_whole
+#[test]
+fn a_full_house_answers_503_whole_to_20_of_20_clients() {
+    // The one seat answers a file bigger than every buffer between the two ends, to a client
+    // that does not read: the server's thread is stuck writing, busy, and cannot give its seat.
+    let big = vec![b'x'; 16 << 20];
+    let site = TempSite::new("busy", &[("big.bin", &big)]);
+    let server = start_with_seats(&site.folder_arg(), 1);
+    let mut holder = server.connect();
+    holder
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let mut status = [0; 12];
+    holder.read_exact(&mut status).expect("the answer begins");
+    assert_eq!(&status, b"HTTP/1.1 200");
+    let answers: Vec<Result<Vec<u8>, std::io::Error>> = thread::scope(|scope| {
+        let clients: Vec<_> = (0..20)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut stream = support::connect(server.address);
+                    stream.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")?;
+                    let mut answer = Vec::new();
+                    stream.read_to_end(&mut answer)?;
+                    Ok(answer)
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .map(|client| client.join().expect("a client thread"))
+            .collect()
+    });
+    let failures: Vec<String> = answers
+        .iter()
+        .filter_map(|answer| match answer {
+            Ok(bytes) if bytes.starts_with(b"HTTP/1.1 503 ") => None,
+            Ok(bytes) => Some(format!("{:?}", String::from_utf8_lossy(bytes))),
+            Err(error) => Some(format!("{:?}", error.kind())),
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of 20 heard the 503 whole; the others got {failures:?}",
+        20 - failures.len()
+    );
+}
+// ANCHOR_END: turned_away_whole
+
+#[test]
+fn a_seat_is_free_the_moment_its_connection_is_done() {
+    let server = start_with_seats(SITE, 1);
+    let mut first = BufReader::new(server.connect());
+    first
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    assert_eq!(read_response(&mut first, false).status, 200);
+    // The server has said it is done (end of stream); `first` stays open, so the server is
+    // still lingering on it, but the seat must already be free for the next client.
+    assert_closed(first.get_mut(), "after Connection: close");
+    let mut second = BufReader::new(server.connect());
+    let second_address = second.get_ref().local_addr().expect("its address");
+    second
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert_eq!(read_response(&mut second, false).status, 200);
+    let seated = log_line(&server, |line| {
+        line.starts_with(&second_address.to_string())
+    });
+    assert_eq!(
+        seated,
+        format!("{second_address} connected"),
+        "the second client should find the seat free, not wait at the door"
+    );
+}
+
+#[test]
+fn a_newcomer_with_a_request_takes_the_seat_of_the_longest_idle_connection() {
+    let server = start_with_seats(SITE, 2);
+    let mut idle: Vec<BufReader<TcpStream>> = Vec::new();
+    for _ in 0..2 {
+        let mut reader = BufReader::new(server.connect());
+        reader
+            .get_mut()
+            .write_all(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .expect("send");
+        assert_eq!(read_response(&mut reader, true).status, 200);
+        idle.push(reader);
+    }
+    let oldest: SocketAddr = idle[0].get_ref().local_addr().expect("its address");
+    let newcomer = ask(
+        server.address,
+        b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(newcomer.status, 200, "{newcomer:?}");
+    log_line(&server, |line| {
+        line.ends_with(&format!(
+            "takes the seat of {oldest}, which waited longest for a request"
+        ))
+    });
+    assert_closed(idle[0].get_mut(), "the connection idle longest");
+    // The other one kept its seat.
+    idle[1]
+        .get_mut()
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert_eq!(read_response(&mut idle[1], false).status, 200);
+}
+
+/// How many slow clients the slowloris test holds: as many as the server has seats.
+const SLOW_CLIENTS: usize = 64;
+
+// ANCHOR: slowloris
+#[test]
+fn normal_clients_are_served_under_64_slowloris_clients() {
+    let server = start_with_seats(SITE, SLOW_CLIENTS);
+    let stop = AtomicBool::new(false);
+    let statuses: Vec<u16> = thread::scope(|scope| {
+        scope.spawn(|| slowloris(server.address, SLOW_CLIENTS, &stop));
+        // Every seat taken by a slow client before the first normal one comes.
+        for _ in 0..SLOW_CLIENTS {
+            log_line(&server, |line| line.ends_with(" connected"));
+        }
+        let statuses = (0..16)
+            .map(|_| {
+                ask(
+                    server.address,
+                    b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+                )
+                .status
+            })
+            .collect();
+        stop.store(true, Ordering::Relaxed);
+        statuses
+    });
+    assert_eq!(statuses, vec![200; 16], "normal clients among slow ones");
+}
+
+/// Holds `count` connections that send a request's head one line every 50 ms and never end
+/// it, and opens a new one whenever the server closes one, until `stop` (or PATIENCE).
+fn slowloris(address: SocketAddr, count: usize, stop: &AtomicBool) {
+    let open = |address| {
+        let mut stream = support::connect(address);
+        let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n");
+        stream
+    };
+    let started = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..count).map(|_| open(address)).collect();
+    while !stop.load(Ordering::Relaxed) && started.elapsed() < PATIENCE {
+        for stream in &mut slow {
+            if let Err(error) = stream.write_all(b"X-Slow: 1\r\n") {
+                assert_ne!(error.kind(), ErrorKind::WouldBlock, "a write timed out");
+                *stream = open(address);
+            }
+        }
+        thread::sleep(Duration::from_millis(50)); // the pace of the attack, not a wait
+    }
+}
+// ANCHOR_END: slowloris
