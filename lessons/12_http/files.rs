@@ -1,6 +1,6 @@
 //! Files from the site folder, and never from anywhere else: a request's path made safe.
 
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 
 use crate::response::{Body, Response};
@@ -54,23 +54,46 @@ fn percent_decode(text: &str) -> Option<Vec<u8>> {
     Some(decoded)
 }
 
-/// A file, or 404. The canonical path must still lie inside the folder: a symbolic link in
-/// the folder could otherwise point anywhere on the disk.
+/// A file, or 404. A symbolic link in the folder could point anywhere on the disk, so a path
+/// that passes through one must still lie inside the folder once the links are followed. Most
+/// paths pass through none: one `symlink_metadata` per name checks that, where `canonicalize`
+/// would ask the system about every folder from the root down.
 pub fn serve_file(path: &Path, folder: &Path) -> Response {
-    let Ok(canonical) = path.canonicalize() else {
+    let metadata = match metadata_inside(path, folder) {
+        Ok(metadata) => metadata,
+        Err(status) => return Response::status(status),
+    };
+    if !metadata.is_file() {
+        return Response::status(404);
+    }
+    let Ok(file) = File::open(path) else {
         return Response::status(404);
     };
-    if !canonical.starts_with(folder) {
-        return Response::status(403);
+    Response {
+        status: 200,
+        headers: vec![("Content-Type", content_type(path).to_string())],
+        body: Body::File(file, metadata.len()),
     }
-    match File::open(&canonical).and_then(|file| Ok((file.metadata()?, file))) {
-        Ok((metadata, file)) if metadata.is_file() => Response {
-            status: 200,
-            headers: vec![("Content-Type", content_type(&canonical).to_string())],
-            body: Body::File(file, metadata.len()),
-        },
-        _ => Response::status(404),
+}
+
+/// What `path` names: 404 if nothing, 403 if a link leads out of `folder` (which is canonical).
+fn metadata_inside(path: &Path, folder: &Path) -> Result<Metadata, u16> {
+    let relative = path.strip_prefix(folder).map_err(|_| 403_u16)?;
+    let mut walked = folder.to_path_buf();
+    let mut metadata = folder.metadata().map_err(|_| 404_u16)?;
+    for name in relative.components() {
+        walked.push(name);
+        metadata = walked.symlink_metadata().map_err(|_| 404_u16)?;
+        if metadata.file_type().is_symlink() {
+            // Follow the links, then check where they lead.
+            let canonical = path.canonicalize().map_err(|_| 404_u16)?;
+            if !canonical.starts_with(folder) {
+                return Err(403);
+            }
+            return canonical.metadata().map_err(|_| 404_u16);
+        }
     }
+    Ok(metadata)
 }
 
 /// The type a browser needs to know what to do with a file.

@@ -15,6 +15,7 @@
 //! `response.rs` writes answers, `files.rs` keeps paths inside FOLDER, `seats.rs` counts seats.
 
 mod files;
+mod log;
 mod options;
 mod request;
 mod response;
@@ -123,17 +124,21 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
         };
         let site_for_thread = Arc::clone(site);
         if let Some(seat) = site.seats.take(peer, &stream) {
-            println!("{peer} connected");
+            log::line(format!("{peer} connected"));
             spawn(peer, move || {
                 serve_client(stream, peer, seat, Vec::new(), None, &site_for_thread);
             });
         } else if let Some(place) = site.door.take() {
-            println!("{peer} connected; every seat is taken: waiting at the door");
+            log::line(format!(
+                "{peer} connected; every seat is taken: waiting at the door"
+            ));
             spawn(peer, move || {
                 wait_at_the_door(stream, peer, place, &site_for_thread);
             });
         } else {
-            println!("{peer} turned away: every seat and the door are full");
+            log::line(format!(
+                "{peer} turned away: every seat and the door are full"
+            ));
             turn_away_at_once(stream);
         }
     }
@@ -163,17 +168,23 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Place, site:
         Ok(Arrival::Request(request)) => request,
         Ok(Arrival::Refused(refusal)) => return refuse(stream, peer, &refusal, site),
         Ok(Arrival::TooSlow) if !request::nothing_yet(&buffer) => {
-            println!("{peer} turned away: no whole request at the door within {DOOR_TIMEOUT:?}");
+            log::line(format!(
+                "{peer} turned away: no whole request at the door within {DOOR_TIMEOUT:?}"
+            ));
             return turn_away(stream, site);
         }
         Ok(Arrival::Closed | Arrival::TooSlow) | Err(_) => return,
     };
     let Some((seat, given_up)) = site.seats.take_from_the_slowest(peer, &stream) else {
-        println!("{peer} turned away: every seat is answering a request");
+        log::line(format!(
+            "{peer} turned away: every seat is answering a request"
+        ));
         return turn_away(stream, site);
     };
     if let Some(slowest) = given_up {
-        println!("{peer} takes the seat of {slowest}, which waited longest for a request");
+        log::line(format!(
+            "{peer} takes the seat of {slowest}, which waited longest for a request"
+        ));
     }
     drop(place);
     serve_client(stream, peer, seat, buffer, Some(request), site);
@@ -222,23 +233,23 @@ fn serve_client(
     // The seat is free the moment the server is done with the connection, before the linger.
     drop(seat);
     match ending {
-        _ if given_away => println!("{peer} closed: its seat went to a newcomer"),
-        Ok(Ending::Closed) => println!("{peer} disconnected"),
+        _ if given_away => log::line(format!("{peer} closed: its seat went to a newcomer")),
+        Ok(Ending::Closed) => log::line(format!("{peer} disconnected")),
         Ok(Ending::Done) => {
             close_gently(stream, site);
-            println!("{peer} served; connection closed");
+            log::line(format!("{peer} served; connection closed"));
         }
-        Ok(Ending::Idle) => println!("{peer} idle for {:?}: closed", site.header_timeout),
+        Ok(Ending::Idle) => log::line(format!("{peer} idle for {:?}: closed", site.header_timeout)),
         Ok(Ending::TooSlow) => {
             let response = Response::text(408, "The request's head did not arrive in time.");
             let _ = response.send(&mut stream, false, false, site.writing);
             close_gently(stream, site);
-            println!(
+            log::line(format!(
                 "{peer} sent no whole request within {:?}: 408, closed",
                 site.header_timeout
-            );
+            ));
         }
-        Err(error) => println!("{peer} disconnected abruptly: {error:#}"),
+        Err(error) => log::line(format!("{peer} disconnected abruptly: {error:#}")),
     }
 }
 
@@ -284,7 +295,10 @@ fn serve_requests(
                     Arrival::TooSlow => return Ok(Ending::TooSlow),
                     Arrival::Refused(refusal) => {
                         let response = Response::text(refusal.status(), &refusal.to_string());
-                        println!("{peer} refused with {}: {refusal}", response.status);
+                        log::line(format!(
+                            "{peer} refused with {}: {refusal}",
+                            response.status
+                        ));
                         response.send(stream, false, false, site.writing)?;
                         return Ok(Ending::Done);
                     }
@@ -299,12 +313,12 @@ fn serve_requests(
         let keep_alive = request.keep_alive() && !request.has_body();
         let response = respond(&request, seat.number, site);
         // The target is the client's text: escaped, it cannot send control codes to a terminal.
-        println!(
+        log::line(format!(
             "{peer} {} {} -> {}",
             request.method,
             request.target.escape_debug(),
             response.status
-        );
+        ));
         response.send(stream, request.method == "HEAD", keep_alive, site.writing)?;
         if !keep_alive {
             return Ok(Ending::Done);
@@ -315,7 +329,10 @@ fn serve_requests(
 
 /// Answers a refused head and closes: after one, where the next request starts is unknown.
 fn refuse(mut stream: TcpStream, peer: SocketAddr, refusal: &Refusal, site: &Site) {
-    println!("{peer} refused with {}: {refusal}", refusal.status());
+    log::line(format!(
+        "{peer} refused with {}: {refusal}",
+        refusal.status()
+    ));
     let response = Response::text(refusal.status(), &refusal.to_string());
     if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_ok() {
         let _ = response.send(&mut stream, false, false, site.writing);

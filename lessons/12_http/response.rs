@@ -1,7 +1,7 @@
 //! Responses: what one is made of, how it goes out in one write, and the `Date` it carries.
 
 use std::fs::File;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -122,20 +122,27 @@ impl Response {
                 stream.write_all(&out)
             }
             Body::File(file, length) => {
-                // If the file shrank since we measured it, the client would wait for bytes
-                // that never come: check, and fail the connection instead.
                 let mut file = file.take(length);
-                let first = (&mut file).take(ONE_WRITE_BYTES).read_to_end(&mut out)?;
+                let first = length.min(ONE_WRITE_BYTES) as usize;
+                let head_length = out.len();
+                out.resize(head_length + first, 0);
+                file.read_exact(&mut out[head_length..]).map_err(shrank)?;
                 stream.write_all(&out)?;
                 let sent = first as u64 + io::copy(&mut file, stream)?;
                 if sent < length {
-                    return Err(io::Error::new(ErrorKind::UnexpectedEof, "the file shrank"));
+                    return Err(shrank(io::ErrorKind::UnexpectedEof.into()));
                 }
                 Ok(())
             }
         }
     }
     // ANCHOR_END: send
+}
+
+/// The file grew shorter since it was measured: the client would wait for bytes that never
+/// come, so the connection fails instead.
+fn shrank(error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), "the file shrank while it was being sent")
 }
 
 /// The words that go with a status code.
