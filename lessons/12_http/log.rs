@@ -3,17 +3,21 @@
 //! `println!` takes stdout's lock and holds it while the system writes the line. Fifty client
 //! threads printing a line per request then queue at that lock, and each wait costs a sleep and
 //! a wake-up. Here a thread hands its line over and goes on; the log thread writes whatever has
-//! piled up in one go.
+//! piled up in one go, at most every [`PAUSE`], so that it does not wake for every line either.
 
 use std::io::{BufWriter, Write};
 use std::sync::OnceLock;
 use std::thread;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
 /// How many lines may wait to be written. When stdout is slower than the clients (a terminal
 /// that scrolls, a pipe nobody reads), a thread waits here rather than the memory growing.
 const MOST_WAITING_LINES: usize = 4096;
+
+/// How long the log thread rests after writing, so that lines pile up: at most this late.
+const PAUSE: Duration = Duration::from_millis(5);
 
 /// Where lines go; set up by the first line.
 static LINES: OnceLock<Sender<String>> = OnceLock::new();
@@ -43,5 +47,6 @@ fn write_lines(receiver: &Receiver<String>) {
         if written.is_err() {
             return; // stdout is closed: nobody reads the log any more
         }
+        thread::sleep(PAUSE);
     }
 }
