@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-SLOW_COUNTS = [0, 32, 64, 96, 128, 192, 256]
+SLOW_COUNTS = [0, 64, 128, 256, 512, 1024]
 PROBES = 50
 SEATS = 64
 

@@ -34,7 +34,7 @@ use course::cli::{Program, Role};
 
 use request::{Refusal, Request};
 use response::{Response, Writing};
-use seats::{Place, Places, Seat, Seats};
+use seats::{Places, Seat, Seats};
 
 // ANCHOR: limits
 /// How many connections are served at once, unless the command line says otherwise. A browser
@@ -49,8 +49,8 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Then it takes the seat of whoever has waited longest for a request (see `wait_at_the_door`).
 const DOOR_TIMEOUT: Duration = Duration::from_secs(1);
 /// How many newcomers may wait at the door at once, each on a thread of its own for at most
-/// DOOR_TIMEOUT; and, apart, how many finished connections may be closed gently at once, for at
-/// most LINGER. Past either, the server closes at once.
+/// DOOR_TIMEOUT: when it is full, a newcomer takes the place of whoever has waited there longest.
+/// Also, apart, how many finished connections may be closed gently at once, for at most LINGER.
 const MAX_AT_THE_DOOR: usize = 64;
 /// How long one write of a response may wait for the client to read. A client that stops
 /// reading must not hold its thread for ever.
@@ -77,7 +77,7 @@ fn main() -> course::cli::MainResult {
         header_timeout,
         door_timeout: header_timeout.min(DOOR_TIMEOUT),
         seats: Seats::new(max_clients),
-        door: Places::new(MAX_AT_THE_DOOR),
+        door: Seats::new(MAX_AT_THE_DOOR),
         closing: Places::new(MAX_AT_THE_DOOR),
         writing: Writing::from_environment(),
     });
@@ -96,8 +96,8 @@ struct Site {
     door_timeout: Duration,
     /// Every connection being served; see [`MAX_CLIENTS`].
     seats: Arc<Seats>,
-    /// Newcomers waiting at the door; see [`MAX_AT_THE_DOOR`].
-    door: Arc<Places>,
+    /// Newcomers waiting at the door for a seat; see [`MAX_AT_THE_DOOR`].
+    door: Arc<Seats>,
     /// Connections being closed gently; see [`MAX_AT_THE_DOOR`].
     closing: Arc<Places>,
     /// How responses are written (chapter 12 measures the choices).
@@ -106,8 +106,8 @@ struct Site {
 
 // ANCHOR: accept_loop
 /// Gives every connection a seat and a thread. When the seats are all taken, a newcomer waits
-/// at the door, on a thread of its own, for a short while; when the door is full too, it hears
-/// 503 at once.
+/// at the door, on a thread of its own, for a short while; the door gives up places the way the
+/// seats do, so that slow clients cannot fill it either.
 fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
@@ -128,17 +128,19 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
             spawn(peer, move || {
                 serve_client(stream, peer, seat, Vec::new(), None, &site_for_thread);
             });
-        } else if let Some(place) = site.door.take() {
+        } else if let Some((place, given_up)) =
+            site.door.take_from_the_slowest(peer, &stream, false)
+        {
+            let instead = given_up.map(|slowest| format!(", instead of {slowest}"));
             log::line(format!(
-                "{peer} connected; every seat is taken: waiting at the door"
+                "{peer} connected; every seat is taken: waiting at the door{}",
+                instead.unwrap_or_default()
             ));
             spawn(peer, move || {
                 wait_at_the_door(stream, peer, place, &site_for_thread);
             });
         } else {
-            log::line(format!(
-                "{peer} turned away: every seat and the door are full"
-            ));
+            log::line(format!("{peer} turned away: no place at the door"));
             turn_away_at_once(stream);
         }
     }
@@ -161,7 +163,7 @@ fn spawn(peer: SocketAddr, work: impl FnOnce() + Send + 'static) {
 /// deadline, it takes the seat of the connection that has waited longest for a request: an idle
 /// kept-alive connection, or a slow client still dribbling its head. A slow client at the door
 /// never finishes its head, so it never takes anyone's seat; a normal one takes a seat at once.
-fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Place, site: &Site) {
+fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: &Site) {
     let mut buffer = Vec::new();
     let deadline = Instant::now() + site.door_timeout;
     let request = match read_request(&mut stream, &mut buffer, deadline) {
@@ -175,7 +177,7 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Place, site:
         }
         Ok(Arrival::Closed | Arrival::TooSlow) | Err(_) => return,
     };
-    let Some((seat, given_up)) = site.seats.take_from_the_slowest(peer, &stream) else {
+    let Some((seat, given_up)) = site.seats.take_from_the_slowest(peer, &stream, true) else {
         log::line(format!(
             "{peer} turned away: every seat is answering a request"
         ));
@@ -204,10 +206,10 @@ fn turn_away(mut stream: TcpStream, site: &Site) {
 }
 // ANCHOR_END: turn_away
 
-/// The 503 for a newcomer when even the door is full, on the accept loop's thread, so it must
-/// not wait: a new connection's empty send buffer takes the answer at once, and whatever the
-/// client has sent so far is read before closing. A request still on its way then meets a
-/// closed socket, and a reset that may destroy the answer: the price of a full door.
+/// The 503 for a newcomer when the door has no place it can give up, on the accept loop's
+/// thread, so it must not wait: a new connection's empty send buffer takes the answer at once,
+/// and whatever the client has sent so far is read before closing. A request still on its way
+/// then meets a closed socket, and a reset that may destroy the answer.
 fn turn_away_at_once(mut stream: TcpStream) {
     let _ = stream.set_nonblocking(true);
     let _ = stream.write_all(

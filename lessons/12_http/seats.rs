@@ -1,6 +1,6 @@
 //! The seat table: who is connected, what each connection is doing, and whose seat a newcomer
-//! with a whole request takes when every seat is taken. Also [`Places`], a plain count with a
-//! limit, for the threads that wait at the door or say goodbye.
+//! with a whole request takes when every seat is taken; the door is a table of the same kind.
+//! Also [`Places`], a plain count with a limit, for the threads that say goodbye.
 
 use std::collections::BTreeMap;
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -67,14 +67,15 @@ impl Seats {
     }
 
     // ANCHOR: give_up_a_seat
-    /// A seat for a newcomer whose whole request has arrived, already answering it: a free seat
-    /// if one came free, or else the seat of the connection that has waited longest for a
-    /// request, which is closed. Returns who lost their seat, too. `None` when every seat is
-    /// answering a request: then the newcomer hears 503.
+    /// A seat for a newcomer whose whole request has arrived (`answering`): a free seat if one
+    /// came free, or else the seat of the connection that has waited longest for a request,
+    /// which is closed. Returns who lost their seat, too. `None` when every seat is answering
+    /// a request: then the newcomer hears 503. The door gives up its places the same way.
     pub fn take_from_the_slowest(
         self: &Arc<Self>,
         peer: SocketAddr,
         stream: &TcpStream,
+        answering: bool,
     ) -> Option<(Seat, Option<SocketAddr>)> {
         let mut table = self.lock();
         let mut given_up = None;
@@ -93,7 +94,8 @@ impl Seats {
             }
             given_up = Some(slowest.peer);
         }
-        Some((self.seat(&mut table, peer, stream, None), given_up))
+        let waiting_since = (!answering).then(Instant::now);
+        Some((self.seat(&mut table, peer, stream, waiting_since), given_up))
     }
     // ANCHOR_END: give_up_a_seat
 

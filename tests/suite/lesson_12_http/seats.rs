@@ -139,20 +139,24 @@ fn a_newcomer_with_a_request_takes_the_seat_of_the_longest_idle_connection() {
     assert_eq!(read_response(&mut idle[1], false).status, 200);
 }
 
-/// How many slow clients the slowloris test holds: as many as the server has seats.
-const SLOW_CLIENTS: usize = 64;
+/// The seats the slowloris test gives the server: few, so that the door fills up too.
+const SEATS: usize = 8;
+/// How many slow clients the slowloris test holds: more than the seats and the 64 places at the
+/// door (`MAX_AT_THE_DOOR`) together, so that both are full.
+const SLOW_CLIENTS: usize = 80;
 
 // ANCHOR: slowloris
 #[test]
-fn normal_clients_are_served_under_64_slowloris_clients() {
-    let server = start_with_seats(SITE, SLOW_CLIENTS);
+fn normal_clients_are_served_under_80_slowloris_clients() {
+    let server = start_with_seats(SITE, SEATS);
     let stop = AtomicBool::new(false);
     let statuses: Vec<u16> = thread::scope(|scope| {
         scope.spawn(|| slowloris(server.address, SLOW_CLIENTS, &stop));
-        // Every seat taken by a slow client before the first normal one comes.
-        for _ in 0..SLOW_CLIENTS {
-            log_line(&server, |line| line.ends_with(" connected"));
-        }
+        // Every seat taken by a slow client, and the door so full that one gave up its place,
+        // before the first normal client comes.
+        log_line(&server, |line| {
+            line.contains("waiting at the door, instead of")
+        });
         let statuses = (0..16)
             .map(|_| {
                 ask(
