@@ -132,6 +132,9 @@ pub fn parse(buffer: &[u8]) -> Result<Option<(Request, usize)>, Refusal> {
     // Empty lines before a request line are skipped (RFC 9112 §2.2): some clients send an
     // extra CRLF after a body.
     let start = blank_prefix(buffer);
+    if start >= MAX_HEAD_BYTES {
+        return Err(Refusal::HeadTooLarge); // empty lines count too, or they could fill memory
+    }
     let Some(line_end) = find_line_end(buffer, start) else {
         return if buffer.len() - start > MAX_REQUEST_LINE_BYTES {
             Err(Refusal::TargetTooLong)
