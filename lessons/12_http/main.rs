@@ -21,7 +21,7 @@ mod request;
 mod response;
 mod seats;
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +48,9 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a newcomer who finds every seat taken has, at the door, to send a whole request.
 /// Then it takes the seat of whoever has waited longest for a request (see `wait_at_the_door`).
 const DOOR_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a connection must have waited for its next request before a newcomer may take its
+/// seat: longer than the pause between two requests of a busy client (a round trip).
+const MIN_IDLE: Duration = Duration::from_millis(250);
 /// How many newcomers may wait at the door at once, each on a thread of its own for at most
 /// DOOR_TIMEOUT: when it is full, a newcomer takes the place of whoever has waited there longest.
 /// Also, apart, how many finished connections may be closed gently at once, for at most LINGER.
@@ -128,8 +131,9 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
             spawn(peer, move || {
                 serve_client(stream, peer, seat, Vec::new(), None, &site_for_thread);
             });
-        } else if let Some((place, given_up)) =
-            site.door.take_from_the_slowest(peer, &stream, false)
+        } else if let Ok((place, given_up)) =
+            site.door
+                .take_from_the_slowest(peer, &stream, false, Duration::ZERO)
         {
             let instead = given_up.map(|slowest| format!(", instead of {slowest}"));
             log::line(format!(
@@ -141,7 +145,7 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
             });
         } else {
             log::line(format!("{peer} turned away: no place at the door"));
-            turn_away_at_once(stream);
+            response::turn_away_at_once(stream);
         }
     }
 }
@@ -160,9 +164,9 @@ fn spawn(peer: SocketAddr, work: impl FnOnce() + Send + 'static) {
 
 // ANCHOR: door
 /// A newcomer who found every seat taken. If its whole request arrives within the door's short
-/// deadline, it takes the seat of the connection that has waited longest for a request: an idle
-/// kept-alive connection, or a slow client still dribbling its head. A slow client at the door
-/// never finishes its head, so it never takes anyone's seat; a normal one takes a seat at once.
+/// deadline, it takes the seat of the connection that has waited longest for a request, and at
+/// least MIN_IDLE: an idle kept-alive connection, or a slow client still dribbling its head. A
+/// slow client at the door never finishes its head, so it never takes anyone's seat.
 fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: &Site) {
     let mut buffer = Vec::new();
     let deadline = Instant::now() + site.door_timeout;
@@ -177,11 +181,19 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: 
         }
         Ok(Arrival::Closed | Arrival::TooSlow) | Err(_) => return,
     };
-    let Some((seat, given_up)) = site.seats.take_from_the_slowest(peer, &stream, true) else {
-        log::line(format!(
-            "{peer} turned away: every seat is answering a request"
-        ));
-        return turn_away(stream, site);
+    let (seat, given_up) = loop {
+        match site
+            .seats
+            .take_from_the_slowest(peer, &stream, true, MIN_IDLE)
+        {
+            Ok(taken) => break taken,
+            // A seat will have been idle long enough by then: wait for it, within the door's time.
+            Err(Some(wait)) if Instant::now() + wait < deadline => thread::sleep(wait),
+            Err(_) => {
+                log::line(format!("{peer} turned away: no seat is idle"));
+                return turn_away(stream, site);
+            }
+        }
     };
     if let Some(slowest) = given_up {
         log::line(format!(
@@ -205,21 +217,6 @@ fn turn_away(mut stream: TcpStream, site: &Site) {
     close_gently(stream, site);
 }
 // ANCHOR_END: turn_away
-
-/// The 503 for a newcomer when the door has no place it can give up, on the accept loop's
-/// thread, so it must not wait: a new connection's empty send buffer takes the answer at once,
-/// and whatever the client has sent so far is read before closing. A request still on its way
-/// then meets a closed socket, and a reset that may destroy the answer.
-fn turn_away_at_once(mut stream: TcpStream) {
-    let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(
-        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\
-          Retry-After: 1\r\n\r\n",
-    );
-    let _ = stream.shutdown(Shutdown::Write);
-    let mut sink = [0; 4096];
-    while matches!(stream.read(&mut sink), Ok(count) if count > 0) {}
-}
 
 /// Runs on the client's own thread: serves its requests, then frees its seat before closing.
 fn serve_client(

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A file up to this size goes out in the same write as the head. A bigger one follows the
@@ -143,6 +143,21 @@ impl Response {
 /// come, so the connection fails instead.
 fn shrank(error: io::Error) -> io::Error {
     io::Error::new(error.kind(), "the file shrank while it was being sent")
+}
+
+/// The 503 for a newcomer when the door has no place it can give up, on the accept loop's
+/// thread, so it must not wait: a new connection's empty send buffer takes the answer at once,
+/// and whatever the client has sent so far is read before closing. A request still on its way
+/// then meets a closed socket, and a reset that may destroy the answer.
+pub fn turn_away_at_once(mut stream: TcpStream) {
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\
+          Retry-After: 1\r\n\r\n",
+    );
+    let _ = stream.shutdown(Shutdown::Write);
+    let mut sink = [0; 4096];
+    while matches!(stream.read(&mut sink), Ok(count) if count > 0) {}
 }
 
 /// The words that go with a status code.

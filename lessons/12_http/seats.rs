@@ -67,26 +67,32 @@ impl Seats {
     }
 
     // ANCHOR: give_up_a_seat
-    /// A seat for a newcomer whose whole request has arrived (`answering`): a free seat if one
-    /// came free, or else the seat of the connection that has waited longest for a request,
-    /// which is closed. Returns who lost their seat, too. `None` when every seat is answering
-    /// a request: then the newcomer hears 503. The door gives up its places the same way.
+    /// A seat for a newcomer (already `answering` its request, or waiting at the door): a free
+    /// seat if there is one, or else the seat of the connection that has waited longest for a
+    /// request, if it has waited at least `idle_at_least`; that connection is closed. Returns
+    /// who lost their seat, too. When no seat can be had: `Err(Some(time))` if one will be
+    /// idle long enough after `time`, `Err(None)` if every seat is answering a request.
     pub fn take_from_the_slowest(
         self: &Arc<Self>,
         peer: SocketAddr,
         stream: &TcpStream,
         answering: bool,
-    ) -> Option<(Seat, Option<SocketAddr>)> {
+        idle_at_least: Duration,
+    ) -> Result<(Seat, Option<SocketAddr>), Option<Duration>> {
         let mut table = self.lock();
         let mut given_up = None;
         if table.open.len() >= self.max {
-            let (&number, _) = table
+            let (number, waiting_since) = table
                 .open
                 .iter()
                 .filter(|(_, client)| client.stream.is_some())
-                .filter_map(|entry| Some((entry.0, entry.1.waiting_since?)))
-                .min_by_key(|(_, waiting_since)| *waiting_since)?;
-            let slowest = table.open.remove(&number)?;
+                .filter_map(|(number, client)| Some((*number, client.waiting_since?)))
+                .min_by_key(|(_, waiting_since)| *waiting_since)
+                .ok_or(None)?;
+            if let Some(too_soon) = idle_at_least.checked_sub(waiting_since.elapsed()) {
+                return Err(Some(too_soon));
+            }
+            let slowest = table.open.remove(&number).ok_or(None)?;
             // Its thread's read ends at once; the client sees its connection closed, which
             // HTTP lets a server do to a connection between requests (RFC 9112 §9.3).
             if let Some(stream) = slowest.stream {
@@ -95,7 +101,7 @@ impl Seats {
             given_up = Some(slowest.peer);
         }
         let waiting_since = (!answering).then(Instant::now);
-        Some((self.seat(&mut table, peer, stream, waiting_since), given_up))
+        Ok((self.seat(&mut table, peer, stream, waiting_since), given_up))
     }
     // ANCHOR_END: give_up_a_seat
 

@@ -183,7 +183,12 @@ fn rfc9112_3_a_long_target_is_414_and_a_long_head_431() {
     );
     refused_and_closed(&server, "10 KiB of headers", long_head.as_bytes(), 431);
     let endless_empty_lines = "\r\n".repeat(8 * 1024);
-    refused_and_closed(&server, "16 KiB of empty lines", endless_empty_lines.as_bytes(), 431);
+    refused_and_closed(
+        &server,
+        "16 KiB of empty lines",
+        endless_empty_lines.as_bytes(),
+        431,
+    );
 }
 
 #[test]

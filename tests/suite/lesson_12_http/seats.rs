@@ -139,6 +139,35 @@ fn a_newcomer_with_a_request_takes_the_seat_of_the_longest_idle_connection() {
     assert_eq!(read_response(&mut idle[1], false).status, 200);
 }
 
+#[test]
+fn a_busy_connection_keeps_its_seat_and_the_newcomer_hears_503() {
+    let server = start_with_seats(SITE, 1);
+    let mut busy = BufReader::new(server.connect());
+    let request = b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+    busy.get_mut().write_all(request).expect("send");
+    assert_eq!(read_response(&mut busy, false).status, 200);
+    let done = AtomicBool::new(false);
+    let (newcomer, served) = thread::scope(|scope| {
+        let newcomer = scope.spawn(|| {
+            let answer = ask(server.address, request);
+            done.store(true, Ordering::Relaxed);
+            answer
+        });
+        // Request after request, with no pause between them: never idle, so never given up.
+        let mut served = 0;
+        while !done.load(Ordering::Relaxed) {
+            busy.get_mut()
+                .write_all(request)
+                .expect("the busy connection is still open");
+            assert_eq!(read_response(&mut busy, false).status, 200);
+            served += 1;
+        }
+        (newcomer.join().expect("the newcomer"), served)
+    });
+    assert_eq!(newcomer.status, 503, "{newcomer:?}");
+    assert!(served > 0);
+}
+
 /// The seats the slowloris test gives the server: few, so that the door fills up too.
 const SEATS: usize = 8;
 /// How many slow clients the slowloris test holds: more than the seats and the 64 places at the
