@@ -1,30 +1,34 @@
-//! Exercise 12: read HTTP requests, however the network cuts them.
+//! Exercise 12: read HTTP requests, however the network cuts them, and refuse the ambiguous ones.
 //!
 //! This is a tiny web server: `GET /hello` answers `hello`, any other path 404, and each
 //! connection stays open for the next request (keep-alive). Its `read_request` takes one read()
 //! to be one whole request, which works on your own machine and breaks on a real network. Finish
-//! `read_request` so that it reads until the blank line that ends a head, however many reads that
-//! takes, keeps what follows the head for the next request, and refuses a head over
-//! MAX_HEAD_BYTES; and finish `parse_head`, so that it checks the request line and reads the
-//! headers.
+//! `read_request` so that it reads until `request::parse` finds a whole head, however many reads
+//! that takes, within the deadline, and keeps what follows the head for the next request. Finish
+//! `request::parse`, so that it finds where a head ends (refusing one over MAX_HEAD_BYTES), checks
+//! the request line and reads the headers; and `check_host` and `body_length`, so that the server
+//! refuses what lesson 12 refuses: no `Host` or two, and two `Content-Length`s that differ.
 //!
 //! Check it:       cargo test -p exercises 12
 //! Try it by hand: cargo run -p exercises --bin ex12_http
 //!                 then, in another terminal: curl -v http://127.0.0.1:65443/hello
 //! Hints are in the book, chapter "12: HTTP, with a real browser".
 
-use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use course::accept::AcceptFailures;
 
-/// The most bytes a request's head may have, blank line included.
-pub const MAX_HEAD_BYTES: usize = 8 * 1024;
-/// How long each read may wait: a client that goes quiet is closed after this (lesson 06).
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+use request::{Refusal, Request};
+
+/// How long a request's head may take to arrive, counted from the moment the server starts
+/// waiting for it; also how long a kept-alive connection may sit idle. A deadline for the whole
+/// head, as in lesson 12: a client that sends one byte a second is closed when it runs out.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one write of a response may wait for the client to read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves every client that connects to `listener`, each on a thread of its own.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
@@ -50,15 +54,15 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
 // ANCHOR: serve_client
 /// Answers one client's requests, one after another, until it or the server closes.
 fn serve_client(mut stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     // What has been read but not used yet: the start of the next request, if the client sent
     // several at once.
     let mut buffer = Vec::new();
     loop {
-        let request = match read_request(&mut stream, &mut buffer)? {
+        let deadline = Instant::now() + HEADER_TIMEOUT;
+        let request = match read_request(&mut stream, &mut buffer, deadline)? {
             Arrival::Request(request) => request,
-            Arrival::Closed => return Ok(()),
+            Arrival::Closed | Arrival::TooSlow => return Ok(()),
             Arrival::Refused(refusal) => {
                 // After a refused head, where the next request starts is unknown: answer, close.
                 send(
@@ -72,7 +76,8 @@ fn serve_client(mut stream: TcpStream) -> io::Result<()> {
                 return Ok(());
             }
         };
-        let keep_alive = request.keep_alive();
+        // After a body this server does not read, the next request's start is unknown.
+        let keep_alive = request.keep_alive() && !request.has_body();
         let (status, body) = respond(&request);
         send(
             &mut stream,
@@ -89,165 +94,261 @@ fn serve_client(mut stream: TcpStream) -> io::Result<()> {
 }
 // ANCHOR_END: serve_client
 
-/// A request's head, parsed.
-#[derive(Debug)]
-pub struct Request {
-    /// `GET`, `HEAD`, ...
-    pub method: String,
-    /// The path asked for, as in `/hello`.
-    pub target: String,
-    /// `HTTP/1.1` or `HTTP/1.0`.
-    pub version: String,
-    /// Each header's name and value, in the order they came.
-    pub headers: Vec<(String, String)>,
-}
-
-impl Request {
-    /// The value of the first header called `name`, ignoring case.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    /// HTTP/1.1 keeps the connection unless the client says `Connection: close`.
-    pub fn keep_alive(&self) -> bool {
-        let connection = self.header("Connection").unwrap_or_default();
-        if self.version == "HTTP/1.0" {
-            connection.eq_ignore_ascii_case("keep-alive")
-        } else {
-            !connection.eq_ignore_ascii_case("close")
-        }
-    }
-}
-
 /// What came of waiting for a request.
 #[derive(Debug)]
 pub enum Arrival {
+    /// A whole head, parsed.
     Request(Request),
     /// The client closed the connection between requests.
     Closed,
+    /// The head did not arrive before the deadline.
+    TooSlow,
     /// The head is not one this server can answer.
     Refused(Refusal),
 }
 
-/// Why a head is refused.
-#[derive(Debug, PartialEq)]
-pub enum Refusal {
-    /// 400 Bad Request: not HTTP/1.x, or broken. Says what was wrong.
-    Malformed(&'static str),
-    /// 431 Request Header Fields Too Large: no blank line within MAX_HEAD_BYTES.
-    TooLarge,
-}
-
-impl Refusal {
-    pub fn status(&self) -> u16 {
-        match self {
-            Refusal::Malformed(_) => 400,
-            Refusal::TooLarge => 431,
-        }
-    }
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::Malformed(why) => writeln!(f, "malformed request: {why}"),
-            Refusal::TooLarge => writeln!(f, "the head is over {MAX_HEAD_BYTES} bytes"),
-        }
-    }
-}
-
 // ANCHOR: read_request
-/// Reads until `buffer` holds a whole head (up to and including its blank line), takes it out
-/// of the buffer, and parses it. Whatever follows the head stays in `buffer` for next time.
-pub fn read_request(stream: &mut impl Read, buffer: &mut Vec<u8>) -> io::Result<Arrival> {
+/// Reads until `buffer` holds a whole request head, or the deadline passes, and takes the head
+/// out of the buffer. Whatever followed it stays there for next time.
+pub fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    deadline: Instant,
+) -> io::Result<Arrival> {
     let mut chunk = [0; 1024];
     loop {
         // Look before reading: the next request may be here already, sent with the last one.
-        if let Some(length) = head_length(buffer) {
-            if length > MAX_HEAD_BYTES {
-                return Ok(Arrival::Refused(Refusal::TooLarge));
+        match request::parse(buffer) {
+            Ok(Some((request, length))) => {
+                buffer.drain(..length);
+                return Ok(Arrival::Request(request));
             }
-            let head: Vec<u8> = buffer.drain(..length).collect();
-            let Ok(head) = String::from_utf8(head) else {
-                return Ok(Arrival::Refused(Refusal::Malformed("not UTF-8")));
-            };
-            return Ok(match parse_head(&head) {
-                Ok(request) => Arrival::Request(request),
-                Err(refusal) => Arrival::Refused(refusal),
-            });
+            Ok(None) => {}
+            Err(refusal) => return Ok(Arrival::Refused(refusal)),
         }
-        if buffer.len() >= MAX_HEAD_BYTES {
-            return Ok(Arrival::Refused(Refusal::TooLarge));
+        // The deadline is for the whole head: each read gets only the time that is left.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Arrival::TooSlow);
         }
-        let count = stream.read(&mut chunk)?;
+        stream.set_read_timeout(Some(left))?;
+        let count = match stream.read(&mut chunk) {
+            Ok(count) => count,
+            Err(error) if is_timeout(&error) => return Ok(Arrival::TooSlow),
+            Err(error) => return Err(error),
+        };
         if count == 0 {
             if buffer.is_empty() {
                 return Ok(Arrival::Closed);
             }
             return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
+                ErrorKind::UnexpectedEof,
                 "the client hung up in the middle of a request",
             ));
         }
         buffer.extend_from_slice(&chunk[..count]);
     }
 }
-
-/// Where the head ends: just after the first `\r\n\r\n`, if it is there.
-fn head_length(buffer: &[u8]) -> Option<usize> {
-    buffer
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .map(|at| at + 4)
-}
 // ANCHOR_END: read_request
 
-// ANCHOR: parse_head
-/// Parses a head: the request line, then one `Name: value` per line. `head` ends with the
-/// blank line.
-pub fn parse_head(head: &str) -> Result<Request, Refusal> {
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Refusal::Malformed(
-            "the request line is not METHOD TARGET VERSION",
-        ));
-    };
-    if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_uppercase()) {
-        return Err(Refusal::Malformed("the method is not a word in capitals"));
+/// A timeout is WouldBlock on Unix and TimedOut on Windows.
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// The request head: its parts, and the rules for where it ends and what it must hold.
+pub mod request {
+    use std::fmt;
+
+    /// The most bytes a request's head may have, blank line included.
+    pub const MAX_HEAD_BYTES: usize = 8 * 1024;
+
+    /// A request's head, parsed.
+    #[derive(Debug)]
+    pub struct Request {
+        /// `GET`, `HEAD`, ...
+        pub method: String,
+        /// The path asked for, as in `/hello`.
+        pub target: String,
+        /// The minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
+        pub minor_version: u8,
+        /// Each header's name and value, in the order they came.
+        pub headers: Vec<(String, String)>,
+        /// The body's length, from `Content-Length`: `None` without one.
+        pub body_length: Option<u64>,
     }
-    if !target.starts_with('/') {
-        return Err(Refusal::Malformed("the target does not start with /"));
+
+    impl Request {
+        /// The values of every header called `name`, ignoring case, as HTTP says.
+        pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+            self.headers
+                .iter()
+                .filter(move |(header, _)| header.eq_ignore_ascii_case(name))
+                .map(|(_, value)| value.as_str())
+        }
+
+        /// HTTP/1.1 keeps the connection unless told `close`; 1.0 closes unless told
+        /// `keep-alive`.
+        pub fn keep_alive(&self) -> bool {
+            let says = |word: &str| {
+                self.headers_named("Connection").any(|value| {
+                    value
+                        .split(',')
+                        .any(|token| token.trim().eq_ignore_ascii_case(word))
+                })
+            };
+            if self.minor_version >= 1 {
+                !says("close")
+            } else {
+                says("keep-alive")
+            }
+        }
+
+        /// Whether a body follows the head. This server reads none, so after one it closes.
+        pub fn has_body(&self) -> bool {
+            self.body_length.unwrap_or(0) > 0
+        }
     }
-    if version != "HTTP/1.1" && version != "HTTP/1.0" {
-        return Err(Refusal::Malformed(
-            "the version is not HTTP/1.0 or HTTP/1.1",
-        ));
+
+    /// Why a head is refused. After a refusal the server closes the connection.
+    #[derive(Debug, PartialEq)]
+    pub enum Refusal {
+        /// 400 Bad Request: not HTTP/1.x, or broken, or ambiguous. Says what was wrong.
+        Malformed(&'static str),
+        /// 431 Request Header Fields Too Large: no blank line within MAX_HEAD_BYTES.
+        HeadTooLarge,
     }
-    let mut headers = Vec::new();
-    for line in lines.filter(|line| !line.is_empty()) {
+
+    impl Refusal {
+        pub fn status(&self) -> u16 {
+            match self {
+                Refusal::Malformed(_) => 400,
+                Refusal::HeadTooLarge => 431,
+            }
+        }
+    }
+
+    impl fmt::Display for Refusal {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Refusal::Malformed(why) => writeln!(f, "malformed request: {why}"),
+                Refusal::HeadTooLarge => writeln!(f, "the head is over {MAX_HEAD_BYTES} bytes"),
+            }
+        }
+    }
+
+    // ANCHOR: parse
+    /// Looks for a whole head at the start of `buffer`. `Ok(None)`: not all here yet, read
+    /// more. `Ok(Some((request, length)))`: the head is the first `length` bytes.
+    pub fn parse(buffer: &[u8]) -> Result<Option<(Request, usize)>, Refusal> {
+        let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") else {
+            return if buffer.len() >= MAX_HEAD_BYTES {
+                Err(Refusal::HeadTooLarge)
+            } else {
+                Ok(None)
+            };
+        };
+        let length = end + 4;
+        if length > MAX_HEAD_BYTES {
+            return Err(Refusal::HeadTooLarge);
+        }
+        let head = std::str::from_utf8(&buffer[..end])
+            .map_err(|_| Refusal::Malformed("the head is not UTF-8 text"))?;
+        let mut lines = head.split("\r\n");
+        let mut request = parse_request_line(lines.next().unwrap_or_default())?;
+        for line in lines {
+            request.headers.push(parse_header(line)?);
+        }
+        check_host(&request)?;
+        request.body_length = body_length(&request)?;
+        Ok(Some((request, length)))
+    }
+
+    /// `GET /hello HTTP/1.1`: three parts, one space between each.
+    fn parse_request_line(line: &str) -> Result<Request, Refusal> {
+        let mut parts = line.split(' ');
+        let (Some(method), Some(target), Some(version), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Refusal::Malformed(
+                "the request line is not METHOD TARGET VERSION",
+            ));
+        };
+        if method.is_empty() || !method.bytes().all(|byte| byte.is_ascii_uppercase()) {
+            return Err(Refusal::Malformed("the method is not a word in capitals"));
+        }
+        if !target.starts_with('/') {
+            return Err(Refusal::Malformed("the target does not start with /"));
+        }
+        let minor_version = match version {
+            "HTTP/1.1" => 1,
+            "HTTP/1.0" => 0,
+            _ => {
+                return Err(Refusal::Malformed(
+                    "the version is not HTTP/1.0 or HTTP/1.1",
+                ));
+            }
+        };
+        Ok(Request {
+            method: method.to_string(),
+            target: target.to_string(),
+            minor_version,
+            headers: Vec::new(),
+            body_length: None,
+        })
+    }
+
+    /// `Name: value`, the value trimmed. A name has no spaces.
+    fn parse_header(line: &str) -> Result<(String, String), Refusal> {
         let Some((name, value)) = line.split_once(':') else {
             return Err(Refusal::Malformed("a header line has no colon"));
         };
         if name.is_empty() || name.contains([' ', '\t']) {
             return Err(Refusal::Malformed("a header name is empty or has spaces"));
         }
-        headers.push((name.to_string(), value.trim().to_string()));
+        Ok((name.to_string(), value.trim().to_string()))
     }
-    Ok(Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        version: version.to_string(),
-        headers,
-    })
+    // ANCHOR_END: parse
+
+    // ANCHOR: host_and_length
+    /// HTTP/1.1 needs exactly one `Host`, and a valid one (RFC 9112 §3.2).
+    fn check_host(request: &Request) -> Result<(), Refusal> {
+        let hosts: Vec<&str> = request.headers_named("Host").collect();
+        match hosts[..] {
+            [] if request.minor_version >= 1 => {
+                Err(Refusal::Malformed("an HTTP/1.1 request has no Host header"))
+            }
+            [_, _, ..] => Err(Refusal::Malformed("the request has two Host headers")),
+            [host]
+                if !host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_~".contains(c)) =>
+            {
+                Err(Refusal::Malformed("the Host header is not a host[:port]"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The body's length from `Content-Length`, `None` without one. Two lengths that differ
+    /// are how request smuggling works (chapter 12): refused, as RFC 9112 §6.3 says.
+    fn body_length(request: &Request) -> Result<Option<u64>, Refusal> {
+        let mut length = None;
+        for value in request.headers_named("Content-Length") {
+            let this = value
+                .parse::<u64>()
+                .map_err(|_| Refusal::Malformed("a Content-Length is not a number"))?;
+            if length.is_some_and(|length| length != this) {
+                return Err(Refusal::Malformed(
+                    "two different Content-Length values: where the body ends is unclear",
+                ));
+            }
+            length = Some(this);
+        }
+        Ok(length)
+    }
+    // ANCHOR_END: host_and_length
 }
-// ANCHOR_END: parse_head
 
 /// The answer to a request: its status code and body.
 fn respond(request: &Request) -> (u16, &'static str) {
@@ -257,7 +358,6 @@ fn respond(request: &Request) -> (u16, &'static str) {
         _ => (405, "only GET and HEAD here\n"),
     }
 }
-
 /// Writes a response: the status line, headers, a blank line, and the body (none for HEAD).
 fn send(
     stream: &mut TcpStream,
