@@ -12,7 +12,10 @@
 //! 4. D asks for `Connection: close`: a server that does not read the headers fails here.
 //! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
 //!    (400), a version that is not HTTP/1.x (400), and headers that never end (431).
-//! 6. I sends half a request and hangs up; J must still be served.
+//! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
+//!    own: an HTTP/1.1 request without `Host` (I), with two (J), with an invalid one (K), and
+//!    two `Content-Length`s that differ, with a second request smuggled behind the first (L).
+//! 7. M sends half a request and hangs up; N must still be served.
 //!
 //! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
 //! check compares status codes, bodies and the `Connection` header, not the whole bytes.
@@ -39,6 +42,10 @@ pub const MAX_HEAD_BYTES: usize = 8 * 1024;
 
 /// The request most steps send.
 const HELLO: &[u8] = b"GET /hello HTTP/1.1\r\nHost: check\r\nAccept: */*\r\n\r\n";
+
+/// A request with two lengths, 0 and 38, and the 38 bytes after it: a second request.
+const SMUGGLED: &[u8] = b"GET /hello HTTP/1.1\r\nHost: check\r\nContent-Length: 0\r\n\
+                          Content-Length: 38\r\n\r\nGET /missing HTTP/1.1\r\nHost: check\r\n\r\n";
 
 /// What the server must answer to `GET /hello`.
 const HELLO_BODY: &[u8] = b"hello\n";
@@ -444,7 +451,7 @@ fn play(
     if response.connection.as_deref() != Some("close") {
         return Err(format!(
             "Client D sent {closing} and received a response with Connection: {} where \
-             Connection: close was expected. Does your parse_head read the headers into \
+             Connection: close was expected. Does your request::parse read the headers into \
              request.headers? keep_alive() looks for Connection there.",
             response.connection.as_deref().unwrap_or("(none)")
         ));
@@ -462,13 +469,13 @@ fn play(
         "GET /hello HTTP/1.1\r\nCookie: {}",
         "x".repeat(MAX_HEAD_BYTES + 1024)
     );
-    let bad: [(char, &str, &[u8], u16, &str); 4] = [
+    let bad: [(char, &str, &[u8], u16, &str); 8] = [
         (
             'E',
             "\"hello there\\r\\n\\r\\n\" (not HTTP)",
             b"hello there\r\n\r\n",
             400,
-            "Does your parse_head check that the request line has three parts: a method in \
+            "Does your request::parse check that the request line has three parts: a method in \
              capitals, a target starting with /, and HTTP/1.0 or HTTP/1.1?",
         ),
         (
@@ -476,7 +483,7 @@ fn play(
             "a header line without a colon (\"Host check\")",
             b"GET /hello HTTP/1.1\r\nHost check\r\n\r\n",
             400,
-            "Does your parse_head refuse a header line that has no colon? Name: value is the \
+            "Does your request::parse refuse a header line that has no colon? Name: value is the \
              only shape a header has.",
         ),
         (
@@ -484,7 +491,7 @@ fn play(
             "GET /hello HTTP/2.0",
             b"GET /hello HTTP/2.0\r\nHost: check\r\n\r\n",
             400,
-            "Does your parse_head check the version? This server speaks HTTP/1.0 and HTTP/1.1 \
+            "Does your request::parse check the version? This server speaks HTTP/1.0 and HTTP/1.1 \
              only.",
         ),
         (
@@ -492,9 +499,44 @@ fn play(
             "a head of more than MAX_HEAD_BYTES with no blank line",
             too_long.as_bytes(),
             431,
-            "Does your read_request refuse with Refusal::TooLarge once the buffer holds \
+            "Does your request::parse refuse with Refusal::HeadTooLarge once the buffer holds \
              MAX_HEAD_BYTES without a blank line? Without a limit, a client that never ends \
              its head makes your buffer grow until memory runs out.",
+        ),
+        (
+            'I',
+            "GET /hello HTTP/1.1 with no Host header",
+            b"GET /hello HTTP/1.1\r\nAccept: */*\r\n\r\n",
+            400,
+            "Does your check_host refuse an HTTP/1.1 request without a Host header? RFC 9112 \
+             §3.2 says a server MUST answer it 400.",
+        ),
+        (
+            'J',
+            "GET /hello with two Host headers",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nHost: other\r\n\r\n",
+            400,
+            "Does your check_host refuse a request with two Host headers? A proxy in front \
+             could read one and your server the other (RFC 9112 §3.2: 400).",
+        ),
+        (
+            'K',
+            "GET /hello with Host: check/hello (a path is no host)",
+            b"GET /hello HTTP/1.1\r\nHost: check/hello\r\n\r\n",
+            400,
+            "Does your check_host refuse a Host that is not a host[:port]? Only letters, \
+             digits and -.:[]_~ belong in one (RFC 9112 §3.2: 400).",
+        ),
+        (
+            'L',
+            "GET /hello with Content-Length: 0 and Content-Length: 38, and GET /missing as \
+             the 38 bytes after it",
+            SMUGGLED,
+            400,
+            "Does your body_length refuse two Content-Length values that differ? A proxy that \
+             believed 38 would pass GET /missing along as a body; a server that believes 0 \
+             answers it as a request the proxy never saw: request smuggling (RFC 9112 §6.3: \
+             400, and close).",
         ),
     ];
     for (name, what, request, status, if_wrong) in bad {
@@ -513,21 +555,21 @@ fn play(
         transcript.push(format!("{name} sees the server close the connection"));
     }
 
-    let mut i = Client::connect(server, 'I', transcript)?;
-    i.send(b"GET /hello HTTP/1.1\r\nHo")?;
-    drop(i);
-    transcript.push("I sends half a request and hangs up");
-    let mut j = Client::connect(server, 'J', transcript)?;
-    j.send(HELLO)?;
-    transcript.push("J sends GET /hello");
+    let mut m = Client::connect(server, 'M', transcript)?;
+    m.send(b"GET /hello HTTP/1.1\r\nHo")?;
+    drop(m);
+    transcript.push("M sends half a request and hangs up");
+    let mut n = Client::connect(server, 'N', transcript)?;
+    n.send(HELLO)?;
+    transcript.push("N sends GET /hello");
     expect(
-        &mut j,
+        &mut n,
         transcript,
-        "GET /hello after client I hung up in the middle of a request",
+        "GET /hello after client M hung up in the middle of a request",
         200,
         hello,
         false,
-        "Did client I, which hung up halfway through its request, stop your whole server? \
+        "Did client M, which hung up halfway through its request, stop your whole server? \
          A connection closed mid-request ends that connection only.",
     )?;
     Ok(())

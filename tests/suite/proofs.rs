@@ -217,12 +217,16 @@ mod greeting_local_address;
 mod http_forgets_what_follows;
 #[path = "known_wrong/http_ignores_headers.rs"]
 mod http_ignores_headers;
+#[path = "known_wrong/http_ignores_host.rs"]
+mod http_ignores_host;
 #[path = "known_wrong/http_no_head_limit.rs"]
 mod http_no_head_limit;
 #[path = "known_wrong/http_one_read_is_a_request.rs"]
 mod http_one_read_is_a_request;
 #[path = "known_right/http_reads_lines.rs"]
 mod http_reads_lines;
+#[path = "known_wrong/http_trusts_the_first_length.rs"]
+mod http_trusts_the_first_length;
 #[path = "known_wrong/pool_closes_without_a_word.rs"]
 mod pool_closes_without_a_word;
 #[path = "known_wrong/pool_not_started.rs"]
@@ -774,7 +778,7 @@ fn exercise_12_wrong_http_servers_fail() {
             &http::CHECK,
             &[
                 "received a response with Connection: keep-alive where Connection: close was expected",
-                "Does your parse_head read the headers",
+                "Does your request::parse read the headers",
             ],
         ),
         wrong(
@@ -782,7 +786,24 @@ fn exercise_12_wrong_http_servers_fail() {
             &http::CHECK,
             &[
                 "Client H sent a head of more than MAX_HEAD_BYTES with no blank line and received nothing",
-                "refuse with Refusal::TooLarge",
+                "refuse with Refusal::HeadTooLarge",
+            ],
+        ),
+        wrong(
+            "http_ignores_host",
+            &http::CHECK,
+            &[
+                "Client I sent GET /hello HTTP/1.1 with no Host header and received a response 200",
+                "Does your check_host refuse an HTTP/1.1 request without a Host header?",
+            ],
+        ),
+        wrong(
+            "http_trusts_the_first_length",
+            &http::CHECK,
+            &[
+                "Client L sent GET /hello with Content-Length: 0 and Content-Length: 38",
+                "and received a response 200",
+                "Does your body_length refuse two Content-Length values that differ?",
             ],
         ),
     ]);
@@ -870,8 +891,10 @@ fn answer_process() {
         "greeting_local_address" => serve_as_program(greeting_local_address::serve),
         "http_forgets_what_follows" => serve_as_program(http_forgets_what_follows::serve),
         "http_ignores_headers" => serve_as_program(http_ignores_headers::serve),
+        "http_ignores_host" => serve_as_program(http_ignores_host::serve),
         "http_no_head_limit" => serve_as_program(http_no_head_limit::serve),
         "http_one_read_is_a_request" => serve_as_program(http_one_read_is_a_request::serve),
+        "http_trusts_the_first_length" => serve_as_program(http_trusts_the_first_length::serve),
         "http_reads_lines" => serve_as_program(http_reads_lines::serve),
         "pool_closes_without_a_word" => pool::serve_as_program(pool_closes_without_a_word::serve),
         "pool_not_started" => pool::serve_as_program(pool_not_started::serve),

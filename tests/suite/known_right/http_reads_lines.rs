@@ -1,6 +1,6 @@
 //! Known right, of another design: a BufReader kept for the whole connection reads each head
 //! line by line (`read_until`), so what it read past one head is simply still in it for the
-//! next request.
+//! next request. Host and Content-Length are checked after all the headers are read.
 
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -209,6 +209,35 @@ pub fn parse_head(head: &str) -> Result<Request, Refusal> {
             return Err(Refusal::Malformed("a header name is empty or has spaces"));
         }
         headers.push((name.to_string(), value.trim().to_string()));
+    }
+    // Host: exactly one in HTTP/1.1, at most one in 1.0, and a host[:port] when there is one.
+    let hosts: Vec<&String> = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value)
+        .collect();
+    let host_is_valid = |host: &str| {
+        host.bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-.:[]_~".contains(&byte))
+    };
+    if hosts.len() > 1
+        || (hosts.is_empty() && version == "HTTP/1.1")
+        || hosts.iter().any(|host| !host_is_valid(host))
+    {
+        return Err(Refusal::Malformed("no Host, two, or an invalid one"));
+    }
+    // Every Content-Length must say the same number.
+    let mut lengths = headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .map(|(_, value)| value.parse::<u64>());
+    if let Some(first) = lengths.next() {
+        let Ok(first) = first else {
+            return Err(Refusal::Malformed("a Content-Length is not a number"));
+        };
+        if lengths.any(|other| other != Ok(first)) {
+            return Err(Refusal::Malformed("Content-Lengths that differ"));
+        }
     }
     Ok(Request {
         method: method.to_string(),
