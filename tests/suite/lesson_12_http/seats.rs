@@ -34,6 +34,7 @@ fn log_line(server: &Server, wanted: impl Fn(&str) -> bool) -> String {
 fn a_full_house_answers_503_whole_to_20_of_20_clients() {
     // The one seat answers a file bigger than every buffer between the two ends, to a client
     // that does not read: the server's thread is stuck writing, busy, and cannot give its seat.
+    let _sockets = support::sockets(24); // the holder, twenty clients, and room to spare
     let big = vec![b'x'; 16 << 20];
     let site = TempSite::new("busy", &[("big.bin", &big)]);
     let server = start_with_seats(&site.folder_arg(), 1);
@@ -177,6 +178,8 @@ const SLOW_CLIENTS: usize = 80;
 // ANCHOR: slowloris
 #[test]
 fn normal_clients_are_served_under_80_slowloris_clients() {
+    // The slow clients, the ones that replace them, and a probe at a time.
+    let _sockets = support::sockets(SLOW_CLIENTS + 8);
     let server = start_with_seats(SITE, SEATS);
     let stop = AtomicBool::new(false);
     let statuses: Vec<u16> = thread::scope(|scope| {
