@@ -94,7 +94,7 @@ impl Seats {
             }
             let slowest = table.open.remove(&number).ok_or(None)?;
             // Its thread's read ends at once; the client sees its connection closed, which
-            // HTTP lets a server do to a connection between requests (RFC 9112 §9.3).
+            // HTTP lets a server do at any time (RFC 9112 §9.5).
             if let Some(stream) = slowest.stream {
                 let _ = stream.shutdown(Shutdown::Both);
             }
