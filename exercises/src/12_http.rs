@@ -240,7 +240,8 @@ pub mod request {
         // line has exactly three parts, one space apart: a method in capitals, a target starting
         // with `/`, and `HTTP/1.1` or `HTTP/1.0`; refuse anything else with
         // `Refusal::Malformed("...")`, saying what was wrong. Read every line after it into
-        // `headers` as (name, value), the value trimmed; refuse a line with no colon.
+        // `headers` as (name, value), the value trimmed; refuse a line with no colon. Return
+        // `Ok(Some((request, length)))`, `length` being the head's bytes, blank line included.
         let head = String::from_utf8_lossy(buffer);
         let mut words = head.split_whitespace();
         let (Some(method), Some(target)) = (words.next(), words.next()) else {
