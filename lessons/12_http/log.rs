@@ -19,21 +19,25 @@ const MOST_WAITING_LINES: usize = 4096;
 /// How long the log thread rests after writing, so that lines pile up: at most this late.
 const PAUSE: Duration = Duration::from_millis(5);
 
-/// Where lines go; set up by the first line.
-static LINES: OnceLock<Sender<String>> = OnceLock::new();
+/// Where lines go, set up by the first line: `None` if the log's thread could not start.
+static LINES: OnceLock<Option<Sender<String>>> = OnceLock::new();
 
 /// Adds a line to the log, in the order lines are added.
 pub fn line(text: String) {
     let lines = LINES.get_or_init(|| {
         let (sender, receiver) = crossbeam_channel::bounded(MOST_WAITING_LINES);
-        thread::Builder::new()
+        let spawned = thread::Builder::new()
             .name("log".to_string())
-            .spawn(move || write_lines(&receiver))
-            .expect("the log's thread starts at the first line, before any client thread");
-        sender
+            .spawn(move || write_lines(&receiver));
+        spawned.is_ok().then_some(sender)
     });
-    // Fails only if the log's thread ended, which it does only when stdout is gone.
-    let _ = lines.send(text);
+    match lines {
+        // Fails only if the log's thread ended, which it does only when stdout is gone.
+        Some(lines) => {
+            let _ = lines.send(text);
+        }
+        None => println!("{text}"), // no thread for the log: each thread writes its own lines
+    }
 }
 
 /// Writes each line as it comes, and every line that came meanwhile with it.
