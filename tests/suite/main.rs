@@ -23,6 +23,7 @@ mod lesson_08_shutdown;
 mod lesson_09_chaos_proxy;
 mod lesson_11_load;
 mod lesson_12_http;
+mod lesson_14_ftp;
 mod lesson_errors;
 mod out_of_descriptors;
 mod progress;
