@@ -274,7 +274,7 @@ impl Session<'_> {
                 self.cwd = sandbox::client_view(&self.site.root, &real);
                 Reply::new(250, format!("The current folder is {}.", quoted(&self.cwd)))
             }
-            Ok(_) => Reply::new(550, format!("{requested}: not a folder.")),
+            Ok(_) => Reply::new(550, format!("{requested}: no such folder.")),
             Err(reply) => reply,
         }
     }
@@ -283,7 +283,7 @@ impl Session<'_> {
     fn file_facts(&self, verb: &str, requested: &str) -> Reply {
         let metadata = match self.resolve(requested).map(fs::metadata) {
             Ok(Ok(metadata)) if metadata.is_file() => metadata,
-            Ok(_) => return Reply::new(550, format!("{requested}: not a file.")),
+            Ok(_) => return Reply::new(550, format!("{requested}: no such file.")),
             Err(reply) => return reply,
         };
         match (verb, metadata.modified()) {

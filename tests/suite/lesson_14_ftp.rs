@@ -575,8 +575,8 @@ fn a_silent_client_hears_421_and_is_closed() {
 
 /// A stranger from another address, connecting to the announced port before the client, is
 /// closed; the client still gets its file. On loopback, Linux answers for all of 127.0.0.0/8,
-/// so the stranger binds 127.0.0.2; macOS and Windows answer for 127.0.0.1 only, so the test
-/// is Linux only.
+/// so the stranger binds 127.0.0.2; macOS answers for 127.0.0.1 only (unless an alias is
+/// added to lo0), so the test is Linux only.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_data_connection_from_another_address_is_refused() {
