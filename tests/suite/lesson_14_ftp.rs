@@ -665,3 +665,32 @@ fn the_help_and_a_bad_option_say_what_to_do() {
         missing.stderr
     );
 }
+
+#[test]
+fn over_ipv6_pasv_is_refused_and_epsv_works() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipping: this machine has no IPv6 loopback (::1)");
+        return;
+    }
+    let server = Server::start(FTP, &["[::1]:0", SITE]);
+    assert!(server.next_line().starts_with("serving "));
+    let mut client = Client::logged_in(server.address);
+    assert_eq!(
+        client.command("PASV"),
+        (502, "PASV cannot announce IPv6: use EPSV.".into())
+    );
+    assert_eq!(client.command("EPSV 1").0, 522);
+    let (code, text) = client.command("EPSV 2");
+    assert_eq!(code, 229, "{text}");
+    let port: u16 = text
+        .trim_start_matches("Entering Extended Passive Mode (|||")
+        .trim_end_matches("|)")
+        .parse()
+        .expect("a port");
+    let mut data = support::connect(SocketAddr::new(server.address.ip(), port));
+    assert_eq!(client.command("NLST docs").0, 150);
+    let mut names = String::new();
+    data.read_to_string(&mut names).expect("the names");
+    assert_eq!(names, "replies.txt\r\n");
+    assert_eq!(client.reply().0, 226);
+}
