@@ -88,7 +88,7 @@ fn start(folder: &str, options: &[&str]) -> Server {
 /// Runs `python -c script ARGS...`, or `None` (with a word) where there is no Python.
 fn python(script: &str, args: &[&str]) -> Option<Output> {
     let python = support::python_command()?;
-    Some(output_within_patience(
+    Some(support::output_within_patience(
         Command::new(python).arg("-c").arg(script).args(args),
     ))
 }
@@ -105,26 +105,6 @@ fn curl_available() -> bool {
         eprintln!("skipping: no curl here (on Debian: apt-get install curl)");
     }
     found
-}
-
-/// Runs `command` to its end, killing it if it takes longer than [`PATIENCE`].
-fn output_within_patience(command: &mut Command) -> Output {
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the client");
-    let id = child.id();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || sender.send(child.wait_with_output()));
-    match receiver.recv_timeout(PATIENCE) {
-        Ok(output) => output.expect("the client's output"),
-        Err(_) => {
-            let _ = Command::new("kill").arg(id.to_string()).status();
-            panic!("the client did not finish within {PATIENCE:?}");
-        }
-    }
 }
 
 /// stdout, after checking the client succeeded (else its stderr says why).
@@ -269,7 +249,7 @@ fn curl_downloads_a_file_and_lists_a_folder() {
     let curl = |args: &[&str]| {
         let mut command = Command::new("curl");
         command.args(["-sS", "--max-time", "10"]).args(args);
-        let output = output_within_patience(&mut command);
+        let output = support::output_within_patience(&mut command);
         assert!(
             output.status.success(),
             "curl {args:?}: {}",
@@ -693,4 +673,47 @@ fn over_ipv6_pasv_is_refused_and_epsv_works() {
     data.read_to_string(&mut names).expect("the names");
     assert_eq!(names, "replies.txt\r\n");
     assert_eq!(client.reply().0, 226);
+}
+
+#[test]
+fn mdtm_and_list_show_the_time_in_utc_as_ls_does() {
+    let site = TempSite::new();
+    let set_modified = |name: &str, seconds: u64| {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(site.root.join(name))
+            .expect("open a file of the site");
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+        file.set_modified(time).expect("set the time it changed");
+    };
+    set_modified("hello.txt", 1_000_000_000); // 2001-09-09 01:46:40 UTC
+    set_modified("docs/replies.txt", 1_709_208_000); // 2024-02-29 12:00:00 UTC, a leap day
+    let server = start(site.path(), &[]);
+    let mut client = Client::logged_in(server.address);
+    assert_eq!(
+        client.command("MDTM hello.txt"),
+        (213, "20010909014640".into())
+    );
+    assert_eq!(
+        client.command("MDTM docs/replies.txt"),
+        (213, "20240229120000".into())
+    );
+    let mut data = client.passive();
+    assert_eq!(client.command("LIST").0, 150);
+    let mut listing = String::new();
+    data.read_to_string(&mut listing).expect("the listing");
+    assert_eq!(client.reply().0, 226);
+    // Older than half a year: the year. Recent (big.bin was written just now): the time.
+    let hello = listing.lines().find(|line| line.ends_with(" hello.txt"));
+    assert_eq!(
+        hello,
+        Some("-r--r--r-- 1 ftp ftp           87 Sep  9  2001 hello.txt"),
+        "{listing}"
+    );
+    let big = listing
+        .lines()
+        .find(|line| line.ends_with(" big.bin"))
+        .unwrap();
+    let time = big.split_whitespace().nth(7).unwrap();
+    assert!(time.len() == 5 && time.as_bytes()[2] == b':', "{listing}");
 }
