@@ -64,3 +64,10 @@ fn ex10_async_echo() {
 fn ex12_http() {
     check::http::check_exercise(exercises::http::serve);
 }
+
+#[test]
+fn ex14_ftp() {
+    check::path_sandbox::check_exercise(|root, cwd, requested| {
+        exercises::ftp::resolve(root, cwd, requested).map_err(|refusal| refusal.to_string())
+    });
+}

@@ -61,3 +61,10 @@ fn ex10_async_echo() {
 fn ex12_http() {
     check::http::check_solution(solutions::http::serve);
 }
+
+#[test]
+fn ex14_ftp() {
+    check::path_sandbox::check_solution(|root, cwd, requested| {
+        solutions::ftp::resolve(root, cwd, requested).map_err(|refusal| refusal.to_string())
+    });
+}

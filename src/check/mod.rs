@@ -28,6 +28,7 @@ pub mod http;
 pub mod idle_timeout;
 mod live;
 mod panics;
+pub mod path_sandbox;
 mod peer;
 pub mod pool;
 mod script;
