@@ -78,7 +78,7 @@ impl Site {
             };
             match word.as_str() {
                 "--writable" => site.writable = true,
-                "--max-clients" => site.max_clients = value()? as usize,
+                "--max-clients" => site.max_clients = value()?.max(1.0) as usize,
                 "--idle-seconds" => site.idle_timeout = Duration::from_secs_f64(value()?),
                 "--data-seconds" => site.data_patience = Duration::from_secs_f64(value()?),
                 "--max-upload-bytes" => site.max_upload_bytes = value()? as u64,
