@@ -25,7 +25,7 @@
 //! Then it calls `resolve` for each case below and judges the answer by where it lands, not by
 //! its spelling: an answer that exists must lead (links followed) inside `ROOT`; one that does
 //! not must be a new name in a folder inside `ROOT`, and not a link to nowhere. The cases cover
-//! `..` in every position (first, middle, last, repeated, above the root, in `cwd`), absolute
+//! `..` in every position (first, middle, last, repeated, above the root, above `cwd`), absolute
 //! paths (from the served root, and the disk's own), percent-looking names (which FTP does not
 //! decode), links that stay in and links that lead out (to a file, a folder, a neighbour whose
 //! name starts with `ROOT`'s, nowhere), a check done on the words before `..` and links are
