@@ -6,8 +6,9 @@
 //! `2` done (`226` after it); `3` send the next command of a pair (`331` after USER: now PASS);
 //! `4` failed, but trying again later may work (`421` too many clients, `425` no data connection);
 //! `5` failed, and the same command will fail again (`550` no such file, `502` not offered).
-//! The words after the code are for people: clients show them, and never parse them, with two
-//! exceptions this server must get exactly right, the passive mode replies `227` and `229`.
+//! The words after the code are for people: clients show them, and do not parse them, except
+//! where a reply carries an answer, which this server must spell exactly as clients expect: the
+//! quoted folder of `257`, the number of `213`, the address of `227` and `229`.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream};
