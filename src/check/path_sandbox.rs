@@ -478,20 +478,18 @@ fn likely_mistake(path: &Path, root: &Path, requested: &str) -> &'static str {
     ""
 }
 
-/// Checks a learner's `resolve`, failing the test with a readable failure. Never writes a file.
+/// Checks a learner's `resolve`, in a child process (see [`super::check_client_exercise`]), so
+/// that one that ends the program or loops for ever still gets a verdict. Never writes a file.
 pub fn check_exercise(resolve: impl Resolve) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(resolve) {
-        super::give_verdict(&failure);
-    }
+    super::check_client_exercise(EXERCISE, || run(resolve));
 }
 
-/// Checks the reference solution; on Unix, its transcript against the snapshot through insta
-/// (Windows runs other cases: see the module's top).
+/// Checks the reference solution, in a child process; on Unix, its transcript against the
+/// snapshot through insta too (Windows runs other cases: see the module's top).
 pub fn check_solution(resolve: impl Resolve) {
-    match run(resolve) {
-        Ok(transcript) if cfg!(unix) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Ok(_) => {}
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
+    if cfg!(unix) {
+        super::check_client_solution(EXERCISE, || run(resolve));
+    } else if let Err(failure) = super::in_child::run_in_child(EXERCISE, || run(resolve)) {
+        panic!("\n\nthe reference solution fails its own check:\n{failure}\n");
     }
 }
