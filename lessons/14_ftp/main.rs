@@ -1,6 +1,6 @@
 //! Lesson 14: an FTP server that Python's ftplib and curl use.
 //!
-//! FTP (RFC 959, 1985) is older than the web and still everywhere. It teaches what HTTP hides:
+//! FTP (RFC 959, 1985) is older than the web and still in use. It teaches what HTTP hides:
 //! two connections. The *control connection* carries commands (`RETR hello.txt`) and numbered
 //! replies (`226 Transfer complete.`), one line each, for the whole session. Every file and
 //! every listing travels on a *data connection* of its own, opened for that one transfer and
