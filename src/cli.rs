@@ -203,7 +203,10 @@ pub fn serve_by_hand<E: From<anyhow::Error>>(
         let listener = std::net::TcpListener::bind(address)
             .map_err(|error| crate::explain::bind_error(address, error))?;
         println!("listening on {}", listener.local_addr()?);
-        serve(listener)
+        serve(listener)?;
+        // The checks tell a return from an exit by this line (`check::program::STOPPED_LINE`).
+        println!("{}", crate::check::program::STOPPED_LINE);
+        Ok::<(), anyhow::Error>(())
     };
     Ok(run()?)
 }

@@ -1,11 +1,19 @@
 //! The reference solutions must pass the very checks that judge the exercises, and produce the
 //! transcripts recorded in `src/check/snapshots/` (the course's, beside the harness).
+//!
+//! Each server runs as a program of its own, as the learner's does: this test program, started
+//! again by the check, runs only `answer_process`, which serves the solution it is asked for.
 
-use course::check::{self, check_solution};
+use course::check::{self, Target, check_solution, requested_answer, serve_as_program};
+
+/// The solution `id`, served by this test program started again.
+fn solution(id: &str) -> Target {
+    Target::answer_in_test("answer_process", id)
+}
 
 #[test]
 fn ex01_greeting() {
-    check_solution(&check::greeting::SCRIPT, solutions::greeting::serve);
+    check_solution(&check::greeting::SCRIPT, solution("01_greeting"));
 }
 
 #[test]
@@ -15,15 +23,12 @@ fn ex02_echo_client() {
 
 #[test]
 fn ex03_threaded_echo() {
-    check_solution(
-        &check::threaded_echo::SCRIPT,
-        solutions::threaded_echo::serve,
-    );
+    check_solution(&check::threaded_echo::SCRIPT, solution("03_threaded_echo"));
 }
 
 #[test]
 fn ex04_chat() {
-    check_solution(&check::chat_broker::SCRIPT, solutions::chat::serve);
+    check_solution(&check::chat_broker::SCRIPT, solution("04_chat"));
 }
 
 #[test]
@@ -36,17 +41,17 @@ fn ex05_udp_echo_client() {
 
 #[test]
 fn ex06_timeouts() {
-    check::idle_timeout::check_solution(solutions::timeouts::serve);
+    check_solution(&check::idle_timeout::CHECK, solution("06_timeouts"));
 }
 
 #[test]
 fn ex07_thread_pool() {
-    check::pool::check_solution(solutions::thread_pool::serve);
+    check_solution(&check::pool::CHECK, solution("07_thread_pool"));
 }
 
 #[test]
 fn ex08_shutdown() {
-    check::shutdown::check_solution(solutions::shutdown::serve);
+    check_solution(&check::shutdown::CHECK, solution("08_shutdown"));
 }
 
 #[path = "../src/10_async_echo.rs"]
@@ -54,10 +59,28 @@ mod async_echo;
 
 #[test]
 fn ex10_async_echo() {
-    check_solution(&check::async_echo::SCRIPT, async_echo::serve);
+    check_solution(&check::async_echo::SCRIPT, solution("10_async_echo"));
 }
 
 #[test]
 fn ex12_http() {
-    check::http::check_solution(solutions::http::serve);
+    check_solution(&check::http::CHECK, solution("12_http"));
+}
+
+/// Not a check: where the checks above start each solution, as a program of its own.
+#[test]
+#[ignore = "the checks run it, as the solution's program"]
+fn answer_process() {
+    let Some(id) = requested_answer() else { return };
+    match id.as_str() {
+        "01_greeting" => serve_as_program(solutions::greeting::serve),
+        "03_threaded_echo" => serve_as_program(solutions::threaded_echo::serve),
+        "04_chat" => serve_as_program(solutions::chat::serve),
+        "06_timeouts" => check::idle_timeout::serve_as_program(solutions::timeouts::serve),
+        "07_thread_pool" => check::pool::serve_as_program(solutions::thread_pool::serve),
+        "08_shutdown" => check::shutdown::serve_as_program(solutions::shutdown::serve),
+        "10_async_echo" => serve_as_program(async_echo::serve),
+        "12_http" => serve_as_program(solutions::http::serve),
+        other => panic!("no solution is called {other}"),
+    }
 }

@@ -195,20 +195,14 @@ pub fn run_as(answer_file: &str, send_lines: impl SendLines) -> Result<Transcrip
     Ok(transcript)
 }
 
-/// Checks a learner's client, failing the test with a readable failure. Never writes a file.
+/// Checks a learner's client in a child process (see [`super::check_client_exercise`]).
 pub fn check_exercise(send_lines: impl SendLines) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(send_lines) {
-        super::give_verdict(&failure);
-    }
+    super::check_client_exercise(EXERCISE, || run(send_lines));
 }
 
-/// Checks the reference solution, and its transcript against the snapshot through insta.
+/// Checks the reference solution in a child process, and its transcript against the snapshot.
 pub fn check_solution(send_lines: impl SendLines) {
-    match run(send_lines) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
+    super::check_client_solution(EXERCISE, || run(send_lines));
 }
 
 /// What the fake server saw of the client, beyond the lines it wrote down.

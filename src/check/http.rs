@@ -18,13 +18,12 @@
 //! check compares status codes, bodies and the `Connection` header, not the whole bytes.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::live::{self, ServerEnd};
 use super::shaper::Shaper;
-use super::{Exercise, Failure, Serve, Transcript, panics};
+use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "12_http",
@@ -47,93 +46,36 @@ const HELLO_BODY: &[u8] = b"hello\n";
 /// The pause between two one-byte writes, so each surely leaves in a packet of its own.
 const BYTE_PAUSE: Duration = Duration::from_millis(1);
 
-/// Runs the check: the transcript if all went well, otherwise what went wrong.
-pub fn run(serve: impl Serve) -> Result<Transcript, Failure> {
-    run_as("12_http.rs", serve)
-}
+/// The check, for [`super::run`].
+pub struct Http;
 
-/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
-pub fn run_as(answer_file: &str, serve: impl Serve) -> Result<Transcript, Failure> {
-    let panics = panics::Recording::start(answer_file);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .expect("the check needs a free loopback port: is the network stack usable?");
-    let server = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    let server_end = live::start_server("exercise server", move || serve(listener));
+/// Exercise 12's check.
+pub const CHECK: Http = Http;
 
-    let mut transcript = Transcript::default();
-    let seed = Shaper::seed_for_this_run();
-    let mut shaper = Shaper::new(seed);
-    let result = play(server, &mut transcript, &mut shaper);
-    let server_end = server_end.try_recv().ok();
-    let recorded = panics.panics();
-    let reason = match result {
-        Ok(()) if server_end.is_none() && recorded.is_empty() => return Ok(transcript),
-        Ok(()) => "Every client got what it expected, but the server did not stay healthy while \
-                   serving them."
-            .to_string(),
-        Err(reason) => {
-            transcript.push("(the check stops here)");
-            reason
+impl Check for Http {
+    fn exercise(&self) -> Exercise {
+        EXERCISE
+    }
+
+    fn advice(&self) -> Advice {
+        Advice {
+            on_panic: "A request that is broken or cut off is the client's problem: answer it \
+                       or close its connection, never panic.",
         }
-    };
-    Err(Failure {
-        exercise: EXERCISE,
-        reason: explain(reason, server_end, &recorded),
-        transcript,
-        seed: shaper.was_used().then_some(seed),
-    })
-}
+    }
 
-/// Checks a learner's server, failing the test with a readable verdict. Never writes a file.
-pub fn check_exercise(serve: impl Serve) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(serve) {
-        super::give_verdict(&failure);
-    }
-}
-
-/// Checks the reference solution, and its transcript against the snapshot through insta.
-pub fn check_solution(serve: impl Serve) {
-    match run(serve) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
-}
-
-/// Adds what the panics and the server's end say to the reason.
-fn explain(mut reason: String, server_end: Option<ServerEnd>, recorded: &[String]) -> String {
-    if let Some(todo) = recorded
-        .iter()
-        .find(|p| p.starts_with("not yet implemented"))
-    {
-        return format!(
-            "Exercise not finished: your server reached a `todo!()`: {todo}.\nReplace each \
-             `todo!()` with your code; the `// TODO:` comments say what goes there."
-        );
-    }
-    if let Some(first) = recorded.first() {
-        reason.push_str(&format!(
-            "\nA thread of your server panicked: {first}.\nA request that is broken or cut off \
-             is the client's problem: answer it or close its connection, never panic."
-        ));
-    }
-    match server_end {
-        Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
-            "\nYour serve() returned an error, so it stopped accepting clients: {error:#}.\n\
-             One client's error should end only that client's connection."
-        )),
-        Some(ServerEnd::Returned(Ok(()))) => reason.push_str(
-            "\nYour serve() returned Ok(()), so it stopped accepting clients. A server's accept \
-             loop should keep running until the program is stopped.",
-        ),
-        Some(ServerEnd::Panicked) if recorded.is_empty() => {
-            reason.push_str("\nYour serve() panicked.")
+    fn play(&self, program: &mut Program) -> Played {
+        let mut transcript = Transcript::default();
+        let seed = Shaper::seed_for_this_run();
+        let mut shaper = Shaper::new(seed);
+        let stop = play(program.address(), &mut transcript, &mut shaper).err();
+        Played {
+            transcript,
+            stop,
+            seed: shaper.was_used().then_some(seed),
+            end_judged: false,
         }
-        _ => {}
     }
-    reason
 }
 
 /// A scripted client: its name, its connection, and what it has read but not yet used.

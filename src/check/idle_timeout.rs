@@ -13,8 +13,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::live::{self, ServerEnd};
-use super::{Exercise, Failure, Transcript, panics};
+use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "06_timeouts",
@@ -55,91 +54,42 @@ struct Silent {
     closed_after: Option<Duration>,
 }
 
-/// Runs the check: the transcript if all went well, otherwise what went wrong.
-pub fn run(serve: impl ServeWithIdle) -> Result<Transcript, Failure> {
-    run_as("06_timeouts.rs", serve)
-}
+/// The check, for [`super::run`].
+pub struct IdleTimeout;
 
-/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
-pub fn run_as(answer_file: &str, serve: impl ServeWithIdle) -> Result<Transcript, Failure> {
-    let panics = panics::Recording::start(answer_file);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .expect("the check needs a free loopback port: is the network stack usable?");
-    let server = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    let server_end = live::start_server("exercise server", move || serve(listener, IDLE));
+/// Exercise 06's check.
+pub const CHECK: IdleTimeout = IdleTimeout;
 
-    let mut transcript = Transcript::default();
-    let result = play(server, &mut transcript);
-    let server_end = server_end.try_recv().ok();
-    let recorded = panics.panics();
-    let reason = match result {
-        Ok(()) if server_end.is_none() && recorded.is_empty() => return Ok(transcript),
-        Ok(()) => "Every client got what it expected, but the server did not stay healthy while \
-                   serving them."
-            .to_string(),
-        Err(reason) => {
-            transcript.push("(the check stops here)");
-            reason
+impl Check for IdleTimeout {
+    fn exercise(&self) -> Exercise {
+        EXERCISE
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        vec![IDLE.as_secs_f64().to_string()]
+    }
+
+    fn advice(&self) -> Advice {
+        Advice {
+            on_panic: "A timeout is an error like any other: handle it (say goodbye, return), \
+                       rather than unwrap it.",
         }
-    };
-    Err(Failure {
-        exercise: EXERCISE,
-        reason: explain(reason, server_end, &recorded),
-        transcript,
-        seed: None,
-    })
-}
+    }
 
-/// Checks a learner's server, panicking with a readable failure. Never writes a file.
-pub fn check_exercise(serve: impl ServeWithIdle) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(serve) {
-        super::give_verdict(&failure);
+    fn play(&self, program: &mut Program) -> Played {
+        let mut transcript = Transcript::default();
+        let result = play(program.address(), &mut transcript);
+        Played::from_steps(
+            result
+                .map(|()| transcript.clone())
+                .map_err(|stop| (stop, transcript)),
+        )
     }
 }
 
-/// Checks the reference solution, and its transcript against the snapshot through insta.
-pub fn check_solution(serve: impl ServeWithIdle) {
-    match run(serve) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
-}
-
-/// Adds what the panics and the server's end say to the reason.
-fn explain(mut reason: String, server_end: Option<ServerEnd>, recorded: &[String]) -> String {
-    if let Some(todo) = recorded
-        .iter()
-        .find(|p| p.starts_with("not yet implemented"))
-    {
-        return format!(
-            "Exercise not finished: your server reached a `todo!()`: {todo}.\nReplace each \
-             `todo!()` with your code; the `// TODO:` comments say what goes there."
-        );
-    }
-    if let Some(first) = recorded.first() {
-        reason.push_str(&format!(
-            "\nA thread of your server panicked: {first}.\nA timeout is an error like any \
-             other: handle it (say goodbye, return), rather than unwrap it."
-        ));
-    }
-    match server_end {
-        Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
-            "\nYour serve() returned an error, so it stopped accepting clients: {error:#}.\n\
-             One client's timeout should end only that client's connection."
-        )),
-        Some(ServerEnd::Returned(Ok(()))) => reason.push_str(
-            "\nYour serve() returned Ok(()), so it stopped accepting clients. A server's accept \
-             loop should keep running until the program is stopped.",
-        ),
-        Some(ServerEnd::Panicked) if recorded.is_empty() => {
-            reason.push_str("\nYour serve() panicked.")
-        }
-        _ => {}
-    }
-    reason
+/// Serves the learner's server as its program would, with the check's idle limit.
+pub fn serve_as_program(serve: impl ServeWithIdle) -> ! {
+    super::serve_as_program(|listener| serve(listener, IDLE))
 }
 
 /// Connects a scripted client, with a time limit on every wait.

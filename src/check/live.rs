@@ -1,18 +1,14 @@
-//! What the checks of exercises 07 and 08 share. Their servers take more than a listener (a pool's
-//! sizes, a shutdown channel), so each check starts its server itself, and its scripted clients
-//! write down what they see in a [`Transcript`], as the [`Script`](super::Script) clients do.
-//! Every check starts the learner's server with [`start_server`], and hears how it ended.
+//! The scripted clients of the checks that need their own control flow (exercises 07 and 08):
+//! named by letters, each wait with a limit, and everything they see written down in a
+//! [`Transcript`], as the [`Script`](super::Script) clients do.
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver};
-use std::thread;
 use std::time::{Duration, Instant};
 
+use super::Transcript;
 use super::peer::{describe_error, is_timeout, show};
-use super::{Exercise, Failure, Transcript};
 
 /// After a wrong reply, how long the check reads on for the rest of it.
 const REST_OF_A_REPLY: Duration = Duration::from_millis(200);
@@ -20,32 +16,6 @@ const REST_OF_A_REPLY: Duration = Duration::from_millis(200);
 /// How long a scripted client waits for what it expects. These servers answer in microseconds;
 /// the wait is short so that each known-wrong answer fails fast, and the proofs stay quick.
 pub(super) const PATIENCE: Duration = Duration::from_secs(1);
-
-/// How the learner's `serve` ended, if it did.
-pub(super) enum ServerEnd {
-    Returned(anyhow::Result<()>),
-    Panicked,
-}
-
-/// Runs `serve` on a thread of its own, named `name`, catching a panic; the receiver hears how it
-/// ended.
-pub(super) fn start_server(
-    name: &str,
-    serve: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
-) -> Receiver<ServerEnd> {
-    let (sender, receiver) = mpsc::channel();
-    thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            let end = match panic::catch_unwind(AssertUnwindSafe(serve)) {
-                Ok(result) => ServerEnd::Returned(result),
-                Err(_) => ServerEnd::Panicked,
-            };
-            let _ = sender.send(end);
-        })
-        .expect("start the exercise's server thread");
-    receiver
-}
 
 /// How reading up to the end of a connection ended.
 pub(super) enum Ending {
@@ -223,65 +193,4 @@ pub(super) fn describe_arrival(received: &[u8], ending: &Ending) -> String {
         }
         (false, Ending::Failed(how)) => format!("receives {}, then {how}", show(received)),
     }
-}
-
-/// The failure, with the most telling fact first: an unfinished exercise, then the surprise,
-/// then a panic or how `serve` ended.
-pub(super) fn failure(
-    exercise: Exercise,
-    surprise: String,
-    mut transcript: Transcript,
-    server_end: Option<ServerEnd>,
-    panics: &[String],
-) -> Failure {
-    transcript.push("(the check stops here)");
-    let reason = if let Some(todo) = panics
-        .iter()
-        .find(|panic| panic.starts_with("not yet implemented"))
-    {
-        format!(
-            "Exercise not finished: your server reached a `todo!()`: {todo}.\n\
-             Replace each `todo!()` with your code; the `// TODO:` comments say what goes there."
-        )
-    } else {
-        let mut reason = surprise;
-        if let Some(first) = panics.first() {
-            reason.push_str(&format!(
-                "\nA thread of your server panicked: {first}.\nA server must not panic on \
-                 anything a client does: handle the error (log it with eprintln!) and carry on."
-            ));
-        }
-        match server_end {
-            Some(ServerEnd::Returned(Err(error))) => {
-                reason.push_str(&format!("\nYour serve() returned an error: {error:#}."))
-            }
-            Some(ServerEnd::Returned(Ok(()))) => {
-                reason.push_str("\nYour serve() returned Ok(()) before the check was done.")
-            }
-            Some(ServerEnd::Panicked) if panics.is_empty() => {
-                reason.push_str("\nYour serve() panicked.")
-            }
-            _ => {}
-        }
-        reason
-    };
-    Failure {
-        exercise,
-        reason,
-        transcript,
-        seed: None,
-    }
-}
-
-/// How many threads of this process carry the name `name`, where the system shows it (Linux's
-/// /proc); else `None`. On Linux a new thread takes its creator's name unless given one, so
-/// the threads a server starts, and the threads those start, carry its thread's name.
-pub(super) fn threads_named(name: &str) -> Option<usize> {
-    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
-    let named = tasks
-        .filter_map(Result::ok)
-        .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
-        .filter(|comm| comm.trim_end() == name)
-        .count();
-    Some(named)
 }

@@ -1,17 +1,54 @@
-//! The exercise checks: run a learner's server (or client) against scripted peers, record what
-//! happened as a transcript, and explain in words what went wrong.
+//! The exercise checks: run a learner's program against scripted peers, record what happened as
+//! a transcript, and explain in words what went wrong.
 //!
-//! A check is a [`Script`]: a list of [`Step`]s that scripted clients perform in order, each
-//! `Receive` step saying what the client should get back and what it likely means when it does
-//! not. The harness:
+//! # The frame
 //!
-//! 1. starts the learner's `serve(listener)` on `127.0.0.1:0` in a background thread, catching a
-//!    panic (a `todo!()` not yet replaced) or an early return;
-//! 2. plays the steps, with a time limit on every wait, and writes down each thing that happened
-//!    in a [`Transcript`] free of ports and timings, so the same run always reads the same;
-//! 3. stops at the first surprise, and reports a [`Failure`]: the transcript against the expected
-//!    one (an insta snapshot stored in `src/check/snapshots/`, beside this file), one sentence
-//!    naming the likely mistake, and where the hint is.
+//! Every check goes through the same few pieces, so a fix made once reaches every check:
+//!
+//! - [`Target`] says where the learner's server is: a program to start (an `exNN_*` binary), a
+//!   shell command with `{port}` (a server in any language), an address where someone else's
+//!   server already listens, or an answer compiled into the test binary itself (the course's
+//!   known-wrong and known-right answers, and the reference solutions), started again as a
+//!   process of its own. [`Program`] is that running server: it reads the `listening on ADDRESS`
+//!   line, and sees the process end (its status, its last stderr lines, a panic with file:line,
+//!   an abort, a stack overflow). The learner's server never runs inside the test process.
+//! - [`Check`] is what each exercise's module implements: its [`Exercise`], the arguments its
+//!   program takes after the address, its [`Advice`], and `play`, which plays the steps against
+//!   the running [`Program`] and returns a [`Played`]: the [`Transcript`], and where it stopped
+//!   (a first sentence saying what arrived, then the likely mistake, one per line).
+//! - [`run`] starts the program, plays the check, and hands both to the one verdict builder
+//!   ([`verdict`]), which puts the most telling fact first: an unfinished exercise (a `todo!()`),
+//!   a program that ended (its first sentence says so), what arrived, a panic, the guess.
+//! - [`check_exercise`] and [`check_solution`] are the two tests' ends: the first prints the
+//!   verdict and fails the test, the second also compares the transcript with the snapshot in
+//!   `src/check/snapshots/` through insta. Both append one JSON line to the file named by
+//!   `COURSE_CHECK_REPORT`, when it is set (see [`verdict::json`]).
+//! - Client exercises (02, 05) call the learner's function, so their check runs in the test
+//!   process; [`check_client_exercise`] runs it in a child process of the test binary, so that a
+//!   function that exits or aborts gets a verdict too, and every other check still runs.
+//!
+//! # Adding a check
+//!
+//! 1. Write `src/check/NN_topic.rs` (a module named after the topic) with a `pub const EXERCISE:
+//!    Exercise`, a module doc that lists the exercise's whole input space (who connects, what
+//!    they send, how the bytes are cut, when clients leave, what fails, every limit's boundary,
+//!    how soon "at once" is) and which step covers each part, and a `pub struct` (or a
+//!    [`Script`], for a list of [`Step`]s) that implements [`Check`]. `play` uses the scripted
+//!    clients ([`Script`]'s steps, or `live::Clients` for checks that need their own control
+//!    flow) against `program.address()`, and returns [`Played`]. Each surprise's first line
+//!    says what arrived; the next says what it likely means. Never sleep to wait for the
+//!    server: wait for what it sends, with a limit ([`PATIENCE`]).
+//! 2. Declare it below, and give the exercise a binary (`exercises/src/bin/exNN_topic.rs`, using
+//!    `course::cli::serve_by_hand`, taking the check's [`Check::program_args`] after the address).
+//! 3. In `exercises/tests/check.rs`: `check_exercise(&check::topic::CHECK,
+//!    Target::Program(env!("CARGO_BIN_EXE_exNN_topic").into()))`. In `solutions/tests/check.rs`:
+//!    `check_solution(&check::topic::CHECK, Target::answer_in_this_test("NN_topic"))`, and the
+//!    same name in that file's `answer_process` test, which serves it with
+//!    [`serve_as_program`].
+//! 4. Prove it both ways in `tests/suite/proofs.rs`: known-wrong answers (each must fail, with
+//!    the words its verdict must contain) and known-right ones, served the same way from the
+//!    suite's `answer_process` test.
+//! 5. `cargo test -p solutions NN` records the snapshot (`cargo insta review`).
 //!
 //! The learner's checks only ever *read* the snapshot, so nothing a learner runs can rewrite what
 //! their code is judged against. The reference solutions' tests go through insta proper, which is
@@ -26,27 +63,88 @@ pub mod echo_client;
 pub mod greeting;
 pub mod http;
 pub mod idle_timeout;
+mod in_child;
 mod live;
 mod panics;
 mod peer;
 pub mod pool;
+pub mod program;
 mod script;
 pub mod shaper;
 pub mod shutdown;
 mod step;
 pub mod threaded_echo;
 pub mod udp_client;
+pub mod verdict;
 
 use std::fmt;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+pub use in_child::{check_client_exercise, check_client_solution};
+pub use program::{Program, Target, requested_answer, serve_as_program};
 pub use script::Script;
 pub use step::{Crossfire, Flood, PATIENCE, Step};
+pub use verdict::Advice;
 
-/// What every exercise's server looks like from the outside: it takes a bound listener and serves
-/// clients on it, normally forever.
+/// What one run of a check comes to: the transcript when everything went as expected, the
+/// failure with its reason otherwise.
+pub type Outcome = Result<Transcript, Failure>;
+
+/// An exercise's check: who it is for, and how it plays against the learner's running program.
+/// See the module's doc for how to add one.
+pub trait Check: Sync {
+    /// Who the check is for.
+    fn exercise(&self) -> Exercise;
+
+    /// What the program is given after its listen address (a pool's sizes, say).
+    fn program_args(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// What the verdict says beside the facts.
+    fn advice(&self) -> Advice {
+        Advice::SERVER
+    }
+
+    /// Plays the check's clients against the running program.
+    fn play(&self, program: &mut Program) -> Played;
+}
+
+impl Played {
+    /// From the clients' steps: the transcript, or where they stopped and the transcript so far.
+    pub fn from_steps(steps: Result<Transcript, (String, Transcript)>) -> Played {
+        match steps {
+            Ok(transcript) => Played {
+                transcript,
+                ..Played::default()
+            },
+            Err((stop, transcript)) => Played {
+                transcript,
+                stop: Some(stop),
+                ..Played::default()
+            },
+        }
+    }
+}
+
+/// What a check's clients saw.
+#[derive(Debug, Default)]
+pub struct Played {
+    pub transcript: Transcript,
+    /// Where the check stopped, if it did: the first line says what arrived (the verdict's first
+    /// sentence), the lines after it what that likely means.
+    pub stop: Option<String>,
+    /// The seed of the cuts the clients' writes went through (see [`shaper`]), if any.
+    pub seed: Option<u64>,
+    /// Whether the check asked the program to end, and judged how it ended itself (exercise
+    /// 08's shutdown). Otherwise a program that ends before the check is done fails.
+    pub end_judged: bool,
+}
+
+/// What most exercises' servers look like from the inside: a function that takes a bound listener
+/// and serves clients on it, normally forever. [`serve_as_program`] makes one a program.
 pub trait Serve: FnOnce(TcpListener) -> anyhow::Result<()> + Send + 'static {}
 impl<F: FnOnce(TcpListener) -> anyhow::Result<()> + Send + 'static> Serve for F {}
 
@@ -142,11 +240,33 @@ impl fmt::Display for Failure {
     }
 }
 
+/// Runs `check` against the learner's program at `target`: starts it, plays, and judges.
+pub fn run(check: &(impl Check + ?Sized), target: &Target) -> Outcome {
+    let exercise = check.exercise();
+    let advice = check.advice();
+    let mut program = match Program::start(target, &check.program_args()) {
+        Ok(program) => program,
+        Err(problem) => return Err(verdict::not_started(exercise, &advice, problem)),
+    };
+    let played = check.play(&mut program);
+    verdict::judge(
+        exercise,
+        &advice,
+        played.stop,
+        played.transcript,
+        played.seed,
+        &mut program,
+        played.end_judged,
+    )
+}
+
 /// Checks a learner's server, failing the test with a readable [`Failure`] if it is wrong.
-/// Never writes a file: the expected transcript is only read.
-pub fn check_exercise(script: &Script, serve: impl Serve) {
+/// Never writes a snapshot.
+pub fn check_exercise(check: &(impl Check + ?Sized), target: Target) {
     announce_the_servers_log();
-    if let Err(failure) = script.run(serve) {
+    let outcome = run(check, &target);
+    verdict::report(check.exercise().id, &outcome);
+    if let Err(failure) = outcome {
         give_verdict(&failure);
     }
 }
@@ -180,9 +300,11 @@ pub struct VerdictGiven;
 
 /// Checks a reference solution: it must pass, and its transcript must match the snapshot through
 /// insta, so that a deliberate change to a script is reviewed with `cargo insta review`.
-pub fn check_solution(script: &Script, serve: impl Serve) {
-    match script.run(serve) {
-        Ok(transcript) => assert_matches_snapshot(script.exercise.id, &transcript),
+pub fn check_solution(check: &(impl Check + ?Sized), target: Target) {
+    let outcome = run(check, &target);
+    verdict::report(check.exercise().id, &outcome);
+    match outcome {
+        Ok(transcript) => assert_matches_snapshot(check.exercise().id, &transcript),
         Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
     }
 }

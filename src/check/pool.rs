@@ -7,11 +7,10 @@
 //! server's threads while six clients are held; elsewhere the system does not show them.
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::live::{self, Clients, Ending, PATIENCE};
-use super::{Exercise, Failure, Transcript, panics};
+use super::{Check, Exercise, Failure, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "07_thread_pool",
@@ -40,76 +39,46 @@ impl<F: FnOnce(TcpListener, usize, usize) -> anyhow::Result<()> + Send + 'static
 /// Counts the server's threads, if this system can.
 type ThreadCount<'a> = &'a dyn Fn() -> Option<usize>;
 
-/// Runs the check on the learner's `serve`: the transcript if all went as expected.
-pub fn run(serve: impl ServePool) -> Result<Transcript, Failure> {
-    run_as("07_thread_pool.rs", serve)
+/// The check, for [`super::run`].
+pub struct Pool;
+
+/// Exercise 07's check.
+pub const CHECK: Pool = Pool;
+
+impl Check for Pool {
+    fn exercise(&self) -> Exercise {
+        EXERCISE
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        vec![WORKERS.to_string(), MAX_WAITING.to_string()]
+    }
+
+    fn play(&self, program: &mut Program) -> Played {
+        let count = || program.threads();
+        Played::from_steps(play(program.address(), &count))
+    }
 }
 
-/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
-pub fn run_as(answer_file: &str, serve: impl ServePool) -> Result<Transcript, Failure> {
-    let panics = panics::Recording::start(answer_file);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .expect("the check needs a free loopback port: is the network stack usable?");
-    let address = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    // The server runs inside this process, perhaps beside other checks and tests. Its thread
-    // gets a name of its own, which the threads it starts inherit (on Linux, where they can be
-    // counted): those are the ones to count.
-    static SERVERS: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "pool check {}",
-        SERVERS.fetch_add(1, Ordering::Relaxed) % 1000
-    );
-    let server_end = live::start_server(&name, move || serve(listener, WORKERS, MAX_WAITING));
-    let count = move || live::threads_named(&name);
-    match play(address, &count) {
-        Ok(transcript) => match server_end.try_recv().ok() {
-            None if panics.panics().is_empty() => Ok(transcript),
-            end => Err(live::failure(
-                EXERCISE,
-                "Every client got what it expected, but the server did not stay healthy."
-                    .to_string(),
-                transcript,
-                end,
-                &panics.panics(),
-            )),
-        },
-        Err((surprise, transcript)) => {
-            let end = server_end.recv_timeout(Duration::from_millis(100)).ok();
-            Err(live::failure(
-                EXERCISE,
-                surprise,
-                transcript,
-                end,
-                &panics.panics(),
-            ))
-        }
-    }
+/// Serves the learner's pool as its program would, with the check's sizes.
+pub fn serve_as_program(serve: impl ServePool) -> ! {
+    super::serve_as_program(|listener| serve(listener, WORKERS, MAX_WAITING))
 }
 
 /// Runs the check against a server already running at `address` with [`WORKERS`] and
 /// [`MAX_WAITING`], such as lesson 07's binary; `pid` lets it count the threads on Linux.
 pub fn run_against(address: SocketAddr, pid: u32) -> Result<Transcript, Failure> {
-    let count = move || Some(std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.count());
-    play(address, &count)
-        .map_err(|(surprise, transcript)| live::failure(EXERCISE, surprise, transcript, None, &[]))
-}
-
-/// Checks a learner's pool, panicking with a readable failure. Never writes a file.
-pub fn check_exercise(serve: impl ServePool) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(serve) {
-        super::give_verdict(&failure);
-    }
-}
-
-/// Checks the reference solution, and its transcript against the snapshot through insta.
-pub fn check_solution(serve: impl ServePool) {
-    match run(serve) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
+    let mut program = Program::already_running(address, Some(pid));
+    let played = CHECK.play(&mut program);
+    super::verdict::judge(
+        EXERCISE,
+        &CHECK.advice(),
+        played.stop,
+        played.transcript,
+        None,
+        &mut program,
+        false,
+    )
 }
 
 const NO_ECHO: &str = "do your workers take connections from the queue and echo them? Each \

@@ -2,16 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::Receiver;
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::diagnose::Arrival;
-use super::live::{self, ServerEnd};
 use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
 use super::shaper::Shaper;
 use super::step::{PATIENCE, PIECE_PAUSE, Step};
-use super::{Exercise, Failure, Serve, Transcript, panics};
+use super::{Check, Exercise, Failure, Played, Program, Transcript};
 
 /// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
 const NOTHING_FOR: Duration = Duration::from_millis(250);
@@ -54,29 +52,7 @@ impl Surprise {
 }
 
 impl Script {
-    /// Runs the learner's `serve` against this script: the transcript if all went as expected,
-    /// otherwise the failure with its explanation. A panic counts as the learner's when it
-    /// happens in the exercise's own file (or in no answer's file at all).
-    pub fn run(&self, serve: impl Serve) -> Result<Transcript, Failure> {
-        let answer = format!("{}.rs", self.exercise.id);
-        self.run_as(&answer, serve)
-    }
-
-    /// Like [`Script::run`], for an answer kept in another file than the exercise's: a
-    /// known-wrong or known-right answer in the course's own tests, `echo_bytes.rs`, say.
-    pub fn run_as(&self, answer_file: &str, serve: impl Serve) -> Result<Transcript, Failure> {
-        let panics = panics::Recording::start(answer_file);
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .expect("the check needs a free loopback port: is the network stack usable?");
-        let server = listener
-            .local_addr()
-            .expect("a bound listener has an address");
-        let server_end = live::start_server("exercise server", move || serve(listener));
-        self.play(server, Some(server_end), Some(&panics))
-    }
-
-    /// The most scripted clients connected at any one time: what a run costs in sockets (twice
-    /// this, when the server runs in the same process).
+    /// The most scripted clients connected at any one time: what a run costs in sockets.
     pub fn most_clients_at_once(&self) -> usize {
         let (mut now, mut most) = (0usize, 0usize);
         for step in self.steps {
@@ -97,95 +73,39 @@ impl Script {
     /// Runs this script against a server that is already running at `server`, such as a lesson's
     /// binary started by a test.
     pub fn run_against(&self, server: SocketAddr) -> Result<Transcript, Failure> {
-        self.play(server, None, None)
+        super::run(self, &super::Target::Address(server))
+    }
+}
+
+impl Check for Script {
+    fn exercise(&self) -> Exercise {
+        self.exercise
     }
 
-    fn play(
-        &self,
-        server: SocketAddr,
-        server_end: Option<Receiver<ServerEnd>>,
-        panics: Option<&panics::Recording>,
-    ) -> Result<Transcript, Failure> {
+    fn play(&self, program: &mut Program) -> Played {
         let seed = Shaper::seed_for_this_run();
         let mut run = Run {
-            server,
+            server: program.address(),
             clients: BTreeMap::new(),
             transcript: Transcript::default(),
             shaper: Shaper::new(seed),
             held: BTreeMap::new(),
             sent: BTreeMap::new(),
         };
-        let mut surprise = None;
+        let mut stop = None;
         for step in self.steps {
-            if let Err(found) = run.perform(*step) {
-                surprise = Some(found);
+            if let Err(Surprise(found)) = run.perform(*step) {
+                stop = Some(found);
                 break;
             }
         }
-        let recorded_panics = panics.map(panics::Recording::panics).unwrap_or_default();
-        let (surprise, server_end) = match surprise {
-            Some(surprise) => {
-                run.transcript.push("(the check stops here)");
-                // The server may have ended just now; give it a moment to say how.
-                let end =
-                    server_end.and_then(|end| end.recv_timeout(Duration::from_millis(300)).ok());
-                (surprise, end)
-            }
-            None => {
-                let server_end = server_end.and_then(|end| end.try_recv().ok());
-                if server_end.is_none() && recorded_panics.is_empty() {
-                    return Ok(run.transcript);
-                }
-                let what = "Every client got what it expected, but the server did not stay \
-                            healthy while serving them.";
-                (Surprise(what.to_string()), server_end)
-            }
-        };
-        Err(Failure {
-            exercise: self.exercise,
-            reason: explain(surprise, server_end, &recorded_panics),
+        Played {
             seed: run.shaper.was_used().then_some(seed),
             transcript: run.transcript,
-        })
-    }
-}
-
-/// Puts what happened into words, most telling fact first.
-fn explain(surprise: Surprise, server_end: Option<ServerEnd>, panics: &[String]) -> String {
-    if let Some(todo) = panics.iter().find(|p| p.starts_with("not yet implemented")) {
-        return format!(
-            "Exercise not finished: your server reached a `todo!()`: {todo}.\n\
-             Replace each `todo!()` with your code; the `// TODO:` comments say what goes there."
-        );
-    }
-    let mut reason = surprise.0;
-    if let Some(first) = panics.first() {
-        // The panic is the likeliest cause of whatever went wrong: it comes right after the
-        // sentence saying what arrived, before any guess.
-        let panicked = format!(
-            "A thread of your server panicked: {first}.\nA server must not panic on anything a \
-             client does: handle the error (log it with eprintln!) and carry on."
-        );
-        reason = match reason.split_once('\n') {
-            Some((what_arrived, guess)) => format!("{what_arrived}\n{panicked}\n{guess}"),
-            None => format!("{reason}\n{panicked}"),
-        };
-    }
-    match server_end {
-        Some(ServerEnd::Returned(Err(error))) => reason.push_str(&format!(
-            "\nYour serve() returned an error, so it stopped accepting clients: {error:#}.\n\
-             One client's error should end only that client's connection: log it and carry on."
-        )),
-        Some(ServerEnd::Returned(Ok(()))) => reason.push_str(
-            "\nYour serve() returned Ok(()), so it stopped accepting clients. \
-             A server's accept loop should keep running until the program is stopped.",
-        ),
-        Some(ServerEnd::Panicked) if panics.is_empty() => {
-            reason.push_str("\nYour serve() panicked.")
+            stop,
+            end_judged: false,
         }
-        _ => {}
     }
-    reason
 }
 
 impl Run {

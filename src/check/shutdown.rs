@@ -9,15 +9,13 @@
 //! return `Ok(())`, but only after every connection is closed.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
-
-use super::live::{self, Clients, Ending, PATIENCE, ServerEnd};
+use super::live::{self, Clients, Ending, PATIENCE};
 use super::peer::describe_error;
-use super::{Exercise, Failure, Transcript, panics};
+use super::program::End;
+use super::{Check, Exercise, Played, Program};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "08_shutdown",
@@ -50,84 +48,59 @@ impl<F> ServeUntilShutdown for F where
 {
 }
 
-/// Runs the check on the learner's `serve`: the transcript if all went as expected.
-pub fn run(serve: impl ServeUntilShutdown) -> Result<Transcript, Failure> {
-    run_as("08_shutdown.rs", serve)
-}
+/// The check, for [`super::run`].
+pub struct Shutdown;
 
-/// Like [`run`], for an answer kept in another file than the exercise's (see `Script::run_as`).
-pub fn run_as(answer_file: &str, serve: impl ServeUntilShutdown) -> Result<Transcript, Failure> {
-    let panics = panics::Recording::start(answer_file);
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .expect("the check needs a free loopback port: is the network stack usable?");
-    let address = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    let (signal, shutdown) = crossbeam_channel::bounded(1);
-    let server_end =
-        live::start_server("exercise server", move || serve(listener, shutdown, GRACE));
-    let mut clients = Clients::new(address);
-    let outcome = steps(&mut clients, address, &signal, &server_end);
-    let panics = panics.panics();
-    match outcome {
-        Ok(()) if panics.is_empty() => Ok(clients.transcript),
-        Ok(()) => Err(live::failure(
-            EXERCISE,
-            "Every client heard what it should, but the server did not stay healthy.".into(),
-            clients.transcript,
-            None,
-            &panics,
-        )),
-        Err((surprise, end)) => {
-            // After the shutdown, serve() is meant to return Ok(()): only say how it ended when
-            // that is news (an error, a panic, or a return before the shutdown came).
-            let shut_down = clients
-                .transcript
-                .lines()
-                .iter()
-                .any(|line| line.starts_with("the check sends () on the shutdown channel"));
-            let end = end.or_else(|| {
-                server_end
-                    .recv_timeout(Duration::from_millis(100))
-                    .ok()
-                    .filter(|end| !(shut_down && matches!(end, ServerEnd::Returned(Ok(())))))
-            });
-            Err(live::failure(
-                EXERCISE,
-                surprise,
-                clients.transcript,
-                end,
-                &panics,
-            ))
+/// Exercise 08's check.
+pub const CHECK: Shutdown = Shutdown;
+
+impl Check for Shutdown {
+    fn exercise(&self) -> Exercise {
+        EXERCISE
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        vec![GRACE.as_secs_f64().to_string()]
+    }
+
+    fn play(&self, program: &mut Program) -> Played {
+        let mut clients = Clients::new(program.address());
+        let mut end_judged = false;
+        let mut stop = steps(&mut clients, program, &mut end_judged).err();
+        // A program that ended after the shutdown began, while its clients were not yet done:
+        // that is the news, and what the clients saw is its evidence.
+        if let Some(surprise) = &stop
+            && end_judged
+            && !surprise.starts_with("Your ")
+            && let Some(end) = program.wait_for_end(Duration::from_millis(300))
+        {
+            stop = Some(format!("{}\n{surprise}", ended_early(&mut clients, &end)));
+        }
+        Played {
+            transcript: clients.transcript,
+            stop,
+            seed: None,
+            end_judged,
         }
     }
 }
 
-/// Checks a learner's server, panicking with a readable failure. Never writes a file.
-pub fn check_exercise(serve: impl ServeUntilShutdown) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(serve) {
-        super::give_verdict(&failure);
-    }
+/// Serves the learner's server as its program would: Ctrl-C (SIGINT) or SIGTERM sends `()` on
+/// its shutdown channel, and the grace period is the check's.
+pub fn serve_as_program(serve: impl ServeUntilShutdown) -> ! {
+    super::serve_as_program(|listener| {
+        let shutdown = crate::signal::on_ctrl_c()?;
+        serve(listener, shutdown, GRACE)
+    })
 }
-
-/// Checks the reference solution, and its transcript against the snapshot through insta.
-pub fn check_solution(serve: impl ServeUntilShutdown) {
-    match run(serve) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
-}
-
-type Surprise = (String, Option<ServerEnd>);
 
 fn steps(
     clients: &mut Clients,
-    address: SocketAddr,
-    signal: &Sender<()>,
-    server_end: &Receiver<ServerEnd>,
-) -> Result<(), Surprise> {
-    let plain = |surprise: String| (surprise, None);
+    program: &mut Program,
+    end_judged: &mut bool,
+) -> Result<(), String> {
+    let address = program.address();
+    let plain = |surprise: String| surprise;
     // Three clients, each served before the shutdown, so the server surely knows them.
     for name in ['A', 'B', 'D'] {
         clients.connect(name).map_err(plain)?;
@@ -157,10 +130,18 @@ fn steps(
             .map_err(plain)?;
     }
 
-    let _ = signal.send(());
+    if let Some(end) = program.end_now() {
+        // Before the shutdown, the program's end is the generic verdict's to name.
+        let _ = end;
+        return Err("The program ended before the check asked it to shut down.".to_string());
+    }
+    program.interrupt().map_err(|problem| {
+        format!("The check could not ask your program to shut down: {problem}.")
+    })?;
+    *end_judged = true;
     let shutdown_at = Instant::now();
     clients.note(format!(
-        "the check sends () on the shutdown channel (grace {} ms)",
+        "the check presses Ctrl-C: the shutdown channel receives () (grace {} ms)",
         GRACE.as_millis()
     ));
 
@@ -197,15 +178,11 @@ fn steps(
         .map_err(plain)?;
     expect_close(clients, 'A').map_err(plain)?;
 
-    // D is still connected, mid-line, until the deadline: serve() must not have returned.
-    if let Ok(end) = server_end.try_recv() {
-        clients.note("serve() has returned while D is still connected");
-        return Err((
-            "Your serve() returned while client D was still connected, waiting out the grace \
-             period. In a program, returning from serve() ends main, and every thread with it, \
-             mid-sentence: join every client thread before returning."
-                .to_string(),
-            Some(end),
+    // D is still connected, mid-line, until the deadline: the program must not have ended.
+    if let Some(end) = program.end_now() {
+        return Err(format!(
+            "{}\nClient D was still connected, mid-line, waiting out the grace period.",
+            ended_early(clients, &end)
         ));
     }
 
@@ -234,30 +211,47 @@ fn steps(
     }
     clients.note(format!("D {what}, once the grace period is over"));
 
-    match server_end.recv_timeout(PATIENCE) {
-        Ok(ServerEnd::Returned(Ok(()))) => {
-            clients.note("serve() returns Ok(())");
+    match program.wait_for_end(PATIENCE) {
+        Some(End::Returned) => {
+            clients.note("the program ends: serve() returned Ok(())");
             Ok(())
         }
-        Ok(end) => {
-            clients.note("serve() ends, but not with Ok(())");
-            Err((
-                "The shutdown went well, but serve() did not return Ok(()).".to_string(),
-                Some(end),
+        Some(end) => {
+            clients.note("the program ends, but serve() did not return Ok(())");
+            Err(format!(
+                "{}\nThe shutdown went well, but serve() did not return Ok(()).\n{}",
+                end.sentence(),
+                end.advice()
             ))
         }
-        Err(_) => {
+        None => {
             clients.note(format!(
-                "serve() has not returned {} s after every client was closed",
+                "the program has not ended {} s after every client was closed",
                 PATIENCE.as_secs()
             ));
-            Err(plain(
+            Err(
                 "Every client was closed, but serve() did not return: does it wait for \
                  something that never ends, such as a thread it did not tell to stop?"
                     .to_string(),
-            ))
+            )
         }
     }
+}
+
+/// The first sentence and advice on a program that ended before its clients were done.
+fn ended_early(clients: &mut Clients, end: &End) -> String {
+    clients.note("the program has ended, before every client was done");
+    let how = match end {
+        End::Returned => "Your serve() returned before every client was done: the program \
+                          ended, and every thread with it."
+            .to_string(),
+        other => other.sentence(),
+    };
+    format!(
+        "{how}\nEnding the program (returning from serve(), or std::process::exit) ends every \
+         client's thread with it, mid-sentence: join every client thread, then return from \
+         serve()."
+    )
 }
 
 /// After the shutdown, a newcomer must be refused: the listener must be closed. The server may

@@ -139,20 +139,14 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
     Ok(transcript)
 }
 
-/// Checks a learner's client, panicking with a readable failure. Never writes a file.
+/// Checks a learner's client in a child process (see [`super::check_client_exercise`]).
 pub fn check_exercise(ask: impl Ask) {
-    super::announce_the_servers_log();
-    if let Err(failure) = run(ask) {
-        super::give_verdict(&failure);
-    }
+    super::check_client_exercise(EXERCISE, || run(ask));
 }
 
-/// Checks the reference solution, and its transcript against the snapshot through insta.
+/// Checks the reference solution in a child process, and its transcript against the snapshot.
 pub fn check_solution(ask: impl Ask) {
-    match run(ask) {
-        Ok(transcript) => super::assert_matches_snapshot(EXERCISE.id, &transcript),
-        Err(failure) => panic!("\n\nthe reference solution fails its own check:\n{failure}\n"),
-    }
+    super::check_client_solution(EXERCISE, || run(ask));
 }
 
 /// Plays one round: the scripted server on this thread, the learner's `ask` on another.

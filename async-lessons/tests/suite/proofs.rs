@@ -6,7 +6,7 @@
 //! `async-lessons/tests/known_wrong/` and `known_right/`. The exercise as shipped is proven to
 //! fail by `.ci/run`.
 
-use course::check::{Failure, Script, Serve, async_echo};
+use course::check::{self, Failure, Target, async_echo, serve_as_program};
 
 #[path = "../known_wrong/async_echo_blocks_its_thread.rs"]
 mod async_echo_blocks_its_thread;
@@ -15,13 +15,15 @@ mod async_echo_dies_with_a_client;
 #[path = "../known_wrong/async_echo_stops_after_first_line.rs"]
 mod async_echo_stops_after_first_line;
 
-/// Runs `serve`, kept in `answer_file`, against `script`, which must fail, and returns the
-/// failure.
-fn failure(script: &Script, answer_file: &str, serve: impl Serve) -> Failure {
-    match script.run_as(answer_file, serve) {
+/// The test that plays an answer, as a program of its own (see [`answer_process`]).
+const ANSWERS: &str = "proofs::answer_process";
+
+/// Runs exercise 10's check on the answer `name`, which must fail, and returns the failure.
+fn failure(name: &str) -> Failure {
+    match check::run(&async_echo::SCRIPT, &Target::answer_in_test(ANSWERS, name)) {
         Ok(transcript) => panic!(
-            "a known-wrong answer passed the {} check, which is therefore too weak:\n{transcript}",
-            script.exercise.id
+            "the known-wrong answer {name} passed the check, which is therefore too weak:\n\
+             {transcript}"
         ),
         Err(failure) => failure,
     }
@@ -36,11 +38,7 @@ fn assert_says(failure: &Failure, words: &str) {
 
 #[test]
 fn a_task_that_blocks_its_thread_is_told_so() {
-    let failure = failure(
-        &async_echo::SCRIPT,
-        "async_echo_blocks_its_thread.rs",
-        async_echo_blocks_its_thread::serve,
-    );
+    let failure = failure("async_echo_blocks_its_thread");
     assert_says(
         &failure,
         "Client D received nothing within 2 s, where \"hello from D\\n\" was expected.",
@@ -50,21 +48,13 @@ fn a_task_that_blocks_its_thread_is_told_so() {
 
 #[test]
 fn a_task_that_stops_after_one_line_is_told_so() {
-    let failure = failure(
-        &async_echo::SCRIPT,
-        "async_echo_stops_after_first_line.rs",
-        async_echo_stops_after_first_line::serve,
-    );
+    let failure = failure("async_echo_stops_after_first_line");
     assert_says(&failure, "stop serving a client after its first message");
 }
 
 #[test]
 fn a_server_that_dies_with_one_client_is_told_so() {
-    let failure = failure(
-        &async_echo::SCRIPT,
-        "async_echo_dies_with_a_client.rs",
-        async_echo_dies_with_a_client::serve,
-    );
+    let failure = failure("async_echo_dies_with_a_client");
     assert_says(
         &failure,
         "One client's error should end only that client's connection",
@@ -76,10 +66,26 @@ mod async_echo_copies_halves;
 
 #[test]
 fn an_echo_of_another_design_also_passes() {
-    if let Err(failure) = async_echo::SCRIPT.run_as(
-        "async_echo_copies_halves.rs",
-        async_echo_copies_halves::serve,
-    ) {
+    let answer = Target::answer_in_test(ANSWERS, "async_echo_copies_halves");
+    if let Err(failure) = check::run(&async_echo::SCRIPT, &answer) {
         panic!("a correct async echo server of another design fails the check:\n{failure}");
+    }
+}
+
+/// Not a proof: where each answer above is served, as a program of its own.
+#[test]
+#[ignore = "the proofs run it, as each answer's program"]
+fn answer_process() {
+    let Some(name) = check::requested_answer() else {
+        return;
+    };
+    match name.as_str() {
+        "async_echo_blocks_its_thread" => serve_as_program(async_echo_blocks_its_thread::serve),
+        "async_echo_dies_with_a_client" => serve_as_program(async_echo_dies_with_a_client::serve),
+        "async_echo_stops_after_first_line" => {
+            serve_as_program(async_echo_stops_after_first_line::serve)
+        }
+        "async_echo_copies_halves" => serve_as_program(async_echo_copies_halves::serve),
+        other => panic!("no known answer is called {other}"),
     }
 }

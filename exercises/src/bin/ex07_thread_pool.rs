@@ -13,7 +13,7 @@ const PROGRAM: Program = Program {
              WORKERS (default 4) clients are served at once, MAX_WAITING (default 64) wait.",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let count = |index: usize, default: usize| -> anyhow::Result<usize> {
         match args.extra.get(index) {

@@ -1,0 +1,683 @@
+//! The learner's program, as the checks reach it: a process of its own, started by the check,
+//! or a server someone else started at an address. Whatever the process does is seen and named:
+//! it exits (with its status and the last lines it wrote on stderr), aborts, overflows its
+//! stack, panics (with file:line), or never starts listening.
+//!
+//! A check never runs the learner's server inside the test process: an `exit` there would end
+//! the test program itself, and with it every other verdict.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a started program may take to say where it listens. Starting a program takes
+/// milliseconds; a machine busy compiling may take much longer, and the wait ends as soon as the
+/// program speaks or exits.
+pub const START_WITHIN: Duration = Duration::from_secs(10);
+
+/// How many of the last lines the program wrote on stderr a verdict quotes.
+const STDERR_LINES_KEPT: usize = 6;
+
+/// The line a program prints once its `serve` has returned `Ok(())` ([`crate::cli::serve_by_hand`]
+/// and [`serve_as_program`] print it): without it, an exit with status 0 is an `exit` call.
+pub const STOPPED_LINE: &str = "serve() returned Ok(()): the server has stopped";
+
+/// The environment variable that tells a test binary, started again by a check, which answer to
+/// play (see [`Target::AnswerInThisTest`]).
+pub const ANSWER_VARIABLE: &str = "COURSE_CHECK_ANSWER";
+
+/// Where the learner's server is, or how to start it.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A program, started as `PATH 127.0.0.1:0 ARGS...` (the check's own arguments, such as a
+    /// pool's sizes). It prints `listening on ADDRESS` on stdout once it listens.
+    Program(PathBuf),
+    /// A shell command, such as `python3 server.py {port}`: `{port}` stands for a free port the
+    /// check picks, and the server must listen on 127.0.0.1 at that port. `{args}` stands for the
+    /// check's own arguments. A program in any language can be checked this way.
+    Command(String),
+    /// A server someone else started, already listening here. The check cannot see it end.
+    Address(SocketAddr),
+    /// An answer compiled into this test binary: the binary is started again, running only the
+    /// test `test`, with [`ANSWER_VARIABLE`] set to `answer`; that test calls
+    /// [`serve_as_program`] (or plays a client check) when it sees the variable.
+    AnswerInThisTest { test: String, answer: String },
+}
+
+impl Target {
+    /// An answer compiled into this test binary, played by the test that is running now (libtest
+    /// names each test's thread after the test).
+    pub fn answer_in_this_test(answer: &str) -> Target {
+        let test = thread::current()
+            .name()
+            .expect("a check runs on a test's thread, which libtest names")
+            .to_string();
+        Target::AnswerInThisTest {
+            test,
+            answer: answer.to_string(),
+        }
+    }
+
+    /// An answer compiled into this test binary, played by the test named `test`.
+    pub fn answer_in_test(test: &str, answer: &str) -> Target {
+        Target::AnswerInThisTest {
+            test: test.to_string(),
+            answer: answer.to_string(),
+        }
+    }
+}
+
+/// Which answer this process was started to play, if a check started it (see
+/// [`Target::AnswerInThisTest`]).
+pub fn requested_answer() -> Option<String> {
+    std::env::var(ANSWER_VARIABLE).ok()
+}
+
+/// Plays a server answer the way its program would: binds `127.0.0.1:0`, prints where it listens,
+/// serves, and ends the process as `main` would (status 0 after [`STOPPED_LINE`], or the error
+/// and status 1). A panic unwinds as in `main`, and the process ends with status 101.
+pub fn serve_as_program(serve: impl FnOnce(TcpListener) -> anyhow::Result<()>) -> ! {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let address = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    println!("listening on {address}");
+    match serve(listener) {
+        Ok(()) => {
+            println!("{STOPPED_LINE}");
+            std::process::exit(0)
+        }
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// What a program wrote that its verdict may need.
+#[derive(Debug, Default)]
+struct Heard {
+    /// The last lines on stderr, oldest first.
+    stderr_tail: VecDeque<String>,
+    /// Every panic, as `message (at file:line)`, oldest first.
+    panics: Vec<String>,
+    /// The thread that overflowed its stack, if one did.
+    overflowed: Option<String>,
+    /// The `Error: ...` line `main` prints when it returns an error.
+    error: Option<String>,
+    /// Whether [`STOPPED_LINE`] was printed.
+    said_stopped: bool,
+    /// A panic whose message is on the next line (Rust 1.73 and later print it so).
+    panic_location: Option<String>,
+}
+
+/// How the program ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum End {
+    /// `serve` returned `Ok(())`, and `main` with it.
+    Returned,
+    /// `main` returned this error.
+    ReturnedError(String),
+    /// A panic ended the program (on its main thread).
+    Panicked(String),
+    /// A thread overflowed its stack, which aborts the whole program.
+    OverflowedStack(String),
+    /// It called `std::process::exit` (or ended some other way) with this status.
+    Exited(i32),
+    /// A signal ended it: its number and name.
+    Signalled(i32, &'static str),
+}
+
+impl End {
+    /// One sentence on how the program ended, for the start of a verdict.
+    pub fn sentence(&self) -> String {
+        match self {
+            End::Returned => "Your program ended while the check ran: your serve() returned \
+                              Ok(()), so it stopped accepting clients."
+                .to_string(),
+            End::ReturnedError(error) => format!(
+                "Your program ended while the check ran: your serve() returned an error, so it \
+                 stopped accepting clients: {error}."
+            ),
+            End::Panicked(panic) => format!(
+                "Your program ended while the check ran: it panicked on its main thread: {panic}."
+            ),
+            End::OverflowedStack(thread) => format!(
+                "Your program ended while the check ran: {thread} overflowed its stack, which \
+                 aborts the whole program."
+            ),
+            End::Exited(status) => format!(
+                "Your program exited with status {status} while the check ran, without serve() \
+                 returning: something called std::process::exit."
+            ),
+            End::Signalled(number, name) => {
+                format!("Your program was ended by signal {number} ({name}) while the check ran.")
+            }
+        }
+    }
+
+    /// What the learner likely should do about it.
+    pub fn advice(&self) -> &'static str {
+        match self {
+            End::Returned => {
+                "A server's accept loop should keep running until the program is stopped."
+            }
+            End::ReturnedError(_) => {
+                "One client's error should end only that client's connection: log it and carry on."
+            }
+            End::Panicked(_) => {
+                "A server must not panic on anything a client does: handle the error (log it \
+                 with eprintln!) and carry on."
+            }
+            End::OverflowedStack(_) => {
+                "A recursion that never ends, or a very large array on the stack, does this: \
+                 loop instead of recursing, and keep large buffers in a Vec."
+            }
+            End::Exited(_) => {
+                "std::process::exit ends the whole program, every client's thread with it: end \
+                 only the connection (return from the client's function), and let serve() \
+                 return when the server is done."
+            }
+            End::Signalled(6, _) => {
+                "An abort ends the whole program at once: std::process::abort, a panic while \
+                 panicking, or a failed allocation."
+            }
+            End::Signalled(..) => "Something outside your program, or a crash, ended it.",
+        }
+    }
+}
+
+/// The learner's running program, or the address of a server someone else runs.
+pub struct Program {
+    address: SocketAddr,
+    /// The process, when the check knows it.
+    pid: Option<u32>,
+    child: Option<Child>,
+    /// For a shell command: its process group, so that everything it started is stopped too.
+    group: bool,
+    heard: Arc<Mutex<Heard>>,
+    status: Option<ExitStatus>,
+}
+
+/// Why a program could not be started or reached; the sentence is a verdict's first.
+#[derive(Debug)]
+pub struct NotStarted {
+    pub sentence: String,
+    pub end: Option<End>,
+    pub stderr: Vec<String>,
+    pub panics: Vec<String>,
+}
+
+impl Program {
+    /// Starts (or finds) the learner's server. `args` are the check's own arguments, given after
+    /// the address to a program.
+    pub fn start(target: &Target, args: &[String]) -> Result<Program, NotStarted> {
+        match target {
+            Target::Address(address) => Ok(Program::already_running(*address, None)),
+            Target::Program(path) => {
+                let mut command = Command::new(path);
+                command.arg("127.0.0.1:0").args(args);
+                // A panic's file:line is what the verdict quotes; a backtrace would bury it.
+                command.env("RUST_BACKTRACE", "0");
+                Program::spawn(command, None, false, &path.display().to_string())
+            }
+            Target::AnswerInThisTest { test, answer } => {
+                let exe = std::env::current_exe().expect("a test knows its own program");
+                let mut command = Command::new(exe);
+                command
+                    .args([
+                        "--exact",
+                        test,
+                        "--include-ignored",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
+                    .env(ANSWER_VARIABLE, answer)
+                    // The answer's panics are shown as a program's are, without a backtrace.
+                    .env("RUST_BACKTRACE", "0");
+                Program::spawn(command, None, false, answer)
+            }
+            Target::Command(line) => {
+                let port = free_port();
+                let line = line
+                    .replace("{port}", &port.to_string())
+                    .replace("{args}", &args.join(" "));
+                let mut command = shell(&line);
+                #[cfg(unix)]
+                std::os::unix::process::CommandExt::process_group(&mut command, 0);
+                let fallback = SocketAddr::from(([127, 0, 0, 1], port));
+                Program::spawn(command, Some(fallback), cfg!(unix), &line)
+            }
+        }
+    }
+
+    /// A server already listening at `address`, which the check did not start.
+    pub fn already_running(address: SocketAddr, pid: Option<u32>) -> Program {
+        Program {
+            address,
+            pid,
+            child: None,
+            group: false,
+            heard: Arc::default(),
+            status: None,
+        }
+    }
+
+    fn spawn(
+        mut command: Command,
+        port_given: Option<SocketAddr>,
+        group: bool,
+        what: &str,
+    ) -> Result<Program, NotStarted> {
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|error| NotStarted {
+            sentence: format!("The check could not start your program ({what}): {error}."),
+            end: None,
+            stderr: Vec::new(),
+            panics: Vec::new(),
+        })?;
+        let heard = Arc::new(Mutex::new(Heard::default()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        follow_stderr(stderr, Arc::clone(&heard));
+        let listening = follow_stdout(stdout, Arc::clone(&heard));
+        let mut program = Program {
+            address: port_given.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+            pid: Some(child.id()),
+            child: Some(child),
+            group,
+            heard,
+            status: None,
+        };
+        let deadline = Instant::now() + START_WITHIN;
+        loop {
+            match listening.recv_timeout(Duration::from_millis(20)) {
+                Ok(address) => {
+                    program.address = address;
+                    return Ok(program);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // Stdout closed: the program is ending, or will never say where it listens.
+                Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(end) = program.wait_for_end(Duration::from_secs(2)) {
+                        return Err(program.not_started(
+                            "Your program ended before it started listening.",
+                            Some(end),
+                        ));
+                    }
+                    if port_given.is_none() {
+                        return Err(program.not_started(
+                            "Your program closed its stdout without printing `listening on \
+                             ADDRESS`.",
+                            None,
+                        ));
+                    }
+                }
+            }
+            if let Some(end) = program.end_now() {
+                // It may have printed its line just before ending.
+                if let Ok(address) = listening.try_recv() {
+                    program.address = address;
+                    return Ok(program);
+                }
+                return Err(program
+                    .not_started("Your program ended before it started listening.", Some(end)));
+            }
+            if port_given.is_some() && std::net::TcpStream::connect(program.address).is_ok() {
+                return Ok(program);
+            }
+            if Instant::now() > deadline {
+                let sentence = match port_given {
+                    Some(address) => format!(
+                        "Your program did not start listening on {address} within {} s.",
+                        START_WITHIN.as_secs()
+                    ),
+                    None => format!(
+                        "Your program did not print `listening on ADDRESS` within {} s: does it \
+                         bind its listener and print that line before it starts serving?",
+                        START_WITHIN.as_secs()
+                    ),
+                };
+                return Err(program.not_started(&sentence, None));
+            }
+        }
+    }
+
+    fn not_started(&mut self, sentence: &str, end: Option<End>) -> NotStarted {
+        let heard = lock(&self.heard);
+        NotStarted {
+            sentence: sentence.to_string(),
+            end,
+            stderr: heard.stderr_tail.iter().cloned().collect(),
+            panics: heard.panics.clone(),
+        }
+    }
+
+    /// Where the server listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The program's process id, if the check started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// How many threads the program has now, where the system shows it (Linux's /proc).
+    pub fn threads(&self) -> Option<usize> {
+        let pid = self.pid()?;
+        Some(std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.count())
+    }
+
+    /// How the program ended, if it has.
+    pub fn end_now(&mut self) -> Option<End> {
+        if self.status.is_none() {
+            self.status = self.child.as_mut()?.try_wait().ok().flatten();
+        }
+        self.status.map(|status| self.end_from(status))
+    }
+
+    /// Waits up to `wait` for the program to end, and says how it did.
+    pub fn wait_for_end(&mut self, wait: Duration) -> Option<End> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(end) = self.end_now() {
+                return Some(end);
+            }
+            if self.child.is_none() || Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn end_from(&self, status: ExitStatus) -> End {
+        // The pipes may still hold the last lines: give the readers a moment to take them.
+        for _ in 0..40 {
+            if Arc::strong_count(&self.heard) == 1 {
+                break;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        end_of(status, &lock(&self.heard))
+    }
+
+    /// Every panic the program reported on stderr so far, as `message (at file:line)`.
+    pub fn panics(&self) -> Vec<String> {
+        lock(&self.heard).panics.clone()
+    }
+
+    /// The last lines the program wrote on stderr.
+    pub fn stderr_tail(&self) -> Vec<String> {
+        lock(&self.heard).stderr_tail.iter().cloned().collect()
+    }
+
+    /// Whether the program printed [`STOPPED_LINE`].
+    pub fn said_stopped(&self) -> bool {
+        lock(&self.heard).said_stopped
+    }
+
+    /// Asks the program to shut down as Ctrl-C would (SIGINT). Only Unix can send it.
+    pub fn interrupt(&self) -> Result<(), String> {
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return Err("the check did not start this server, so it cannot press Ctrl-C".into());
+        };
+        if !cfg!(unix) {
+            return Err("only Unix lets the check press Ctrl-C for another program".into());
+        }
+        match Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+        {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("`kill -INT {pid}` ended with {status}")),
+            Err(error) => Err(format!("cannot run `kill`: {error}")),
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let Some(child) = self.child.as_mut() else {
+            return;
+        };
+        if self.group && self.status.is_none() {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A port nobody listens on now (the system's pick), for a command that needs one given.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("the check needs a free loopback port: is the network stack usable?")
+}
+
+fn shell(line: &str) -> Command {
+    if cfg!(windows) {
+        let mut command = Command::new("cmd");
+        command.args(["/C", line]);
+        command
+    } else {
+        let mut command = Command::new("sh");
+        command.args(["-c", line]);
+        command
+    }
+}
+
+/// Reads the program's stdout: the address of its first `listening on ADDRESS` line goes to the
+/// receiver; every line is shown with the test's output, as the program's own words.
+fn follow_stdout(
+    stdout: impl Read + Send + 'static,
+    heard: Arc<Mutex<Heard>>,
+) -> Receiver<SocketAddr> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut told = false;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if !told && let Some(address) = listening_address(&line) {
+                told = sender.send(address).is_ok();
+            }
+            if line.trim_end() == STOPPED_LINE {
+                lock(&heard).said_stopped = true;
+            }
+            // A test binary started again for an answer says what libtest says: not the answer's.
+            let line = match line.split_once(" ... ") {
+                Some((test, rest)) if test.starts_with("test ") => rest,
+                _ => &line,
+            };
+            let libtest = line.is_empty()
+                || line.starts_with("running 1 test")
+                || line.starts_with("test result: ");
+            if !libtest {
+                println!("{line}");
+            }
+        }
+        drop(heard);
+    });
+    receiver
+}
+
+/// The address in a `listening on 127.0.0.1:4242` line (words may follow it).
+fn listening_address(line: &str) -> Option<SocketAddr> {
+    let (_, rest) = line.split_once("listening on ")?;
+    let word = rest.split_whitespace().next()?;
+    let word = word.trim_end_matches([',', '.', ';']);
+    let address: SocketAddr = word.parse().ok()?;
+    // A server on 0.0.0.0 (or [::]) is reached on loopback.
+    Some(match address.ip().is_unspecified() {
+        true if address.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], address.port())),
+        true => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, address.port())),
+        false => address,
+    })
+}
+
+/// Reads the program's stderr: keeps its last lines, its panics and how it ended, and shows every
+/// line with the test's output.
+fn follow_stderr(stderr: impl Read + Send + 'static, heard: Arc<Mutex<Heard>>) {
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            println!("{line}");
+            let mut heard = lock(&heard);
+            note_stderr_line(&mut heard, &line);
+        }
+        drop(heard);
+    });
+}
+
+fn note_stderr_line(heard: &mut Heard, line: &str) {
+    if heard.stderr_tail.len() == STDERR_LINES_KEPT {
+        heard.stderr_tail.pop_front();
+    }
+    heard.stderr_tail.push_back(line.to_string());
+    if let Some(location) = heard.panic_location.take() {
+        heard.panics.push(format!("{line} (at {location})"));
+        return;
+    }
+    if let Some(rest) = line.strip_prefix("thread '")
+        && let Some((thread, rest)) = rest.split_once('\'')
+    {
+        // Rust 1.90 and later put the thread's id after its name: `thread 'main' (12345)`.
+        let rest = match rest
+            .strip_prefix(" (")
+            .and_then(|rest| rest.split_once(')'))
+        {
+            Some((id, after)) if id.chars().all(|c| c.is_ascii_digit()) => after,
+            _ => rest,
+        };
+        if rest.starts_with(" has overflowed its stack") {
+            heard.overflowed = Some(format!("thread '{thread}'"));
+        } else if let Some(at) = rest.strip_prefix(" panicked at ") {
+            // `at src/x.rs:12:5:` and the message on the next line (Rust 1.73 on), or
+            // `'message', src/x.rs:12:5` on one line (before).
+            match at.strip_suffix(':') {
+                Some(location) => heard.panic_location = Some(without_column(location)),
+                None => heard.panics.push(at.to_string()),
+            }
+        }
+    } else if let Some(error) = line.strip_prefix("Error: ") {
+        heard.error = Some(error.to_string());
+    }
+}
+
+/// `src/x.rs:12:5` as `src/x.rs:12`, with `/` between folders on every system.
+fn without_column(location: &str) -> String {
+    let location = location.replace('\\', "/");
+    match location.rsplit_once(':') {
+        Some((file_line, column)) if column.chars().all(|c| c.is_ascii_digit()) => {
+            file_line.to_string()
+        }
+        _ => location,
+    }
+}
+
+/// How a process ended, from its status and what it wrote on stderr.
+fn end_of(status: ExitStatus, heard: &Heard) -> End {
+    if let Some(thread) = &heard.overflowed {
+        return End::OverflowedStack(thread.clone());
+    }
+    #[cfg(unix)]
+    if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+        return End::Signalled(signal, signal_name(signal));
+    }
+    match status.code() {
+        Some(0) if heard.said_stopped => End::Returned,
+        Some(1) if heard.error.is_some() => {
+            End::ReturnedError(heard.error.clone().unwrap_or_default())
+        }
+        Some(101) if !heard.panics.is_empty() => {
+            End::Panicked(heard.panics.last().cloned().unwrap_or_default())
+        }
+        // Windows ends an aborted program with this status.
+        Some(3) if cfg!(windows) => End::Signalled(6, "an abort"),
+        Some(code) => End::Exited(code),
+        None => End::Signalled(0, "unknown"),
+    }
+}
+
+/// How a process the check ran to the end ended, with the panics and last lines of its stderr.
+pub(super) fn ending_of(status: ExitStatus, stderr: &str) -> (End, Vec<String>, Vec<String>) {
+    let mut heard = Heard::default();
+    for line in stderr.lines() {
+        note_stderr_line(&mut heard, line);
+    }
+    (
+        end_of(status, &heard),
+        heard.panics.clone(),
+        heard.stderr_tail.iter().cloned().collect(),
+    )
+}
+
+#[cfg(unix)]
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        2 => "SIGINT, Ctrl-C",
+        6 => "SIGABRT, an abort",
+        9 => "SIGKILL",
+        11 => "SIGSEGV, a crash",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_and_endings_are_read_off_stderr() {
+        let mut heard = Heard::default();
+        for line in [
+            "thread 'main' (12345) panicked at exercises/src/03_threaded_echo.rs:12:5:",
+            "not yet implemented: serve",
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+            "thread '<unnamed>' has overflowed its stack",
+            "Error: bind failed",
+        ] {
+            note_stderr_line(&mut heard, line);
+        }
+        assert_eq!(
+            heard.panics,
+            ["not yet implemented: serve (at exercises/src/03_threaded_echo.rs:12)"]
+        );
+        assert_eq!(heard.overflowed.as_deref(), Some("thread '<unnamed>'"));
+        assert_eq!(heard.error.as_deref(), Some("bind failed"));
+    }
+
+    #[test]
+    fn the_listening_line_gives_a_reachable_address() {
+        assert_eq!(
+            listening_address("listening on 127.0.0.1:4242"),
+            Some("127.0.0.1:4242".parse().unwrap())
+        );
+        assert_eq!(
+            listening_address("echo server listening on 0.0.0.0:80, say hi"),
+            Some("127.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(listening_address("listening on nowhere"), None);
+    }
+}
