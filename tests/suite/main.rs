@@ -11,6 +11,7 @@
 mod support;
 
 mod book;
+mod book_claims;
 mod lesson_01_greeting;
 mod lesson_02_echo;
 mod lesson_03_threaded_echo;
