@@ -313,7 +313,7 @@ impl Playground {
 }
 
 /// `name` with a byte that is not UTF-8 in it, on Linux (ext4 and the others take any bytes but
-/// `/` and NUL); unchanged elsewhere (macOS's file systems want UTF-8, Windows's UTF-16).
+/// `/` and NUL); unchanged elsewhere, where a file name is Unicode text.
 fn not_utf8_on_linux(name: String) -> std::ffi::OsString {
     #[cfg(target_os = "linux")]
     {

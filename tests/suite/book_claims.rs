@@ -209,3 +209,21 @@ fn wait_until_asleep(id: Option<String>) {
         thread::yield_now();
     }
 }
+
+/// Chapter 14: on Linux the whole of 127.0.0.0/8 is loopback with no setup, so a test can play a
+/// stranger from 127.0.0.2 (lesson 14's `a_data_connection_from_another_address_is_refused`).
+#[cfg(target_os = "linux")]
+#[test]
+fn on_linux_127_0_0_2_is_this_machine_too() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let stranger =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("a socket");
+    let second: std::net::SocketAddr = "127.0.0.2:0".parse().expect("an address");
+    stranger
+        .bind(&second.into())
+        .expect("127.0.0.2 can be bound on Linux, as chapter 14 says");
+    let server = listener.local_addr().expect("an address");
+    stranger.connect(&server.into()).expect("connect");
+    let (_, peer) = listener.accept().expect("accept");
+    assert_eq!(peer.ip().to_string(), "127.0.0.2");
+}
