@@ -6,8 +6,9 @@
 //!     cargo run --release --example backlog_overflow
 //!
 //! On Linux, clients beyond the backlog see `connect` succeed (or wait), then hear nothing until
-//! the system retries the handshake: after 1 s, 3 s, 7 s... (doubling each time). macOS and
-//! Windows refuse or reset some of them instead; the book's chapter 07 says more.
+//! the system retries the handshake: every second at first since Linux 6.5, after 1 s, 3 s,
+//! 7 s... before (`examples/syn_retries.rs` shows this machine's schedule). Windows refuses them
+//! instead; the book's chapter 07 says more.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -148,7 +148,8 @@ fn start_client(
     stream.set_read_timeout(Some(READ_CHECK_INTERVAL))?;
     // Send each line at once. Otherwise Nagle's algorithm holds a small write back until the
     // last one is acknowledged, and a chat client, which mostly listens, acknowledges late
-    // (delayed ACK, up to 40 ms): every line would wait that long. Lesson 11 measures it.
+    // (delayed ACK: at least 40 ms on Linux, 200 ms by default on Windows): a line could wait
+    // that long. Lesson 11 shows it (examples/nagle_delayed_ack.rs).
     stream.set_nodelay(true)?;
     start_client_threads(stream, peer, id, seat, events)
 }

@@ -4,11 +4,13 @@
 //! the new connection in the listening socket's *backlog*: the queue of connections that the
 //! program has not yet taken with `accept`. `TcpListener::bind` asks for a backlog of 128, and
 //! std has no way to ask for more. When a thousand clients arrive at once, the queue overflows,
-//! and the system drops the handshakes that do not fit: those clients try again after 1 s, then
-//! 3 s, then 7 s... while their programs believe they are connected.
+//! and Linux and macOS drop the handshakes that do not fit: those clients' systems try again a
+//! second or more later (Linux since 6.5 and macOS every second at first, then doubling; older
+//! Linux doubling from 1 s: see `examples/syn_retries.rs`), and a client whose half of the
+//! handshake completed believes it is connected meanwhile. Windows refuses them instead.
 //!
 //! [`bind_with_backlog`] does what `TcpListener::bind` does, with the backlog as a parameter,
-//! through the `socket2` crate (the one tokio and mio use to set up their sockets).
+//! through the `socket2` crate (which tokio uses for its `TcpSocket`).
 
 use std::net::{SocketAddr, TcpListener};
 
@@ -18,7 +20,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// The backlog the servers that face crowds ask for (lessons 04 and 07, and later ones). A whole
 /// chat room of 1,000 people arriving at the same moment fits. The system may give less: Linux
 /// caps it at `net.core.somaxconn` (4096 by default since Linux 5.4, 128 before), macOS at
-/// `kern.ipc.somaxconn` (128 by default), and Windows at about 200.
+/// `kern.ipc.somaxconn` (128 by default), and Windows at a "reasonable value" it does not name.
 pub const CROWD_BACKLOG: i32 = 1024;
 
 /// Binds `address` and listens, like `TcpListener::bind`, but with room for `backlog` connections
@@ -62,7 +64,7 @@ mod tests {
 
     /// More clients than std's backlog of 128 connect to a listener that accepts nobody: with a
     /// longer backlog, every connection completes at once. (Linux only: macOS caps every backlog
-    /// at 128 unless the system is told otherwise, and Windows refuses past about 200.)
+    /// at 128 unless the system is told otherwise, and Windows names no cap.)
     #[cfg(target_os = "linux")]
     #[test]
     fn a_crowd_fits_in_the_backlog() {

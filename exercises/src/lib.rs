@@ -32,5 +32,8 @@ pub mod shutdown;
 #[path = "12_http.rs"]
 pub mod http;
 
+#[path = "14_ftp.rs"]
+pub mod ftp;
+
 // Exercise 10, `10_async_echo.rs`, needs tokio, so it is not part of this library: its check
 // (`tests/check.rs`) and its example include it by path, and only they compile tokio.

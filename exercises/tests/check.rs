@@ -87,3 +87,10 @@ fn answer_process() {
         check::serve_as_program(async_echo::serve);
     }
 }
+
+#[test]
+fn ex14_ftp() {
+    check::path_sandbox::check_exercise(|root, cwd, requested| {
+        exercises::ftp::resolve(root, cwd, requested).map_err(|refusal| refusal.to_string())
+    });
+}

@@ -30,4 +30,7 @@ pub mod shutdown;
 #[path = "12_http.rs"]
 pub mod http;
 
+#[path = "14_ftp.rs"]
+pub mod ftp;
+
 // `10_async_echo.rs` needs tokio, so `tests/check.rs` includes it by path, as the exercises do.

@@ -84,3 +84,10 @@ fn answer_process() {
         other => panic!("no solution is called {other}"),
     }
 }
+
+#[test]
+fn ex14_ftp() {
+    check::path_sandbox::check_solution(|root, cwd, requested| {
+        solutions::ftp::resolve(root, cwd, requested).map_err(|refusal| refusal.to_string())
+    });
+}

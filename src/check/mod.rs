@@ -66,6 +66,7 @@ pub mod idle_timeout;
 mod in_child;
 mod live;
 mod panics;
+pub mod path_sandbox;
 mod peer;
 pub mod pool;
 pub mod program;

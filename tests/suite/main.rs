@@ -11,6 +11,7 @@
 mod support;
 
 mod book;
+mod book_claims;
 mod lesson_01_greeting;
 mod lesson_02_echo;
 mod lesson_03_threaded_echo;
@@ -23,6 +24,7 @@ mod lesson_08_shutdown;
 mod lesson_09_chaos_proxy;
 mod lesson_11_load;
 mod lesson_12_http;
+mod lesson_14_ftp;
 mod lesson_errors;
 mod out_of_descriptors;
 mod progress;

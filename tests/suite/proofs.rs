@@ -13,7 +13,7 @@ use crate::support;
 
 use course::check::{
     self, Check, Failure, Script, Target, chat_broker, echo_client, greeting, http, idle_timeout,
-    pool, serve_as_program, shutdown, threaded_echo, udp_client,
+    path_sandbox, pool, serve_as_program, shutdown, threaded_echo, udp_client,
 };
 
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
@@ -211,6 +211,16 @@ mod echo_stops_after_first_line;
 mod echo_to_the_newest;
 #[path = "known_wrong/echo_upper_case.rs"]
 mod echo_upper_case;
+#[path = "known_wrong/ftp_checks_before_normalising.rs"]
+mod ftp_checks_before_normalising;
+#[path = "known_wrong/ftp_decodes_percent.rs"]
+mod ftp_decodes_percent;
+#[path = "known_wrong/ftp_follows_dangling_links.rs"]
+mod ftp_follows_dangling_links;
+#[path = "known_wrong/ftp_prefix_as_string.rs"]
+mod ftp_prefix_as_string;
+#[path = "known_right/ftp_resolve_with_components.rs"]
+mod ftp_resolve_with_components;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
 #[path = "known_wrong/http_forgets_what_follows.rs"]
@@ -841,6 +851,140 @@ fn exercise_04_a_broadcast_that_stops_at_a_full_queue_is_nearly_always_caught() 
         named >= 2,
         "the mistake was named in only {named} of {runs} runs"
     );
+}
+
+/// A known-wrong `resolve` (which returns its refusal as words): it must fail exercise 14's check,
+/// saying `words`. The check opens no socket.
+fn wrong_sandbox(
+    name: &'static str,
+    resolve: fn(&std::path::Path, &str, &str) -> Result<std::path::PathBuf, &'static str>,
+    words: &'static [&'static str],
+) -> Case {
+    let answer = move |root: &std::path::Path, cwd: &str, requested: &str| {
+        resolve(root, cwd, requested).map_err(str::to_string)
+    };
+    Case {
+        name,
+        prove: Box::new(move || {
+            says(
+                name,
+                path_sandbox::run_as(&format!("{name}.rs"), answer).err(),
+                words,
+            )
+        }),
+        sockets: 0,
+    }
+}
+
+#[test]
+fn exercise_14_wrong_sandboxes_fail() {
+    let mut cases = vec![
+        wrong_sandbox(
+            "ftp_checks_before_normalising",
+            ftp_checks_before_normalising::resolve,
+            &[
+                "resolve(ROOT, \"/\", \"..\") returned a path that leads to OUTSIDE",
+                "The check that it lies inside seems to come too early",
+            ],
+        ),
+        wrong_sandbox(
+            "ftp_decodes_percent",
+            ftp_decodes_percent::resolve,
+            &[
+                "resolve(ROOT, \"/\", \"%2e%2e/inside.txt\") returned a path that leads to \
+                 ROOT/inside.txt, where it should lead to ROOT/%2e%2e/inside.txt",
+                "`%2e%2e` is a name of six characters",
+            ],
+        ),
+    ];
+    // The two mistakes that only symbolic links reveal; the check makes links on Unix only.
+    if cfg!(unix) {
+        cases.push(wrong_sandbox(
+            "ftp_prefix_as_string",
+            ftp_prefix_as_string::resolve,
+            &[
+                "resolve(ROOT, \"/\", \"link_out/secret2.txt\") returned a path that leads to \
+                 OUTSIDE/site2/secret2.txt",
+                "was the check done on strings?",
+                "Compare paths with `Path::starts_with`",
+            ],
+        ));
+        cases.push(wrong_sandbox(
+            "ftp_follows_dangling_links",
+            ftp_follows_dangling_links::resolve,
+            &[
+                "resolve(ROOT, \"/\", \"dangling\") returned a path that leads to a link that \
+                 points nowhere",
+                "`File::create` would",
+            ],
+        ));
+    }
+    prove(cases);
+}
+
+#[test]
+fn exercise_14_right_sandbox_of_another_design_passes() {
+    let answer = |root: &std::path::Path, cwd: &str, requested: &str| {
+        ftp_resolve_with_components::resolve(root, cwd, requested).map_err(str::to_string)
+    };
+    let verdict = path_sandbox::run_as("ftp_resolve_with_components.rs", answer);
+    if let Err(failure) = verdict {
+        panic!("a right answer of another design fails the check:\n{failure}");
+    }
+}
+
+/// The exercise gives `Refusal` and `resolve`'s description and signature; they must be the
+/// lesson's, word for word, and the reference solution's `resolve` must be the lesson's whole.
+#[test]
+fn exercise_14_the_given_parts_are_the_lessons() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let anchor = |path: &str, name: &str| -> String {
+        let text = read(path);
+        let start = format!("// ANCHOR: {name}\n");
+        let from = text.find(&start).expect("start marker") + start.len();
+        let to = from
+            + text[from..]
+                .find(&format!("// ANCHOR_END: {name}"))
+                .expect("end marker");
+        text[from..to].to_string()
+    };
+    let signature = |resolve: String| -> String {
+        let end = resolve
+            .find(") -> Result<PathBuf, Refusal> {")
+            .expect("the signature");
+        resolve[..end].to_string()
+    };
+    let lesson = "lessons/14_ftp/sandbox.rs";
+    let (exercise, solution) = ("exercises/src/14_ftp.rs", "solutions/src/14_ftp.rs");
+    for copy in [exercise, solution] {
+        assert_eq!(
+            anchor(copy, "refusal"),
+            anchor(lesson, "refusal"),
+            "{copy}'s Refusal"
+        );
+    }
+    assert_eq!(
+        signature(anchor(exercise, "resolve")),
+        signature(anchor(lesson, "resolve")),
+        "{exercise}'s description and signature of resolve"
+    );
+    assert_eq!(
+        anchor(solution, "resolve"),
+        anchor(lesson, "resolve"),
+        "{solution}'s resolve"
+    );
+    // The task at the top is the same in the exercise and its solution.
+    let task = |path: &str| {
+        read(path)
+            .split("\n\nuse ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(task(exercise), task(solution));
 }
 
 /// Not a proof: where each answer above is served, as a program of its own. A check starts this

@@ -470,3 +470,25 @@ pub fn closed_port() -> (socket2::Socket, SocketAddr) {
         .expect("a bound socket has an address");
     (socket, address)
 }
+
+/// Runs `command` to its end with no input, killing it if it takes longer than [`PATIENCE`]:
+/// for outside clients (curl, Python) that a test runs once.
+pub fn output_within_patience(command: &mut Command) -> std::process::Output {
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {command:?}: {error}"));
+    let id = child.id();
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || sender.send(child.wait_with_output()));
+    match receiver.recv_timeout(PATIENCE) {
+        Ok(output) => output.expect("the program's output"),
+        Err(_) => {
+            // The waiting thread owns the child; kill it by its id.
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("{command:?} did not finish within {PATIENCE:?}");
+        }
+    }
+}

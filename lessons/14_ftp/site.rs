@@ -1,0 +1,104 @@
+//! The served site: the folder, whether it is writable, and the limits, each with its reason;
+//! what the command line may change, and what every client's thread shares.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use anyhow::Context;
+
+// ANCHOR: limits
+/// How many clients may be logged on at once. The next one hears `421` and is closed.
+pub const MAX_CLIENTS: usize = 32;
+/// How long a control connection may stay silent. FTP clients idle between commands while
+/// their user thinks, so this is minutes, not seconds; then `421` and the connection closes.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a data port announced by PASV or EPSV waits for its client to connect, once a
+/// transfer command came. Then `425`: a port nobody uses must not stay open for ever.
+pub const DATA_PATIENCE: Duration = Duration::from_secs(10);
+/// The largest file STOR accepts (with `--writable`). A bigger one is cut off with `552` and
+/// not kept: without a limit, one client could fill the disk.
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+/// The longest command line. A client that sends more without a line end is closed with `500`.
+pub const MAX_COMMAND_BYTES: u64 = 4096;
+// ANCHOR_END: limits
+
+/// What every client's thread shares: the folder, the rules, and the count of seats taken.
+pub struct Site {
+    /// The served folder, canonical, so that [`resolve`] can check a path lies inside it.
+    pub root: PathBuf,
+    /// Whether STOR, DELE, MKD and RMD are allowed (`--writable`).
+    pub writable: bool,
+    /// The limits above, or what the command line set instead.
+    pub max_clients: usize,
+    pub idle_timeout: Duration,
+    pub data_patience: Duration,
+    pub max_upload_bytes: u64,
+    /// How many clients are connected now. Taken by the accept loop, given back by [`Seat`].
+    pub clients: AtomicUsize,
+}
+
+impl Site {
+    /// How the folder is served, in words for the log and the login reply.
+    pub fn access(&self) -> &'static str {
+        if self.writable {
+            "writable"
+        } else {
+            "read-only"
+        }
+    }
+
+    /// FOLDER and the options after the address: `--writable`, and the limits, for tests and
+    /// for trying them by hand (`--idle-seconds 5`).
+    pub fn from_command_line(extra: &[String]) -> anyhow::Result<Site> {
+        let mut site = Site {
+            root: PathBuf::from(DEFAULT_FOLDER),
+            writable: false,
+            max_clients: MAX_CLIENTS,
+            idle_timeout: IDLE_TIMEOUT,
+            data_patience: DATA_PATIENCE,
+            max_upload_bytes: MAX_UPLOAD_BYTES,
+            clients: AtomicUsize::new(0),
+        };
+        let mut words = extra.iter();
+        while let Some(word) = words.next() {
+            let mut value = || {
+                let value = words
+                    .next()
+                    .with_context(|| format!("{word} needs a value"))?;
+                let number: f64 =
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|n: &f64| *n > 0.0)
+                        .with_context(|| {
+                            format!("{word} needs a number above 0, as in {word} 5, not {value:?}")
+                        })?;
+                anyhow::Ok(number)
+            };
+            match word.as_str() {
+                "--writable" => site.writable = true,
+                "--max-clients" => site.max_clients = value()?.max(1.0) as usize,
+                "--idle-seconds" => site.idle_timeout = Duration::from_secs_f64(value()?),
+                "--data-seconds" => site.data_patience = Duration::from_secs_f64(value()?),
+                "--max-upload-bytes" => site.max_upload_bytes = value()? as u64,
+                option if option.starts_with('-') => {
+                    anyhow::bail!("unknown option {option:?}: see --help for the options")
+                }
+                folder => site.root = PathBuf::from(folder),
+            }
+        }
+        let folder = site.root.display().to_string();
+        site.root = Path::new(&folder).canonicalize().with_context(|| {
+            format!(
+                "cannot find the folder {folder:?} to serve: run this from the course's top \
+                 folder, or give a FOLDER after the address"
+            )
+        })?;
+        anyhow::ensure!(site.root.is_dir(), "{folder:?} is not a folder");
+        Ok(site)
+    }
+}
+
+/// Where the files come from when the command line names no folder.
+const DEFAULT_FOLDER: &str = "lessons/14_ftp_site";
