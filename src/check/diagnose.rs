@@ -5,7 +5,7 @@
 //! lost `\r`, replacement characters, the reply at another client's door) before it falls back
 //! on what the step itself suspects.
 
-use super::peer::{End, show_short};
+use super::peer::{End, contains, show_short};
 use super::step::PATIENCE;
 
 /// What one client got where the script expected something else.
@@ -165,14 +165,6 @@ impl Arrival<'_> {
         // so, and the step knows best what that means there.
         None
     }
-}
-
-/// Whether `haystack` holds `needle` somewhere.
-pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
 }
 
 /// Whether the two hold the same lines, in any order.

@@ -82,7 +82,9 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
-pub use in_child::{check_client_exercise, check_client_solution};
+pub use in_child::{
+    check_client_exercise, check_client_solution, run_in_child as run_client_in_child,
+};
 pub use program::{Program, Target, requested_answer, serve_as_program};
 pub use script::Script;
 pub use step::{Crossfire, Flood, PATIENCE, Step};

@@ -146,7 +146,7 @@ impl Client {
     pub(super) fn sees_within(&mut self, needle: &[u8], wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         let found = loop {
-            if super::diagnose::contains(&self.early, needle) {
+            if contains(&self.early, needle) {
                 break true;
             }
             match self.read_some(deadline) {
@@ -225,4 +225,12 @@ pub(crate) fn show_short(bytes: &[u8]) -> String {
     // Only the closing quote goes: an escaped quote just before it stays whole.
     let start = start.strip_suffix('"').unwrap_or(&start);
     format!("{start}...\" ({} bytes)", bytes.len())
+}
+
+/// Whether `haystack` holds `needle` somewhere.
+pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }

@@ -167,6 +167,8 @@ mod echo_bytes;
 mod echo_client_accepts_missing_echoes;
 #[path = "known_wrong/echo_client_empty_echo_is_a_hang_up.rs"]
 mod echo_client_empty_echo_is_a_hang_up;
+#[path = "known_wrong/echo_client_exits.rs"]
+mod echo_client_exits;
 #[path = "known_right/echo_client_half_closes.rs"]
 mod echo_client_half_closes;
 #[path = "known_wrong/echo_client_new_reader_per_echo.rs"]
@@ -185,6 +187,8 @@ mod echo_client_waits_for_close;
 mod echo_dies_with_a_client;
 #[path = "known_wrong/echo_drops_quiet_clients.rs"]
 mod echo_drops_quiet_clients;
+#[path = "known_wrong/echo_exits_on_a_client_error.rs"]
+mod echo_exits_on_a_client_error;
 #[path = "known_right/echo_io_copy.rs"]
 mod echo_io_copy;
 #[path = "known_wrong/echo_joins_each_thread.rs"]
@@ -241,6 +245,8 @@ mod pool_waits_for_room;
 mod pool_worker_serves_one_client;
 #[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
 mod shutdown_drops_lines_in_flight;
+#[path = "known_wrong/shutdown_exits_instead_of_returning.rs"]
+mod shutdown_exits_instead_of_returning;
 #[path = "known_wrong/shutdown_forgets_idle_clients.rs"]
 mod shutdown_forgets_idle_clients;
 #[path = "known_wrong/shutdown_ignored.rs"]
@@ -251,6 +257,9 @@ mod shutdown_keeps_listening;
 mod shutdown_returns_at_once;
 #[path = "known_wrong/shutdown_waits_for_ever.rs"]
 mod shutdown_waits_for_ever;
+/// The reference solution of exercise 08, which one known-wrong answer wraps.
+#[path = "../../solutions/src/08_shutdown.rs"]
+pub mod solution_08_shutdown;
 #[path = "known_wrong/timeouts_close_without_a_word.rs"]
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
@@ -336,6 +345,22 @@ fn exercise_02_wrong_clients_fail() {
     ]);
 }
 
+/// A client that ends the program it runs in still gets a verdict: its check runs in a child
+/// process of this test program, as the exercise's does.
+#[test]
+fn exercise_02_a_client_that_exits_is_told_so() {
+    let outcome = check::run_client_in_child(echo_client::EXERCISE, || {
+        echo_client::run_as("echo_client_exits.rs", echo_client_exits::send_lines)
+    });
+    let words: &[&str] = &[
+        "The program ended with status 2 while your function ran: something called std::process::exit.",
+        "the server hung up",
+    ];
+    if let Err(problem) = says("echo_client_exits", outcome.err(), words) {
+        panic!("{problem}");
+    }
+}
+
 #[test]
 fn exercise_02_right_clients_of_other_designs_pass() {
     let result = echo_client::run_as(
@@ -375,6 +400,14 @@ fn exercise_03_wrong_servers_fail() {
             &[
                 "your serve() returned an error, so it stopped accepting clients",
                 "One client's error should end only that client's connection",
+            ],
+        ),
+        wrong(
+            "echo_exits_on_a_client_error",
+            ECHO,
+            &[
+                "Your program exited with status 1 while the check ran, without serve() returning: something called std::process::exit.",
+                "echo failed: ",
             ],
         ),
         wrong(
@@ -739,6 +772,13 @@ fn exercise_08_wrong_shutdowns_fail() {
             &shutdown::CHECK,
             &["Your serve() returned before every client was done"],
         ),
+        wrong(
+            "shutdown_exits_instead_of_returning",
+            &shutdown::CHECK,
+            &[
+                "Your program exited with status 0 while the check ran, without serve() returning: something called std::process::exit.",
+            ],
+        ),
         // What the shipped exercise does: serve as if no shutdown existed.
         wrong(
             "shutdown_ignored",
@@ -900,6 +940,10 @@ fn answer_process() {
         }
         "timeouts_count_from_connect" => {
             idle_timeout::serve_as_program(timeouts_count_from_connect::serve)
+        }
+        "echo_exits_on_a_client_error" => serve_as_program(echo_exits_on_a_client_error::serve),
+        "shutdown_exits_instead_of_returning" => {
+            shutdown::serve_as_program(shutdown_exits_instead_of_returning::serve)
         }
         other => panic!("no known answer is called {other}"),
     }
