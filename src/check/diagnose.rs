@@ -161,6 +161,22 @@ impl Arrival<'_> {
                     .to_string(),
             );
         }
+        // Only the start of an echo of its own, then the close: the server read once and
+        // stopped, however the client's bytes were cut on their way.
+        if a_reply_of_its_own
+            && !received.is_empty()
+            && received.len() < expected.len()
+            && expected.starts_with(received)
+            && self.end == Some(End::Closed)
+        {
+            return Some(
+                "Only the first part came back before the server closed the connection: does \
+                 your server stop serving a client after its first message (its first read)? \
+                 A read returns whatever has arrived, perhaps part of a line: keep reading until \
+                 read() returns 0."
+                    .to_string(),
+            );
+        }
         // Only the start of the reply, and then nothing or the end: the first sentence says
         // so, and the step knows best what that means there.
         None

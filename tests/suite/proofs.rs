@@ -72,11 +72,30 @@ fn run(check: &dyn Check, name: &str) -> check::Outcome {
     check::run(check, &Target::answer_in_test(ANSWERS, name))
 }
 
-/// The answer must fail `check`, and the verdict must contain every one of `words`.
+/// How many times each known-wrong answer is run: every run must fail, with the same words.
+/// `COURSE_PROOF_REPEAT=20 cargo test --test suite proofs` proves the verdicts deterministic
+/// (`.ci/run` does); by default each runs once, to keep `cargo test` quick.
+fn repeats() -> usize {
+    std::env::var("COURSE_PROOF_REPEAT")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The answer must fail `check` on every one of [`repeats`] runs, and each verdict must contain
+/// every one of `words`.
 fn wrong(name: &'static str, check: &'static dyn Check, words: &'static [&'static str]) -> Case {
     Case {
         name,
-        prove: Box::new(move || says(name, run(check, name).err(), words)),
+        prove: Box::new(move || {
+            let runs = repeats();
+            for number in 1..=runs {
+                says(name, run(check, name).err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
+        }),
         sockets: sockets_for(check),
     }
 }
@@ -98,14 +117,19 @@ fn right(name: &'static str, check: &'static dyn Check) -> Case {
 /// A known-wrong echo client: it must fail exercise 02's check, saying `words`.
 fn wrong_client(
     name: &'static str,
-    send_lines: impl echo_client::SendLines,
+    send_lines: impl echo_client::SendLines + Copy,
     words: &'static [&'static str],
 ) -> Case {
     Case {
         name,
         prove: Box::new(move || {
-            let failure = echo_client::run_as(&format!("{name}.rs"), send_lines);
-            says(name, failure.err(), words)
+            let runs = repeats();
+            for number in 1..=runs {
+                let failure = echo_client::run_as(&format!("{name}.rs"), send_lines);
+                says(name, failure.err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
         }),
         // One client, one fake server, and its listener.
         sockets: 4,
@@ -622,7 +646,7 @@ fn exercise_04_the_given_broker_is_the_same_everywhere() {
 }
 
 /// A known-wrong answer of another shape than `serve(listener)`: `run_as` is its check's.
-fn wrong_with<A: Send + 'static>(
+fn wrong_with<A: Copy + Send + 'static>(
     name: &'static str,
     run_as: fn(&str, A) -> Result<course::check::Transcript, Failure>,
     answer: A,
@@ -630,7 +654,14 @@ fn wrong_with<A: Send + 'static>(
 ) -> Case {
     Case {
         name,
-        prove: Box::new(move || says(name, run_as(&format!("{name}.rs"), answer).err(), words)),
+        prove: Box::new(move || {
+            let runs = repeats();
+            for number in 1..=runs {
+                says(name, run_as(&format!("{name}.rs"), answer).err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
+        }),
         sockets: SOCKETS_FOR_OTHER_CHECKS,
     }
 }
