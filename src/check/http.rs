@@ -17,11 +17,12 @@
 //! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
 //! check compares status codes, bodies and the `Connection` header, not the whole bytes.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::peer::{self, End};
 use super::shaper::Shaper;
 use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
@@ -78,10 +79,11 @@ impl Check for Http {
     }
 }
 
-/// A scripted client: its name, its connection, and what it has read but not yet used.
+/// A scripted client: its name, its connection (the harness's one scripted client), and what
+/// it has read but not yet used.
 struct Client {
     name: char,
-    stream: TcpStream,
+    peer: peer::Client,
     unread: Vec<u8>,
 }
 
@@ -111,34 +113,28 @@ impl Client {
         name: char,
         transcript: &mut Transcript,
     ) -> Result<Client, String> {
-        let stream = TcpStream::connect_timeout(&server, PATIENCE).map_err(|_| {
+        let peer = peer::Client::connect(server).map_err(|_| {
             format!("Client {name} could not connect: is your server accepting connections?")
         })?;
-        // A check that cannot set a timeout cannot promise to finish: that is a bug here.
-        stream
-            .set_read_timeout(Some(PATIENCE))
-            .expect("set a read timeout");
-        stream
-            .set_write_timeout(Some(PATIENCE))
-            .expect("set a write timeout");
         transcript.push(format!("{name} connects"));
         Ok(Client {
             name,
-            stream,
+            peer,
             unread: Vec::new(),
         })
     }
 
     /// Sends `bytes` in one write.
     fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.stream
+        self.peer
+            .stream
             .write_all(bytes)
             .map_err(|error| self.could_not_send(&error))
     }
 
     /// Sends `bytes` one byte per write, each in a packet of its own.
     fn send_byte_by_byte(&mut self, bytes: &[u8]) -> Result<(), String> {
-        let _ = self.stream.set_nodelay(true);
+        let _ = self.peer.stream.set_nodelay(true);
         for byte in bytes {
             self.send(&[*byte])?;
             thread::sleep(BYTE_PAUSE);
@@ -149,7 +145,7 @@ impl Client {
     /// Sends `bytes` through the shaper: whole, or cut into pieces.
     fn send_shaped(&mut self, bytes: &[u8], shaper: &mut Shaper) -> Result<(), String> {
         shaper
-            .write(&self.stream, bytes)
+            .write(&self.peer.stream, bytes)
             .map_err(|error| self.could_not_send(&error))
     }
 
@@ -174,44 +170,29 @@ impl Client {
                 Parsed::Garbage => return Got::Garbage(std::mem::take(&mut self.unread)),
                 Parsed::Partial => {}
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Got::Stalled(std::mem::take(&mut self.unread));
-            }
-            let _ = self.stream.set_read_timeout(Some(left));
-            let mut chunk = [0; 4096];
-            match self.stream.read(&mut chunk) {
-                Ok(0) => return Got::Closed(std::mem::take(&mut self.unread)),
-                Ok(count) => self.unread.extend_from_slice(&chunk[..count]),
-                Err(error)
-                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
-                {
-                    return Got::Stalled(std::mem::take(&mut self.unread));
-                }
-                Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            match self.peer.read_some(deadline) {
+                Ok(bytes) => self.unread.extend_from_slice(&bytes),
+                Err(End::Timeout) => return Got::Stalled(std::mem::take(&mut self.unread)),
                 // A reset: the connection is over, rudely.
-                Err(_) => return Got::Closed(std::mem::take(&mut self.unread)),
+                Err(End::Closed | End::Failed(_)) => {
+                    return Got::Closed(std::mem::take(&mut self.unread));
+                }
             }
         }
     }
 
     /// Waits for the server to close the connection. `Err` with what happened if it does not.
     fn receive_close(&mut self) -> Result<(), String> {
-        let mut chunk = [0; 1024];
-        let _ = self.stream.set_read_timeout(Some(PATIENCE));
-        match self.stream.read(&mut chunk) {
-            Ok(0) => Ok(()),
-            Ok(count) => Err(format!(
+        match self.peer.read_some(Instant::now() + PATIENCE) {
+            Err(End::Closed | End::Failed(_)) => Ok(()),
+            Ok(bytes) => Err(format!(
                 "received {:?} more",
-                String::from_utf8_lossy(&chunk[..count])
+                String::from_utf8_lossy(&bytes)
             )),
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Err(format!(
-                    "its connection stayed open for {} ms",
-                    PATIENCE.as_millis()
-                ))
-            }
-            Err(_) => Ok(()),
+            Err(End::Timeout) => Err(format!(
+                "its connection stayed open for {} ms",
+                PATIENCE.as_millis()
+            )),
         }
     }
 }

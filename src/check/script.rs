@@ -171,29 +171,20 @@ impl Run {
     }
 
     fn connect(&mut self, name: char) -> Result<(), Surprise> {
-        let stream = match TcpStream::connect_timeout(&self.server, PATIENCE) {
-            Ok(stream) => stream,
+        match Client::connect(self.server) {
+            Ok(client) => {
+                self.clients.insert(name, client);
+                Ok(())
+            }
             Err(error) => {
                 let how = describe_error(&error);
                 self.note(format!("{name} cannot connect: {how}"));
-                return Err(Surprise::new(
+                Err(Surprise::new(
                     format!("Client {name} could not connect: {how}."),
                     "Is your server still accepting connections?",
-                ));
+                ))
             }
-        };
-        let address = stream
-            .local_addr()
-            .expect("a connected stream has an address");
-        // A harness that cannot set a timeout cannot promise to finish: that is a bug here.
-        stream
-            .set_read_timeout(Some(PATIENCE))
-            .expect("set a read timeout");
-        stream
-            .set_write_timeout(Some(PATIENCE))
-            .expect("set a write timeout");
-        self.clients.insert(name, Client::new(stream, address));
-        Ok(())
+        }
     }
 
     /// Sends `bytes` for client `name`, now or, as the shaper decides, with its next send.
