@@ -979,3 +979,143 @@ fn answer_process() {
         other => panic!("no known answer is called {other}"),
     }
 }
+
+/// The top-level items of a Rust file (functions, types, constants, impls...), each with its doc
+/// comment and attributes, as text. A rough reader: brackets are counted outside strings and
+/// comments, and an item ends where they balance at the end of a line.
+fn items(source: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut depth = 0i32;
+    for line in source.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("//!") || (current.is_empty() && trimmed.is_empty()) {
+            continue;
+        }
+        current.push(line);
+        depth += bracket_balance(line);
+        let ends = trimmed.ends_with('}')
+            || trimmed.ends_with(';')
+            || (trimmed.ends_with(']') && !trimmed.starts_with("#["));
+        if depth == 0 && ends {
+            items.push(current.join("\n"));
+            current.clear();
+        }
+    }
+    items
+}
+
+/// Opening minus closing brackets on a line, outside strings, characters and comments.
+fn bracket_balance(line: &str) -> i32 {
+    let mut balance = 0;
+    let mut chars = line.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '/' if !in_string && chars.peek() == Some(&'/') => break,
+            '\'' if !in_string => {
+                // A char literal ('{', '\n') or a lifetime ('a): skip a literal's content.
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
+                    while let Some(next) = chars.next() {
+                        if next == '\\' {
+                            chars.next();
+                        } else if next == '\'' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '{' | '(' | '[' if !in_string => balance += 1,
+            '}' | ')' | ']' if !in_string => balance -= 1,
+            _ => {}
+        }
+    }
+    balance
+}
+
+/// An item's code, compared word for word: without line comments (an exercise may explain more
+/// than its solution), `#[allow(...)]` lines (an unfinished exercise leaves things unused) and
+/// the white space between words.
+fn code_of(item: &str) -> String {
+    item.lines()
+        .map(str::trim)
+        .filter(|line| !(line.starts_with("//") && !line.starts_with("///")))
+        .filter(|line| !line.starts_with("#[allow("))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether an item is the learner's to write (or is free to differ): it holds a `TODO`, a
+/// `todo!`, or it is a `use` or an inner attribute (a finished file imports more).
+fn is_the_learners(item: &str) -> bool {
+    item.contains("TODO")
+        || item.contains("todo!")
+        || code_of(item).starts_with("use ")
+        || code_of(item).starts_with("pub use ")
+        || code_of(item).starts_with("#![")
+}
+
+/// Every exercise's given code is its solution's, item for item: a fix made to one reaches the
+/// other, and a solution copied over its exercise changes only the learner's parts.
+#[test]
+fn every_exercises_given_code_is_its_solutions_word_for_word() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut drifted = Vec::new();
+    let mut pairs = 0;
+    for entry in std::fs::read_dir(format!("{root}/exercises/src")).expect("exercises/src") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".rs") || !name.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let exercise = std::fs::read_to_string(&path).expect("an exercise file");
+        let solution_path = format!("{root}/solutions/src/{name}");
+        let Ok(solution) = std::fs::read_to_string(&solution_path) else {
+            drifted.push(format!("{name}: no solutions/src/{name}"));
+            continue;
+        };
+        pairs += 1;
+        let solution_items: Vec<String> = items(&solution).iter().map(|i| code_of(i)).collect();
+        for item in items(&exercise)
+            .iter()
+            .filter(|item| !is_the_learners(item))
+        {
+            if !solution_items.contains(&code_of(item)) {
+                let first = item.lines().find(|line| {
+                    let line = line.trim_start();
+                    !line.starts_with("//") && !line.starts_with("#[")
+                });
+                drifted.push(format!(
+                    "exercises/src/{name}: the given item `{}` is not word for word in \
+                     solutions/src/{name}",
+                    first.unwrap_or("").trim()
+                ));
+            }
+        }
+    }
+    assert!(pairs >= 10, "found only {pairs} exercise/solution pairs");
+    assert!(drifted.is_empty(), "\n{}", drifted.join("\n"));
+}
+
+/// The reader of items is itself proven: it finds drift where there is some.
+#[test]
+fn the_drift_test_sees_a_changed_given_item() {
+    let exercise = "//! doc\nuse std::io;\n\n/// Given.\nfn given() -> u8 {\n    // why\n    \
+                    b'{'\n}\n\nfn learners() {\n    todo!()\n}\n";
+    let found = items(exercise);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(!is_the_learners(&found[1]) && is_the_learners(&found[2]));
+    let same = "fn given() -> u8 {\n    b'{'\n}";
+    let changed = "fn given() -> u8 {\n    b'}'\n}";
+    assert_eq!(
+        code_of(&found[1]),
+        "/// Given. ".to_string() + &code_of(same)
+    );
+    assert_ne!(code_of(same), code_of(changed));
+}
