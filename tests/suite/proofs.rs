@@ -1044,7 +1044,7 @@ fn bracket_balance(line: &str) -> i32 {
 fn code_of(item: &str) -> String {
     item.lines()
         .map(str::trim)
-        .filter(|line| !(line.starts_with("//") && !line.starts_with("///")))
+        .filter(|line| !line.starts_with("//") || line.starts_with("///"))
         .filter(|line| !line.starts_with("#[allow("))
         .flat_map(str::split_whitespace)
         .collect::<Vec<_>>()
