@@ -257,6 +257,8 @@ mod pool_closes_without_a_word;
 mod pool_not_started;
 #[path = "known_wrong/pool_queue_one_short.rs"]
 mod pool_queue_one_short;
+#[path = "known_wrong/pool_rules.rs"]
+pub mod pool_rules;
 #[path = "known_right/pool_std_mutex_receiver.rs"]
 mod pool_std_mutex_receiver;
 #[path = "known_wrong/pool_thread_per_connection.rs"]
@@ -1118,4 +1120,59 @@ fn the_drift_test_sees_a_changed_given_item() {
         "/// Given. ".to_string() + &code_of(same)
     );
     assert_ne!(code_of(same), code_of(changed));
+}
+
+/// The item of `items` that defines `name` (a `fn` or a `const`), as [`code_of`] gives it, with
+/// `pub` taken out (a copy makes public what the wrong answers use).
+fn item_named(source: &str, name: &str) -> String {
+    let found = items(source).into_iter().find(|item| {
+        let code = code_of(item);
+        [format!("fn {name}("), format!("const {name}:")]
+            .iter()
+            .any(|head| code.contains(head.as_str()))
+    });
+    let code = code_of(&found.unwrap_or_else(|| panic!("no item `{name}`")));
+    code.split(' ')
+        .filter(|word| *word != "pub")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The known-wrong pools differ from the reference solution in one rule each only while
+/// `pool_rules.rs` is the solution's server, which is the exercise's: word for word, with the
+/// rules put back where the copy calls them.
+#[test]
+fn exercise_07_the_given_pool_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let solution = read("solutions/src/07_thread_pool.rs");
+    let exercise = read("exercises/src/07_thread_pool.rs");
+    let copy = read("tests/suite/known_wrong/pool_rules.rs");
+    for name in ["BUSY", "turn_away", "echo"] {
+        assert_eq!(
+            item_named(&copy, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+        assert_eq!(
+            item_named(&exercise, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+    }
+    // The rules, put back: the copy's `serve_with` is the solution's `serve`.
+    let hand_over = item_named(&copy, "right_hand_over");
+    let hand_over = hand_over
+        .split_once("{ ")
+        .and_then(|(_, body)| body.strip_suffix(" Ok(()) }"))
+        .expect("right_hand_over ends with Ok(())");
+    let serve = item_named(&copy, "serve_with")
+        .replace("fn serve_with( listener: TcpListener, workers: usize, max_waiting: usize, rules: Rules, )", "fn serve(listener: TcpListener, workers: usize, max_waiting: usize)")
+        .replace("(rules.work)(queue)", "work(queue)")
+        .replace("(rules.hand_over)(&waiting, stream)?;", hand_over);
+    assert_eq!(serve, item_named(&solution, "serve"), "serve");
+    let work = item_named(&copy, "right_work").replace("fn right_work(", "fn work(");
+    assert_eq!(work, item_named(&solution, "work"), "work");
 }
