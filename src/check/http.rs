@@ -324,19 +324,47 @@ fn expect(
         let got = Got::Response(response);
         transcript.push(format!("{} receives {}", client.name, describe_got(&got)));
         return Err(format!(
-            "Client {} sent {what_was_sent} and received {} where {wanted} was expected. \
+            "Client {} sent {what_was_sent} and received {} where {wanted} was expected.\n\
              {if_wrong}",
             client.name,
             describe_got(&got)
         ));
     }
     transcript.push(format!("{} receives {}", client.name, describe_got(&got)));
+    // Bytes that do not start a response say more than the step's own guess: something was
+    // sent that no response holds.
+    let guess = match &got {
+        Got::Garbage(_) => NOT_A_RESPONSE,
+        _ => if_wrong,
+    };
     Err(format!(
         "Client {} sent {what_was_sent} and received {} where a response {wanted} was \
-         expected. {if_wrong}",
+         expected.\n{guess}",
         client.name,
         describe_got(&got)
     ))
+}
+
+const NOT_A_RESPONSE: &str = "Where a response should start (with \"HTTP/\"), other bytes came: \
+                              was a body sent where none belongs (the answer to HEAD has none), \
+                              or more of it than its Content-Length says?";
+
+/// For a pipelined request whose answer was wrong: if an answer came at all, the request's
+/// bytes were kept and read, and the mistake is elsewhere.
+fn pipelined(result: Result<Response, String>, leftovers: &str) -> Result<Response, String> {
+    result.map_err(|verdict| match verdict.split_once('\n') {
+        Some((what_arrived, guess))
+            if guess == leftovers && what_arrived.contains("received a response") =>
+        {
+            format!(
+                "{what_arrived}\nThat request was read and answered, so its bytes were kept; \
+                 but not with the answer it asked for: is each request answered for its own \
+                 method and target (HEAD: GET's head, without the body; a target that does not \
+                 exist: 404)?"
+            )
+        }
+        _ => verdict,
+    })
 }
 
 const ONE_READ: &str = "Does your read_request take one read() to be one whole request? TCP is \
@@ -389,8 +417,14 @@ fn play(
                      They are the start of the next request: a client may send several before \
                      reading any answer (pipelining).";
     expect(&mut b, transcript, three, 200, hello, false, ONE_READ)?;
-    expect(&mut b, transcript, three, 200, Some(b""), true, leftovers)?;
-    expect(&mut b, transcript, three, 404, None, false, leftovers)?;
+    pipelined(
+        expect(&mut b, transcript, three, 200, Some(b""), true, leftovers),
+        leftovers,
+    )?;
+    pipelined(
+        expect(&mut b, transcript, three, 404, None, false, leftovers),
+        leftovers,
+    )?;
     drop(b);
 
     let mut c = Client::connect(server, 'C', transcript)?;

@@ -91,7 +91,7 @@ pub use in_child::{
 };
 pub use program::{Program, Target, requested_answer, serve_as_program};
 pub use script::Script;
-pub use step::{Crossfire, Flood, PATIENCE, Step};
+pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Step};
 pub use verdict::Advice;
 
 /// What one run of a check comes to: the transcript when everything went as expected, the

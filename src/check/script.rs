@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::diagnose::Arrival;
 use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
 use super::shaper::Shaper;
-use super::step::{PATIENCE, PIECE_PAUSE, Step};
+use super::step::{NOTHING_ARRIVED, PATIENCE, PIECE_PAUSE, Step};
 use super::{Check, Exercise, Failure, Played, Program, Transcript};
 
 /// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
@@ -338,7 +338,10 @@ impl Run {
         let received_text = self.name_addresses(&String::from_utf8_lossy(received));
         let likely = clues
             .iter()
-            .find(|(clue, _)| received_text.contains(clue))
+            .find(|(clue, _)| match *clue {
+                NOTHING_ARRIVED => received.is_empty(),
+                clue => received_text.contains(clue),
+            })
             .map(|(_, meaning)| meaning.to_string())
             .or_else(|| arrival.likely_mistake())
             .unwrap_or_else(|| if_wrong.to_string());

@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, Script, Step};
+use super::{Exercise, NOTHING_ARRIVED, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "03_threaded_echo",
@@ -126,7 +126,12 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
                        read() as one whole message? TCP is a stream of bytes; a read returns \
                        whatever has arrived, maybe a piece of a line. Echo exactly the bytes \
                        you read, and keep reading.",
-        clues: &[],
+        clues: &[(
+            NOTHING_ARRIVED,
+            "Not even the first piece came back, while C and D were still connected: is your \
+             server serving only a few clients at a time (a pool of threads, all busy)? Every \
+             client needs its echo at once, however many are connected.",
+        )],
     },
     // Two writes in a row, which the shaper may run together: the bytes that come back are
     // the same either way.

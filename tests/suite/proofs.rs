@@ -227,6 +227,8 @@ mod echo_not_started;
 mod echo_panics_on_a_reset;
 #[path = "known_wrong/echo_pool_of_sixteen.rs"]
 mod echo_pool_of_sixteen;
+#[path = "known_wrong/echo_pool_of_two.rs"]
+mod echo_pool_of_two;
 #[path = "known_wrong/echo_read_is_a_message.rs"]
 mod echo_read_is_a_message;
 #[path = "known_right/echo_scoped_threads.rs"]
@@ -934,6 +936,7 @@ fn answer_process() {
         "echo_not_started" => serve_as_program(echo_not_started::serve),
         "echo_panics_on_a_reset" => serve_as_program(echo_panics_on_a_reset::serve),
         "echo_pool_of_sixteen" => serve_as_program(echo_pool_of_sixteen::serve),
+        "echo_pool_of_two" => serve_as_program(echo_pool_of_two::serve),
         "echo_read_is_a_message" => serve_as_program(echo_read_is_a_message::serve),
         "echo_scoped_threads" => serve_as_program(echo_scoped_threads::serve),
         "echo_single_threaded" => serve_as_program(echo_single_threaded::serve),
