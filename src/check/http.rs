@@ -16,6 +16,16 @@
 //!
 //! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
 //! check compares status codes, bodies and the `Connection` header, not the whole bytes.
+//!
+//! # The input space, and what covers it
+//!
+//! - How requests are cut: whole, one byte per write, three in one write (pipelining), cut by the
+//!   shaper, half a request and a hang-up.
+//! - What they hold: GET, HEAD and an unknown target; `Connection: close`; bad request lines,
+//!   headers without a colon, versions that are not HTTP/1.x; a head past the size limit with no
+//!   blank line.
+//! - Not covered: a head of exactly [`MAX_HEAD_BYTES`] (the boundary, one under and one over), a
+//!   body on a request, IPv6.
 
 use std::io::Write;
 use std::net::SocketAddr;

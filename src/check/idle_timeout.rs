@@ -6,6 +6,20 @@
 //! then see its connection close. Meanwhile client B talks, a line every [`TALK_EVERY`], for
 //! twice the limit: every line must come back, and B must never be closed. Then client C
 //! connects, to show the server still serves newcomers.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: a silent client (A), a talking one (B, a line every [`TALK_EVERY`] for
+//!   [`TALK_FOR`], twice the limit), then a newcomer (C), over IPv4 loopback.
+//! - The limit's boundary: A must be closed within the limit and a margin (not before it: the
+//!   goodbye arriving early fails), B, whose silences stay under the limit, must never be closed,
+//!   and its time since connecting passes the limit (a limit counted from connect fails).
+//! - What arrives: the goodbye line, then the close: a close without a word fails, and so does a
+//!   connection left open.
+//! - What fails in the APIs: the read timeout's error (WouldBlock on Unix, TimedOut on Windows)
+//!   must end only A's connection: C must still be served.
+//! - Not covered: a client that talks in pieces slower than the limit (each piece resets it), and
+//!   IPv6.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
