@@ -35,8 +35,8 @@
 //!   the first byte, and before `accept`: not covered.
 //! - What fails in the APIs: a read that fails (A's reset) must end only that client; the check
 //!   names a server that returns, exits, panics or aborts on it.
-//! - Promptly: every echo within `PATIENCE` (2 s) while others are connected; a quiet client is kept for
-//!   [`QUIET_FOR`].
+//! - Promptly: every echo within `PATIENCE` (2 s) while others are connected; a quiet client is
+//!   kept for [`QUIET_FOR`].
 
 use std::time::Duration;
 
