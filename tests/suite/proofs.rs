@@ -283,6 +283,8 @@ mod shutdown_ignored;
 mod shutdown_keeps_listening;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
 mod shutdown_returns_at_once;
+#[path = "known_wrong/shutdown_rules.rs"]
+pub mod shutdown_rules;
 #[path = "known_wrong/shutdown_waits_for_ever.rs"]
 mod shutdown_waits_for_ever;
 /// The reference solution of exercise 08, which one known-wrong answer wraps.
@@ -1178,4 +1180,59 @@ fn exercise_07_the_given_pool_is_the_same_everywhere() {
     assert_eq!(serve, item_named(&solution, "serve"), "serve");
     let work = item_named(&copy, "right_work").replace("fn right_work(", "fn work(");
     assert_eq!(work, item_named(&solution, "work"), "work");
+}
+
+/// The known-wrong shutdowns differ from the reference solution in one rule each only while
+/// `shutdown_rules.rs` is the solution's server, which is the exercise's: word for word, with the
+/// rules put back where the copy calls them.
+#[test]
+fn exercise_08_the_given_server_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let solution = read("solutions/src/08_shutdown.rs");
+    let exercise = read("exercises/src/08_shutdown.rs");
+    let copy = read("tests/suite/known_wrong/shutdown_rules.rs");
+    for name in ["GOODBYE", "CUT_OFF", "TURN", "start_client"] {
+        assert_eq!(
+            item_named(&copy, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+        assert_eq!(
+            item_named(&exercise, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+    }
+    let body = |code: String, after: &str, before: &str| -> String {
+        let start = code.find(after).expect("the rule's head") + after.len();
+        let end = code.rfind(before).expect("the rule's end");
+        code[start..end].to_string()
+    };
+    let wind_down = body(item_named(&copy, "right_wind_down"), "<()>>, ) { ", " }");
+    let serve = item_named(&copy, "serve_with")
+        .replace(
+            "fn serve_with( listener: TcpListener, shutdown: Receiver<()>, grace: Duration, rules: Rules, )",
+            "fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration)",
+        )
+        .replace("let _ = RULES.set(rules); ", "")
+        .replace("(rules.wind_down)(listener, &stop, grace, clients);", &wind_down);
+    assert_eq!(serve, item_named(&solution, "serve"), "serve");
+    let at_a_turn = body(
+        item_named(&copy, "right_at_a_turn"),
+        "std::io::Result<bool> { ",
+        " Ok(false) }",
+    )
+    .replace("return Ok(true);", "return Ok(());");
+    let echo_lines = item_named(&copy, "echo_lines").replace(
+        "if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? { return Ok(()); }",
+        &at_a_turn,
+    );
+    assert_eq!(
+        echo_lines,
+        item_named(&solution, "echo_lines"),
+        "echo_lines"
+    );
 }
