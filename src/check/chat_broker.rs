@@ -11,6 +11,16 @@
 //!
 //! What it cannot see: whether `remove` shuts down a cut-off client's connection. Without the
 //! shutdown the client is still dropped, only later; the book says so.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: named clients, one that never names itself, readers that stop reading.
+//! - How they leave: a clean close, a reset with lines unread, a hang-up mid-line, `/quit`, and
+//!   being cut off as too slow; each must be announced with its own words, the nameless never.
+//! - Order and loss: two talkers send 50 lines each at the same moment; every listener must hear
+//!   every line, in one order.
+//! - The queue's limit: the flood fills the slow clients' queues; the room must carry on. The
+//!   boundary (a queue exactly full, one under) is not covered: the check cannot see the queue.
 
 use super::{Crossfire, Exercise, Flood, Script, Step};
 

@@ -5,7 +5,7 @@
 //! lost `\r`, replacement characters, the reply at another client's door) before it falls back
 //! on what the step itself suspects.
 
-use super::peer::{End, show_short};
+use super::peer::{End, contains, show_short};
 use super::step::PATIENCE;
 
 /// What one client got where the script expected something else.
@@ -161,18 +161,26 @@ impl Arrival<'_> {
                     .to_string(),
             );
         }
+        // Only the start of an echo of its own, then the close: the server read once and
+        // stopped, however the client's bytes were cut on their way.
+        if a_reply_of_its_own
+            && !received.is_empty()
+            && received.len() < expected.len()
+            && expected.starts_with(received)
+            && self.end == Some(End::Closed)
+        {
+            return Some(
+                "Only the first part came back before the server closed the connection: does \
+                 your server stop serving a client after its first message (its first read)? \
+                 A read returns whatever has arrived, perhaps part of a line: keep reading until \
+                 read() returns 0."
+                    .to_string(),
+            );
+        }
         // Only the start of the reply, and then nothing or the end: the first sentence says
         // so, and the step knows best what that means there.
         None
     }
-}
-
-/// Whether `haystack` holds `needle` somewhere.
-pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty()
-        || haystack
-            .windows(needle.len())
-            .any(|window| window == needle)
 }
 
 /// Whether the two hold the same lines, in any order.

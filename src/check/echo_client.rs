@@ -7,6 +7,16 @@
 //! hangs up before the last echo, and hangs up in the middle of one. `send_lines` must return
 //! exactly the lines that came back, one per line sent, and an error when one is missing or cut
 //! off.
+//!
+//! # The input space, and what covers it
+//!
+//! - How the echoes come: two in one write, one split in two, one longer than a small read, other
+//!   words than were sent, cut up by the shaper.
+//! - How the server ends: it hangs up before the last echo, and in the middle of one: both must
+//!   give an error, never a short answer.
+//! - What the function must do after the last echo: return, and close the connection.
+//! - A function that panics, exits or aborts: named (it runs in a child process of the check).
+//! - Not covered: an empty list of lines, a server that never answers at all.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -1,4 +1,16 @@
 //! The check for exercise 01: a greeting that names the client's own address.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: two clients, one after the other, over IPv4 loopback (A and B). Each must be
+//!   named by its own address, so a greeting built once, or from `local_addr()`, fails. IPv6: not
+//!   covered (the program is started on `127.0.0.1:0`).
+//! - What they send: nothing; the greeting is the server's to send first.
+//! - How they leave: each waits for the close after the greeting (`ReceiveClose`): a server that
+//!   keeps the connection open fails.
+//! - What fails: not covered here; the greeting's one write has no error a client can cause that
+//!   the check could show on loopback.
+//! - Promptly: each reply within `PATIENCE` (2 s).
 
 use super::{Exercise, Script, Step};
 

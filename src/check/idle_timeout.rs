@@ -6,13 +6,28 @@
 //! then see its connection close. Meanwhile client B talks, a line every [`TALK_EVERY`], for
 //! twice the limit: every line must come back, and B must never be closed. Then client C
 //! connects, to show the server still serves newcomers.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: a silent client (A), a talking one (B, a line every [`TALK_EVERY`] for
+//!   [`TALK_FOR`], twice the limit), then a newcomer (C), over IPv4 loopback.
+//! - The limit's boundary: A must be closed within the limit and a margin (not before it: the
+//!   goodbye arriving early fails), B, whose silences stay under the limit, must never be closed,
+//!   and its time since connecting passes the limit (a limit counted from connect fails).
+//! - What arrives: the goodbye line, then the close: a close without a word fails, and so does a
+//!   connection left open.
+//! - What fails in the APIs: the read timeout's error (WouldBlock on Unix, TimedOut on Windows)
+//!   must end only A's connection: C must still be served.
+//! - Not covered: a client that talks in pieces slower than the limit (each piece resets it), and
+//!   IPv6.
 
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::peer::{Client, End};
 use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -93,18 +108,10 @@ pub fn serve_as_program(serve: impl ServeWithIdle) -> ! {
 }
 
 /// Connects a scripted client, with a time limit on every wait.
-fn connect(server: SocketAddr, name: char) -> Result<TcpStream, String> {
-    let stream = TcpStream::connect_timeout(&server, PATIENCE).map_err(|_| {
+fn connect(server: SocketAddr, name: char) -> Result<Client, String> {
+    Client::connect(server).map_err(|_| {
         format!("Client {name} could not connect: is your server accepting connections?")
-    })?;
-    // A check that cannot set a timeout cannot promise to finish: that is a bug here.
-    stream
-        .set_read_timeout(Some(PATIENCE))
-        .expect("set a read timeout");
-    stream
-        .set_write_timeout(Some(PATIENCE))
-        .expect("set a write timeout");
-    Ok(stream)
+    })
 }
 
 /// Plays the three clients, writing down what happened.
@@ -153,12 +160,12 @@ fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
     let mut newcomer = connect(server, 'C')?;
     transcript.push("C connects");
     newcomer
+        .stream
         .write_all(b"hello\n")
         .map_err(|_| "Client C could not send: the server closed its connection.".to_string())?;
     transcript.push("C sends \"hello\\n\"");
-    let mut echo = [0; 6];
-    match newcomer.read_exact(&mut echo) {
-        Ok(()) if &echo == b"hello\n" => {
+    match newcomer.read_at_most(6, PATIENCE) {
+        (echo, _) if echo == b"hello\n" => {
             transcript.push("C receives \"hello\\n\"");
             Ok(())
         }
@@ -242,29 +249,18 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
 }
 
 /// Watches client A on a thread of its own, until the server closes it or the watch ends.
-fn watch_silent(mut stream: TcpStream) -> Receiver<Silent> {
+fn watch_silent(mut client: Client) -> Receiver<Silent> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let started = Instant::now();
         let deadline = started + WATCH_SILENT;
         let mut received = Vec::new();
-        let mut buffer = [0; 1024];
         let closed_after = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break None;
-            }
-            let _ = stream.set_read_timeout(Some(left));
-            match stream.read(&mut buffer) {
-                Ok(0) => break Some(started.elapsed()),
-                Ok(count) => received.extend_from_slice(&buffer[..count]),
-                Err(error)
-                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
-                {
-                    break None;
-                }
+            match client.read_some(deadline) {
+                Ok(bytes) => received.extend_from_slice(&bytes),
+                Err(End::Timeout) => break None,
                 // A reset: closed, if rudely.
-                Err(_) => break Some(started.elapsed()),
+                Err(End::Closed | End::Failed(_)) => break Some(started.elapsed()),
             }
         };
         let _ = sender.send(Silent {
@@ -286,34 +282,24 @@ enum Talked {
 }
 
 /// Client B talks for [`TALK_FOR`], keeping an eye on A's verdict as it comes in.
-fn talk(
-    stream: &mut TcpStream,
-    watching: &Receiver<Silent>,
-    silent: &mut Option<Silent>,
-) -> Talked {
+fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Silent>) -> Talked {
     let started = Instant::now();
     let mut number = 0;
     while started.elapsed() < TALK_FOR {
         let line = format!("line {number}\n");
-        let mut echo = vec![0; line.len()];
-        let sent = stream.write_all(line.as_bytes()).is_ok();
-        let mut got = 0;
-        while sent && got < echo.len() {
-            match stream.read(&mut echo[got..]) {
-                Ok(0) | Err(_) => break,
-                Ok(count) => got += count,
-            }
-        }
-        if echo[..got] != *line.as_bytes() {
+        let sent = client.stream.write_all(line.as_bytes()).is_ok();
+        let echo = match sent {
+            true => client.read_at_most(line.len(), PATIENCE).0,
+            false => Vec::new(),
+        };
+        if echo != *line.as_bytes() {
             let after = started.elapsed().as_millis() / 250 * 250;
-            let mut received = echo[..got].to_vec();
+            let mut received = echo;
             // Show the whole wrong reply, not just as many bytes as the echo would have had.
-            let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-            let mut more = [0; 256];
             while !received.contains(&b'\n') {
-                match stream.read(&mut more) {
-                    Ok(count) if count > 0 => received.extend_from_slice(&more[..count]),
-                    _ => break,
+                match client.read_some(Instant::now() + Duration::from_millis(200)) {
+                    Ok(bytes) => received.extend_from_slice(&bytes),
+                    Err(_) => break,
                 }
             }
             let received = String::from_utf8_lossy(&received).into_owned();

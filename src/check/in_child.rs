@@ -247,7 +247,8 @@ mod tests {
         assert_eq!(back.transcript, transcript);
         assert_eq!(back.seed, Some(7));
         assert!(
-            matches!(decode(exercise, &encode(&Ok(transcript.clone()))), Some(Ok(t)) if t == transcript)
+            matches!(decode(exercise, &encode(&Ok(transcript.clone()))), Some(Ok(back))
+                if back == transcript)
         );
     }
 }

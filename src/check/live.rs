@@ -3,12 +3,12 @@
 //! [`Transcript`], as the [`Script`](super::Script) clients do.
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::Transcript;
-use super::peer::{describe_error, is_timeout, show};
+use super::peer::{Client, End, describe_error, show};
 
 /// After a wrong reply, how long the check reads on for the rest of it.
 const REST_OF_A_REPLY: Duration = Duration::from_millis(200);
@@ -17,20 +17,13 @@ const REST_OF_A_REPLY: Duration = Duration::from_millis(200);
 /// the wait is short so that each known-wrong answer fails fast, and the proofs stay quick.
 pub(super) const PATIENCE: Duration = Duration::from_secs(1);
 
-/// How reading up to the end of a connection ended.
-pub(super) enum Ending {
-    /// The server closed the connection.
-    Closed,
-    /// Nothing more came in time.
-    Timeout,
-    /// The connection failed; the words say how.
-    Failed(String),
-}
+/// How reading up to the end of a connection ended: the one scripted client's [`End`].
+pub(super) use super::peer::End as Ending;
 
 /// The scripted clients of one run, named by letters, and what they saw.
 pub(super) struct Clients {
     server: SocketAddr,
-    clients: BTreeMap<char, TcpStream>,
+    clients: BTreeMap<char, Client>,
     pub(super) transcript: Transcript,
 }
 
@@ -47,14 +40,14 @@ impl Clients {
         self.transcript.push(line);
     }
 
-    fn stream(&mut self, name: char) -> &mut TcpStream {
+    fn client(&mut self, name: char) -> &mut Client {
         self.clients
             .get_mut(&name)
             .unwrap_or_else(|| panic!("check bug: client {name} is not connected"))
     }
 
     pub(super) fn connect(&mut self, name: char) -> Result<(), String> {
-        let stream = TcpStream::connect_timeout(&self.server, PATIENCE).map_err(|error| {
+        let client = Client::connect(self.server).map_err(|error| {
             self.note(format!("{name} cannot connect: {}", describe_error(&error)));
             format!(
                 "Client {name} could not connect ({}): is your server still accepting \
@@ -62,20 +55,13 @@ impl Clients {
                 describe_error(&error)
             )
         })?;
-        // A check that cannot set a timeout cannot promise to finish: that is a bug here.
-        stream
-            .set_read_timeout(Some(PATIENCE))
-            .expect("set a read timeout");
-        stream
-            .set_write_timeout(Some(PATIENCE))
-            .expect("set a write timeout");
-        self.clients.insert(name, stream);
+        self.clients.insert(name, client);
         self.note(format!("{name} connects"));
         Ok(())
     }
 
     pub(super) fn send(&mut self, name: char, text: &str) -> Result<(), String> {
-        match self.stream(name).write_all(text.as_bytes()) {
+        match self.client(name).stream.write_all(text.as_bytes()) {
             Ok(()) => {
                 self.note(format!("{name} sends {}", show(text.as_bytes())));
                 Ok(())
@@ -102,7 +88,7 @@ impl Clients {
         expected: &str,
         if_wrong: &str,
     ) -> Result<(), String> {
-        let (mut received, mut ending) = read_at_most(self.stream(name), expected.len(), PATIENCE);
+        let (mut received, mut ending) = self.client(name).read_at_most(expected.len(), PATIENCE);
         if received == expected.as_bytes() {
             self.note(format!("{name} receives {}", show(&received)));
             return Ok(());
@@ -110,7 +96,7 @@ impl Clients {
         if received.len() == expected.len() {
             // Wrong, and read no further than the expected length: read the rest of it (up to
             // a short quiet), so the verdict shows the whole reply, not its first bytes.
-            let (rest, rest_ending) = read_at_most(self.stream(name), 64 * 1024, REST_OF_A_REPLY);
+            let (rest, rest_ending) = self.client(name).read_at_most(64 * 1024, REST_OF_A_REPLY);
             received.extend_from_slice(&rest);
             ending = rest_ending;
         }
@@ -122,62 +108,29 @@ impl Clients {
         ))
     }
 
-    /// Client `name` must receive nothing for `quiet`. Returns what arrived if something did.
+    /// Client `name` must receive nothing for `quiet`. Returns what arrived if something did
+    /// (nothing at all, if the connection ended).
     pub(super) fn hears_nothing_for(&mut self, name: char, quiet: Duration) -> Option<Vec<u8>> {
-        let stream = self.stream(name);
-        let _ = stream.set_read_timeout(Some(quiet));
-        let mut buffer = [0; 1024];
-        let heard = loop {
-            break match stream.read(&mut buffer) {
-                Ok(count) => Some(buffer[..count].to_vec()),
-                // A signal cut the wait short: that says nothing, so wait again.
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                Err(error) if is_timeout(&error) => None,
-                Err(_) => Some(Vec::new()),
-            };
+        let client = self.client(name);
+        let heard = match client.read_some(Instant::now() + quiet) {
+            Ok(bytes) => Some(bytes),
+            Err(End::Timeout) => None,
+            Err(_) => Some(Vec::new()),
         };
-        let _ = stream.set_read_timeout(Some(PATIENCE));
+        let _ = client.stream.set_read_timeout(Some(PATIENCE));
         heard
     }
 
     /// Reads everything client `name` receives until the server closes the connection, or
     /// `within` runs out.
     pub(super) fn read_to_close(&mut self, name: char, within: Duration) -> (Vec<u8>, Ending) {
-        read_at_most(self.stream(name), usize::MAX, within)
+        self.client(name).read_at_most(usize::MAX, within)
     }
 
     pub(super) fn close(&mut self, name: char) {
         self.clients.remove(&name);
         self.note(format!("{name} closes the connection"));
     }
-}
-
-/// Reads until `limit` bytes have arrived, the connection ends, or `within` runs out.
-fn read_at_most(stream: &mut TcpStream, limit: usize, within: Duration) -> (Vec<u8>, Ending) {
-    let deadline = Instant::now() + within;
-    let mut received = Vec::new();
-    let mut buffer = [0; 4096];
-    let ending = loop {
-        if received.len() >= limit {
-            // Everything expected arrived; the ending is not the point.
-            break Ending::Timeout;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break Ending::Timeout;
-        }
-        let _ = stream.set_read_timeout(Some(left));
-        let wanted = (limit - received.len()).min(buffer.len());
-        match stream.read(&mut buffer[..wanted]) {
-            Ok(0) => break Ending::Closed,
-            Ok(count) => received.extend_from_slice(&buffer[..count]),
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) if is_timeout(&error) => break Ending::Timeout,
-            Err(error) => break Ending::Failed(describe_error(&error)),
-        }
-    };
-    let _ = stream.set_read_timeout(Some(PATIENCE));
-    (received, ending)
 }
 
 /// `received "..." then the connection closes`, and the like, for a transcript and a verdict.

@@ -16,6 +16,10 @@
 //!   program takes after the address, its [`Advice`], and `play`, which plays the steps against
 //!   the running [`Program`] and returns a [`Played`]: the [`Transcript`], and where it stopped
 //!   (a first sentence saying what arrived, then the likely mistake, one per line).
+//! - One scripted client, `peer::Client`: a connection whose every wait has a deadline, that
+//!   waits out a signal's interruption (EINTR), tells a timeout from a close from a reset, and
+//!   keeps bytes read ahead for the next step. [`Script`]'s steps and `live::Clients` (named
+//!   clients with a transcript, for checks that need their own control flow) are built on it.
 //! - [`run`] starts the program, plays the check, and hands both to the one verdict builder
 //!   ([`verdict`]), which puts the most telling fact first: an unfinished exercise (a `todo!()`),
 //!   a program that ended (its first sentence says so), what arrived, a panic, the guess.
@@ -83,10 +87,12 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 
-pub use in_child::{check_client_exercise, check_client_solution};
+pub use in_child::{
+    check_client_exercise, check_client_solution, run_in_child as run_client_in_child,
+};
 pub use program::{Program, Target, requested_answer, serve_as_program};
 pub use script::Script;
-pub use step::{Crossfire, Flood, PATIENCE, Step};
+pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Step};
 pub use verdict::Advice;
 
 /// What one run of a check comes to: the transcript when everything went as expected, the

@@ -52,6 +52,21 @@ impl End {
 }
 
 impl Client {
+    /// Connects to `server`, with [`PATIENCE`] as the limit on connecting, and on every read and
+    /// write after.
+    pub(super) fn connect(server: SocketAddr) -> std::io::Result<Client> {
+        let stream = TcpStream::connect_timeout(&server, PATIENCE)?;
+        let address = stream.local_addr()?;
+        // A check that cannot set a timeout cannot promise to finish: that is a bug here.
+        stream
+            .set_read_timeout(Some(PATIENCE))
+            .expect("set a read timeout");
+        stream
+            .set_write_timeout(Some(PATIENCE))
+            .expect("set a write timeout");
+        Ok(Client::new(stream, address))
+    }
+
     pub(super) fn new(stream: TcpStream, address: SocketAddr) -> Client {
         Client {
             stream,
@@ -146,7 +161,7 @@ impl Client {
     pub(super) fn sees_within(&mut self, needle: &[u8], wait: Duration) -> bool {
         let deadline = Instant::now() + wait;
         let found = loop {
-            if super::diagnose::contains(&self.early, needle) {
+            if contains(&self.early, needle) {
                 break true;
             }
             match self.read_some(deadline) {
@@ -158,8 +173,36 @@ impl Client {
         found
     }
 
-    /// One read, with the time left until `deadline` as its limit.
-    fn read_some(&mut self, deadline: Instant) -> Result<Vec<u8>, End> {
+    /// Reads until `limit` bytes have arrived, the connection ends, or `within` runs out: what
+    /// arrived, and why the reading stopped (a [`End::Timeout`] also when `limit` was reached).
+    pub(super) fn read_at_most(&mut self, limit: usize, within: Duration) -> (Vec<u8>, End) {
+        let deadline = Instant::now() + within;
+        let mut received = std::mem::take(&mut self.early);
+        if received.len() > limit {
+            self.early = received.split_off(limit);
+        }
+        let end = loop {
+            if received.len() >= limit {
+                break End::Timeout;
+            }
+            match self.read_some(deadline) {
+                Ok(mut bytes) => {
+                    let room = limit - received.len();
+                    if bytes.len() > room {
+                        self.early = bytes.split_off(room);
+                    }
+                    received.extend_from_slice(&bytes);
+                }
+                Err(end) => break end,
+            }
+        };
+        let _ = self.stream.set_read_timeout(Some(PATIENCE));
+        (received, end)
+    }
+
+    /// One read, with the time left until `deadline` as its limit. A signal that interrupts the
+    /// wait is waited out; a wait that runs out is [`End::Timeout`], never a close.
+    pub(super) fn read_some(&mut self, deadline: Instant) -> Result<Vec<u8>, End> {
         let mut buffer = [0; 16 * 1024];
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -225,4 +268,12 @@ pub(crate) fn show_short(bytes: &[u8]) -> String {
     // Only the closing quote goes: an escaped quote just before it stays whole.
     let start = start.strip_suffix('"').unwrap_or(&start);
     format!("{start}...\" ({} bytes)", bytes.len())
+}
+
+/// Whether `haystack` holds `needle` somewhere.
+pub(super) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }

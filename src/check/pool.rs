@@ -5,6 +5,19 @@
 //! hear one line and see its connection closed. Then the first client leaves, and the third must
 //! be served at last: a worker goes back to the queue. On Linux the check also counts the
 //! server's threads while six clients are held; elsewhere the system does not show them.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: with [`WORKERS`] = 2 and [`MAX_WAITING`] = 4, two clients take the workers (A,
+//!   B), one waits (C: no echo while both are busy), three more fill the queue (D, E, F), and one
+//!   more (G) is one over the limit. The queue's boundary is tried at exactly the limit (F must
+//!   wait, not be turned away) and one over it (G must hear one line, then the close).
+//! - What they send: a line each; the echo of a waiting client must come once a worker is free
+//!   (A leaves, C is served): a worker that serves one client and stops fails.
+//! - What fails in the APIs: a full queue (`try_send`'s `Full`) must turn the client away at once,
+//!   never wait for room; the number of threads is counted on Linux (a thread per connection,
+//!   waiting or not, fails); elsewhere that count is not covered.
+//! - Not covered: a worker whose client resets mid-line, and a failing `accept`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::diagnose::Arrival;
 use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
 use super::shaper::Shaper;
-use super::step::{PATIENCE, PIECE_PAUSE, Step};
+use super::step::{NOTHING_ARRIVED, PATIENCE, PIECE_PAUSE, Step};
 use super::{Check, Exercise, Failure, Played, Program, Transcript};
 
 /// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
@@ -171,29 +171,20 @@ impl Run {
     }
 
     fn connect(&mut self, name: char) -> Result<(), Surprise> {
-        let stream = match TcpStream::connect_timeout(&self.server, PATIENCE) {
-            Ok(stream) => stream,
+        match Client::connect(self.server) {
+            Ok(client) => {
+                self.clients.insert(name, client);
+                Ok(())
+            }
             Err(error) => {
                 let how = describe_error(&error);
                 self.note(format!("{name} cannot connect: {how}"));
-                return Err(Surprise::new(
+                Err(Surprise::new(
                     format!("Client {name} could not connect: {how}."),
                     "Is your server still accepting connections?",
-                ));
+                ))
             }
-        };
-        let address = stream
-            .local_addr()
-            .expect("a connected stream has an address");
-        // A harness that cannot set a timeout cannot promise to finish: that is a bug here.
-        stream
-            .set_read_timeout(Some(PATIENCE))
-            .expect("set a read timeout");
-        stream
-            .set_write_timeout(Some(PATIENCE))
-            .expect("set a write timeout");
-        self.clients.insert(name, Client::new(stream, address));
-        Ok(())
+        }
     }
 
     /// Sends `bytes` for client `name`, now or, as the shaper decides, with its next send.
@@ -347,7 +338,10 @@ impl Run {
         let received_text = self.name_addresses(&String::from_utf8_lossy(received));
         let likely = clues
             .iter()
-            .find(|(clue, _)| received_text.contains(clue))
+            .find(|(clue, _)| match *clue {
+                NOTHING_ARRIVED => received.is_empty(),
+                clue => received_text.contains(clue),
+            })
             .map(|(_, meaning)| meaning.to_string())
             .or_else(|| arrival.likely_mistake())
             .unwrap_or_else(|| if_wrong.to_string());

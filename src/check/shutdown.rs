@@ -7,6 +7,21 @@
 //! newcomer (C) must be refused; B must hear the goodbye; A, finishing its line, must get its
 //! echo and then the goodbye; D must be cut off once the grace period is over; and `serve` must
 //! return `Ok(())`, but only after every connection is closed.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who is connected when the shutdown comes: an idle client (B), a client mid-line that finishes
+//!   its line within the grace period (A), a client mid-line that never finishes (D), and a
+//!   newcomer after it (C).
+//! - How the shutdown comes: Ctrl-C (SIGINT) sent to the program, which the program turns into `()`
+//!   on its shutdown channel (`course::signal::on_ctrl_c`). Only Unix can send it: elsewhere the
+//!   check says it cannot.
+//! - The grace period's boundaries: A's line, finished half-way through, must be echoed before the
+//!   goodbye; D must be cut off only once the grace period is over, and not much later.
+//! - How the program ends: it must refuse C within 300 ms, say goodbye to every client between two
+//!   lines, and end by returning `Ok(())` from `serve` once every client is closed; an exit (any
+//!   status), an early return, or a program that never ends fails.
+//! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;

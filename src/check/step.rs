@@ -14,6 +14,9 @@ pub const PATIENCE: Duration = Duration::from_secs(2);
 /// costs this much per piece.
 pub const PIECE_PAUSE: Duration = Duration::from_millis(300);
 
+/// A [`Step::Receive`] clue that matches when nothing at all arrived.
+pub const NOTHING_ARRIVED: &str = "\u{0}nothing arrived";
+
 /// One thing a scripted client does, or expects. Clients are named by letters: `'A'`, `'B'`...
 ///
 /// In the bytes a client expects, `<A's address>` stands for client A's own address as the
@@ -42,6 +45,7 @@ pub enum Step {
         if_wrong: &'static str,
         /// Pairs of (something the wrong reply contains, what that likely means), tried in
         /// order before the harness's own reading of what arrived, and before `if_wrong`.
+        /// [`NOTHING_ARRIVED`] as the clue matches a reply of no bytes at all.
         clues: &'static [(&'static str, &'static str)],
     },
     /// Each of these clients sends one line, `hello from X\n`, all before any reply is read;

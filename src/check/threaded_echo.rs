@@ -20,10 +20,27 @@
 //!
 //! Every write goes through the harness's shaper, which cuts it up or runs it together with the
 //! next, as a network may (see [`super::shaper`]).
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: up to twenty clients at once, over IPv4 loopback, one of them silent all along
+//!   (C). IPv6 loopback: not covered (the program is started on `127.0.0.1:0`).
+//! - What they send: text lines, `\r\n` endings, bytes that are not UTF-8 and a NUL (D), a
+//!   two-byte character cut between two reads (D), 64 KiB in one write (past 1 KiB and 4 KiB, the
+//!   usual buffer sizes), last words without a newline (P).
+//! - How the bytes are cut and merged: every `Send` goes through the shaper (pieces down to one
+//!   byte, or two writes run together); `SendInPieces` makes the cuts certain (E's three pieces).
+//! - When and how clients leave: A vanishes mid-line with a reply unread (a reset), B and D close
+//!   cleanly, P half-closes and must still get every byte back and then the close. A reset before
+//!   the first byte, and before `accept`: not covered.
+//! - What fails in the APIs: a read that fails (A's reset) must end only that client; the check
+//!   names a server that returns, exits, panics or aborts on it.
+//! - Promptly: every echo within `PATIENCE` (2 s) while others are connected; a quiet client is
+//!   kept for [`QUIET_FOR`].
 
 use std::time::Duration;
 
-use super::{Exercise, Script, Step};
+use super::{Exercise, NOTHING_ARRIVED, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "03_threaded_echo",
@@ -126,7 +143,12 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
                        read() as one whole message? TCP is a stream of bytes; a read returns \
                        whatever has arrived, maybe a piece of a line. Echo exactly the bytes \
                        you read, and keep reading.",
-        clues: &[],
+        clues: &[(
+            NOTHING_ARRIVED,
+            "Not even the first piece came back, while C and D were still connected: is your \
+             server serving only a few clients at a time (a pool of threads, all busy)? Every \
+             client needs its echo at once, however many are connected.",
+        )],
     },
     // Two writes in a row, which the shaper may run together: the bytes that come back are
     // the same either way.

@@ -5,6 +5,14 @@
 //! answers at once, drops the first datagram, lets a stranger answer first, and never answers at
 //! all. `ask` must return each echo with the number of the attempt that got it, and an error
 //! after a bounded number of unanswered attempts.
+//!
+//! # The input space, and what covers it
+//!
+//! - The server answers at once, drops the first datagram, lets a stranger answer first, never
+//!   answers: each attempt's number, a bounded number of tries, and only the server's answer.
+//! - The wait's boundary: an answer within `wait` must be taken; none after `attempts` tries must
+//!   give an error, without a fourth try.
+//! - Not covered: a reply cut to the buffer's size, IPv6.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{self, AssertUnwindSafe};

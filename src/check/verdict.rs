@@ -11,7 +11,8 @@ use super::program::{End, NotStarted, Program};
 use super::{Exercise, Failure, Outcome, Transcript};
 
 /// The environment variable naming the file each check appends its result to, as one line of
-/// JSON: `{"exercise":"03_threaded_echo","passed":false,"first_sentence":"...","transcript":"..."}`.
+/// JSON:
+/// `{"exercise":"03_threaded_echo","passed":false,"first_sentence":"...","transcript":"..."}`.
 pub const REPORT_VARIABLE: &str = "COURSE_CHECK_REPORT";
 
 /// What an exercise's check says beside the facts, where the harness's own words would not fit.

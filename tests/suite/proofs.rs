@@ -72,11 +72,30 @@ fn run(check: &dyn Check, name: &str) -> check::Outcome {
     check::run(check, &Target::answer_in_test(ANSWERS, name))
 }
 
-/// The answer must fail `check`, and the verdict must contain every one of `words`.
+/// How many times each known-wrong answer is run: every run must fail, with the same words.
+/// `COURSE_PROOF_REPEAT=20 cargo test --test suite proofs` proves the verdicts deterministic
+/// (`.ci/run` does); by default each runs once, to keep `cargo test` quick.
+fn repeats() -> usize {
+    std::env::var("COURSE_PROOF_REPEAT")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The answer must fail `check` on every one of [`repeats`] runs, and each verdict must contain
+/// every one of `words`.
 fn wrong(name: &'static str, check: &'static dyn Check, words: &'static [&'static str]) -> Case {
     Case {
         name,
-        prove: Box::new(move || says(name, run(check, name).err(), words)),
+        prove: Box::new(move || {
+            let runs = repeats();
+            for number in 1..=runs {
+                says(name, run(check, name).err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
+        }),
         sockets: sockets_for(check),
     }
 }
@@ -98,14 +117,19 @@ fn right(name: &'static str, check: &'static dyn Check) -> Case {
 /// A known-wrong echo client: it must fail exercise 02's check, saying `words`.
 fn wrong_client(
     name: &'static str,
-    send_lines: impl echo_client::SendLines,
+    send_lines: impl echo_client::SendLines + Copy,
     words: &'static [&'static str],
 ) -> Case {
     Case {
         name,
         prove: Box::new(move || {
-            let failure = echo_client::run_as(&format!("{name}.rs"), send_lines);
-            says(name, failure.err(), words)
+            let runs = repeats();
+            for number in 1..=runs {
+                let failure = echo_client::run_as(&format!("{name}.rs"), send_lines);
+                says(name, failure.err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
         }),
         // One client, one fake server, and its listener.
         sockets: 4,
@@ -167,6 +191,8 @@ mod echo_bytes;
 mod echo_client_accepts_missing_echoes;
 #[path = "known_wrong/echo_client_empty_echo_is_a_hang_up.rs"]
 mod echo_client_empty_echo_is_a_hang_up;
+#[path = "known_wrong/echo_client_exits.rs"]
+mod echo_client_exits;
 #[path = "known_right/echo_client_half_closes.rs"]
 mod echo_client_half_closes;
 #[path = "known_wrong/echo_client_new_reader_per_echo.rs"]
@@ -185,6 +211,8 @@ mod echo_client_waits_for_close;
 mod echo_dies_with_a_client;
 #[path = "known_wrong/echo_drops_quiet_clients.rs"]
 mod echo_drops_quiet_clients;
+#[path = "known_wrong/echo_exits_on_a_client_error.rs"]
+mod echo_exits_on_a_client_error;
 #[path = "known_right/echo_io_copy.rs"]
 mod echo_io_copy;
 #[path = "known_wrong/echo_joins_each_thread.rs"]
@@ -199,6 +227,8 @@ mod echo_not_started;
 mod echo_panics_on_a_reset;
 #[path = "known_wrong/echo_pool_of_sixteen.rs"]
 mod echo_pool_of_sixteen;
+#[path = "known_wrong/echo_pool_of_two.rs"]
+mod echo_pool_of_two;
 #[path = "known_wrong/echo_read_is_a_message.rs"]
 mod echo_read_is_a_message;
 #[path = "known_right/echo_scoped_threads.rs"]
@@ -243,6 +273,8 @@ mod pool_closes_without_a_word;
 mod pool_not_started;
 #[path = "known_wrong/pool_queue_one_short.rs"]
 mod pool_queue_one_short;
+#[path = "known_wrong/pool_rules.rs"]
+pub mod pool_rules;
 #[path = "known_right/pool_std_mutex_receiver.rs"]
 mod pool_std_mutex_receiver;
 #[path = "known_wrong/pool_thread_per_connection.rs"]
@@ -255,6 +287,8 @@ mod pool_waits_for_room;
 mod pool_worker_serves_one_client;
 #[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
 mod shutdown_drops_lines_in_flight;
+#[path = "known_wrong/shutdown_exits_instead_of_returning.rs"]
+mod shutdown_exits_instead_of_returning;
 #[path = "known_wrong/shutdown_forgets_idle_clients.rs"]
 mod shutdown_forgets_idle_clients;
 #[path = "known_wrong/shutdown_ignored.rs"]
@@ -263,8 +297,13 @@ mod shutdown_ignored;
 mod shutdown_keeps_listening;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
 mod shutdown_returns_at_once;
+#[path = "known_wrong/shutdown_rules.rs"]
+pub mod shutdown_rules;
 #[path = "known_wrong/shutdown_waits_for_ever.rs"]
 mod shutdown_waits_for_ever;
+/// The reference solution of exercise 08, which one known-wrong answer wraps.
+#[path = "../../solutions/src/08_shutdown.rs"]
+pub mod solution_08_shutdown;
 #[path = "known_wrong/timeouts_close_without_a_word.rs"]
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
@@ -350,6 +389,22 @@ fn exercise_02_wrong_clients_fail() {
     ]);
 }
 
+/// A client that ends the program it runs in still gets a verdict: its check runs in a child
+/// process of this test program, as the exercise's does.
+#[test]
+fn exercise_02_a_client_that_exits_is_told_so() {
+    let outcome = check::run_client_in_child(echo_client::EXERCISE, || {
+        echo_client::run_as("echo_client_exits.rs", echo_client_exits::send_lines)
+    });
+    let words: &[&str] = &[
+        "The program ended with status 2 while your function ran: something called std::process::exit.",
+        "the server hung up",
+    ];
+    if let Err(problem) = says("echo_client_exits", outcome.err(), words) {
+        panic!("{problem}");
+    }
+}
+
 #[test]
 fn exercise_02_right_clients_of_other_designs_pass() {
     let result = echo_client::run_as(
@@ -389,6 +444,14 @@ fn exercise_03_wrong_servers_fail() {
             &[
                 "your serve() returned an error, so it stopped accepting clients",
                 "One client's error should end only that client's connection",
+            ],
+        ),
+        wrong(
+            "echo_exits_on_a_client_error",
+            ECHO,
+            &[
+                "Your program exited with status 1 while the check ran, without serve() returning: something called std::process::exit.",
+                "echo failed: ",
             ],
         ),
         wrong(
@@ -603,7 +666,7 @@ fn exercise_04_the_given_broker_is_the_same_everywhere() {
 }
 
 /// A known-wrong answer of another shape than `serve(listener)`: `run_as` is its check's.
-fn wrong_with<A: Send + 'static>(
+fn wrong_with<A: Copy + Send + 'static>(
     name: &'static str,
     run_as: fn(&str, A) -> Result<course::check::Transcript, Failure>,
     answer: A,
@@ -611,7 +674,14 @@ fn wrong_with<A: Send + 'static>(
 ) -> Case {
     Case {
         name,
-        prove: Box::new(move || says(name, run_as(&format!("{name}.rs"), answer).err(), words)),
+        prove: Box::new(move || {
+            let runs = repeats();
+            for number in 1..=runs {
+                says(name, run_as(&format!("{name}.rs"), answer).err(), words)
+                    .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
+            }
+            Ok(())
+        }),
         sockets: SOCKETS_FOR_OTHER_CHECKS,
     }
 }
@@ -752,6 +822,13 @@ fn exercise_08_wrong_shutdowns_fail() {
             "shutdown_returns_at_once",
             &shutdown::CHECK,
             &["Your serve() returned before every client was done"],
+        ),
+        wrong(
+            "shutdown_exits_instead_of_returning",
+            &shutdown::CHECK,
+            &[
+                "Your program exited with status 0 while the check ran, without serve() returning: something called std::process::exit.",
+            ],
         ),
         // What the shipped exercise does: serve as if no shutdown existed.
         wrong(
@@ -1026,6 +1103,7 @@ fn answer_process() {
         "echo_not_started" => serve_as_program(echo_not_started::serve),
         "echo_panics_on_a_reset" => serve_as_program(echo_panics_on_a_reset::serve),
         "echo_pool_of_sixteen" => serve_as_program(echo_pool_of_sixteen::serve),
+        "echo_pool_of_two" => serve_as_program(echo_pool_of_two::serve),
         "echo_read_is_a_message" => serve_as_program(echo_read_is_a_message::serve),
         "echo_scoped_threads" => serve_as_program(echo_scoped_threads::serve),
         "echo_single_threaded" => serve_as_program(echo_single_threaded::serve),
@@ -1068,6 +1146,260 @@ fn answer_process() {
         "timeouts_count_from_connect" => {
             idle_timeout::serve_as_program(timeouts_count_from_connect::serve)
         }
+        "echo_exits_on_a_client_error" => serve_as_program(echo_exits_on_a_client_error::serve),
+        "shutdown_exits_instead_of_returning" => {
+            shutdown::serve_as_program(shutdown_exits_instead_of_returning::serve)
+        }
         other => panic!("no known answer is called {other}"),
     }
+}
+
+/// The top-level items of a Rust file (functions, types, constants, impls...), each with its doc
+/// comment and attributes, as text. A rough reader: brackets are counted outside strings and
+/// comments, and an item ends where they balance at the end of a line.
+fn items(source: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut depth = 0i32;
+    for line in source.lines() {
+        let trimmed = line.trim();
+        if line.starts_with("//!") || (current.is_empty() && trimmed.is_empty()) {
+            continue;
+        }
+        current.push(line);
+        depth += bracket_balance(line);
+        let ends = trimmed.ends_with('}')
+            || trimmed.ends_with(';')
+            || (trimmed.ends_with(']') && !trimmed.starts_with("#["));
+        if depth == 0 && ends {
+            items.push(current.join("\n"));
+            current.clear();
+        }
+    }
+    items
+}
+
+/// Opening minus closing brackets on a line, outside strings, characters and comments.
+fn bracket_balance(line: &str) -> i32 {
+    let mut balance = 0;
+    let mut chars = line.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if in_string => {
+                chars.next();
+            }
+            '"' => in_string = !in_string,
+            '/' if !in_string && chars.peek() == Some(&'/') => break,
+            '\'' if !in_string => {
+                // A char literal ('{', '\n') or a lifetime ('a): skip a literal's content.
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
+                    while let Some(next) = chars.next() {
+                        if next == '\\' {
+                            chars.next();
+                        } else if next == '\'' {
+                            break;
+                        }
+                    }
+                }
+            }
+            '{' | '(' | '[' if !in_string => balance += 1,
+            '}' | ')' | ']' if !in_string => balance -= 1,
+            _ => {}
+        }
+    }
+    balance
+}
+
+/// An item's code, compared word for word: without line comments (an exercise may explain more
+/// than its solution), `#[allow(...)]` lines (an unfinished exercise leaves things unused) and
+/// the white space between words.
+fn code_of(item: &str) -> String {
+    item.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("//") || line.starts_with("///"))
+        .filter(|line| !line.starts_with("#[allow("))
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether an item is the learner's to write (or is free to differ): it holds a `TODO`, a
+/// `todo!`, or it is a `use` or an inner attribute (a finished file imports more).
+fn is_the_learners(item: &str) -> bool {
+    item.contains("TODO")
+        || item.contains("todo!")
+        || code_of(item).starts_with("use ")
+        || code_of(item).starts_with("pub use ")
+        || code_of(item).starts_with("#![")
+}
+
+/// Every exercise's given code is its solution's, item for item: a fix made to one reaches the
+/// other, and a solution copied over its exercise changes only the learner's parts.
+#[test]
+fn every_exercises_given_code_is_its_solutions_word_for_word() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut drifted = Vec::new();
+    let mut pairs = 0;
+    for entry in std::fs::read_dir(format!("{root}/exercises/src")).expect("exercises/src") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".rs") || !name.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let exercise = std::fs::read_to_string(&path).expect("an exercise file");
+        let solution_path = format!("{root}/solutions/src/{name}");
+        let Ok(solution) = std::fs::read_to_string(&solution_path) else {
+            drifted.push(format!("{name}: no solutions/src/{name}"));
+            continue;
+        };
+        pairs += 1;
+        let solution_items: Vec<String> = items(&solution).iter().map(|i| code_of(i)).collect();
+        for item in items(&exercise)
+            .iter()
+            .filter(|item| !is_the_learners(item))
+        {
+            if !solution_items.contains(&code_of(item)) {
+                let first = item.lines().find(|line| {
+                    let line = line.trim_start();
+                    !line.starts_with("//") && !line.starts_with("#[")
+                });
+                drifted.push(format!(
+                    "exercises/src/{name}: the given item `{}` is not word for word in \
+                     solutions/src/{name}",
+                    first.unwrap_or("").trim()
+                ));
+            }
+        }
+    }
+    assert!(pairs >= 10, "found only {pairs} exercise/solution pairs");
+    assert!(drifted.is_empty(), "\n{}", drifted.join("\n"));
+}
+
+/// The reader of items is itself proven: it finds drift where there is some.
+#[test]
+fn the_drift_test_sees_a_changed_given_item() {
+    let exercise = "//! doc\nuse std::io;\n\n/// Given.\nfn given() -> u8 {\n    // why\n    \
+                    b'{'\n}\n\nfn learners() {\n    todo!()\n}\n";
+    let found = items(exercise);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(!is_the_learners(&found[1]) && is_the_learners(&found[2]));
+    let same = "fn given() -> u8 {\n    b'{'\n}";
+    let changed = "fn given() -> u8 {\n    b'}'\n}";
+    assert_eq!(
+        code_of(&found[1]),
+        "/// Given. ".to_string() + &code_of(same)
+    );
+    assert_ne!(code_of(same), code_of(changed));
+}
+
+/// The item of `items` that defines `name` (a `fn` or a `const`), as [`code_of`] gives it, with
+/// `pub` taken out (a copy makes public what the wrong answers use).
+fn item_named(source: &str, name: &str) -> String {
+    let found = items(source).into_iter().find(|item| {
+        let code = code_of(item);
+        [format!("fn {name}("), format!("const {name}:")]
+            .iter()
+            .any(|head| code.contains(head.as_str()))
+    });
+    let code = code_of(&found.unwrap_or_else(|| panic!("no item `{name}`")));
+    code.split(' ')
+        .filter(|word| *word != "pub")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The known-wrong pools differ from the reference solution in one rule each only while
+/// `pool_rules.rs` is the solution's server, which is the exercise's: word for word, with the
+/// rules put back where the copy calls them.
+#[test]
+fn exercise_07_the_given_pool_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let solution = read("solutions/src/07_thread_pool.rs");
+    let exercise = read("exercises/src/07_thread_pool.rs");
+    let copy = read("tests/suite/known_wrong/pool_rules.rs");
+    for name in ["BUSY", "turn_away", "echo"] {
+        assert_eq!(
+            item_named(&copy, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+        assert_eq!(
+            item_named(&exercise, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+    }
+    // The rules, put back: the copy's `serve_with` is the solution's `serve`.
+    let hand_over = item_named(&copy, "right_hand_over");
+    let hand_over = hand_over
+        .split_once("{ ")
+        .and_then(|(_, body)| body.strip_suffix(" Ok(()) }"))
+        .expect("right_hand_over ends with Ok(())");
+    let serve = item_named(&copy, "serve_with")
+        .replace("fn serve_with( listener: TcpListener, workers: usize, max_waiting: usize, rules: Rules, )", "fn serve(listener: TcpListener, workers: usize, max_waiting: usize)")
+        .replace("(rules.work)(queue)", "work(queue)")
+        .replace("(rules.hand_over)(&waiting, stream)?;", hand_over);
+    assert_eq!(serve, item_named(&solution, "serve"), "serve");
+    let work = item_named(&copy, "right_work").replace("fn right_work(", "fn work(");
+    assert_eq!(work, item_named(&solution, "work"), "work");
+}
+
+/// The known-wrong shutdowns differ from the reference solution in one rule each only while
+/// `shutdown_rules.rs` is the solution's server, which is the exercise's: word for word, with the
+/// rules put back where the copy calls them.
+#[test]
+fn exercise_08_the_given_server_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let solution = read("solutions/src/08_shutdown.rs");
+    let exercise = read("exercises/src/08_shutdown.rs");
+    let copy = read("tests/suite/known_wrong/shutdown_rules.rs");
+    for name in ["GOODBYE", "CUT_OFF", "TURN", "start_client"] {
+        assert_eq!(
+            item_named(&copy, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+        assert_eq!(
+            item_named(&exercise, name),
+            item_named(&solution, name),
+            "{name}"
+        );
+    }
+    let body = |code: String, after: &str, before: &str| -> String {
+        let start = code.find(after).expect("the rule's head") + after.len();
+        let end = code.rfind(before).expect("the rule's end");
+        code[start..end].to_string()
+    };
+    let wind_down = body(item_named(&copy, "right_wind_down"), "<()>>, ) { ", " }");
+    let serve = item_named(&copy, "serve_with")
+        .replace(
+            "fn serve_with( listener: TcpListener, shutdown: Receiver<()>, grace: Duration, rules: Rules, )",
+            "fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration)",
+        )
+        .replace("let _ = RULES.set(rules); ", "")
+        .replace("(rules.wind_down)(listener, &stop, grace, clients);", &wind_down);
+    assert_eq!(serve, item_named(&solution, "serve"), "serve");
+    let at_a_turn = body(
+        item_named(&copy, "right_at_a_turn"),
+        "std::io::Result<bool> { ",
+        " Ok(false) }",
+    )
+    .replace("return Ok(true);", "return Ok(());");
+    let echo_lines = item_named(&copy, "echo_lines").replace(
+        "if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? { return Ok(()); }",
+        &at_a_turn,
+    );
+    assert_eq!(
+        echo_lines,
+        item_named(&solution, "echo_lines"),
+        "echo_lines"
+    );
 }

@@ -7,8 +7,13 @@ use std::thread;
 use crate::proofs::echo_bytes::echo;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(listener, 16)
+}
+
+/// A pool of `threads` threads, for this answer and `echo_pool_of_two`.
+pub fn serve_with(listener: TcpListener, threads: usize) -> anyhow::Result<()> {
     let (sender, receiver) = crossbeam_channel::unbounded::<TcpStream>();
-    for _ in 0..16 {
+    for _ in 0..threads {
         let receiver = receiver.clone();
         thread::spawn(move || {
             for stream in receiver {

@@ -1,73 +1,10 @@
-//! Known wrong: exercise 07's solution with a queue one place short (`max_waiting - 1`), so the
-//! last client that should wait its turn is turned away.
+//! Known wrong: the queue holds one connection fewer than `max_waiting`.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
+use std::net::TcpListener;
 
-use crossbeam_channel::{Receiver, TrySendError};
+use crate::proofs::pool_rules::{RIGHT, serve_with};
 
-/// What a client beyond the limit hears before its connection is closed.
-pub const BUSY: &str = "Sorry, the server is busy. Please try again later.\n";
-
-/// Serves clients on `listener` with `workers` threads; at most `max_waiting` connections wait
-/// for a free worker, and the next one is turned away.
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
-    let (waiting, queue) = crossbeam_channel::bounded::<TcpStream>(max_waiting.saturating_sub(1));
-    for number in 1..=workers {
-        let queue = queue.clone();
-        thread::Builder::new()
-            .name(format!("worker {number}"))
-            .spawn(move || work(queue))?;
-    }
-    drop(queue);
-    for connection in listener.incoming() {
-        let stream = match connection {
-            Ok(stream) => stream,
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
-        // `try_send` hands the stream back at once when the queue is full.
-        match waiting.try_send(stream) {
-            Ok(()) => {}
-            Err(TrySendError::Full(stream)) => turn_away(stream),
-            Err(TrySendError::Disconnected(_)) => anyhow::bail!("every worker has stopped"),
-        }
-    }
-    Ok(())
-}
-
-/// Tells a client the server is busy, in one line, and closes its connection.
-fn turn_away(mut stream: TcpStream) {
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    if let Err(error) = stream.write_all(BUSY.as_bytes()) {
-        eprintln!("could not tell a client the server is busy: {error}");
-    }
-}
-
-/// Sends every byte back to the client until it closes its side of the connection.
-fn echo(mut stream: TcpStream) -> anyhow::Result<()> {
-    let mut buffer = [0; 1024];
-    loop {
-        let count = stream.read(&mut buffer)?;
-        if count == 0 {
-            return Ok(());
-        }
-        stream.write_all(&buffer[..count])?;
-    }
-}
-
-/// Runs on each worker thread, for as long as the server runs.
-fn work(queue: Receiver<TcpStream>) {
-    // Ends only when the accept loop drops its Sender and the queue is empty.
-    for stream in queue {
-        // One client's error ends that client's connection, not the worker.
-        if let Err(error) = echo(stream) {
-            eprintln!("echo failed: {error:#}");
-        }
-    }
+    // The mistake: `bounded(max_waiting - 1)`, as if the worker's client were in the queue too.
+    serve_with(listener, workers, max_waiting.saturating_sub(1), RIGHT)
 }

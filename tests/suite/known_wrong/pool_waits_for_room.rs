@@ -1,72 +1,21 @@
-//! Exercise 07 done wrong: the accept loop uses `send`, so it waits for room in a full queue
-//! instead of turning the newcomer away.
-#![allow(dead_code, unused_imports, unused_variables)]
+//! Known wrong: the accept loop waits for room in the queue (`send`), so nobody is turned away
+//! and, meanwhile, nobody is accepted.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::thread;
-use std::time::Duration;
 
-use crossbeam_channel::{Receiver, TrySendError};
+use crossbeam_channel::Sender;
 
-/// What a client beyond the limit hears before its connection is closed.
-pub const BUSY: &str = "Sorry, the server is busy. Please try again later.\n";
+use crate::proofs::pool_rules::{RIGHT, Rules, serve_with};
 
-/// Serves clients on `listener` with `workers` threads; at most `max_waiting` connections wait
-/// for a free worker, and the next one is turned away.
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
-    let (waiting, queue) = crossbeam_channel::bounded::<TcpStream>(max_waiting);
-    for number in 1..=workers {
-        let queue = queue.clone();
-        thread::Builder::new()
-            .name(format!("worker {number}"))
-            .spawn(move || work(queue))?;
-    }
-    drop(queue);
-    for connection in listener.incoming() {
-        let stream = match connection {
-            Ok(stream) => stream,
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
-                continue;
-            }
-        };
-        // The mistake: `send` waits for room, and meanwhile nobody accepts.
-        if waiting.send(stream).is_err() {
-            anyhow::bail!("every worker has stopped");
-        }
+    let hand_over = wait_for_room;
+    serve_with(listener, workers, max_waiting, Rules { hand_over, ..RIGHT })
+}
+
+fn wait_for_room(waiting: &Sender<TcpStream>, stream: TcpStream) -> anyhow::Result<()> {
+    // The mistake: `send` waits for room, and meanwhile nobody accepts.
+    if waiting.send(stream).is_err() {
+        anyhow::bail!("every worker has stopped");
     }
     Ok(())
-}
-
-/// Tells a client the server is busy, in one line, and closes its connection.
-fn turn_away(mut stream: TcpStream) {
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-    if let Err(error) = stream.write_all(BUSY.as_bytes()) {
-        eprintln!("could not tell a client the server is busy: {error}");
-    }
-}
-
-/// Sends every byte back to the client until it closes its side of the connection.
-fn echo(mut stream: TcpStream) -> anyhow::Result<()> {
-    let mut buffer = [0; 1024];
-    loop {
-        let count = stream.read(&mut buffer)?;
-        if count == 0 {
-            return Ok(());
-        }
-        stream.write_all(&buffer[..count])?;
-    }
-}
-
-/// Runs on each worker thread, for as long as the server runs.
-fn work(queue: Receiver<TcpStream>) {
-    // Ends only when the accept loop drops its Sender and the queue is empty.
-    for stream in queue {
-        // One client's error ends that client's connection, not the worker.
-        if let Err(error) = echo(stream) {
-            eprintln!("echo failed: {error:#}");
-        }
-    }
 }

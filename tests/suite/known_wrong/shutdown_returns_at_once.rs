@@ -1,121 +1,27 @@
-//! Exercise 08 done wrong: serve() tells the clients, then returns at once without joining
-//! their threads; in a program, main would end and cut everyone off.
+//! Known wrong: the shutdown is told to every client, but nobody waits for their threads: `serve`
+//! returns at once, and the program ends with them.
 
-#![allow(dead_code, unused_imports, unused_variables)]
-
-use std::io::{BufRead, BufReader, ErrorKind, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, OnceLock};
-use std::thread::{self, JoinHandle};
+use std::net::TcpListener;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::Receiver;
 
-/// What every connected client hears when the server stops.
-pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
-/// What a client hears if the grace period ends before its line does.
-pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
-/// How long a thread waits before it looks at the shutdown again.
-const TURN: Duration = Duration::from_millis(50);
+use crate::proofs::shutdown_rules::{RIGHT, Rules, Stop, serve_with};
 
-/// Serves clients on `listener` until `shutdown` receives (or its sender is dropped), then shuts
-/// down, giving lines in flight at most `grace` to arrive.
 pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> anyhow::Result<()> {
-    listener.set_nonblocking(true)?;
-    let stop = Arc::new(Stop::default());
-    let mut clients: Vec<JoinHandle<()>> = Vec::new();
-    loop {
-        match listener.accept() {
-            Ok((stream, _peer)) => {
-                match start_client(stream, &stop) {
-                    Ok(client) => clients.push(client),
-                    Err(error) => eprintln!("cannot serve a client: {error:#}"),
-                }
-                clients.retain(|client| !client.is_finished());
-                continue;
-            }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
-            }
-        }
-        // Waiting on the channel is the pause between tries; a shutdown ends it at once.
-        match shutdown.recv_timeout(TURN) {
-            Err(RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    // Closed listener: the system refuses newcomers from now on.
+    let wind_down = return_at_once;
+    serve_with(listener, shutdown, grace, Rules { wind_down, ..RIGHT })
+}
+
+fn return_at_once(
+    listener: TcpListener,
+    stop: &Stop,
+    grace: Duration,
+    clients: Vec<JoinHandle<()>>,
+) {
     drop(listener);
     stop.begin(Instant::now() + grace);
-    // Each client thread ends by itself by the deadline, so these joins are bounded.
     // The mistake: nobody waits for the client threads.
     drop(clients);
-    Ok(())
-}
-
-/// The shutdown as the client threads see it: unset while the server runs, then the deadline.
-#[derive(Default)]
-struct Stop {
-    deadline: OnceLock<Instant>,
-}
-
-impl Stop {
-    fn begin(&self, deadline: Instant) {
-        let _ = self.deadline.set(deadline);
-    }
-
-    /// `None` while the server runs.
-    fn deadline(&self) -> Option<Instant> {
-        self.deadline.get().copied()
-    }
-}
-
-fn start_client(stream: TcpStream, stop: &Arc<Stop>) -> anyhow::Result<JoinHandle<()>> {
-    // Some systems give an accepted socket the listener's non-blocking mode.
-    stream.set_nonblocking(false)?;
-    // Reads wait at most one TURN, so the thread notices the shutdown even from a silent client.
-    stream.set_read_timeout(Some(TURN))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
-    let stop = Arc::clone(stop);
-    Ok(thread::spawn(move || {
-        if let Err(error) = echo_lines(&stream, &stop) {
-            eprintln!("a client's connection failed: {error:#}");
-        }
-    }))
-}
-
-/// Echoes whole lines until the client leaves, or the shutdown reaches this client.
-fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
-    let mut reader = BufReader::new(stream);
-    let mut writer = stream;
-    let mut line = Vec::new();
-    loop {
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => return Ok(()),
-            Ok(_) if line.ends_with(b"\n") => {
-                writer.write_all(&line)?;
-                line.clear();
-            }
-            Ok(_) => {}
-            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => return Err(error.into()),
-        }
-        if let Some(deadline) = stop.deadline() {
-            // Between two lines nothing is in flight: the moment to say goodbye.
-            // Nothing of the next line has come: not in `line`, nor still in the reader's buffer
-            // (one read may bring the end of one line and the start of the next).
-            if line.is_empty() && reader.buffer().is_empty() {
-                writer.write_all(GOODBYE.as_bytes())?;
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                writer.write_all(CUT_OFF.as_bytes())?;
-                return Ok(());
-            }
-        }
-    }
 }

@@ -1,0 +1,179 @@
+//! Not an answer itself: exercise 08's server, copied from the reference solution item for item,
+//! with its two rules (how `serve` winds down once the shutdown comes, and what a client's thread
+//! does at each turn once it has begun) made swappable. So each known-wrong shutdown differs from
+//! the reference solution in exactly the rule it gets wrong, and
+//! `exercise_08_the_given_server_is_the_same_everywhere` in tests/suite/proofs.rs fails if this
+//! copy drifts.
+
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, OnceLock};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+
+/// The two rules a learner writes in exercise 08.
+#[derive(Clone, Copy)]
+pub struct Rules {
+    pub wind_down: fn(TcpListener, &Stop, Duration, Vec<JoinHandle<()>>),
+    /// `true` when the client's thread has said its last words and must return.
+    pub at_a_turn:
+        fn(&[u8], &BufReader<&TcpStream>, &mut &TcpStream, &Stop) -> std::io::Result<bool>,
+}
+
+/// The reference solution's rules.
+pub const RIGHT: Rules = Rules {
+    wind_down: right_wind_down,
+    at_a_turn: right_at_a_turn,
+};
+
+/// The rules of the server in this process (one answer per process).
+static RULES: OnceLock<Rules> = OnceLock::new();
+
+fn rules() -> Rules {
+    RULES.get().copied().unwrap_or(RIGHT)
+}
+
+// The given server, item for item as in solutions/src/08_shutdown.rs, but for the rules.
+
+/// What every connected client hears when the server stops.
+pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
+/// What a client hears if the grace period ends before its line does.
+pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
+/// How long a thread waits before it looks at the shutdown again.
+const TURN: Duration = Duration::from_millis(50);
+
+/// Serves clients on `listener` until `shutdown` receives (or its sender is dropped), then shuts
+/// down, giving lines in flight at most `grace` to arrive.
+pub fn serve_with(
+    listener: TcpListener,
+    shutdown: Receiver<()>,
+    grace: Duration,
+    rules: Rules,
+) -> anyhow::Result<()> {
+    let _ = RULES.set(rules);
+    listener.set_nonblocking(true)?;
+    let stop = Arc::new(Stop::default());
+    let mut clients: Vec<JoinHandle<()>> = Vec::new();
+    loop {
+        match listener.accept() {
+            Ok((stream, _peer)) => {
+                match start_client(stream, &stop) {
+                    Ok(client) => clients.push(client),
+                    Err(error) => eprintln!("cannot serve a client: {error:#}"),
+                }
+                clients.retain(|client| !client.is_finished());
+                continue;
+            }
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+            Err(error) => {
+                eprintln!("could not accept a connection: {error}");
+                thread::sleep(Duration::from_millis(100));
+            }
+        }
+        // Waiting on the channel is the pause between tries; a shutdown ends it at once.
+        match shutdown.recv_timeout(TURN) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    (rules.wind_down)(listener, &stop, grace, clients);
+    Ok(())
+}
+
+/// The shutdown as the client threads see it: unset while the server runs, then the deadline.
+#[derive(Default)]
+pub struct Stop {
+    deadline: OnceLock<Instant>,
+}
+
+impl Stop {
+    pub fn begin(&self, deadline: Instant) {
+        let _ = self.deadline.set(deadline);
+    }
+
+    /// `None` while the server runs.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.get().copied()
+    }
+}
+
+fn start_client(stream: TcpStream, stop: &Arc<Stop>) -> anyhow::Result<JoinHandle<()>> {
+    // Some systems give an accepted socket the listener's non-blocking mode.
+    stream.set_nonblocking(false)?;
+    // Reads wait at most one TURN, so the thread notices the shutdown even from a silent client.
+    stream.set_read_timeout(Some(TURN))?;
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    let stop = Arc::clone(stop);
+    Ok(thread::spawn(move || {
+        if let Err(error) = echo_lines(&stream, &stop) {
+            eprintln!("a client's connection failed: {error:#}");
+        }
+    }))
+}
+
+/// Echoes whole lines until the client leaves, or the shutdown reaches this client.
+fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
+    let mut reader = BufReader::new(stream);
+    let mut writer = stream;
+    let mut line = Vec::new();
+    loop {
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => return Ok(()),
+            Ok(_) if line.ends_with(b"\n") => {
+                writer.write_all(&line)?;
+                line.clear();
+            }
+            Ok(_) => {}
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error.into()),
+        }
+        if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? {
+            return Ok(());
+        }
+    }
+}
+
+// The reference solution's rules, as plain functions.
+
+/// Once the shutdown has come.
+pub fn right_wind_down(
+    listener: TcpListener,
+    stop: &Stop,
+    grace: Duration,
+    clients: Vec<JoinHandle<()>>,
+) {
+    // Closed listener: the system refuses newcomers from now on.
+    drop(listener);
+    stop.begin(Instant::now() + grace);
+    // Each client thread ends by itself by the deadline, so these joins are bounded.
+    for client in clients {
+        let _ = client.join();
+    }
+}
+
+/// At each turn of a client's thread.
+pub fn right_at_a_turn(
+    line: &[u8],
+    reader: &BufReader<&TcpStream>,
+    writer: &mut &TcpStream,
+    stop: &Stop,
+) -> std::io::Result<bool> {
+    if let Some(deadline) = stop.deadline() {
+        // Between two lines nothing is in flight: the moment to say goodbye.
+        // Nothing of the next line has come: not in `line`, nor still in the reader's buffer
+        // (one read may bring the end of one line and the start of the next).
+        if line.is_empty() && reader.buffer().is_empty() {
+            writer.write_all(GOODBYE.as_bytes())?;
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            writer.write_all(CUT_OFF.as_bytes())?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
