@@ -13,6 +13,8 @@
 //!    all receive.
 //! 2. 500 clients join; then 10 of them each send 10 messages at the same moment, which the
 //!    other 499 must all receive.
+//! 3. A burst: 200 clients join; then every one of them sends 20 messages at the same moment,
+//!    and each must receive the other 199 × 20 (796,000 deliveries in all).
 //!
 //! A message carries the time it was sent, so each receiver knows how long it took. "Lost"
 //! counts deliveries that never came within 10 s (a client cut off for being slow would show
@@ -48,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
         let binary = sibling(server)?;
         run_scenario(server, &binary, "999 join, 1 message to all", 999, 1, 1).await?;
         run_scenario(server, &binary, "500 clients, 10 senders x 10", 500, 10, 10).await?;
+        run_scenario(server, &binary, "200 clients, all send 20", 200, 200, 20).await?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 //!
 //! - one *reader* task per client turns the bytes it sends into lines, and sends each line to
 //!   the broker as an `Event`;
-//! - one *broker* task, `main` itself, owns the room, exactly as in lesson 04;
+//! - one *broker* task owns the room, exactly as in lesson 04;
 //! - one *writer* task per client takes lines from that client's queue and writes them to its
 //!   socket.
 //!
@@ -27,7 +27,7 @@ use course::chat::{
     chat_line, error_line, notice_line, private_line,
 };
 use course::cli::{Program, Role};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::error::TrySendError;
@@ -68,9 +68,11 @@ async fn main() -> course::cli::MainResult {
     // Every reader task gets a clone of `events`; the broker holds the only receiver.
     let (events, broker_inbox) = mpsc::channel(EVENT_QUEUE_LEN);
     tokio::spawn(accept_clients(listener, events, max_clients));
-    // The broker runs as the main task. If it ever stopped, `main` would return and the whole
-    // server with it, rather than go on accepting clients that nobody would serve.
-    run_broker(broker_inbox, name_time).await;
+    // The broker is a task like the others, on tokio's worker threads. (`main` itself runs on
+    // a thread of its own, beside them: a broker there would race ahead of the writers it
+    // feeds, as chapter 10 measures.) If the broker ever stopped, `main` would return and the
+    // whole server with it, rather than go on accepting clients that nobody would serve.
+    tokio::spawn(run_broker(broker_inbox, name_time)).await?;
     Ok(())
 }
 // ANCHOR_END: main
@@ -338,19 +340,25 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
 // ANCHOR_END: line_reader
 
 // ANCHOR: writer
-/// Runs as the client's writer task: writes each queued line, in order, until the broker lets
+/// Runs as the client's writer task: writes the queued lines, in order, until the broker lets
 /// go of the queue. `Err` says how the client is to be reported gone.
-async fn write_lines(socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), Leaving> {
-    let mut socket = BufWriter::new(socket);
-    while let Some(line) = queue.recv().await {
-        // No task may wait on one client for ever; see WRITE_TIMEOUT.
-        within_write_timeout(socket.write_all(line.as_bytes())).await?;
-        // Flush once the queue is empty for the moment, as lesson 04's writer does.
-        if queue.is_empty() {
-            within_write_timeout(socket.flush()).await?;
+async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), Leaving> {
+    let mut lines = Vec::new();
+    let mut bytes = Vec::new();
+    // Each time the task runs, it takes *everything* queued for the client, and writes it in
+    // one `write_all`: one system call and one timer for a whole burst, not one per line. A
+    // writer that wrote line by line fell behind the broker in a burst (chapter 10 measures
+    // it), and the broker cut off clients that were reading all the time. `recv_many` waits
+    // for at least one line, and says 0 only once the broker has let go and the queue is empty.
+    while queue.recv_many(&mut lines, OUTGOING_QUEUE_LINES).await > 0 {
+        bytes.clear();
+        for line in lines.drain(..) {
+            bytes.extend_from_slice(line.as_bytes());
         }
+        // No task may wait on one client for ever; see WRITE_TIMEOUT.
+        within_write_timeout(socket.write_all(&bytes)).await?;
     }
-    // The broker let go: send what is left, then close our side, so the client reads the end.
+    // The broker let go: everything is sent; close our side, so the client reads the end.
     within_write_timeout(socket.shutdown()).await
 }
 
@@ -396,6 +404,14 @@ async fn run_broker(mut events: Receiver<Event>, name_time: Duration) {
         }
         room.send_away_the_nameless(Instant::now());
         room.cut_off_the_slow();
+        // tokio never interrupts a task. In a burst, events keep coming, and the broker would
+        // go on filling queues while the writers it woke waited behind it, until their queues
+        // were full and their clients cut off, though they read all the time. So when a queue
+        // is half full, the broker steps aside and lets the writers run. (Lesson 04's threads
+        // need no such thing: the system shares the processor between them.)
+        if room.a_writer_lags() {
+            tokio::task::yield_now().await;
+        }
     }
 }
 // ANCHOR_END: run_broker
@@ -691,6 +707,14 @@ impl Room {
             // Dropping the client drops its queue's sender: its writer task sends the goodbye,
             // then closes the connection, and its reader task gives the seat back.
         }
+    }
+
+    /// Whether some client's queue is more than half full: its writer has not run for a while.
+    fn a_writer_lags(&self) -> bool {
+        let half = OUTGOING_QUEUE_LINES / 2;
+        self.clients
+            .values()
+            .any(|client| client.outgoing.capacity() < half)
     }
 
     fn cut_off_the_slow(&mut self) {

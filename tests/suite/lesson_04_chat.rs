@@ -9,6 +9,7 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 
@@ -969,4 +970,146 @@ fn the_lesson_client_refuses_a_line_without_end() {
         finished.stderr
     );
     flooding.join().expect("the flooding server");
+}
+
+/// The environment variable that turns [`burst_clients`] on, with the server's address in it.
+const BURST_SERVER: &str = "COURSE_CHAT_BURST_SERVER";
+/// How many clients join the burst, and how many lines each sends at once.
+const BURST_CLIENTS: usize = 200;
+const BURST_LINES: usize = 20;
+
+/// A burst, as a busy room has them: 200 clients join, then each sends 20 lines at once while
+/// reading all the time. Each must hear all 199 × 20 lines of the others, each sender's in the
+/// order sent and everybody's in one order, and nobody may be cut off: every client reads as fast
+/// as it can, so a server that calls them too slow is the one falling behind.
+///
+/// 200 connections do not fit in this program beside the other tests within 256 open files, so
+/// the clients run in a child process of their own: this same test program, running only
+/// [`burst_clients`].
+#[test]
+fn two_hundred_clients_sending_at_once_lose_nothing() {
+    let server = start();
+    let output = support::output_within_patience(
+        Command::new(std::env::current_exe().expect("the test program's path"))
+            .args(["--exact", "lesson_04_chat::burst_clients", "--nocapture"])
+            .env(BURST_SERVER, server.address.to_string()),
+    );
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    // Whom the server cut off: nobody should be. (Once the clients' process ends, every client
+    // leaves, some with a reset for the lines nobody read any more: those are no fault.)
+    let cut_off: Vec<String> = server
+        .output_lines_so_far()
+        .into_iter()
+        .filter(|line| line.contains("cut off"))
+        .take(5)
+        .collect();
+    assert!(
+        output.status.success() && text(&output.stdout).contains("1 passed"),
+        "the burst failed; the server's log said {cut_off:#?};\nthe clients said:\n{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert!(
+        cut_off.is_empty(),
+        "the server cut off readers: {cut_off:#?}"
+    );
+}
+
+/// The clients of [`two_hundred_clients_sending_at_once_lose_nothing`], run by that test as a
+/// process of their own. Run alone, without [`BURST_SERVER`] set, it has nothing to do.
+#[test]
+fn burst_clients() {
+    let Ok(address) = std::env::var(BURST_SERVER) else {
+        return;
+    };
+    let server_address = address.parse().expect("the server's address");
+    let mut chatters: Vec<Chatter> = Vec::with_capacity(BURST_CLIENTS);
+    for me in 0..BURST_CLIENTS {
+        let stream = support::connect(server_address);
+        let mut chatter = Chatter {
+            label: format!("c{me:03}"),
+            reader: BufReader::new(stream),
+            screen: Vec::new(),
+        };
+        chatter.expect(WELCOME);
+        chatter.type_line(&format!("c{me:03}"));
+        let welcome = chatter.next_line();
+        assert!(welcome.starts_with("* Welcome, "), "{welcome:?}");
+        chatters.push(chatter);
+    }
+    // Everyone starts sending at the same moment.
+    let go = std::sync::Arc::new(std::sync::Barrier::new(BURST_CLIENTS));
+    let threads: Vec<_> = chatters
+        .into_iter()
+        .enumerate()
+        .map(|(me, mut chatter)| {
+            let go = std::sync::Arc::clone(&go);
+            thread::spawn(move || {
+                let burst: String = (0..BURST_LINES).map(|n| format!("{n}\n")).collect();
+                go.wait();
+                chatter.send_bytes(burst.as_bytes());
+                let mut heard = Vec::with_capacity((BURST_CLIENTS - 1) * BURST_LINES);
+                while heard.len() < (BURST_CLIENTS - 1) * BURST_LINES {
+                    // `next_line` would keep every line for a screen nobody shows.
+                    chatter.screen.clear();
+                    let line = chatter.next_line();
+                    if line.starts_with("* ") && line.ends_with(" joined") {
+                        continue; // someone who joined after us
+                    }
+                    let parsed = line.split_once(": ").and_then(|(from, number)| {
+                        let from = from.strip_prefix('c')?.parse::<usize>().ok()?;
+                        Some((from, number.parse::<usize>().ok()?))
+                    });
+                    match parsed {
+                        Some(message) => heard.push(message),
+                        None => panic!(
+                            "c{me:03} received {line:?} after {} of the others' lines",
+                            heard.len()
+                        ),
+                    }
+                }
+                heard
+            })
+        })
+        .collect();
+    let heard: Vec<Vec<(usize, usize)>> = threads
+        .into_iter()
+        .enumerate()
+        .map(|(me, thread)| {
+            thread
+                .join()
+                .unwrap_or_else(|_| panic!("c{me:03} did not hear everything (see above)"))
+        })
+        .collect();
+    for (me, messages) in heard.iter().enumerate() {
+        let mut next_from: BTreeMap<usize, usize> = BTreeMap::new();
+        for &(from, number) in messages {
+            assert_ne!(from, me, "c{me:03} heard its own line");
+            let next = next_from.entry(from).or_default();
+            assert_eq!(
+                number, *next,
+                "c{me:03} heard c{from:03}'s line {number} where line {next} was next"
+            );
+            *next += 1;
+        }
+    }
+    // One order for everybody: each client heard what it shares with c000 and with c001 in the
+    // order they heard it (c000 and c001 between them hear every line).
+    for reference in [0, 1] {
+        let rank: BTreeMap<(usize, usize), usize> = heard[reference]
+            .iter()
+            .enumerate()
+            .map(|(rank, &message)| (message, rank))
+            .collect();
+        for (me, messages) in heard.iter().enumerate() {
+            let ranks: Vec<usize> = messages
+                .iter()
+                .filter_map(|m| rank.get(m).copied())
+                .collect();
+            assert!(
+                ranks.windows(2).all(|pair| pair[0] < pair[1]),
+                "c{me:03} and c{reference:03} heard the same lines in different orders"
+            );
+        }
+    }
 }
