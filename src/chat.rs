@@ -23,6 +23,9 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::accept::AcceptFailures;
 
+pub mod telnet;
+use telnet::TelnetReader;
+
 // ANCHOR: limits
 /// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
 pub const MAX_LINE_BYTES: usize = 1024;
@@ -257,7 +260,8 @@ fn read_lines(
     if events.send(connected).is_err() {
         return; // The broker has stopped, and with it the server.
     }
-    let mut lines = LineReader::new(&*connection, MAX_LINE_BYTES);
+    // telnet's commands are not text: see `telnet`.
+    let mut lines = LineReader::new(TelnetReader::new(&*connection), MAX_LINE_BYTES);
     let how = loop {
         let event = match lines.next_line() {
             Ok(Received::Line(bytes)) => match String::from_utf8(bytes) {

@@ -575,7 +575,8 @@ fn invalid_utf8_is_refused_and_the_connection_kept() {
 
     alice.send_bytes(b"caf\xe9 in Latin-1\n");
     alice.expect("! line refused: it is not UTF-8 text");
-    alice.send_bytes(b"\xff\xfe\xfd\n");
+    // (Not 0xFF: that byte starts a telnet command, see `telnet_commands_are_not_text`.)
+    alice.send_bytes(b"\xfe\xfd\xfc\n");
     alice.expect("! line refused: it is not UTF-8 text");
     // A name must be text too.
     let mut newcomer = Chatter::connect(&server, "newcomer");
@@ -584,6 +585,35 @@ fn invalid_utf8_is_refused_and_the_connection_kept() {
 
     alice.type_line("still here");
     bob.expect("alice: still here");
+    assert_still_serving(&server);
+}
+
+/// telnet sends commands between the lines (RFC 854): options it wants, its window size, and in
+/// character mode a line end of `\r` NUL. These bytes are what Linux's telnet (inetutils) sends,
+/// and what a telnet that negotiates its window sends; each is cut in two on its way, as TCP may.
+#[test]
+fn telnet_commands_are_not_text() {
+    let server = start();
+    let mut alice = Chatter::join(&server, "alice");
+    let mut dave = Chatter::connect(&server, "dave");
+    // IAC WILL NAWS, IAC WILL TTYPE, IAC SB NAWS 0 80 0 24 IAC SE, then the name.
+    dave.send_bytes(b"\xff\xfb\x1f\xff\xfb\x18\xff\xfa\x1f\x00");
+    dave.send_bytes(b"\x50\x00\x18\xff\xf0dave\r\n");
+    let welcome = dave.next_line();
+    assert!(
+        welcome.starts_with("* Welcome, dave! "),
+        "a name after telnet's negotiation should be welcomed, but dave got {welcome:?}"
+    );
+    alice.expect("* dave joined");
+    // The window changes size mid-session: a subnegotiation, then a line.
+    dave.send_bytes(b"\xff\xfa\x1f\x00\x64\x00");
+    dave.send_bytes(b"\x1e\xff\xf0resized\r\n");
+    alice.expect("dave: resized");
+    // Ctrl-] `mode character`: IAC DO SUPPRESS-GO-AHEAD, IAC DO ECHO, then lines ending `\r` NUL.
+    dave.send_bytes(b"\xff\xfd\x03\xff\xfd\x01hi\r");
+    dave.send_bytes(b"\x00yo\r\x00");
+    alice.expect("dave: hi");
+    alice.expect("dave: yo");
     assert_still_serving(&server);
 }
 

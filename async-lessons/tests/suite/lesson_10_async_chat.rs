@@ -42,3 +42,71 @@ fn help_explains_the_limit_and_how_to_join() {
         "{stderr}"
     );
 }
+
+/// Lesson 10's room is lesson 04's on purpose (see `async-lessons/src/10_async_chat/room.rs`):
+/// every method of the room, and the lines the chat says, are the same code in both, word for
+/// word, but for `pub` and the places where the room reaches a client. (Comments may differ:
+/// lesson 04's explain more, and lesson 10's speak of tasks.) A fix to one chat's room that
+/// forgets the other fails here.
+#[test]
+fn room_is_lesson_04s() {
+    const LESSON_04: &str = include_str!("../../../lessons/04_chat.rs");
+    const LESSON_10: &str = include_str!("../../src/10_async_chat/room.rs");
+    // Where the two must differ: a client is reached through a tokio queue and a task (`arrive`,
+    // `remove`, `offer`), and the broker asks whether a writer lags (lesson 10 only).
+    let the_same = [
+        "fn new(",
+        "fn hear(",
+        "fn choose_name(",
+        "fn name_problem(",
+        "fn names(",
+        "fn run_command(",
+        "fn rename(",
+        "fn send_privately(",
+        "fn send_to(",
+        "fn broadcast_to_others(",
+        "fn next_name_deadline(",
+        "fn send_away_the_nameless(",
+        "fn cut_off_the_slow(",
+        "fn describe(",
+        "const WELCOME",
+        "const ASK_NAME",
+        "const HELP",
+    ];
+    for item in the_same {
+        let in_04 = item_text(LESSON_04, item);
+        let in_10 = item_text(LESSON_10, item);
+        assert_eq!(
+            in_04, in_10,
+            "`{item}` reads differently in lessons/04_chat.rs and lesson 10's room.rs"
+        );
+    }
+}
+
+/// The code of the item that starts with `start` (after any `pub `), through its closing line,
+/// without its comment lines, and with `pub ` taken out so that visibility does not count.
+fn item_text(source: &str, start: &str) -> String {
+    let lines: Vec<&str> = source.lines().collect();
+    let unpub = |line: &str| line.replacen("pub ", "", 1);
+    let first = lines
+        .iter()
+        .position(|line| unpub(line).trim_start().starts_with(start))
+        .unwrap_or_else(|| panic!("no `{start}` found"));
+    let indent = lines[first].len() - lines[first].trim_start().len();
+    let closing = [" ".repeat(indent) + "}", " ".repeat(indent) + "];"];
+    let last = if lines[first].ends_with(';') {
+        first
+    } else {
+        first
+            + lines[first..]
+                .iter()
+                .position(|line| closing.iter().any(|end| line == end))
+                .unwrap_or_else(|| panic!("`{start}` has no end"))
+    };
+    lines[first..=last]
+        .iter()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .map(|line| unpub(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

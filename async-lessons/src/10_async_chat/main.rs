@@ -14,9 +14,14 @@
 //!
 //! The line formats, the limits, and how a client leaves come from the course library
 //! (`src/chat.rs`), so both servers send exactly the same lines.
+//!
+//! Three files: this one is the lesson, from `main` to the broker's loop; `lines.rs` cuts a
+//! client's bytes into lines; `room.rs` is the room, lesson 04's.
 
-use std::collections::{HashMap, VecDeque};
-use std::io::{self, ErrorKind};
+mod lines;
+mod room;
+
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,17 +29,19 @@ use std::time::{Duration, Instant};
 use course::accept::AcceptFailures;
 use course::chat::{
     ClientId, EVENT_QUEUE_LEN, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES, WRITE_TIMEOUT,
-    chat_line, error_line, notice_line, private_line,
+    error_line,
 };
 use course::cli::{Program, Role};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{AbortHandle, JoinError};
 use tokio::time::{timeout, timeout_at};
+
+use lines::{LineReader, Received, TelnetReader};
+use room::Room;
 
 // ANCHOR: limits
 /// How many connections are served at once, unless the command line says otherwise. Each costs
@@ -208,7 +215,8 @@ async fn read_lines(
     if events.send(connected).await.is_err() {
         return; // The broker has stopped, and with it the server.
     }
-    let mut lines = LineReader::new(reading);
+    // telnet's commands are not text: see `lines.rs`.
+    let mut lines = LineReader::new(TelnetReader::new(reading));
     let how = loop {
         // Wait for whichever comes first: the client's next line, or the end of its writer.
         // Lesson 04's writer shut the socket down to wake its reader; here the reader waits on
@@ -262,83 +270,6 @@ fn how_the_writer_ended(ended: Result<Result<(), Leaving>, JoinError>) -> Leavin
 }
 // ANCHOR_END: reader
 
-// ANCHOR: line_reader
-/// What reading a client's next line produced.
-enum Received {
-    /// One whole line, without its `\n` or `\r\n`.
-    Line(Vec<u8>),
-    /// A line grew longer than [`MAX_LINE_BYTES`]. The rest of it is skipped.
-    TooLong,
-    /// The client closed its side; `mid_line` says whether it left half a line behind.
-    End { mid_line: bool },
-}
-
-/// Lesson 04's `LineReader`, with `.await`: it cuts a client's bytes into lines, and never
-/// keeps more than one line's worth of them.
-struct LineReader<R> {
-    input: BufReader<R>,
-    /// The start of a line whose end has not arrived yet. It lives here, not in a local variable
-    /// of `next_line`, so that it survives when a call to `next_line` is cancelled.
-    partial: Vec<u8>,
-    /// Whether we are throwing away the rest of a line that was too long.
-    skipping: bool,
-}
-
-impl<R: AsyncRead + Unpin> LineReader<R> {
-    fn new(input: R) -> LineReader<R> {
-        LineReader {
-            input: BufReader::new(input),
-            partial: Vec::new(),
-            skipping: false,
-        }
-    }
-
-    /// The next line. Cancel-safe: if the future is dropped at its `.await`, no byte is lost,
-    /// because `fill_buf` takes none until `consume`, and everything taken is in `self`.
-    async fn next_line(&mut self) -> io::Result<Received> {
-        loop {
-            let available = match self.input.fill_buf().await {
-                Ok(available) => available,
-                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error),
-            };
-            if available.is_empty() {
-                let mid_line = self.skipping || !self.partial.is_empty();
-                return Ok(Received::End { mid_line });
-            }
-            let newline = available.iter().position(|&byte| byte == b'\n');
-            let piece = &available[..newline.unwrap_or(available.len())];
-            if !self.skipping {
-                self.partial.extend_from_slice(piece);
-            }
-            let used = piece.len() + usize::from(newline.is_some());
-            self.input.consume(used);
-
-            if self.skipping {
-                self.skipping = newline.is_none();
-                continue;
-            }
-            // One byte more than the limit may be the `\r` of a `\r\n` ending.
-            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
-                self.partial.clear();
-                self.skipping = true;
-                return Ok(Received::TooLong);
-            }
-            if newline.is_some() {
-                let mut line = std::mem::take(&mut self.partial);
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if line.len() > MAX_LINE_BYTES {
-                    return Ok(Received::TooLong);
-                }
-                return Ok(Received::Line(line));
-            }
-        }
-    }
-}
-// ANCHOR_END: line_reader
-
 // ANCHOR: writer
 /// Runs as the client's writer task: writes the queued lines, in order, until the broker lets
 /// go of the queue. `Err` says how the client is to be reported gone.
@@ -374,7 +305,6 @@ async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Re
 }
 // ANCHOR_END: writer
 
-// ANCHOR: broker
 // ANCHOR: run_broker
 /// The broker: lesson 04's, with `.await` on the inbox. It handles events one at a time, and
 /// between two `.await`s nothing else touches the room, so it still needs no lock.
@@ -415,344 +345,6 @@ async fn run_broker(mut events: Receiver<Event>, name_time: Duration) {
     }
 }
 // ANCHOR_END: run_broker
-
-/// Everyone connected, as the broker sees them.
-struct Room {
-    /// Every connection, named or still choosing a name.
-    clients: HashMap<ClientId, Client>,
-    /// Clients whose queue was full when the broker added to it. They are cut off once the
-    /// current event is handled.
-    too_slow: Vec<ClientId>,
-    /// How long a newcomer has to choose a name.
-    name_time: Duration,
-    /// Newcomers in the order they arrived, each with the moment its time to choose a name runs
-    /// out. Everyone gets the same time, so the front is always the first to run out. Entries
-    /// stay until then even for those who chose a name or left; they are skipped.
-    name_deadlines: VecDeque<(Instant, ClientId)>,
-}
-
-/// One connection, as the broker sees it. Owned by the [`Room`].
-struct Client {
-    /// Where it connects from, for the server's log.
-    peer: SocketAddr,
-    /// `None` while it is still choosing a name; until then, it hears nothing from the room.
-    name: Option<String>,
-    /// Lines waiting for this client. Its writer task holds the receiving end; when the broker
-    /// drops this sender, the writer sends what is left and closes the connection.
-    outgoing: Sender<Line>,
-    /// Stops the writer task, to cut the client off.
-    writer: AbortHandle,
-}
-
-impl Client {
-    /// The client as the server's log names it.
-    fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("{} ({name})", self.peer),
-            None => self.peer.to_string(),
-        }
-    }
-}
-
-// From here on, the room is lesson 04's, line for line, except where it reaches a client:
-// `offer` (tokio's `try_send`) and `remove` (aborting the writer task).
-impl Room {
-    fn new(name_time: Duration) -> Room {
-        Room {
-            clients: HashMap::new(),
-            too_slow: Vec::new(),
-            name_time,
-            name_deadlines: VecDeque::new(),
-        }
-    }
-
-    fn arrive(
-        &mut self,
-        id: ClientId,
-        peer: SocketAddr,
-        outgoing: Sender<Line>,
-        writer: AbortHandle,
-    ) {
-        println!("{peer} connected");
-        let client = Client {
-            peer,
-            name: None,
-            outgoing,
-            writer,
-        };
-        self.clients.insert(id, client);
-        self.name_deadlines
-            .push_back((Instant::now() + self.name_time, id));
-        self.send_to(id, notice_line(WELCOME));
-    }
-
-    /// Handles one line from client `id`: a name, a command, or a message for the room.
-    fn hear(&mut self, id: ClientId, text: &str) {
-        let Some(client) = self.clients.get(&id) else {
-            return;
-        };
-        match client.name.clone() {
-            None => self.choose_name(id, text),
-            Some(name) => {
-                if let Some(command) = text.strip_prefix('/') {
-                    self.run_command(id, &name, command);
-                } else if !text.trim().is_empty() {
-                    self.broadcast_to_others(id, chat_line(&name, text));
-                }
-            }
-        }
-    }
-
-    fn choose_name(&mut self, id: ClientId, wanted: &str) {
-        if let Some(problem) = self.name_problem(id, wanted) {
-            self.send_to(id, error_line(&problem));
-            self.send_to(id, notice_line(ASK_NAME));
-            return;
-        }
-        let others = self.names();
-        let Some(client) = self.clients.get_mut(&id) else {
-            return;
-        };
-        client.name = Some(wanted.to_string());
-        println!("{} joined as {wanted}", client.peer);
-        let welcome = if others.is_empty() {
-            format!("Welcome, {wanted}! Nobody else is here yet. /help lists the commands.")
-        } else {
-            format!(
-                "Welcome, {wanted}! Also here: {}. /help lists the commands.",
-                others.join(", ")
-            )
-        };
-        self.send_to(id, notice_line(&welcome));
-        self.broadcast_to_others(id, notice_line(&format!("{wanted} joined")));
-    }
-
-    /// Why `wanted` cannot be client `id`'s name, or `None` if it can.
-    fn name_problem(&self, id: ClientId, wanted: &str) -> Option<String> {
-        let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if wanted.is_empty() {
-            return Some("a name needs at least one character".into());
-        }
-        if !wanted.chars().all(allowed) {
-            return Some("a name may hold only the letters a-z and A-Z, digits, - and _".into());
-        }
-        if wanted.len() > MAX_NAME_CHARS {
-            return Some(format!("a name has at most {MAX_NAME_CHARS} characters"));
-        }
-        let taken = self.clients.iter().any(|(other, client)| {
-            *other != id
-                && client
-                    .name
-                    .as_ref()
-                    .is_some_and(|name| name.eq_ignore_ascii_case(wanted))
-        });
-        taken.then(|| format!("the name {wanted} is taken"))
-    }
-
-    /// Everyone's name, in alphabetical order.
-    fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .clients
-            .values()
-            .filter_map(|client| client.name.clone())
-            .collect();
-        names.sort_by_key(|name| name.to_ascii_lowercase());
-        names
-    }
-
-    fn run_command(&mut self, id: ClientId, name: &str, command_line: &str) {
-        let (command, argument) = match command_line.split_once(' ') {
-            Some((command, argument)) => (command, argument.trim()),
-            None => (command_line, ""),
-        };
-        match command {
-            "who" => {
-                let names = self.names();
-                let who = format!("{} here: {}", names.len(), names.join(", "));
-                self.send_to(id, notice_line(&who));
-            }
-            "nick" if argument.is_empty() => self.send_to(id, error_line("usage: /nick NEW_NAME")),
-            "nick" => self.rename(id, name, argument),
-            "msg" => match argument.split_once(' ') {
-                Some((to, text)) if !text.trim().is_empty() => {
-                    self.send_privately(id, name, to, text.trim_start());
-                }
-                _ => self.send_to(id, error_line("usage: /msg NAME TEXT")),
-            },
-            "quit" => {
-                self.send_to(id, notice_line(&format!("Goodbye, {name}!")));
-                self.remove(id, Leaving::Quit);
-            }
-            "help" => {
-                for line in HELP {
-                    self.send_to(id, notice_line(line));
-                }
-            }
-            _ => {
-                let unknown = format!("unknown command /{command}: /help lists the commands");
-                self.send_to(id, error_line(&unknown));
-            }
-        }
-    }
-
-    fn rename(&mut self, id: ClientId, old: &str, new: &str) {
-        if let Some(problem) = self.name_problem(id, new) {
-            self.send_to(id, error_line(&problem));
-            return;
-        }
-        let Some(client) = self.clients.get_mut(&id) else {
-            return;
-        };
-        println!("{} is now {new}", client.describe());
-        client.name = Some(new.to_string());
-        self.send_to(id, notice_line(&format!("You are now {new}")));
-        self.broadcast_to_others(id, notice_line(&format!("{old} is now {new}")));
-    }
-
-    fn send_privately(&mut self, id: ClientId, from: &str, to: &str, text: &str) {
-        let recipient = self.clients.iter().find_map(|(&other, client)| {
-            let name = client.name.as_ref()?;
-            name.eq_ignore_ascii_case(to).then(|| (other, name.clone()))
-        });
-        let Some((recipient, recipient_name)) = recipient else {
-            self.send_to(id, error_line(&format!("nobody here is called {to}")));
-            return;
-        };
-        self.send_to(recipient, private_line(from, text));
-        self.send_to(
-            id,
-            notice_line(&format!("sent privately to {recipient_name}")),
-        );
-    }
-
-    /// Queues `line` for one client. Never waits: a full queue marks the client as too slow.
-    fn send_to(&mut self, id: ClientId, line: Line) {
-        if let Some(client) = self.clients.get(&id) {
-            if !offer(client, line) {
-                self.too_slow.push(id);
-            }
-        }
-    }
-
-    /// Queues `line` for every client that has a name, except client `id`.
-    fn broadcast_to_others(&mut self, id: ClientId, line: Line) {
-        for (&other, client) in &self.clients {
-            if other != id && client.name.is_some() && !offer(client, Arc::clone(&line)) {
-                self.too_slow.push(other);
-            }
-        }
-    }
-
-    // ANCHOR: remove
-    /// Forgets client `id`, and tells the room why it left.
-    fn remove(&mut self, id: ClientId, how: Leaving) {
-        let Some(client) = self.clients.remove(&id) else {
-            return;
-        };
-        let who = client.describe();
-        let (log, announcement) = match how {
-            Leaving::Closed => (format!("{who} left"), "left".to_string()),
-            Leaving::Quit => (format!("{who} left with /quit"), "left".to_string()),
-            Leaving::Lost(why) => (
-                format!("{who} left: {why}"),
-                "left (connection lost)".to_string(),
-            ),
-            Leaving::TooSlow => {
-                // Its writer may wait in a write that will never finish. Aborting the task
-                // drops it at that `.await`, which closes our side of the socket; its reader
-                // sees the writer end, and stops too. (A writer that gave up by itself after
-                // WRITE_TIMEOUT has ended already: aborting it does nothing.)
-                client.writer.abort();
-                (
-                    format!("{who} cut off: it stopped reading"),
-                    "was disconnected: they stopped reading their messages".to_string(),
-                )
-            }
-        };
-        println!("{log}");
-        if let Some(name) = &client.name {
-            self.broadcast_to_others(id, notice_line(&format!("{name} {announcement}")));
-        }
-    }
-    // ANCHOR_END: remove
-
-    /// When the next newcomer's time to choose a name runs out, if anyone is waiting.
-    fn next_name_deadline(&self) -> Option<Instant> {
-        self.name_deadlines.front().map(|&(deadline, _)| deadline)
-    }
-
-    /// Tells every newcomer whose time ran out without a name so, and closes its connection.
-    fn send_away_the_nameless(&mut self, now: Instant) {
-        while let Some(&(deadline, id)) = self.name_deadlines.front() {
-            if deadline > now {
-                break;
-            }
-            self.name_deadlines.pop_front();
-            let nameless = self
-                .clients
-                .get(&id)
-                .is_some_and(|client| client.name.is_none());
-            if !nameless {
-                continue; // it chose a name in time, or it left
-            }
-            let seconds = self.name_time.as_secs_f64();
-            let goodbye = format!("you chose no name within {seconds} seconds: goodbye");
-            self.send_to(id, error_line(&goodbye));
-            if let Some(client) = self.clients.remove(&id) {
-                println!(
-                    "{} sent away: no name within {seconds} seconds",
-                    client.peer
-                );
-            }
-            // Dropping the client drops its queue's sender: its writer task sends the goodbye,
-            // then closes the connection, and its reader task gives the seat back.
-        }
-    }
-
-    /// Whether some client's queue is more than half full: its writer has not run for a while.
-    fn a_writer_lags(&self) -> bool {
-        let half = OUTGOING_QUEUE_LINES / 2;
-        self.clients
-            .values()
-            .any(|client| client.outgoing.capacity() < half)
-    }
-
-    fn cut_off_the_slow(&mut self) {
-        while let Some(id) = self.too_slow.pop() {
-            self.remove(id, Leaving::TooSlow);
-        }
-    }
-}
-
-// ANCHOR: offer
-/// Puts `line` in the client's queue if there is room. `false` means the queue is full.
-fn offer(client: &Client, line: Line) -> bool {
-    // tokio's `try_send`, like crossbeam's, never waits. (Its `send` would not block the thread
-    // either, only this task: but this task is the broker, and the whole room would wait.)
-    match client.outgoing.try_send(line) {
-        Ok(()) => true,
-        Err(TrySendError::Full(_)) => false,
-        // Its writer has ended; its reader will report the client gone.
-        Err(TrySendError::Closed(_)) => true,
-    }
-}
-// ANCHOR_END: offer
-// ANCHOR_END: broker
-
-/// The first thing a client hears.
-const WELCOME: &str = "Welcome to the chat! What is your name?";
-/// What a client hears after a name is refused.
-const ASK_NAME: &str = "What is your name?";
-/// The answer to `/help`, one notice per line.
-const HELP: [&str; 7] = [
-    "Commands:",
-    "  /who             list who is here",
-    "  /nick NEW_NAME   change your name",
-    "  /msg NAME TEXT   send TEXT to NAME only",
-    "  /quit            leave the chat",
-    "  /help            show this list",
-    "Any other line goes to everyone else.",
-];
 
 const PROGRAM: Program = Program {
     name: "10_async_chat",
