@@ -8,6 +8,7 @@
 //!
 //! With `--chat` it measures a chat server instead (lesson 04's protocol): every client joins
 //! with a name, and each message is timed from its send to its arrival at every other client.
+//! With `--chat --burst`, each client sends all its messages at once instead of one at a time.
 //! With `--spawn` it starts the server itself, and on Linux also reports the server's footprint:
 //! its peak threads, resident memory and open files, read from /proc.
 
@@ -238,8 +239,8 @@ fn connect(address: SocketAddr, timeout: Duration) -> anyhow::Result<TcpStream> 
 }
 
 // ANCHOR: chat_client
-/// Runs N chat clients: all join, then each sends its messages one at a time, and each message
-/// counts as done when every other client has received it.
+/// Runs N chat clients: all join, then each sends its messages one at a time (or, with `--burst`,
+/// all at once), and each message counts as done when every other client has received it.
 fn run_chat(
     address: SocketAddr,
     options: &Options,
@@ -273,9 +274,9 @@ fn run_chat(
     Ok(Outcome::from_tallies(tallies, elapsed))
 }
 
-/// What the chat clients share: where each sender's current message stands.
+/// What the chat clients share: where each sender's messages on their way stand.
 struct Room {
-    /// One slot per client: the message it sent last, and how many have yet to receive it.
+    /// One slot per client: the messages it sent last, and how many have yet to receive each.
     slots: Vec<(Mutex<Slot>, Condvar)>,
     /// Everyone has a name: the messages may start.
     everyone_joined: Barrier,
@@ -286,13 +287,18 @@ struct Room {
     receiving_errors: Mutex<Tally>,
 }
 
+/// A sender's messages on their way: one at a time, or a whole burst.
 #[derive(Default)]
 struct Slot {
-    sequence: u64,
+    /// The number of the first of them.
+    first: u64,
     sent: Option<Instant>,
-    waiting_for: usize,
-    /// When the last of the others received it.
-    completed: Option<Duration>,
+    /// For each of them, how many of the others have yet to receive it.
+    waiting_for: Vec<usize>,
+    /// For each of them, when the last of the others received it.
+    completed: Vec<Option<Duration>>,
+    /// How many of them have yet to reach everyone.
+    unfinished: usize,
 }
 
 impl Room {
@@ -347,46 +353,58 @@ fn chat_client(
     let mut sequence = 0;
     let began = Instant::now();
     while options.wants_another(sequence, began) {
+        // One message at a time; with `--burst`, all of them in one write.
+        let count = if options.burst {
+            options.messages_or_one()
+        } else {
+            1
+        };
         let (slot, arrived) = &room.slots[number];
         let sent = Instant::now();
-        {
-            let mut slot = lock(slot);
-            *slot = Slot {
-                sequence,
-                sent: Some(sent),
-                waiting_for: options.clients - 1,
-                completed: None,
-            };
-        }
-        let text = chat_text(sequence, micros(sent.duration_since(began)), options.size);
-        if let Err(error) = writer.write_all(format!("{text}\n").as_bytes()) {
-            tally.record(Failure::from_io(error, "sending"), || {
-                format!("client {number}, message {sequence}")
-            });
-            progress.errors.fetch_add(1, Ordering::Relaxed);
+        *lock(slot) = Slot {
+            first: sequence,
+            sent: Some(sent),
+            waiting_for: vec![options.clients - 1; count as usize],
+            completed: vec![None; count as usize],
+            unfinished: count as usize,
+        };
+        let sent_us = micros(sent.duration_since(began));
+        let lines: String = (sequence..sequence + count)
+            .map(|message| chat_text(message, sent_us, options.size) + "\n")
+            .collect();
+        if let Err(error) = writer.write_all(lines.as_bytes()) {
+            let failure = Failure::from_io(error, "sending");
+            for message in sequence..sequence + count {
+                tally.record(failure.clone(), || {
+                    format!("client {number}, message {message}")
+                });
+            }
+            progress.errors.fetch_add(count, Ordering::Relaxed);
             break;
         }
         let slot = lock(slot);
-        let (slot, waited) = arrived
-            .wait_timeout_while(slot, options.timeout, |slot| slot.completed.is_none())
+        let (slot, _) = arrived
+            .wait_timeout_while(slot, options.timeout, |slot| slot.unfinished > 0)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match slot.completed {
-            Some(fan_out) => {
-                tally.latencies_us.push(micros(fan_out));
-                progress.done.fetch_add(1, Ordering::Relaxed);
-            }
-            None => {
-                let reached = options.clients - 1 - slot.waiting_for;
-                debug_assert!(waited.timed_out());
-                let failure = Failure::Undelivered {
-                    reached,
-                    of: options.clients - 1,
-                };
-                tally.record(failure, || format!("client {number}, message {sequence}"));
-                progress.errors.fetch_add(1, Ordering::Relaxed);
+        for (index, completed) in slot.completed.iter().enumerate() {
+            match completed {
+                Some(fan_out) => {
+                    tally.latencies_us.push(micros(*fan_out));
+                    progress.done.fetch_add(1, Ordering::Relaxed);
+                }
+                None => {
+                    let reached = options.clients - 1 - slot.waiting_for[index];
+                    let failure = Failure::Undelivered {
+                        reached,
+                        of: options.clients - 1,
+                    };
+                    let message = sequence + index as u64;
+                    tally.record(failure, || format!("client {number}, message {message}"));
+                    progress.errors.fetch_add(1, Ordering::Relaxed);
+                }
             }
         }
-        sequence += 1;
+        sequence += count;
     }
     room.everyone_done.wait();
     // Wakes the reader thread with the end of the stream: it stops at once.
@@ -510,11 +528,15 @@ fn check_room_line(
     next_from[sender] = sequence + 1;
     let (slot, arrived) = &room.slots[sender];
     let mut slot = lock(slot);
-    if slot.sequence == sequence && slot.waiting_for > 0 {
-        slot.waiting_for -= 1;
-        if slot.waiting_for == 0 {
-            slot.completed = slot.sent.map(|sent| sent.elapsed());
-            arrived.notify_one();
+    let index = sequence.checked_sub(slot.first).map(|index| index as usize);
+    if let Some(index) = index.filter(|&index| slot.waiting_for.get(index) > Some(&0)) {
+        slot.waiting_for[index] -= 1;
+        if slot.waiting_for[index] == 0 {
+            slot.completed[index] = slot.sent.map(|sent| sent.elapsed());
+            slot.unfinished -= 1;
+            if slot.unfinished == 0 {
+                arrived.notify_one();
+            }
         }
     }
     Ok(())
@@ -1068,6 +1090,8 @@ struct Options {
     duration: Option<Duration>,
     timeout: Duration,
     mode: Mode,
+    /// With `--chat`: each client sends all its messages at once.
+    burst: bool,
     json: bool,
     spawn: Option<String>,
     pid: Option<u32>,
@@ -1084,6 +1108,7 @@ impl Options {
             duration: None,
             timeout: Duration::from_secs(5),
             mode: Mode::Echo,
+            burst: false,
             json: false,
             spawn: None,
             pid: None,
@@ -1105,6 +1130,7 @@ impl Options {
                 "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
                 "--timeout" => options.timeout = seconds(&argument, &value()?)?,
                 "--chat" => options.mode = Mode::Chat,
+                "--burst" => options.burst = true,
                 "--json" => options.json = true,
                 "--spawn" => options.spawn = Some(value()?),
                 "--pid" => options.pid = Some(whole(&argument, &value()?, 1)? as u32),
@@ -1121,6 +1147,9 @@ impl Options {
         }
         if options.duration.is_some() {
             options.messages = None;
+        }
+        if options.burst && (options.mode != Mode::Chat || options.messages.is_none()) {
+            bail!("--burst needs --chat, and --messages rather than --duration");
         }
         match PROGRAM.parse(positional)? {
             Parsed::Run(args) => options.address = args.address,
@@ -1152,8 +1181,9 @@ impl Options {
             (None, Some(duration)) => format!("messages for {duration:?}"),
             (None, None) => "no messages".into(),
         };
+        let pace = if self.burst { ", all at once" } else { "" };
         format!(
-            "{what} at {address}: {} clients, each sending {how_many} of {} bytes",
+            "{what} at {address}: {} clients, each sending {how_many} of {} bytes{pace}",
             self.clients, self.size
         )
     }
@@ -1181,7 +1211,7 @@ const PROGRAM: Program = Program {
             and latency percentiles.",
     default_address: "127.0.0.1:65434",
     extra_usage: "[--clients N] [--messages M] [--size BYTES] [--duration SECONDS] \
-                  [--timeout SECONDS] [--chat] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
+                  [--timeout SECONDS] [--chat [--burst]] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
     max_extra_args: 0,
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
              --clients N (-c)      clients connected at once; default 10\n  \
@@ -1191,6 +1221,8 @@ const PROGRAM: Program = Program {
              --timeout SECONDS     a reply later than this is an error; default 5\n  \
              --chat                a chat server (lesson 04's protocol): time each message's\n                        \
              arrival at every other client\n  \
+             --burst               with --chat: each client sends its M messages at once,\n                        \
+             in one write, while everyone reads\n  \
              --spawn 'SERVER ARGS' start SERVER on 127.0.0.1:0 and measure it, footprint too\n  \
              --pid PID             report this server's peak threads and memory (Linux)\n  \
              --json                one JSON object instead of the table\n\n\

@@ -104,6 +104,89 @@ fn chat_fan_out_reaches_every_other_client() {
     assert_eq!(field(json, "round_trips"), 4 * 3, "{json}");
 }
 
+/// `--burst`: every client sends all its messages at once, in one write, and each must still
+/// reach every other client.
+#[test]
+fn a_chat_burst_reaches_every_other_client() {
+    let server = Server::start_on_any_port(CHAT);
+    let run = load(
+        server.address,
+        &[
+            "--chat",
+            "--burst",
+            "--clients",
+            "40",
+            "--messages",
+            "20",
+            "--json",
+        ],
+    );
+    assert!(run.status.success(), "{run:?}");
+    let json = run.stdout.trim();
+    assert_eq!(field(json, "errors"), 0, "{json}");
+    assert_eq!(field(json, "round_trips"), 40 * 20, "{json}");
+}
+
+/// A "chat" that welcomes everyone and then passes nothing on: every message of a burst must
+/// count as an error, never as a fan-out.
+#[test]
+fn a_burst_that_reaches_nobody_is_all_errors() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = listener.local_addr().expect("its address");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let _ = (&stream).write_all(b"* Welcome to the chat! What is your name?\n");
+                let mut name = String::new();
+                if reader.read_line(&mut name).is_err() {
+                    return;
+                }
+                let welcome = format!("* Welcome, {}! Nobody else is here yet.\n", name.trim());
+                let _ = (&stream).write_all(welcome.as_bytes());
+                // Read everything, pass nothing on.
+                let _ = std::io::copy(&mut reader, &mut std::io::sink());
+            });
+        }
+    });
+    let run = load(
+        address,
+        &[
+            "--chat",
+            "--burst",
+            "--clients",
+            "3",
+            "--messages",
+            "5",
+            "--timeout",
+            "0.5",
+        ],
+    );
+    assert!(!run.status.success(), "{run:?}");
+    let both = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        both.contains("15 messages failed") && both.contains("reached 0 of the 2 others"),
+        "{both}"
+    );
+}
+
+#[test]
+fn burst_needs_chat_and_a_number_of_messages() {
+    for args in [
+        &["--burst"][..],
+        &["--chat", "--burst", "--duration", "1"][..],
+    ] {
+        let run = support::run(LOAD, args, "");
+        assert!(!run.status.success(), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("--burst needs --chat, and --messages rather than --duration"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
 /// How a deliberately wrong echo server treats the lines it receives, counting from 1 on each
 /// connection.
 #[derive(Clone, Copy)]
