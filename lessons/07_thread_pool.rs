@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use course::accept::AcceptFailures;
-use course::cli::{Program, Role};
+use course::cli::{Program, Role, count};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 // ANCHOR: limits
@@ -52,7 +52,11 @@ fn main() -> course::cli::MainResult {
     // The workers hold their clones; the accept loop's `try_send` would never see "no workers
     // left" if `main` kept this one.
     drop(queue);
-    println!("{workers} workers ready, {max_waiting} connections may wait for them");
+    println!(
+        "{} ready, {} may wait for them",
+        count(workers, "worker", "workers"),
+        count(max_waiting, "connection", "connections")
+    );
     Ok(accept_connections(
         &listener,
         &waiting,
@@ -102,7 +106,10 @@ fn turn_away(mut stream: TcpStream, workers: usize, max_waiting: usize) {
     let who = stream
         .peer_addr()
         .map_or_else(|_| "a client".to_string(), |peer| peer.to_string());
-    println!("{who} turned away: {workers} clients served, {max_waiting} waiting");
+    println!(
+        "{who} turned away: {} served, {max_waiting} waiting",
+        count(workers, "client", "clients")
+    );
     // One short line fits in a new connection's empty send buffer, so this write does not wait;
     // the timeout is there in case it ever would, since the accept loop must not.
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
@@ -179,5 +186,6 @@ const PROGRAM: Program = Program {
              cargo run --bin 02_echo_client -- 127.0.0.1:65438\n  nc 127.0.0.1 65438\n\n\
              WORKERS threads serve one client each (default 4); MAX_WAITING more connections\n\
              wait for a free worker (default 64); the next is told the server is busy and\n\
-             closed. Try `07_thread_pool 127.0.0.1:65438 1 1` with three clients.",
+             closed. See it with three clients and one worker, one waiting place:\n  \
+             cargo run --bin 07_thread_pool -- 127.0.0.1:65438 1 1",
 };

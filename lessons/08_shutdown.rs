@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use course::accept::AcceptFailures;
-use course::cli::{Program, Role};
+use course::cli::{Program, Role, count};
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 // ANCHOR: limits
@@ -115,9 +115,9 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
     drop(listener);
     clients.retain(|client| !client.is_finished());
     println!(
-        "shutting down: refusing new connections, telling {} connected clients goodbye, waiting \
-         at most {grace:?} for lines in flight",
-        clients.len()
+        "shutting down: refusing new connections, telling {} goodbye, waiting at most {grace:?} \
+         for lines in flight",
+        count(clients.len(), "connected client", "connected clients")
     );
     stop.begin(Instant::now() + grace);
     // Every client thread ends by itself soon after the deadline (see serve_client), so these

@@ -4,6 +4,7 @@
 //! hard-codes an address anywhere else: a default lives here only because each program passes its own.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
 
 use anyhow::bail;
 
@@ -303,5 +304,32 @@ mod tests {
     fn too_many_arguments() {
         let error = parse(&["127.0.0.1:1", "a", "b"]).unwrap_err().to_string();
         assert!(error.contains("too many arguments"), "{error}");
+    }
+}
+
+/// `number` and the noun that counts it, in the singular for one: `count(1, "worker", "workers")`
+/// is "1 worker", `count(2, ...)` is "2 workers". Lessons print counts a learner reads, often 1.
+pub fn count(number: usize, one: &str, many: &str) -> String {
+    let noun = if number == 1 { one } else { many };
+    format!("{number} {noun}")
+}
+
+#[cfg(test)]
+mod count_tests {
+    use super::count;
+
+    #[test]
+    fn one_is_singular_and_every_other_number_plural() {
+        assert_eq!(count(1, "worker", "workers"), "1 worker");
+        assert_eq!(count(0, "worker", "workers"), "0 workers");
+        assert_eq!(count(2, "client", "clients"), "2 clients");
+    }
+}
+
+/// A command line's number of seconds, such as `10` or `0.5`, or an error that names `what`.
+pub fn seconds(what: &str, text: &str) -> anyhow::Result<Duration> {
+    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(duration)) => Ok(duration),
+        _ => anyhow::bail!("{what} must be a number of seconds, such as 10 or 0.5, not {text:?}"),
     }
 }

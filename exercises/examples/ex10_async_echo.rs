@@ -7,7 +7,7 @@ mod async_echo;
 
 use course::cli::{Program, Role, serve_by_hand};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     serve_by_hand(&PROGRAM, async_echo::serve)
 }
 

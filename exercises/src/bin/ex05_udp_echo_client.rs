@@ -16,7 +16,7 @@ const PROGRAM: Program = Program {
     try_it: "Start the UDP echo server first, in another terminal:\n  cargo run --bin 05_udp_echo",
 };
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let message = args.extra.first().map_or("Hello, UDP!", String::as_str);
     let any_port = if args.address.is_ipv4() {

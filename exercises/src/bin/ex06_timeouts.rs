@@ -21,7 +21,7 @@ const PROGRAM: Program = Program {
 
 fn main() -> course::cli::MainResult {
     let idle = match PROGRAM.args()?.extra.first() {
-        Some(seconds) => Duration::try_from_secs_f64(seconds.parse()?)?,
+        Some(seconds) => course::cli::seconds("IDLE_SECONDS", seconds)?,
         None => IDLE,
     };
     serve_by_hand(&PROGRAM, |listener| {

@@ -15,13 +15,15 @@ const PROGRAM: Program = Program {
 
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
-    let count = |index: usize, default: usize| -> anyhow::Result<usize> {
+    let count = |index: usize, name: &str, default: usize| -> anyhow::Result<usize> {
         match args.extra.get(index) {
-            Some(text) => Ok(text.parse()?),
+            Some(text) => text
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {text:?}")),
             None => Ok(default),
         }
     };
-    let (workers, max_waiting) = (count(0, 4)?, count(1, 64)?);
+    let (workers, max_waiting) = (count(0, "WORKERS", 4)?, count(1, "MAX_WAITING", 64)?);
     serve_by_hand(&PROGRAM, |listener| {
         exercises::thread_pool::serve(listener, workers, max_waiting)
     })

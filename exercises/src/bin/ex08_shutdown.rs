@@ -22,7 +22,7 @@ const GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> course::cli::MainResult {
     let grace = match PROGRAM.args()?.extra.first() {
-        Some(seconds) => Duration::try_from_secs_f64(seconds.parse()?)?,
+        Some(seconds) => course::cli::seconds("GRACE_SECONDS", seconds)?,
         None => GRACE,
     };
     let shutdown = course::signal::on_ctrl_c()?;
