@@ -116,7 +116,10 @@ fn turn_away(mut stream: TcpStream, workers: usize, max_waiting: usize) {
     if let Err(error) = stream.write_all(BUSY.as_bytes()) {
         eprintln!("could not tell {who} the server is busy: {error}");
     }
-} // Dropping `stream` closes the connection.
+    // Not a plain drop: if the client has sent a line already, closing with it unread would
+    // send a reset that can destroy the busy line before the client reads it.
+    course::close::gently(stream);
+}
 // ANCHOR_END: accept_loop
 
 // ANCHOR: worker

@@ -198,7 +198,10 @@ fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
     if let Err(error) = stream.write_all(refusal.as_bytes()) {
         eprintln!("could not tell {peer} the chat is full: {error}");
     }
-} // Dropping `stream` closes the connection.
+    // Not a plain drop: if the client has typed already, closing with its bytes unread would
+    // send a reset that can destroy the refusal before the client reads it.
+    crate::close::gently(stream);
+}
 
 /// Counts the open connections. The accept loop takes a [`Seat`] for each, and each reader
 /// thread gives its seat back when its connection ends.

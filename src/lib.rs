@@ -6,12 +6,14 @@
 //! with a longer backlog, catching Ctrl-C, and telling Unicode format characters apart:
 //! [`listen`], [`signal`], [`unicode`]), the chat server's connection plumbing that lesson 04 and
 //! exercise 04 share ([`chat`]), and the exercise checks ([`check`]) with the progress list that
-//! runs them ([`progress`], `cargo run -p exercises`).
+//! runs them ([`progress`], `cargo run -p exercises`), and closing a connection so that its last
+//! words arrive ([`close`]).
 
 pub mod accept;
 pub mod chat;
 pub mod check;
 pub mod cli;
+pub mod close;
 pub mod explain;
 pub mod listen;
 pub mod progress;

@@ -781,6 +781,35 @@ fn connections_past_the_limit_are_turned_away_politely() {
     alice.expect("carol: made it");
 }
 
+/// A newcomer turned away after it typed its name already (a script, or a fast typist) still
+/// reads why: closing with its bytes unread would send a reset that can destroy the line.
+#[test]
+fn a_client_turned_away_after_it_spoke_still_reads_why() {
+    let server = Server::start(SERVER, &["127.0.0.1:0", "1"]);
+    let _alice = Chatter::join(&server, "alice");
+    for attempt in 0..20 {
+        let mut extra = server.connect();
+        extra.write_all(b"dave\n").expect("send a name");
+        extra
+            .shutdown(std::net::Shutdown::Write)
+            .expect("half-close");
+        let mut answer = Vec::new();
+        if let Err(error) = extra.read_to_end(&mut answer) {
+            panic!(
+                "attempt {attempt}: reading the refusal failed ({:?}) after {:?}: the server \
+                 closed with the client's name unread, and its reset came first",
+                error.kind(),
+                String::from_utf8_lossy(&answer)
+            );
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&answer),
+            "! Sorry, the chat is full (1 people). Please try again later.\n",
+            "attempt {attempt}"
+        );
+    }
+}
+
 #[test]
 fn a_newcomer_that_chooses_no_name_in_time_is_told_and_closed() {
     // Half a second to choose a name, instead of a minute, so the test need not wait long.

@@ -64,6 +64,13 @@ fn silent_clients_hold_the_workers_the_queue_waits_and_the_next_is_turned_away()
     let mut third = server.connect();
     third.write_all(b"am I served?\n").unwrap();
     let _fourth = server.connect();
+    assert_waits(&mut third);
+    // The pool's promise: the workers, and the main thread that accepts. No thread per client.
+    // (A client turned away holds a short-lived thread while its connection closes gently, so
+    // count before the next one comes.)
+    if let Some(threads) = thread_count(server.pid()) {
+        assert_eq!(threads, WORKERS + 1, "threads while 4 clients are held");
+    }
     // One more than the server can hold: one line, then the end of the connection.
     let mut fifth = server.connect();
     let mut heard = String::new();
@@ -79,11 +86,6 @@ fn silent_clients_hold_the_workers_the_queue_waits_and_the_next_is_turned_away()
         )),
         "{turned_away:?}"
     );
-    assert_waits(&mut third);
-    // The pool's promise: the workers, and the main thread that accepts. No thread per client.
-    if let Some(threads) = thread_count(server.pid()) {
-        assert_eq!(threads, WORKERS + 1, "threads while 4 clients are held");
-    }
     // The first client leaves: its worker takes the next connection in the queue, whose line
     // has waited in the system's buffer all along.
     drop(first);
@@ -125,5 +127,39 @@ fn the_lesson_passes_the_exercise_check() {
     let server = Server::start(SERVER, &["127.0.0.1:0", &workers, &waiting]);
     if let Err(failure) = course::check::pool::run_against(server.address, server.pid()) {
         panic!("{failure}");
+    }
+}
+
+/// A turned-away client that has already sent its line, as `echo hi | nc -N` does, still reads
+/// the busy line. Closing a socket with unread bytes in it sends a reset, and a reset that
+/// arrives first destroys the line the client has not read yet; the server must close gently.
+#[test]
+fn a_client_turned_away_after_it_spoke_still_reads_why() {
+    let server = start_small_pool();
+    let mut held = Vec::new();
+    for _ in 0..WORKERS {
+        held.push(connect_and_be_served(&server));
+    }
+    for _ in 0..MAX_WAITING {
+        held.push(server.connect());
+    }
+    for attempt in 0..20 {
+        let mut client = server.connect();
+        client.write_all(b"hello, anyone?\n").unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut heard = Vec::new();
+        match client.read_to_end(&mut heard) {
+            Ok(_) => assert_eq!(
+                String::from_utf8_lossy(&heard),
+                "Sorry, the server is busy. Please try again later.\n",
+                "attempt {attempt}"
+            ),
+            Err(error) => panic!(
+                "attempt {attempt}: reading the busy line failed ({:?}) after {:?}: the \
+                 server closed with the client's line unread, and its reset came first",
+                error.kind(),
+                String::from_utf8_lossy(&heard)
+            ),
+        }
     }
 }

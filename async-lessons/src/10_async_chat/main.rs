@@ -32,7 +32,7 @@ use course::chat::{
     error_line,
 };
 use course::cli::{Program, Role};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::{self, Receiver, Sender};
@@ -187,7 +187,14 @@ async fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) 
         Ok(Err(error)) => eprintln!("could not tell {peer} the chat is full: {error}"),
         Err(_) => eprintln!("could not tell {peer} the chat is full: it took too long"),
     }
-} // Dropping `stream` closes the connection.
+    // Close gently, as `course::close::gently` does for lesson 04: say we are done, then read
+    // and drop what the client still sends until it closes too, or LINGER passes. Closing with
+    // its bytes unread would send a reset that can destroy the refusal before it is read.
+    let _ = stream.shutdown().await;
+    let mut sink = [0; 4096];
+    let drain = async { while let Ok(1..) = stream.read(&mut sink).await {} };
+    let _ = timeout(course::close::LINGER, drain).await;
+}
 // ANCHOR_END: accept_loop
 
 // ANCHOR: reader
