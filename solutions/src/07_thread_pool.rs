@@ -60,6 +60,8 @@ fn turn_away(mut stream: TcpStream) {
     if let Err(error) = stream.write_all(BUSY.as_bytes()) {
         eprintln!("could not tell a client the server is busy: {error}");
     }
+    // Not a plain drop, which could send a reset that destroys the line: see lesson 07.
+    course::close::gently(stream);
 }
 
 /// Sends every byte back to the client until it closes its side of the connection.
