@@ -90,15 +90,22 @@ fn echo_lines(stream: &TcpStream) -> anyhow::Result<()> {
         if count == 0 {
             return Ok(());
         }
-        let reply = match std::str::from_utf8(&line) {
-            Ok(text) => text.trim_end_matches(['\r', '\n']).to_string(),
-            Err(_) => "error: that line is not UTF-8 text".to_string(),
+        let (reply, log) = match std::str::from_utf8(&line) {
+            Ok(text) => {
+                let text = text.trim_end_matches(['\r', '\n']).to_string();
+                let log = format!("echoed {text:?} to {peer}");
+                (text, log)
+            }
+            Err(_) => (
+                "error: that line is not UTF-8 text".to_string(),
+                format!("told {peer} its line is not UTF-8 text"),
+            ),
         };
         writer
             .write_all(format!("{reply}\n").as_bytes())
             .with_context(|| format!("echoing to {peer}"))?;
-        // Only now, with the write done, is "echoed" true.
-        println!("echoed {reply:?} to {peer}");
+        // Only now, with the write done, is the log line true.
+        println!("{log}");
     }
 }
 // ANCHOR_END: fix

@@ -28,7 +28,7 @@ fn main() -> course::cli::MainResult {
         }
     };
     let address = args.address;
-    println!("connected? waiting for {address} to speak first...");
+    println!("connecting to {address}, then waiting for it to speak first...");
     let received = if fixed {
         with_timeouts(address)?
     } else {
