@@ -13,6 +13,9 @@ use course::cli::{Program, Role};
 
 /// How long to wait for the server to connect or to answer.
 const PATIENCE: Duration = Duration::from_secs(10);
+/// The longest line other than an echo that the client reads whole, newline included: enough for
+/// any line a server sends to say why it will not echo (a busy line, a goodbye).
+const MAX_OTHER_LINE: usize = 1024;
 
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
@@ -66,36 +69,41 @@ fn send_line(
 
     // One `read` is not one reply. TCP delivers a stream of bytes, not messages: a long reply,
     // or a busy network, can hand us the echo in several pieces. `read_until` keeps reading
-    // until the newline we sent has come back, however many reads that takes.
+    // until a newline has come back, however many reads that takes.
     //
-    // From a server that never sends that newline, it would read for ever, into memory. An echo
-    // is exactly what we sent, so we know its size: `take` stops the read there. (A fixed limit
-    // would have to choose between refusing a long message's echo and allowing a lot of memory;
-    // the protocol itself gives the exact one.)
+    // From a server that never sends a newline, it would read for ever, into memory: `take`
+    // stops it. An echo is exactly what we sent, but a server may answer with something else, a
+    // busy line or a goodbye, and that deserves to be shown whole: so the limit is our message's
+    // size, or a line of text, whichever is longer.
     let echo_bytes = message.len() + 1;
+    let limit = echo_bytes.max(MAX_OTHER_LINE);
     let mut reply = Vec::new();
     reader
-        .take(echo_bytes as u64)
+        .take(limit as u64)
         .read_until(b'\n', &mut reply)
         .map_err(|error| course::explain::read_error("the server", error))?;
-    if reply.len() == echo_bytes && reply.last() != Some(&b'\n') {
+    // Bytes a server misbehaved with are shown with "�" rather than not at all.
+    let shown = String::from_utf8_lossy(&reply).into_owned();
+    if reply.len() == limit && reply.last() != Some(&b'\n') {
         let why = format!(
-            "its reply went past the {echo_bytes} bytes we sent without their newline: is it an \
-             echo server?"
+            "its reply went past {limit} bytes without a newline, beginning {:?}: is it an \
+             echo server?",
+            shown.chars().take(40).collect::<String>()
         );
         let not_an_echo = io::Error::new(ErrorKind::InvalidData, why);
         return Err(course::explain::read_error("the server", not_an_echo));
     }
     if reply.last() != Some(&b'\n') {
-        bail!(
-            "the server closed the connection after echoing {} of {} bytes",
-            reply.len(),
-            echo_bytes
-        );
+        bail!("the server closed the connection after sending {shown:?}, before a whole line");
     }
     reply.pop();
-    // An echo server returns our own bytes, so this is valid UTF-8 unless the server misbehaved;
-    // show such bytes as "�" rather than give up.
+    if reply != message.as_bytes() {
+        bail!(
+            "the server answered {:?} instead of echoing {message:?}: is it an echo server, or \
+             is it telling you why it will not echo?",
+            shown.trim_end()
+        );
+    }
     Ok(String::from_utf8_lossy(&reply).into_owned())
 }
 // ANCHOR_END: send_line

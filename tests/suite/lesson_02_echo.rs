@@ -171,10 +171,31 @@ fn the_lesson_client_refuses_a_reply_longer_than_its_echo() {
     assert!(!client.status.success(), "{client:?}");
     for sentence in [
         "the server sent something this program cannot accept",
-        "its reply went past the 3 bytes we sent without their newline: is it an echo server?",
+        "its reply went past 1024 bytes without a newline, beginning \"xxxx",
+        "is it an echo server?",
     ] {
         assert!(client.stderr.contains(sentence), "{}", client.stderr);
     }
     assert!(!client.stderr.contains("panicked"), "{}", client.stderr);
     server.join().expect("the flooding server");
+}
+
+/// A server that answers with something else than the echo, as lesson 07's pool does when it is
+/// full: the client shows that line whole, says it is not the echo, and fails, even for a message
+/// longer than the line.
+#[test]
+fn the_lesson_client_shows_a_reply_that_is_not_the_echo() {
+    let busy = "Sorry, the server is busy. Please try again later.";
+    for message in [
+        "hi",
+        "a message longer than the line that comes back instead of its echo",
+    ] {
+        let (address, server) = support::flooding_server(1, format!("{busy}\n").into_bytes());
+        let client = run(CLIENT, &[&address.to_string(), message], "");
+        assert!(!client.status.success(), "{client:?}");
+        let wanted = format!("the server answered {busy:?} instead of echoing {message:?}");
+        assert!(client.stderr.contains(&wanted), "{}", client.stderr);
+        assert!(!client.stdout.contains("received"), "{}", client.stdout);
+        server.join().expect("the busy server");
+    }
 }
