@@ -16,21 +16,22 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
-
-/// How long to pause after a failed accept, so a lasting failure does not spin the loop.
-const PAUSE_AFTER_FAILED_ACCEPT: Duration = Duration::from_millis(100);
+use course::accept::AcceptFailures;
 
 /// Serves every client on a thread of its own, closing those silent for `idle`.
 pub fn serve(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure instead of spinning, and log the trouble once, not once per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(PAUSE_AFTER_FAILED_ACCEPT);
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         if let Err(error) = thread::Builder::new().spawn(move || serve_client(stream, idle)) {
             eprintln!("cannot start a thread for a client: {error}");
         }

@@ -14,8 +14,7 @@
 //! (This file needs tokio, so it is not part of the exercises' library: only its check and its
 //! example compile it, and `cargo run -p exercises --bin ...` never builds tokio.)
 
-use std::time::Duration;
-
+use course::accept::AcceptFailures;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -33,15 +32,18 @@ async fn accept_clients(listener: std::net::TcpListener) -> anyhow::Result<()> {
     // tokio takes over a listener from the standard library, once it no longer blocks.
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure (tokio's pause, which holds no thread) and log the trouble once.
+    let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
         };
+        failures.over();
         // TODO: serve this client in a task of its own (`tokio::spawn`), so that this loop goes
         // straight back to accepting the next client.
         if let Err(error) = echo(stream).await {

@@ -17,6 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
+use course::accept::AcceptFailures;
 use crossbeam_channel::{Receiver, TrySendError};
 
 /// What a client beyond the limit hears before its connection is closed.
@@ -34,15 +35,18 @@ pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyho
             .spawn(move || work(queue))?;
     }
     drop(queue);
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure instead of spinning, and log the trouble once, not once per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         // `try_send` hands the stream back at once when the queue is full.
         match waiting.try_send(stream) {
             Ok(()) => {}

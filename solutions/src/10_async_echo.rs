@@ -1,7 +1,6 @@
 //! Exercise 10, solved: every client is served by a tokio task of its own.
 
-use std::time::Duration;
-
+use course::accept::AcceptFailures;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -17,15 +16,18 @@ pub fn serve(listener: std::net::TcpListener) -> anyhow::Result<()> {
 async fn accept_clients(listener: std::net::TcpListener) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure (tokio's pause, which holds no thread) and log the trouble once.
+    let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
         };
+        failures.over();
         // The task owns the stream and logs its own errors: nothing of one client can reach
         // the accept loop, and the loop waits for no one.
         tokio::spawn(async move {

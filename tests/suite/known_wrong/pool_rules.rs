@@ -9,6 +9,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
+use course::accept::AcceptFailures;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 /// The two rules a learner writes in exercise 07.
@@ -45,15 +46,18 @@ pub fn serve_with(
             .spawn(move || (rules.work)(queue))?;
     }
     drop(queue);
+    // Out of file descriptors, every accept fails at once until a client leaves: pause after
+    // each failure instead of spinning, and log the trouble once, not once per try.
+    let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
+                failures.pause_after(error);
                 continue;
             }
         };
+        failures.over();
         (rules.hand_over)(&waiting, stream)?;
     }
     Ok(())

@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use course::accept::AcceptFailures;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 
 /// The two rules a learner writes in exercise 08.
@@ -56,9 +57,13 @@ pub fn serve_with(
     listener.set_nonblocking(true)?;
     let stop = Arc::new(Stop::default());
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
+    // After a failed accept (out of file descriptors, say): pause, and log a spell of failures
+    // once, as every server in the course does.
+    let mut failures = AcceptFailures::new();
     loop {
         match listener.accept() {
             Ok((stream, _peer)) => {
+                failures.over();
                 match start_client(stream, &stop) {
                     Ok(client) => clients.push(client),
                     Err(error) => eprintln!("cannot serve a client: {error:#}"),
@@ -67,10 +72,7 @@ pub fn serve_with(
                 continue;
             }
             Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => {
-                eprintln!("could not accept a connection: {error}");
-                thread::sleep(Duration::from_millis(100));
-            }
+            Err(error) => failures.pause_after(error),
         }
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
         match shutdown.recv_timeout(TURN) {
