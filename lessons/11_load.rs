@@ -188,7 +188,7 @@ fn round_trip(
             shortened = true;
         }
         match stream.read(&mut reply[filled..]) {
-            Ok(0) => return Err(Failure::Closed(filled)),
+            Ok(0) => return Err(Failure::Closed(reply[..filled].to_vec())),
             Ok(count) => filled += count,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
             Err(error) => return Err(Failure::from_io(error, "reading").late_after(filled)),
@@ -205,9 +205,10 @@ fn round_trip(
     {
         None => Ok(latency),
         Some(at) => Err(Failure::Wrong(format!(
-            "the reply differs from the message at byte {at}: got \"{}\" where \"{}\" was sent",
+            "the reply differs from the message at byte {at}: got \"{}\" where \"{}\" was sent{}",
             excerpt(reply, at),
-            excerpt(message, at)
+            excerpt(message, at),
+            chat_hint(reply)
         ))),
     }
 }
@@ -546,7 +547,7 @@ fn check_room_line(
 fn read_line(reader: &mut BufReader<TcpStream>) -> Result<String, Failure> {
     let mut line = String::new();
     match read_line_within_limit(reader, &mut line) {
-        Ok(0) => Err(Failure::Closed(0)),
+        Ok(0) => Err(Failure::Closed(Vec::new())),
         Ok(_) => Ok(line.trim_end().to_string()),
         Err(error) if error.kind() == ErrorKind::InvalidData => {
             Err(Failure::Wrong(error.to_string()))
@@ -586,8 +587,8 @@ enum Failure {
     Wrong(String),
     /// No reply (or not all of it: the number of bytes that came) within the timeout.
     Late(usize),
-    /// The server closed the connection (after this many bytes of the reply).
-    Closed(usize),
+    /// The server closed the connection, after these bytes of the reply.
+    Closed(Vec<u8>),
     /// A chat message that reached only some of the others within the timeout.
     Undelivered { reached: usize, of: usize },
     /// No connection to send it over.
@@ -618,9 +619,15 @@ impl Failure {
             Failure::Wrong(what) => what.clone(),
             Failure::Late(0) => format!("no reply within {timeout:?}"),
             Failure::Late(bytes) => format!("only {bytes} bytes of the reply within {timeout:?}"),
-            Failure::Closed(bytes) => {
-                format!("the server closed the connection after {bytes} bytes of the reply")
+            Failure::Closed(bytes) if bytes.is_empty() => {
+                "the server closed the connection before any reply".to_string()
             }
+            Failure::Closed(bytes) => format!(
+                "the server closed the connection after {} bytes of the reply: \"{}\"{}",
+                bytes.len(),
+                excerpt_of_all(bytes),
+                chat_hint(bytes)
+            ),
             Failure::Undelivered { reached, of } => {
                 format!("reached {reached} of the {of} others within {timeout:?}")
             }
@@ -906,7 +913,14 @@ impl SpawnedServer {
     fn start(command: &str) -> anyhow::Result<SpawnedServer> {
         let mut words = command.split_whitespace();
         let program = words.next().context("--spawn needs a program to start")?;
-        let mut child = Command::new(program)
+        // A lesson's name (`03_threaded_echo`) means that lesson, built beside this program.
+        let beside_us = std::env::current_exe()?.with_file_name(program);
+        let path = if !program.contains(['/', '\\']) && beside_us.exists() {
+            beside_us
+        } else {
+            program.into()
+        };
+        let mut child = Command::new(&path)
             .arg("127.0.0.1:0")
             .args(words)
             .stdin(Stdio::null())
@@ -914,7 +928,10 @@ impl SpawnedServer {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| {
-                format!("starting the server {program:?}: is the path right, and is it built?")
+                format!(
+                    "starting the server {program:?}: give a lesson's name (built with the same \
+                     profile as 11_load: cargo build --release --bins) or a path to a program"
+                )
             })?;
         let mut stdout = BufReader::new(child.stdout.take().context("the server's output")?);
         let mut first = String::new();
@@ -1064,6 +1081,25 @@ fn show_micros(us: u32) -> String {
         0..1_000 => format!("{us}µs"),
         1_000..1_000_000 => format!("{:.2}ms", f64::from(us) / 1e3),
         _ => format!("{:.2}s", f64::from(us) / 1e6),
+    }
+}
+
+/// At most the first 60 bytes of a reply, printable.
+fn excerpt_of_all(bytes: &[u8]) -> String {
+    let shown = bytes[..bytes.len().min(60)].escape_ascii().to_string();
+    if bytes.len() > 60 {
+        shown + "..."
+    } else {
+        shown
+    }
+}
+
+/// A word for a reply that is a chat server's welcome: this client was measuring an echo.
+fn chat_hint(reply: &[u8]) -> &'static str {
+    if reply.starts_with(b"* Welcome") {
+        " (a chat server's welcome: measure a chat with --chat)"
+    } else {
+        ""
     }
 }
 
@@ -1223,7 +1259,8 @@ const PROGRAM: Program = Program {
              arrival at every other client\n  \
              --burst               with --chat: each client sends its M messages at once,\n                        \
              in one write, while everyone reads\n  \
-             --spawn 'SERVER ARGS' start SERVER on 127.0.0.1:0 and measure it, footprint too\n  \
+             --spawn 'SERVER ARGS' start SERVER on 127.0.0.1:0 and measure it, footprint too;\n                        \
+             SERVER is a lesson's name (03_threaded_echo) or a path\n  \
              --pid PID             report this server's peak threads and memory (Linux)\n  \
              --json                one JSON object instead of the table\n\n\
              It exits with an error if any reply was wrong, missing or late. Try:\n  \

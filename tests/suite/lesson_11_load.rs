@@ -404,3 +404,35 @@ fn a_chat_server_that_never_ends_its_line_is_refused() {
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     server.join().expect("the flooding server");
 }
+
+/// `--spawn` takes a lesson's name, built beside `11_load`, as well as a path.
+#[test]
+fn spawn_takes_a_lessons_name() {
+    let run = support::run(
+        LOAD,
+        &[
+            "--spawn",
+            "03_threaded_echo",
+            "--clients",
+            "2",
+            "--messages",
+            "3",
+        ],
+        "",
+    );
+    assert!(run.status.success(), "{run:?}");
+    assert!(run.stdout.contains("echo at 127.0.0.1:"), "{}", run.stdout);
+}
+
+/// Measuring a chat as if it were an echo: every error shows what came, and says to use --chat.
+#[test]
+fn an_echo_run_against_a_chat_says_to_use_chat() {
+    let server = Server::start_on_any_port(CHAT);
+    let run = load(server.address, &["--clients", "1", "--messages", "1"]);
+    assert!(!run.status.success(), "{run:?}");
+    let both = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        both.contains("got \"* Welcome to the\"") && both.contains("measure a chat with --chat"),
+        "{both}"
+    );
+}
