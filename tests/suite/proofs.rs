@@ -265,6 +265,8 @@ mod http_no_head_limit;
 mod http_one_read_is_a_request;
 #[path = "known_right/http_reads_lines.rs"]
 mod http_reads_lines;
+#[path = "known_wrong/http_rules.rs"]
+pub mod http_rules;
 #[path = "known_wrong/http_trusts_the_first_length.rs"]
 mod http_trusts_the_first_length;
 #[path = "known_wrong/pool_closes_without_a_word.rs"]
@@ -1347,6 +1349,56 @@ fn exercise_07_the_given_pool_is_the_same_everywhere() {
     assert_eq!(serve, item_named(&solution, "serve"), "serve");
     let work = item_named(&copy, "right_work").replace("fn right_work(", "fn work(");
     assert_eq!(work, item_named(&solution, "work"), "work");
+}
+
+/// The known-wrong HTTP servers differ from the reference solution in one rule each only while
+/// `http_rules.rs` is the solution's server, word for word, with the rules put back where the
+/// copy calls them (`right_read_request` is `read_request`, and so on).
+#[test]
+fn exercise_12_the_given_server_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    assert_eq!(
+        http_server_without_rules(&read("tests/suite/known_wrong/http_rules.rs")),
+        http_server_without_rules(&read("solutions/src/12_http.rs")),
+        "tests/suite/known_wrong/http_rules.rs is no longer solutions/src/12_http.rs"
+    );
+}
+
+/// Exercise 12's server as code, word for word, without its `use` lines and `pub`s, and without
+/// what makes `http_rules.rs`'s rules swappable: the `Rules` machinery, and each rule's
+/// dispatcher (a function that calls `rules()`), with `right_` taken off the rules themselves.
+fn http_server_without_rules(source: &str) -> String {
+    let machinery = [
+        "type Parsed",
+        "struct Rules",
+        "const RIGHT",
+        "static RULES",
+        "fn rules()",
+        "fn serve_with(",
+        "(rules().",
+    ];
+    let mut text = items(source)
+        .iter()
+        .map(|item| code_of(item))
+        .filter(|code| !code.starts_with("use ") && !code.starts_with("pub use "))
+        .filter(|code| !machinery.iter().any(|part| code.contains(part)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // The dispatchers inside `mod request`: `fn parse(...) -> ... { (super::rules().parse)(buffer) }`.
+    while let Some(at) = text.find("(super::rules().") {
+        let start = text[..at].rfind("fn ").expect("a dispatcher is a function");
+        let start = text[..start].strip_suffix("pub ").map_or(start, str::len);
+        let end = at + text[at..].find(" }").expect("a dispatcher's end") + 2;
+        text.replace_range(start..end, "");
+    }
+    text.replace("right_", "")
+        .split_whitespace()
+        .filter(|word| *word != "pub")
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The known-wrong shutdowns differ from the reference solution in one rule each only while
