@@ -3,12 +3,15 @@
 //! next request. Host and Content-Length are checked after all the headers are read.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use course::accept::AcceptFailures;
+
+// Writing a response and closing are not what this design is about: the given server's.
+use crate::proofs::http_rules::{close_gently, send};
 
 /// The most bytes a request's head may have, blank line included.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
@@ -253,49 +256,5 @@ fn respond(request: &Request) -> (u16, &'static str) {
         ("GET" | "HEAD", "/hello") => (200, "hello\n"),
         ("GET" | "HEAD", _) => (404, "not found\n"),
         _ => (405, "only GET and HEAD here\n"),
-    }
-}
-
-/// Writes a response: the status line, headers, a blank line, and the body (none for HEAD).
-fn send(
-    stream: &mut TcpStream,
-    status: u16,
-    body: &str,
-    head_only: bool,
-    keep_alive: bool,
-) -> io::Result<()> {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        431 => "Request Header Fields Too Large",
-        _ => "Error",
-    };
-    let connection = if keep_alive { "keep-alive" } else { "close" };
-    let mut response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
-        body.len()
-    );
-    if !head_only {
-        response.push_str(body);
-    }
-    stream.write_all(response.as_bytes())
-}
-
-/// Closes so that the last response arrives: closing with unread bytes makes the system reset
-/// the connection, and a reset can destroy a response the client has not read yet. So: stop
-/// sending, read and drop what the client still sends for a moment, then close.
-fn close_gently(mut stream: TcpStream) {
-    let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
-    let until = Instant::now() + Duration::from_millis(500);
-    let mut sink = [0; 4096];
-    while Instant::now() < until {
-        match stream.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
     }
 }

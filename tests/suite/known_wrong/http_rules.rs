@@ -408,7 +408,7 @@ fn respond(request: &Request) -> (u16, &'static str) {
     }
 }
 /// Writes a response: the status line, headers, a blank line, and the body (none for HEAD).
-fn send(
+pub fn send(
     stream: &mut TcpStream,
     status: u16,
     body: &str,
@@ -438,7 +438,7 @@ fn send(
 /// Closes so that the last response arrives: closing with unread bytes makes the system reset
 /// the connection, and a reset can destroy a response the client has not read yet. So: stop
 /// sending, read and drop what the client still sends for a moment, then close.
-fn close_gently(mut stream: TcpStream) {
+pub fn close_gently(mut stream: TcpStream) {
     let _ = stream.shutdown(Shutdown::Write);
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let until = Instant::now() + Duration::from_millis(500);
