@@ -2,7 +2,7 @@
 //! quiet to fill its queue, and shows what the room hears then.
 //!
 //! bob joins and then reads nothing; alice sends LINES lines of 1 KB (default 4300: more than
-//! the loopback buffers hold on Linux, fewer than would also fill bob's queue of 1024 lines).
+//! the loopback buffers hold on Linux, fewer than would also fill bob's queue of 4096 lines).
 //! bob's writer thread then waits in `write` until `WRITE_TIMEOUT` gives up on him.
 //!
 //! Run it (any system; it starts lesson 04's server, so build that first):

@@ -30,8 +30,11 @@ use telnet::TelnetReader;
 /// The longest line accepted, in bytes, not counting its `\n` or `\r\n`.
 pub const MAX_LINE_BYTES: usize = 1024;
 /// How many lines may wait for one client. A client that lets this many pile up has stopped
-/// reading; the broker cuts it off, so that nobody else ever waits for it.
-pub const OUTGOING_QUEUE_LINES: usize = 1024;
+/// reading; the broker cuts it off, so that nobody else ever waits for it. Room for a whole burst
+/// of a busy room (200 people each sending 20 lines at once: 3,980 lines for each of them), so
+/// that a client that reads, but waits its turn for the processor, is never taken for one that
+/// stopped: with 1,024, chapter 11's burst saw lesson 04 cut off readers on two busy cores.
+pub const OUTGOING_QUEUE_LINES: usize = 4096;
 /// How many events may wait for the broker. When it is full, reader threads wait, so they stop
 /// reading their sockets, and TCP tells fast talkers to slow down: back-pressure.
 pub const EVENT_QUEUE_LEN: usize = 1024;
@@ -188,9 +191,13 @@ fn start_client_threads(
 
 /// Tells a client that the room is full, then closes its connection.
 fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
-    println!("{peer} turned away: {max_clients} clients are connected already");
+    println!(
+        "{peer} turned away: {} connected already",
+        crate::cli::count(max_clients, "client is", "clients are")
+    );
     let refusal = error_line(&format!(
-        "Sorry, the chat is full ({max_clients} people). Please try again later."
+        "Sorry, the chat is full ({}). Please try again later.",
+        crate::cli::count(max_clients, "person", "people")
     ));
     // One short line fits in a new connection's empty send buffer, so this write does not wait.
     // The timeout is there in case it ever would: a flood must not hold up the accept loop.

@@ -20,12 +20,12 @@ const PROBE_PATIENCE: Duration = Duration::from_millis(500);
 /// round it up; it only has to keep the pile of unread lines short.
 const SLOW_CLIENTS_BUFFER: usize = 4 * 1024;
 /// How many of the talker's lines go in one write. The listeners read them all before the next
-/// batch, so they never fall behind by more than a quarter of a queue (1,024 lines): only the
+/// batch, so they never fall behind by more than a sixteenth of a queue (4,096 lines): only the
 /// slow clients, which read nothing, fill theirs.
 const FLOOD_BATCH: usize = 256;
 /// After this many 1 KB lines (30 MB) a slow client should long have been cut off: its queue
-/// holds 1,024 lines, and the sockets' buffers a few megabytes more (measured on Linux: cut off
-/// after about 5,000 lines with the small buffer above, 13,000 without it).
+/// holds 4,096 lines, and the sockets' buffers a few megabytes more (measured on Linux with a
+/// queue of 1,024: cut off after about 5,000 lines with the small buffer above, 13,000 without).
 const FLOOD_GIVE_UP: usize = 30 * 1024;
 
 impl Run {

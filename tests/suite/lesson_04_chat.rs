@@ -475,7 +475,7 @@ fn a_hundred_clients_hear_every_message_in_one_order() {
     // The clients send in rounds of five messages each, and a round starts when everyone has
     // heard all of the last one. A busy machine may leave any one of these hundred reading
     // threads waiting for the processor; rounds keep it at most 5 * 99 lines behind, well within
-    // the server's queue of 1024, so the server never (rightly) cuts off a client that is merely
+    // the server's queue of 4096, so the server never (rightly) cuts off a client that is merely
     // starved. Within a round, a hundred clients still send at once.
     const ROUNDS: usize = 10;
     const PER_ROUND: usize = MESSAGES / ROUNDS;
@@ -804,7 +804,7 @@ fn a_client_turned_away_after_it_spoke_still_reads_why() {
         }
         assert_eq!(
             String::from_utf8_lossy(&answer),
-            "! Sorry, the chat is full (1 people). Please try again later.\n",
+            "! Sorry, the chat is full (1 person). Please try again later.\n",
             "attempt {attempt}"
         );
     }

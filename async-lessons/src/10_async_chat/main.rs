@@ -178,9 +178,13 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
 
 /// Tells a client that the room is full, then closes its connection.
 async fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
-    println!("{peer} turned away: {max_clients} clients are connected already");
+    println!(
+        "{peer} turned away: {} connected already",
+        course::cli::count(max_clients, "client is", "clients are")
+    );
     let refusal = error_line(&format!(
-        "Sorry, the chat is full ({max_clients} people). Please try again later."
+        "Sorry, the chat is full ({}). Please try again later.",
+        course::cli::count(max_clients, "person", "people")
     ));
     match timeout(Duration::from_secs(1), stream.write_all(refusal.as_bytes())).await {
         Ok(Ok(())) => {}
