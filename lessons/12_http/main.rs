@@ -51,6 +51,8 @@ const DOOR_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a connection must have waited for its next request before a newcomer may take its
 /// seat: longer than the pause between two requests of a busy client (a round trip).
 const MIN_IDLE: Duration = Duration::from_millis(250);
+/// How often a newcomer at the door looks again while every seat is answering a request.
+const DOOR_POLL: Duration = Duration::from_millis(10);
 /// How many newcomers may wait at the door at once, each on a thread of its own for at most
 /// DOOR_TIMEOUT: when it is full, a newcomer takes the place of whoever has waited there longest.
 /// Also, apart, how many finished connections may be closed gently at once, for at most LINGER.
@@ -187,8 +189,9 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: 
             .take_from_the_slowest(peer, &stream, true, MIN_IDLE)
         {
             Ok(taken) => break taken,
-            // A seat will have been idle long enough by then: wait for it, within the door's time.
+            // A seat will soon be idle long enough, or soon done answering: wait, within time.
             Err(Some(wait)) if Instant::now() + wait < deadline => thread::sleep(wait),
+            Err(None) if Instant::now() + DOOR_POLL < deadline => thread::sleep(DOOR_POLL),
             Err(_) => {
                 log::line(format!("{peer} turned away: no seat is idle"));
                 return turn_away(stream, site);
