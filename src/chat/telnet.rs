@@ -21,7 +21,8 @@
 enum State {
     /// Ordinary bytes.
     Text,
-    /// Just after a `\r`: a NUL here means the `\r` ended a line (RFC 854, "the sequence CR NUL").
+    /// Just after a `\r`. RFC 854 makes CR NUL a carriage return on its own; telnet's character
+    /// mode sends it for the Enter key, so here a NUL after `\r` ends the line.
     AfterCr,
     /// Just after IAC.
     Command,
@@ -84,7 +85,7 @@ impl TelnetFilter {
         match self.state {
             State::Text | State::AfterCr => match byte {
                 IAC => (State::Command, None),
-                // `\r` NUL ends a line in Telnet; the line reader ends lines at `\n`.
+                // Enter, in telnet's character mode; the line reader ends lines at `\n`.
                 0 if self.state == State::AfterCr => (State::Text, Some(b'\n')),
                 b'\r' => (State::AfterCr, Some(b'\r')),
                 _ => (State::Text, Some(byte)),
