@@ -5,9 +5,9 @@
 //! when `accept` fails: [`cli`], [`explain`], [`accept`]), three things std cannot do (listening
 //! with a longer backlog, catching Ctrl-C, and telling Unicode format characters apart:
 //! [`listen`], [`signal`], [`unicode`]), the chat server's connection plumbing that lesson 04 and
-//! exercise 04 share ([`chat`]), and the exercise checks ([`check`]) with the progress list that
-//! runs them ([`progress`], `cargo run -p exercises`), and closing a connection so that its last
-//! words arrive ([`close`]).
+//! exercise 04 share ([`chat`]), the exercise checks ([`check`]), and closing a connection so that
+//! its last words arrive ([`close`]). The program that runs the checks for a learner (`cargo run
+//! -p exercises`) is the package `runner/`: no lesson links it.
 
 pub mod accept;
 pub mod chat;
@@ -16,6 +16,5 @@ pub mod cli;
 pub mod close;
 pub mod explain;
 pub mod listen;
-pub mod progress;
 pub mod signal;
 pub mod unicode;

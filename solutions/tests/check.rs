@@ -4,7 +4,9 @@
 //! Each server runs as a program of its own, as the learner's does: this test program, started
 //! again by the check, runs only `answer_process`, which serves the solution it is asked for.
 
-use course::check::{self, Target, check_solution, requested_answer, serve_as_program};
+use course::check::{
+    self, Program, Target, check_solution, requested_answer, serve_as_program, server_check,
+};
 
 /// The solution `id`, served by this test program started again.
 fn solution(id: &str) -> Target {
@@ -65,6 +67,28 @@ fn ex10_async_echo() {
 #[test]
 fn ex12_http() {
     check_solution(&check::http::CHECK, solution("12_http"));
+}
+
+/// `cargo run -p exercises -- check NN --address` plays the same check against a server that is
+/// already running, whoever started it and in whatever language: here the solutions of the
+/// exercises whose lessons differ from them (lesson 01 is exercise 01's starting point, and the
+/// exercises 04 and 12 ask for less than their lessons do). Lessons 03 and 10 are checked this
+/// way in the course's own suite.
+#[test]
+fn solutions_pass_their_checks_at_an_address() {
+    std::thread::scope(|scope| {
+        for (number, id) in [("01", "01_greeting"), ("04", "04_chat"), ("12", "12_http")] {
+            scope.spawn(move || {
+                let server = server_check(number).expect("a server exercise");
+                let program = Program::start(&solution(id), &server.check.program_args())
+                    .unwrap_or_else(|problem| panic!("solution {id} did not start: {problem:?}"));
+                let outcome = check::run(server.check, &Target::Address(program.address()));
+                if let Err(failure) = outcome {
+                    panic!("solution {id} fails its check at its address:\n{failure}");
+                }
+            });
+        }
+    });
 }
 
 /// Not a check: where the checks above start each solution, as a program of its own.

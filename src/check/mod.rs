@@ -95,6 +95,96 @@ pub use script::Script;
 pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Step};
 pub use verdict::Advice;
 
+/// A server exercise's check, as `cargo run -p exercises -- check NN` finds it: it can judge a
+/// server in any language, at an address or started by a shell command.
+pub struct ServerCheck {
+    /// `03`, as the learner types it.
+    pub number: &'static str,
+    pub check: &'static dyn Check,
+    /// What the server must be told, beside its address, for the check (exercise 06's idle time,
+    /// exercise 07's pool): the words for a learner who starts it themselves.
+    pub started_with: Option<&'static str>,
+    /// Why the check cannot judge a server that someone else started, if it cannot.
+    pub not_by_address: Option<&'static str>,
+}
+
+/// Every server exercise, in order.
+pub const SERVER_CHECKS: &[ServerCheck] = &[
+    ServerCheck {
+        number: "01",
+        check: &greeting::SCRIPT,
+        started_with: None,
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "03",
+        check: &threaded_echo::SCRIPT,
+        started_with: None,
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "04",
+        check: &chat_broker::SCRIPT,
+        started_with: None,
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "06",
+        check: &idle_timeout::CHECK,
+        started_with: Some("an idle limit of 1 second (the check's program argument: 1)"),
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "07",
+        check: &pool::CHECK,
+        started_with: Some("2 workers and room for 4 waiting connections (arguments: 2 4)"),
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "08",
+        check: &shutdown::CHECK,
+        started_with: Some("a grace period of 0.6 seconds (argument: 0.6)"),
+        not_by_address: Some(
+            "its check presses Ctrl-C for your server and watches it end, which it can do only \
+             for a program it started itself: use --command (on Linux or macOS)",
+        ),
+    },
+    ServerCheck {
+        number: "10",
+        check: &async_echo::SCRIPT,
+        started_with: None,
+        not_by_address: None,
+    },
+    ServerCheck {
+        number: "12",
+        check: &http::CHECK,
+        started_with: None,
+        not_by_address: None,
+    },
+];
+
+/// The exercises no server can stand in for, and why.
+pub const NOT_SERVER_CHECKS: &[(&str, &str)] = &[
+    (
+        "02",
+        "a client: its check calls your Rust function send_lines, playing the server itself",
+    ),
+    (
+        "05",
+        "a UDP client: its check calls your Rust function ask, playing the server itself",
+    ),
+    (
+        "14",
+        "a function: its check calls your Rust function resolve with paths, no server involved",
+    ),
+];
+
+/// The server exercise numbered `number` (`"03"` or `"3"`).
+pub fn server_check(number: &str) -> Option<&'static ServerCheck> {
+    let number = format!("{:0>2}", number.trim());
+    SERVER_CHECKS.iter().find(|server| server.number == number)
+}
+
 /// What one run of a check comes to: the transcript when everything went as expected, the
 /// failure with its reason otherwise.
 pub type Outcome = Result<Transcript, Failure>;
@@ -208,6 +298,29 @@ pub struct Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = self
+            .exercise
+            .id
+            .split('_')
+            .next()
+            .unwrap_or(self.exercise.id);
+        self.write(f, &format!("cargo test -p exercises {number}"))
+    }
+}
+
+impl Failure {
+    /// The verdict, ending with `rerun`: the command that runs this check again.
+    pub fn with_rerun<'a>(&'a self, rerun: &'a str) -> impl fmt::Display + 'a {
+        struct WithRerun<'a>(&'a Failure, &'a str);
+        impl fmt::Display for WithRerun<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, self.1)
+            }
+        }
+        WithRerun(self, rerun)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, rerun: &str) -> fmt::Result {
         let Exercise { id, title, chapter } = self.exercise;
         writeln!(f, "exercise {id} ({title}) is not right yet.")?;
         writeln!(f)?;
@@ -229,12 +342,11 @@ impl fmt::Display for Failure {
             }
         }
         writeln!(f)?;
-        let number = id.split('_').next().unwrap_or(id);
         if let Some(seed) = self.seed {
             writeln!(
                 f,
                 "On their way, the check's writes were cut up with seed {seed}; to make the same \
-                 cuts again: {}={seed} cargo test -p exercises {number}",
+                 cuts again: {}={seed} {rerun}",
                 shaper::SEED_VARIABLE
             )?;
         }
@@ -242,7 +354,7 @@ impl fmt::Display for Failure {
             f,
             "Hints: the folded hints under the exercise's heading in {chapter} \
              (or `mdbook serve book --open`). \
-             Run this check alone with: cargo test -p exercises {number}"
+             Run this check alone with: {rerun}"
         )
     }
 }

@@ -12,6 +12,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,6 +32,20 @@ pub const STOPPED_LINE: &str = "serve() returned Ok(()): the server has stopped"
 /// The environment variable that tells a test binary, started again by a check, which answer to
 /// play (see [`Target::AnswerInThisTest`]).
 pub const ANSWER_VARIABLE: &str = "COURSE_CHECK_ANSWER";
+
+/// Whether the lines a program prints are shown (with the test's output, or on the terminal).
+static SHOW_WHAT_PROGRAMS_PRINT: AtomicBool = AtomicBool::new(true);
+
+/// Stops showing what the programs print: `check NN --json` prints only its JSON on stdout.
+pub fn hide_what_programs_print() {
+    SHOW_WHAT_PROGRAMS_PRINT.store(false, Ordering::Relaxed);
+}
+
+fn show(line: &str) {
+    if SHOW_WHAT_PROGRAMS_PRINT.load(Ordering::Relaxed) {
+        println!("{line}");
+    }
+}
 
 /// Where the learner's server is, or how to start it.
 #[derive(Debug, Clone)]
@@ -132,6 +147,8 @@ pub enum End {
     Exited(i32),
     /// A signal ended it: its number and name.
     Signalled(i32, &'static str),
+    /// A program in another language (started with a shell command) exited with this status.
+    Ended(i32),
 }
 
 impl End {
@@ -158,6 +175,9 @@ impl End {
             ),
             End::Signalled(number, name) => {
                 format!("Your program was ended by signal {number} ({name}) while the check ran.")
+            }
+            End::Ended(status) => {
+                format!("Your program exited with status {status} while the check ran.")
             }
         }
     }
@@ -189,6 +209,12 @@ impl End {
                  panicking, or a failed allocation."
             }
             End::Signalled(..) => "Something outside your program, or a crash, ended it.",
+            End::Ended(_) => {
+                "A server keeps accepting clients until it is stopped: look for an accept that \
+                 is not in a loop (a server that serves one client and ends), an error or \
+                 exception nobody caught, or a call that exits (its last lines on stderr, if \
+                 any, are above)."
+            }
         }
     }
 }
@@ -201,6 +227,9 @@ pub struct Program {
     child: Option<Child>,
     /// For a shell command: its process group, so that everything it started is stopped too.
     group: bool,
+    /// Started by a shell command: a program in any language, whose exit status means only what
+    /// it says (not a Rust exercise program's `serve` returning, or a panic).
+    foreign: bool,
     heard: Arc<Mutex<Heard>>,
     status: Option<ExitStatus>,
 }
@@ -249,6 +278,9 @@ impl Program {
                     .replace("{port}", &port.to_string())
                     .replace("{args}", &args.join(" "));
                 let mut command = shell(&line);
+                // Python holds back what it prints into a pipe until it ends; the line that says
+                // where the server listens is wanted at once.
+                command.env("PYTHONUNBUFFERED", "1");
                 #[cfg(unix)]
                 std::os::unix::process::CommandExt::process_group(&mut command, 0);
                 let fallback = SocketAddr::from(([127, 0, 0, 1], port));
@@ -264,6 +296,7 @@ impl Program {
             pid,
             child: None,
             group: false,
+            foreign: false,
             heard: Arc::default(),
             status: None,
         }
@@ -295,6 +328,7 @@ impl Program {
             pid: Some(child.id()),
             child: Some(child),
             group,
+            foreign: port_given.is_some(),
             heard,
             status: None,
         };
@@ -408,7 +442,15 @@ impl Program {
             }
             thread::sleep(Duration::from_millis(5));
         }
-        end_of(status, &lock(&self.heard))
+        match (end_of(status, &lock(&self.heard)), status.code()) {
+            // Its status 0 or 1 says nothing of a `serve` returning: it is no course program.
+            (End::Returned | End::ReturnedError(_) | End::Exited(_), Some(code))
+                if self.foreign =>
+            {
+                End::Ended(code)
+            }
+            (end, _) => end,
+        }
     }
 
     /// Every panic the program reported on stderr so far, as `message (at file:line)`.
@@ -513,7 +555,7 @@ fn follow_stdout(
                 || line.starts_with("running 1 test")
                 || line.starts_with("test result: ");
             if !libtest {
-                println!("{line}");
+                show(line);
             }
         }
         drop(heard);
@@ -541,7 +583,7 @@ fn follow_stderr(stderr: impl Read + Send + 'static, heard: Arc<Mutex<Heard>>) {
     thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {
             let Ok(line) = line else { break };
-            println!("{line}");
+            show(&line);
             let mut heard = lock(&heard);
             note_stderr_line(&mut heard, &line);
         }

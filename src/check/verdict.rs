@@ -11,8 +11,8 @@ use super::program::{End, NotStarted, Program};
 use super::{Exercise, Failure, Outcome, Transcript};
 
 /// The environment variable naming the file each check appends its result to, as one line of
-/// JSON:
-/// `{"exercise":"03_threaded_echo","passed":false,"first_sentence":"...","transcript":"..."}`.
+/// JSON ([`Report`]): `{"exercise":"03_threaded_echo","passed":false,"first_sentence":"...",
+/// "reason":"...","transcript":"..."}`.
 pub const REPORT_VARIABLE: &str = "COURSE_CHECK_REPORT";
 
 /// What an exercise's check says beside the facts, where the harness's own words would not fit.
@@ -140,7 +140,7 @@ fn reason(
     }
     let reason = lines.join("\n");
     let reason = match end {
-        End::Exited(_) | End::Signalled(..) | End::OverflowedStack(_) => {
+        End::Exited(_) | End::Ended(_) | End::Signalled(..) | End::OverflowedStack(_) => {
             with_stderr(reason, stderr)
         }
         _ => reason,
@@ -202,22 +202,99 @@ pub fn json_string(text: &str) -> String {
     json
 }
 
+/// A check's result, as the runner (`cargo run -p exercises`) reads it back: one JSON object on
+/// one line, in the file [`REPORT_VARIABLE`] names or on stdout (`check NN --json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// `03_threaded_echo`.
+    pub exercise: String,
+    pub passed: bool,
+    /// The verdict's first sentence: what arrived. Empty when the check passed.
+    pub first_sentence: String,
+    /// The whole reason: the first sentence, then the likely mistake. Empty when it passed.
+    pub reason: String,
+    pub transcript: String,
+}
+
+impl Report {
+    pub fn new(exercise: &str, outcome: &Outcome) -> Report {
+        let (passed, first_sentence, reason, transcript) = match outcome {
+            Ok(transcript) => (true, String::new(), String::new(), transcript.to_string()),
+            Err(failure) => (
+                false,
+                self::first_sentence(&failure.reason).to_string(),
+                failure.reason.clone(),
+                failure.transcript.to_string(),
+            ),
+        };
+        Report {
+            exercise: exercise.to_string(),
+            passed,
+            first_sentence,
+            reason,
+            transcript,
+        }
+    }
+
+    /// One JSON object, on one line (no newline at its end).
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"exercise\":{},\"passed\":{},\"first_sentence\":{},\"reason\":{},\"transcript\":{}}}",
+            json_string(&self.exercise),
+            self.passed,
+            json_string(&self.first_sentence),
+            json_string(&self.reason),
+            json_string(&self.transcript)
+        )
+    }
+
+    /// Reads back what [`Report::to_json`] wrote; `None` for anything else.
+    pub fn from_json(line: &str) -> Option<Report> {
+        let passed = if line.contains("\"passed\":true") {
+            true
+        } else if line.contains("\"passed\":false") {
+            false
+        } else {
+            return None;
+        };
+        Some(Report {
+            exercise: json_field(line, "exercise")?,
+            passed,
+            first_sentence: json_field(line, "first_sentence")?,
+            reason: json_field(line, "reason")?,
+            transcript: json_field(line, "transcript")?,
+        })
+    }
+}
+
 /// The result of a check as one JSON object, on one line (no newline at its end).
 pub fn json(exercise: &str, outcome: &Outcome) -> String {
-    let (passed, first, transcript) = match outcome {
-        Ok(transcript) => (true, String::new(), transcript.to_string()),
-        Err(failure) => (
-            false,
-            first_sentence(&failure.reason).to_string(),
-            failure.transcript.to_string(),
-        ),
-    };
-    format!(
-        "{{\"exercise\":{},\"passed\":{passed},\"first_sentence\":{},\"transcript\":{}}}",
-        json_string(exercise),
-        json_string(&first),
-        json_string(&transcript)
-    )
+    Report::new(exercise, outcome).to_json()
+}
+
+/// Decodes the JSON string that follows `"key":` in `line`: enough of JSON for the reports above
+/// and for cargo's `--message-format=json` lines, so that nothing here needs a JSON crate.
+pub fn json_field(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut value = String::new();
+    let mut characters = line[start..].chars();
+    while let Some(character) = characters.next() {
+        match character {
+            '"' => return Some(value),
+            '\\' => match characters.next()? {
+                'n' => value.push('\n'),
+                't' => value.push('\t'),
+                'r' => value.push('\r'),
+                'u' => {
+                    let hex: String = characters.by_ref().take(4).collect();
+                    value.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                other => value.push(other), // `\"`, `\\`, `\/`
+            },
+            other => value.push(other),
+        }
+    }
+    None
 }
 
 /// Appends the result to the file [`REPORT_VARIABLE`] names, if it names one. A report that
@@ -259,5 +336,29 @@ mod tests {
             "Client A received \"x. Y\" where \"z\" was expected."
         );
         assert_eq!(first_sentence("One line"), "One line");
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let report = Report {
+            exercise: "03_threaded_echo".into(),
+            passed: false,
+            first_sentence: "Client B got \"hi\\n\". More".into(),
+            reason: "Client B got \"hi\\n\". More\nsecond line é \u{1}".into(),
+            transcript: "A> hi\nA< hi\n".into(),
+        };
+        assert_eq!(Report::from_json(&report.to_json()), Some(report));
+        assert_eq!(Report::from_json("running 1 test"), None);
+    }
+
+    #[test]
+    fn json_fields_are_decoded() {
+        let line = r#"{"reason":"compiler-artifact","executable":"C:\\target\\check-1.exe","x":"\"\u00e9"}"#;
+        assert_eq!(
+            json_field(line, "executable").as_deref(),
+            Some(r"C:\target\check-1.exe")
+        );
+        assert_eq!(json_field(line, "x").as_deref(), Some("\"é"));
+        assert_eq!(json_field(r#"{"executable":null}"#, "executable"), None);
     }
 }

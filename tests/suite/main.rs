@@ -1,4 +1,4 @@
-//! The course's own tests, in one program: every lesson, the book's includes, the progress list,
+//! The course's own tests, in one program: every lesson, the book's includes,
 //! and the proofs that every exercise check can fail and can pass.
 //!
 //! One program rather than one per file, because most of these tests wait (for a server's reply,
@@ -27,5 +27,4 @@ mod lesson_12_http;
 mod lesson_14_ftp;
 mod lesson_errors;
 mod out_of_descriptors;
-mod progress;
 mod proofs;

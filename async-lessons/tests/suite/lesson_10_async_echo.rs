@@ -11,6 +11,17 @@ use support::{Server, read_exactly, run};
 const SERVER: &str = env!("CARGO_BIN_EXE_10_async_echo");
 
 #[test]
+fn the_lesson_passes_exercise_10s_check_at_its_address() {
+    // What `cargo run -p exercises -- check 10 --address ADDRESS` plays, against the lesson's own
+    // server: the same scripted clients that judge exercise 10.
+    let _sockets = support::sockets(course::check::async_echo::SCRIPT.most_clients_at_once() + 2);
+    let server = Server::start_on_any_port(SERVER);
+    if let Err(failure) = course::check::async_echo::SCRIPT.run_against(server.address) {
+        panic!("{failure}");
+    }
+}
+
+#[test]
 fn every_byte_comes_back_however_it_is_split() {
     let server = Server::start_on_any_port(SERVER);
     let mut stream = server.connect();

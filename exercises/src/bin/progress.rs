@@ -7,5 +7,5 @@ use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    course::progress::main(Path::new(env!("CARGO_MANIFEST_DIR")))
+    exercise_runner::main(Path::new(env!("CARGO_MANIFEST_DIR")))
 }

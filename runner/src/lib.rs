@@ -3,10 +3,13 @@
 //!
 //! There is no second judge here. Every verdict comes from the exercise's own check, run as a
 //! child process exactly as `cargo test -p exercises --test check -- --exact exNN_topic` would run
-//! it. This module only builds the checks once, runs them side by side, and reads the first
-//! sentence of each verdict: the line `exercise NN_topic (TITLE) is not right yet.`, a blank line,
-//! then the reason. Anything else (a harness that changed its words, a crash) is still shown as
-//! "not done", with the command that tells the whole story.
+//! it. This module only builds the checks once, runs them side by side, and reads each check's
+//! result: the check writes it as one line of JSON to the file `COURSE_CHECK_REPORT` names
+//! ([`course::check::verdict::Report`]), the same structure it prints with `check NN --json`, so
+//! nothing here reads the verdict's English. A check that ends without a report (a crash) is
+//! still shown as "not done", with the command that tells the whole story.
+//!
+//! `check NN --address HOST:PORT` (and `--command`) is in [`by_address`].
 //!
 //! Watching polls the files' modification times twice a second instead of asking the operating
 //! system for events: no watcher crate, and it works wherever a file's time can be read. Where even
@@ -22,6 +25,10 @@ use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
+
+use course::check::verdict::{REPORT_VARIABLE, Report, json_field};
+
+pub mod by_address;
 
 /// How often watch mode looks at the files' modification times.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -126,63 +133,21 @@ impl Status {
 pub struct CheckOutput {
     /// Whether the process succeeded.
     pub passed: bool,
-    /// Its stdout, then its stderr.
-    pub output: String,
+    /// What the check reported, if it got as far as a verdict.
+    pub report: Option<Report>,
 }
 
-/// Reads a check's output as a status for exercise `id`.
+/// Reads a check's result as a status for exercise `id`.
 pub fn judge(id: &str, number: &str, check: &CheckOutput) -> Status {
-    if check.passed {
-        return Status::Done;
-    }
-    match verdict_reason(&check.output, id) {
-        Some(reason) => Status::NotDone(first_sentence(&reason).to_string()),
-        None => Status::NotDone(format!(
+    match &check.report {
+        _ if check.passed => Status::Done,
+        Some(report) if report.exercise == id && !report.passed => {
+            Status::NotDone(report.first_sentence.clone())
+        }
+        _ => Status::NotDone(format!(
             "its check failed; run `cargo test -p exercises {number}` to see why"
         )),
     }
-}
-
-/// The reason paragraph of a verdict: the lines after `exercise ID (TITLE) is not right yet.` and
-/// its blank line, up to the next blank line, joined into one.
-pub fn verdict_reason(output: &str, id: &str) -> Option<String> {
-    let opening = format!("exercise {id} (");
-    let mut lines = output.lines().map(str::trim);
-    lines.find(|line| line.starts_with(&opening) && line.ends_with("is not right yet."))?;
-    let reason: Vec<&str> = lines
-        .skip_while(|line| line.is_empty())
-        .take_while(|line| !line.is_empty())
-        .collect();
-    (!reason.is_empty()).then(|| reason.join(" "))
-}
-
-/// The first sentence of `text`: up to the first `.`, `?` or `!` that is followed by a space and
-/// a capital letter, or by the end. Quoted text, such as `"Hi. There"`, is never cut.
-pub fn first_sentence(text: &str) -> &str {
-    let text = text.trim();
-    let mut in_quotes = false;
-    let mut escaped = false;
-    for (at, character) in text.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match character {
-            '\\' if in_quotes => escaped = true,
-            '"' => in_quotes = !in_quotes,
-            '.' | '?' | '!' if !in_quotes => {
-                let end = at + character.len_utf8();
-                let mut rest = text[end..].chars();
-                match (rest.next(), rest.next()) {
-                    (None, _) => return text,
-                    (Some(' '), Some(next)) if next.is_uppercase() => return &text[..end],
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    text
 }
 
 /// The first error in a compiler's output, with its place: `error[E0308]: mismatched types
@@ -200,31 +165,6 @@ pub fn first_compile_error(stderr: &str) -> Option<(String, Option<String>)> {
         .find_map(|line| line.trim_start().strip_prefix("--> "))
         .map(|place| place.trim().to_string());
     Some((error.trim().to_string(), place))
-}
-
-/// Decodes the JSON string that follows `"key":` in `line`. Enough of JSON for cargo's
-/// `--message-format=json` lines, so this needs no JSON crate.
-pub fn json_string(line: &str, key: &str) -> Option<String> {
-    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
-    let mut value = String::new();
-    let mut characters = line[start..].chars();
-    while let Some(character) = characters.next() {
-        match character {
-            '"' => return Some(value),
-            '\\' => match characters.next()? {
-                'n' => value.push('\n'),
-                't' => value.push('\t'),
-                'r' => value.push('\r'),
-                'u' => {
-                    let hex: String = characters.by_ref().take(4).collect();
-                    value.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
-                }
-                other => value.push(other), // `\"`, `\\`, `\/`
-            },
-            other => value.push(other),
-        }
-    }
-    None
 }
 
 /// What [`Checker::prepare`] found.
@@ -274,8 +214,18 @@ impl CargoChecker {
             .ok_or_else(|| anyhow::anyhow!("the checks are not built yet"))
     }
 
-    fn run_test_binary(&self, arguments: &[&str]) -> anyhow::Result<CheckOutput> {
-        let mut child = Command::new(self.test_binary()?)
+    /// Runs the test binary with `arguments`; `report` is the file a check writes its result to.
+    /// Whether it succeeded, and its stdout.
+    fn run_test_binary(
+        &self,
+        arguments: &[&str],
+        report: Option<&Path>,
+    ) -> anyhow::Result<(bool, String)> {
+        let mut command = Command::new(self.test_binary()?);
+        if let Some(report) = report {
+            command.env(REPORT_VARIABLE, report);
+        }
+        let mut child = command
             .args(arguments)
             .current_dir(&self.package_dir)
             // The verdict is the message; a backtrace would only show the harness's own code.
@@ -298,12 +248,10 @@ impl CargoChecker {
             }
             thread::sleep(Duration::from_millis(20));
         };
-        let mut output = stdout.recv().unwrap_or_default();
-        output.push_str(&stderr.recv().unwrap_or_default());
-        Ok(CheckOutput {
-            passed: status.success(),
-            output,
-        })
+        // Read to the end, so that the child never blocks on a full pipe; only stdout is used.
+        let output = stdout.recv().unwrap_or_default();
+        let _ = stderr.recv();
+        Ok((status.success(), output))
     }
 }
 
@@ -345,16 +293,15 @@ impl Checker for CargoChecker {
                 line.contains("\"reason\":\"compiler-artifact\"")
                     && line.contains("\"kind\":[\"test\"]")
             })
-            .find_map(|line| json_string(line, "executable"))
+            .find_map(|line| json_field(line, "executable"))
             .ok_or_else(|| anyhow::anyhow!("cargo built the checks but named no test binary"))?;
         *self.test_binary.lock().unwrap_or_else(|e| e.into_inner()) = Some(binary.into());
         Ok(Prepared::Ready)
     }
 
     fn check_names(&self) -> anyhow::Result<Vec<String>> {
-        let listed = self.run_test_binary(&["--list", "--format=terse"])?;
+        let (_, listed) = self.run_test_binary(&["--list", "--format=terse"], None)?;
         Ok(listed
-            .output
             .lines()
             .filter_map(|line| line.strip_suffix(": test"))
             .map(str::to_string)
@@ -362,7 +309,23 @@ impl Checker for CargoChecker {
     }
 
     fn check(&self, exercise: &Exercise) -> anyhow::Result<CheckOutput> {
-        self.run_test_binary(&["--exact", &exercise.test_name(), "--test-threads=1"])
+        // One file per check and per run of this program: checks run side by side.
+        let report_file = std::env::temp_dir().join(format!(
+            "course-check-{}-{}.json",
+            std::process::id(),
+            exercise.id
+        ));
+        let _ = std::fs::remove_file(&report_file);
+        let (passed, _) = self.run_test_binary(
+            &["--exact", &exercise.test_name(), "--test-threads=1"],
+            Some(&report_file),
+        )?;
+        let written = std::fs::read_to_string(&report_file).unwrap_or_default();
+        let _ = std::fs::remove_file(&report_file);
+        Ok(CheckOutput {
+            passed,
+            report: written.lines().rev().find_map(Report::from_json),
+        })
     }
 }
 
@@ -796,15 +759,20 @@ pub fn keyboard_requests() -> Receiver<Request> {
     receiver
 }
 
-const USAGE: &str = "usage: cargo run -p exercises [-- --watch]\n\n\
+const USAGE: &str = "usage: cargo run -p exercises [-- --watch]\n       \
+    cargo run -p exercises -- check NN --address HOST:PORT (or --command 'COMMAND {port}')\n\n\
     Without arguments: checks every exercise and shows which are done, and what to do next.\n\
-    --watch: the same, then checks an exercise again each time you save its file.\n\n\
+    --watch: the same, then checks an exercise again each time you save its file.\n\
+    check: one exercise's check against a server in any language (check --help says more).\n\n\
     One exercise, with the check's whole message: cargo test -p exercises 03";
 
 /// The progress program: `package_dir` is the `exercises` package's directory. Exits with
 /// failure while any exercise is not done, so scripts can tell.
 pub fn main(package_dir: &Path) -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
+    if arguments.first().map(String::as_str) == Some("check") {
+        return by_address::main(&arguments[1..]);
+    }
     let watching = match arguments.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] => false,
         ["--watch" | "-w"] => true,
@@ -859,47 +827,36 @@ pub fn main(package_dir: &Path) -> ExitCode {
 mod tests {
     use super::*;
 
-    const VERDICT: &str = "running 1 test\n\
-        F\n\
-        failures:\n\n\
-        ---- ex03_threaded_echo stdout ----\n\n\
-        thread 'ex03_threaded_echo' panicked at src/check/mod.rs:127:9:\n\n\n\
-        exercise 03_threaded_echo (the threaded echo server) is not right yet.\n\n\
-        Client D got no reply within 2 s while client C was still connected (and silent): is \
-        your server handling one client at a time? Serve each client on a thread of its own.\n\n\
-        What happened (- lines: what should happen, + lines: what your code did):\n";
+    fn failed(exercise: &str, first_sentence: &str) -> CheckOutput {
+        CheckOutput {
+            passed: false,
+            report: Some(Report {
+                exercise: exercise.into(),
+                passed: false,
+                first_sentence: first_sentence.into(),
+                reason: format!("{first_sentence} The likely mistake."),
+                transcript: "A> hi\n".into(),
+            }),
+        }
+    }
 
     #[test]
     fn a_verdicts_first_sentence_is_shown() {
-        let check = CheckOutput {
-            passed: false,
-            output: VERDICT.to_string(),
-        };
         assert_eq!(
-            judge("03_threaded_echo", "03", &check),
-            Status::NotDone(
-                "Client D got no reply within 2 s while client C was still connected (and \
-                 silent): is your server handling one client at a time?"
-                    .into()
-            )
+            judge(
+                "03_threaded_echo",
+                "03",
+                &failed("03_threaded_echo", "Client D got no reply within 2 s.")
+            ),
+            Status::NotDone("Client D got no reply within 2 s.".into())
         );
     }
 
     #[test]
-    fn a_reason_over_several_lines_is_one_paragraph() {
-        let output = "exercise 01_greeting (x) is not right yet.\r\n\r\nThe greeting is\r\n\
-                      still fixed. More.\r\n\r\nrest";
-        assert_eq!(
-            verdict_reason(output, "01_greeting").as_deref(),
-            Some("The greeting is still fixed. More.")
-        );
-    }
-
-    #[test]
-    fn output_without_the_verdict_line_says_what_to_run() {
+    fn a_check_without_a_report_says_what_to_run() {
         let check = CheckOutput {
             passed: false,
-            output: "thread 'main' panicked: something else\n".into(),
+            report: None,
         };
         let Status::NotDone(why) = judge("02_echo_client", "02", &check) else {
             panic!("expected not done");
@@ -908,31 +865,20 @@ mod tests {
     }
 
     #[test]
-    fn another_exercises_verdict_is_not_taken() {
-        let output = VERDICT.replace("03_threaded_echo (", "04_chat (");
-        assert_eq!(verdict_reason(&output, "03_threaded_echo"), None);
+    fn another_exercises_report_is_not_taken() {
+        let Status::NotDone(why) = judge("03_threaded_echo", "03", &failed("04_chat", "X.")) else {
+            panic!("expected not done");
+        };
+        assert!(why.contains("cargo test -p exercises 03"), "{why}");
     }
 
     #[test]
     fn a_passing_check_is_done() {
         let check = CheckOutput {
             passed: true,
-            output: String::new(),
+            report: None,
         };
         assert_eq!(judge("01_greeting", "01", &check), Status::Done);
-    }
-
-    #[test]
-    fn sentences_end_before_a_capital_and_never_inside_quotes() {
-        assert_eq!(first_sentence("One. Two."), "One.");
-        assert_eq!(first_sentence("Is it? Yes"), "Is it?");
-        assert_eq!(first_sentence("e.g. this one. Next"), "e.g. this one.");
-        assert_eq!(
-            first_sentence(r#"client D received "Hi. There\" X. Y" where "hi" was expected. Then"#),
-            r#"client D received "Hi. There\" X. Y" where "hi" was expected."#
-        );
-        assert_eq!(first_sentence("no full stop"), "no full stop");
-        assert_eq!(first_sentence("version 1.2 is out."), "version 1.2 is out.");
     }
 
     #[test]
@@ -971,17 +917,6 @@ mod tests {
             ))
         );
         assert_eq!(first_compile_error("warning: x\n"), None);
-    }
-
-    #[test]
-    fn json_strings_are_decoded() {
-        let line = r#"{"reason":"compiler-artifact","executable":"C:\\target\\check-1.exe","x":"\"\u00e9"}"#;
-        assert_eq!(
-            json_string(line, "executable").as_deref(),
-            Some(r"C:\target\check-1.exe")
-        );
-        assert_eq!(json_string(line, "x").as_deref(), Some("\"é"));
-        assert_eq!(json_string(r#"{"executable":null}"#, "executable"), None);
     }
 
     fn exercise(id: &str, title: &str) -> Exercise {

@@ -2,8 +2,7 @@
 //! (building a copy of the workspace would not fit in a test's time), and a save that must be
 //! seen, rechecked and redrawn.
 //!
-//! The fake judges a file by a word in it, and answers in the form the real harness uses, so the
-//! verdict is parsed exactly as a real one would be.
+//! The fake judges a file by a word in it, and answers with the report the real harness writes.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -13,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use course::progress::{CheckOutput, Checker, Exercise, Prepared, Request, Screen, watch};
+use course::check::verdict::Report;
+use exercise_runner::{CheckOutput, Checker, Exercise, Prepared, Request, Screen, watch};
 
 /// How long the test waits for the watcher to show something.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -57,16 +57,19 @@ impl Checker for FakeChecker {
         if source.contains("SOLVED") {
             return Ok(CheckOutput {
                 passed: true,
-                output: "running 1 test\n.\n".into(),
+                report: None,
             });
         }
+        let first_sentence = format!("Still as shipped, in {}.", exercise.id);
         Ok(CheckOutput {
             passed: false,
-            output: format!(
-                "---- ex{id} stdout ----\n\n\nexercise {id} (a title) is not right yet.\n\n\
-                 Still as shipped, in {id}. The likely mistake is elsewhere.\n\nWhat happened:\n",
-                id = exercise.id
-            ),
+            report: Some(Report {
+                exercise: exercise.id.clone(),
+                passed: false,
+                reason: format!("{first_sentence} The likely mistake is elsewhere."),
+                first_sentence,
+                transcript: String::new(),
+            }),
         })
     }
 }

@@ -1,0 +1,21 @@
+# Exercise 01 in Python: greet each client by its own address, then close.
+# Run it: python3 greeting_server.py 65432    (the port; 0 picks a free one)
+import socket
+import sys
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 65432
+    server_socket = socket.create_server(('127.0.0.1', port))
+    host, port = server_socket.getsockname()
+    print(f'listening on {host}:{port}', flush=True)
+    while True:
+        conn, (client_host, client_port) = server_socket.accept()
+        with conn:  # closes the connection at the end of the block
+            try:
+                conn.sendall(f'Hello, {client_host}:{client_port}!\n'.encode())
+            except OSError as error:  # a client that left at once ends only its greeting
+                print(f'could not greet a client: {error}', file=sys.stderr)
+
+
+main()

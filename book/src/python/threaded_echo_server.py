@@ -1,0 +1,31 @@
+# Exercise 03 in Python: an echo server that serves every client at once, a thread each.
+# Run it: python3 threaded_echo_server.py 65434    (the port; 0 picks a free one)
+import socket
+import sys
+import threading
+
+
+def echo(conn, addr):
+    # One client's whole life: every byte back, until it closes its side.
+    with conn:
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:  # the client closed (or half-closed) its side: we are done
+                    break
+                conn.sendall(data)
+        except OSError as error:  # a reset, say: it ends this client, never the server
+            print(f'{addr}: {error}', file=sys.stderr)
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 65434
+    server_socket = socket.create_server(('127.0.0.1', port))
+    host, port = server_socket.getsockname()
+    print(f'listening on {host}:{port}', flush=True)
+    while True:
+        conn, addr = server_socket.accept()
+        threading.Thread(target=echo, args=(conn, addr), daemon=True).start()
+
+
+main()
