@@ -1,0 +1,166 @@
+//! The command line of `11_load`.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use course::cli::{Parsed, Program, Role};
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Mode {
+    Echo,
+    Chat,
+}
+
+/// The command line, read.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub address: SocketAddr,
+    pub clients: usize,
+    /// Messages per client; `None` with `--duration`.
+    pub messages: Option<u64>,
+    pub size: usize,
+    pub duration: Option<Duration>,
+    pub timeout: Duration,
+    pub mode: Mode,
+    /// With `--chat`: each client sends all its messages at once.
+    pub burst: bool,
+    pub json: bool,
+    pub spawn: Option<String>,
+    pub pid: Option<u32>,
+}
+
+impl Options {
+    /// `None` means `--help` was asked for.
+    pub fn parse(arguments: impl IntoIterator<Item = String>) -> anyhow::Result<Option<Options>> {
+        let mut options = Options {
+            address: PROGRAM.default_address.parse()?,
+            clients: 10,
+            messages: Some(100),
+            size: 64,
+            duration: None,
+            timeout: Duration::from_secs(5),
+            mode: Mode::Echo,
+            burst: false,
+            json: false,
+            spawn: None,
+            pid: None,
+        };
+        let mut positional = Vec::new();
+        let mut arguments = arguments.into_iter();
+        while let Some(argument) = arguments.next() {
+            let mut value = || {
+                arguments.next().with_context(|| {
+                    format!("{argument} needs a value: see {} --help", PROGRAM.name)
+                })
+            };
+            match argument.as_str() {
+                "--clients" | "-c" => options.clients = whole(&argument, &value()?, 1)? as usize,
+                "--messages" | "-n" => options.messages = Some(whole(&argument, &value()?, 1)?),
+                "--size" | "-d" => {
+                    options.size = whole(&argument, &value()?, 1)?.min(1 << 30) as usize
+                }
+                "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
+                "--timeout" => options.timeout = seconds(&argument, &value()?)?,
+                "--chat" => options.mode = Mode::Chat,
+                "--burst" => options.burst = true,
+                "--json" => options.json = true,
+                "--spawn" => options.spawn = Some(value()?),
+                "--pid" => options.pid = Some(whole(&argument, &value()?, 1)? as u32),
+                "--help" | "-h" => return Ok(None),
+                other if other.starts_with('-') => {
+                    bail!(
+                        "{other} is not an option of {}: see {} --help",
+                        PROGRAM.name,
+                        PROGRAM.name
+                    )
+                }
+                _ => positional.push(argument),
+            }
+        }
+        if options.duration.is_some() {
+            options.messages = None;
+        }
+        if options.burst && (options.mode != Mode::Chat || options.messages.is_none()) {
+            bail!("--burst needs --chat, and --messages rather than --duration");
+        }
+        match PROGRAM.parse(positional)? {
+            Parsed::Run(args) => options.address = args.address,
+            Parsed::Help => return Ok(None),
+        }
+        Ok(Some(options))
+    }
+
+    /// Whether a client that has sent `sent` messages, starting at `began`, sends another.
+    pub fn wants_another(&self, sent: u64, began: Instant) -> bool {
+        match (self.messages, self.duration) {
+            (Some(messages), _) => sent < messages,
+            (None, Some(duration)) => began.elapsed() < duration,
+            (None, None) => false,
+        }
+    }
+
+    pub fn messages_or_one(&self) -> u64 {
+        self.messages.unwrap_or(1)
+    }
+
+    pub fn describe(&self, address: SocketAddr) -> String {
+        let what = match self.mode {
+            Mode::Echo => "echo",
+            Mode::Chat => "chat",
+        };
+        let how_many = match (self.messages, self.duration) {
+            (Some(messages), _) => format!("{messages} messages"),
+            (None, Some(duration)) => format!("messages for {duration:?}"),
+            (None, None) => "no messages".into(),
+        };
+        let pace = if self.burst { ", all at once" } else { "" };
+        format!(
+            "{what} at {address}: {} clients, each sending {how_many} of {} bytes{pace}",
+            self.clients, self.size
+        )
+    }
+}
+
+pub fn whole(option: &str, text: &str, least: u64) -> anyhow::Result<u64> {
+    match text.parse::<u64>() {
+        Ok(number) if number >= least => Ok(number),
+        _ => bail!("{option} needs a whole number from {least} up, not {text:?}"),
+    }
+}
+
+pub fn seconds(option: &str, text: &str) -> anyhow::Result<Duration> {
+    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(duration)) if !duration.is_zero() => Ok(duration),
+        _ => bail!("{option} needs a number of seconds above 0, such as 0.5 or 10, not {text:?}"),
+    }
+}
+
+/// The command line: what `--help` says, and the address used when none is given.
+pub const PROGRAM: Program = Program {
+    name: "11_load",
+    role: Role::Client,
+    about: "Lesson 11: many clients at once, every reply checked; prints round trips per second \
+            and latency percentiles.",
+    default_address: "127.0.0.1:65434",
+    extra_usage: "[--clients N] [--messages M] [--size BYTES] [--duration SECONDS] \
+                  [--timeout SECONDS] [--chat [--burst]] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
+    max_extra_args: 0,
+    try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
+             --clients N (-c)      clients connected at once; default 10\n  \
+             --messages M (-n)     messages each client sends, one at a time; default 100\n  \
+             --size BYTES (-d)     bytes per message, newline included; default 64\n  \
+             --duration SECONDS    send for this long instead of M messages\n  \
+             --timeout SECONDS     a reply later than this is an error; default 5\n  \
+             --chat                a chat server (lesson 04's protocol): time each message's\n                        \
+             arrival at every other client\n  \
+             --burst               with --chat: each client sends its M messages at once,\n                        \
+             in one write, while everyone reads\n  \
+             --spawn 'SERVER ARGS' start SERVER on 127.0.0.1:0 and measure it, footprint too;\n                        \
+             SERVER is a lesson's name (03_threaded_echo) or a path\n  \
+             --pid PID             report this server's peak threads and memory (Linux)\n  \
+             --json                one JSON object instead of the table\n\n\
+             It exits with an error if any reply was wrong, missing or late. Try:\n  \
+             cargo run --release --bin 03_threaded_echo\n  \
+             cargo run --release --bin 11_load -- 127.0.0.1:65434 --clients 100 --messages 1000",
+};
