@@ -18,10 +18,11 @@
 //! welcome, and stay without choosing a name, so that they hear nothing from the room; at the
 //! end each one sends a line and must get an answer.
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "support/server.rs"]
+mod support;
+
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -39,15 +40,13 @@ fn main() -> anyhow::Result<()> {
     let server_name = std::env::args()
         .nth(2)
         .unwrap_or_else(|| "03_threaded_echo".into());
-    let mut server = start_server(&server_name, wanted)?;
-    let result = measure(&server, wanted);
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    result
+    // Dropping the server, on the way out, stops it.
+    let server = start_server(&server_name, wanted)?;
+    measure(&server, wanted)
 }
 
 struct Server {
-    child: Child,
+    started: support::Server,
     address: SocketAddr,
     /// A chat server, rather than an echo server.
     chat: bool,
@@ -58,44 +57,11 @@ fn start_server(name: &str, wanted: usize) -> anyhow::Result<Server> {
     // A chat server takes its limit on connections after the address, then how long a newcomer
     // may stay without a name: an hour, so that no nameless client is sent away mid-measurement.
     let limit = (wanted + 1).to_string();
-    let args: &[&str] = if chat {
-        &["127.0.0.1:0", &limit, "3600"]
-    } else {
-        &["127.0.0.1:0"]
-    };
-    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
-    let binary: PathBuf = std::env::current_exe()?
-        .parent()
-        .and_then(|examples| examples.parent())
-        .context("find the target folder")?
-        // `.exe` on Windows, nothing elsewhere.
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        bail!(
-            "{} is missing: build it first with the same profile, e.g. \
-             `cargo build --release --bin {name}`",
-            binary.display()
-        );
-    }
-    let mut child = Command::new(&binary)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("start {}", binary.display()))?;
-    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
-    let mut first = String::new();
-    stdout.read_line(&mut first)?;
-    let address = first
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the server's first line should be `listening on ADDRESS`")?
-        .parse()?;
-    // Keep draining the server's log, or it blocks once the pipe is full.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    let args: &[&str] = if chat { &[&limit, "3600"] } else { &[] };
+    let started = support::start(name, args)?;
     Ok(Server {
-        child,
-        address,
+        address: started.address,
+        started,
         chat,
     })
 }
@@ -113,7 +79,7 @@ fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
             }
         }
         if CHECKPOINTS.contains(&number) || number == wanted {
-            let numbers = server_numbers(server.child.id())?;
+            let numbers = server_numbers(server.started.id())?;
             println!(
                 "{number:>7}  {:>7}  {:>11.1} MiB  {:>6.1} KiB  {:>18.1} GiB  {:>7.2?}",
                 numbers.threads,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, Sender};
-use support::{Server, percentile};
+use support::percentile;
 
 /// Clients in the storm: the chat serves at most 1,000 at once.
 const STORM: usize = 999;
@@ -45,7 +45,7 @@ enum Report {
 fn main() -> anyhow::Result<()> {
     let epoch = Instant::now();
 
-    let server = Server::start("04_chat", &[])?;
+    let server = support::start("04_chat", &[])?;
     println!("{STORM} clients join at the same moment:");
     let overflows_before = listen_overflows();
     let (writers, reports) = join(server.address, STORM, epoch)?;
@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
     drop(writers);
     drop(server);
 
-    let server = Server::start("04_chat", &[])?;
+    let server = support::start("04_chat", &[])?;
     println!("\n{ROOM} clients join, then {SENDERS} of them send {LINES_EACH} lines each at once:");
     let (writers, reports) = join(server.address, ROOM, epoch)?;
     settle(&reports);

@@ -22,7 +22,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use support::Server;
 
 /// Where the results go, for the book to include.
 const MEASUREMENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/book/src/measurements");
@@ -317,8 +316,8 @@ impl Held {
 /// or for a chat the welcome it was sent on arrival.
 fn hold_idle(binary: &str, extra: &str, chat: bool, offered: usize) -> anyhow::Result<Held> {
     let extra: Vec<&str> = extra.split_whitespace().collect();
-    let server = Server::start(binary, &extra)?;
-    let pid = server.child.id();
+    let server = support::start(binary, &extra)?;
+    let pid = server.id();
     let baseline_kib = support::process_numbers(pid).map_or(0, |(_, rss)| rss);
     let mut clients = Vec::with_capacity(offered);
     let mut stopped_by = None;

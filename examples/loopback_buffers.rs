@@ -13,13 +13,14 @@
 //! The sizes depend on the system and its settings (Linux grows its buffers as a connection is
 //! used), so run it a few times; the book quotes one run.
 
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+#[path = "support/server.rs"]
+mod support;
+
+use std::io::{ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 /// How long a write may wait before we call the pipe full. Long enough that a busy machine still
 /// drains what it can, short enough that the program ends quickly.
@@ -28,10 +29,10 @@ const STALL: Duration = Duration::from_millis(500);
 fn main() -> anyhow::Result<()> {
     let one_way = fill_one_way()?;
     println!("one way, nobody reading:        {}", mebibytes(one_way));
-    let (mut server, address) = start_echo_server()?;
+    let server = support::start("02_echo", &[])?;
+    let address = server.address;
     let echo = fill_echo(address);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server); // stops it
     println!("to 02_echo, reading no echo:    {}", mebibytes(echo?));
     Ok(())
 }
@@ -66,39 +67,6 @@ fn write_until_stalled(mut stream: TcpStream) -> anyhow::Result<usize> {
             Err(error) => return Err(error).context("write"),
         }
     }
-}
-
-/// Starts the `02_echo` binary built next to this example on `127.0.0.1:0`.
-fn start_echo_server() -> anyhow::Result<(Child, SocketAddr)> {
-    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
-    let binary: PathBuf = std::env::current_exe()?
-        .parent()
-        .and_then(|examples| examples.parent())
-        .context("find the target folder")?
-        .join(format!("02_echo{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        bail!(
-            "{} is missing: build it first with the same profile, e.g. `cargo build --bin 02_echo`",
-            binary.display()
-        );
-    }
-    let mut child = Command::new(&binary)
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("start {}", binary.display()))?;
-    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
-    let mut first = String::new();
-    stdout.read_line(&mut first)?;
-    let address = first
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the server's first line should be `listening on ADDRESS`")?
-        .parse()?;
-    // Keep draining the server's log, or it blocks once the pipe is full.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok((child, address))
 }
 
 fn mebibytes(bytes: usize) -> String {

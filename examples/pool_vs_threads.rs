@@ -38,9 +38,9 @@ fn main() -> anyhow::Result<()> {
     println!(
         "server                 sessions/s  p50 session  p99 session  peak threads  peak memory"
     );
-    let threads = Server::start("03_threaded_echo", &[])?;
+    let threads = support::start("03_threaded_echo", &[])?;
     report("03 thread per client", &threads)?;
-    let pool = Server::start("07_thread_pool", &[WORKERS, MAX_WAITING])?;
+    let pool = support::start("07_thread_pool", &[WORKERS, MAX_WAITING])?;
     report("07 pool of 4", &pool)?;
 
     println!("\n4 silent clients connect, then a fifth sends a line:");
@@ -55,7 +55,7 @@ fn report(label: &str, server: &Server) -> anyhow::Result<()> {
     // Sample the server's numbers while the sessions run.
     let sampler = {
         let (peaks, done) = (Arc::clone(&peaks), Arc::clone(&done));
-        let pid = server.child.id();
+        let pid = server.id();
         thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
                 if let Some((threads, rss)) = support::process_numbers(pid) {

@@ -12,14 +12,15 @@
 //!
 //! It takes tens of seconds: that is what it measures.
 
+#[path = "support/server.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 /// How long to wait for the room to hear of bob before giving up.
 const PATIENCE: Duration = Duration::from_secs(180);
@@ -31,10 +32,10 @@ fn main() -> anyhow::Result<()> {
             .context("the argument is how many lines alice sends")?,
         None => 4300,
     };
-    let (mut server, address) = start_chat_server()?;
+    let server = support::start("04_chat", &[])?;
+    let address = server.address;
     let result = measure(address, lines);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server); // stops it
     result
 }
 
@@ -79,37 +80,4 @@ fn measure(address: SocketAddr, lines: usize) -> anyhow::Result<()> {
     }
     drop(bob);
     Ok(())
-}
-
-/// Starts the `04_chat` binary built next to this example on `127.0.0.1:0`.
-fn start_chat_server() -> anyhow::Result<(Child, SocketAddr)> {
-    // Examples are built into target/<profile>/examples/, the lesson binaries one folder up.
-    let binary: PathBuf = std::env::current_exe()?
-        .parent()
-        .and_then(|examples| examples.parent())
-        .context("find the target folder")?
-        .join(format!("04_chat{}", std::env::consts::EXE_SUFFIX));
-    if !binary.exists() {
-        bail!(
-            "{} is missing: build it first with the same profile, e.g. `cargo build --bin 04_chat`",
-            binary.display()
-        );
-    }
-    let mut child = Command::new(&binary)
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("start {}", binary.display()))?;
-    let mut stdout = BufReader::new(child.stdout.take().context("the server's stdout")?);
-    let mut first = String::new();
-    stdout.read_line(&mut first)?;
-    let address = first
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the server's first line should be `listening on ADDRESS`")?
-        .parse()?;
-    // Keep draining the server's log, or it blocks once the pipe is full.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok((child, address))
 }

@@ -5,8 +5,9 @@
 //! when `accept` fails: [`cli`], [`explain`], [`accept`]), three things std cannot do (listening
 //! with a longer backlog, catching Ctrl-C, and telling Unicode format characters apart:
 //! [`listen`], [`signal`], [`unicode`]), the chat server's connection plumbing that lesson 04 and
-//! exercise 04 share ([`chat`]), the exercise checks ([`check`]), and closing a connection so that
-//! its last words arrive ([`close`]). The program that runs the checks for a learner (`cargo run
+//! exercise 04 share ([`chat`]), the exercise checks ([`check`]), closing a connection so that its
+//! last words arrive ([`close`]), and starting a server program to learn where it listens
+//! ([`started`]: lesson 11, the benchmarks and the tests). The program that runs the checks for a learner (`cargo run
 //! -p exercises`) is the package `runner/`: no lesson links it.
 
 pub mod accept;
@@ -17,4 +18,5 @@ pub mod close;
 pub mod explain;
 pub mod listen;
 pub mod signal;
+pub mod started;
 pub mod unicode;

@@ -23,10 +23,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use course::started::StartedServer;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -73,7 +74,7 @@ async fn run_scenario(
     senders: usize,
     messages_each: u64,
 ) -> anyhow::Result<()> {
-    let mut server = start(binary)?;
+    let server = start(binary)?;
     let epoch = Instant::now();
     let (report, mut reports) = mpsc::unbounded_channel();
     let mut commands = Vec::with_capacity(clients);
@@ -98,8 +99,7 @@ async fn run_scenario(
                 "{server_name:<14} {title:<30} only {joined} of {clients} joined: nothing \
                  happened for {JOIN_PATIENCE:?}"
             );
-            let _ = server.child.kill();
-            let _ = server.child.wait();
+            drop(server);
             return Ok(());
         };
         match report {
@@ -166,8 +166,7 @@ async fn run_scenario(
     if failures > 0 {
         println!("  ({failures} clients lost their connection)");
     }
-    let _ = server.child.kill();
-    let _ = server.child.wait();
+    drop(server);
     Ok(())
 }
 
@@ -235,32 +234,15 @@ async fn chat(
     }
 }
 
-/// A server started as a child process.
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
+/// A server started as a child process; dropping it stops it.
+type Server = StartedServer;
 
 /// Starts the chat server `binary` on any port, and reads its `listening on` line. (Blocking
 /// calls, made before any measurement starts.)
 fn start(binary: &PathBuf) -> anyhow::Result<Server> {
-    let mut child = Command::new(binary)
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("start {}", binary.display()))?;
-    let mut stdout = std::io::BufReader::new(child.stdout.take().context("its stdout")?);
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first)?;
-    let address = first
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the server's first line should be `listening on ADDRESS`")?
-        .parse()?;
-    // Keep draining the server's log, or it blocks once the pipe is full.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok(Server { child, address })
+    let mut command = Command::new(binary);
+    command.arg("127.0.0.1:0");
+    StartedServer::start(command, Duration::from_secs(10), false)
 }
 
 /// The path of a program built next to this example, such as `10_async_chat`.

@@ -13,12 +13,13 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use course::started::StartedServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -43,8 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let seconds = number(1, 3)?;
     let rounds = number(2, 3)?;
 
-    let mut minimal = start(std::env::current_exe()?, &["--minimal-server"])?;
-    let mut lesson = start(sibling("10_async_echo")?, &[])?;
+    let minimal = start(std::env::current_exe()?, &["--minimal-server"])?;
+    let lesson = start(sibling("10_async_echo")?, &[])?;
     println!(
         "{clients} clients, {MESSAGE_BYTES}-byte round trips, {seconds} s per measurement, \
          {rounds} rounds"
@@ -68,8 +69,7 @@ async fn main() -> anyhow::Result<()> {
         lesson_total / rounds as f64,
         lesson_total / minimal_total
     );
-    let _ = minimal.child.kill();
-    let _ = lesson.child.kill();
+    drop((minimal, lesson));
     Ok(())
 }
 
@@ -129,33 +129,15 @@ async fn round_trips_per_second(
     Ok(count as f64 / elapsed.as_secs_f64())
 }
 
-/// A server started as a child process.
-struct Server {
-    child: Child,
-    address: SocketAddr,
-}
+/// A server started as a child process; dropping it stops it.
+type Server = StartedServer;
 
 /// Starts `binary` with `args` on any port, and reads its `listening on` line. (Blocking calls,
 /// made once before any measurement starts.)
 fn start(binary: PathBuf, args: &[&str]) -> anyhow::Result<Server> {
-    let mut child = Command::new(&binary)
-        .args(args)
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("start {}", binary.display()))?;
-    let mut stdout = std::io::BufReader::new(child.stdout.take().context("its stdout")?);
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut first)?;
-    let address = first
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the server's first line should be `listening on ADDRESS`")?
-        .parse()?;
-    // Keep draining the server's log, or it blocks once the pipe is full.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    Ok(Server { child, address })
+    let mut command = Command::new(&binary);
+    command.args(args).arg("127.0.0.1:0");
+    StartedServer::start(command, Duration::from_secs(10), false)
 }
 
 /// The path of a program built next to this example, such as `10_async_echo`.

@@ -34,7 +34,7 @@ mod spawn;
 use chat::run_chat;
 use options::{Mode, Options, PROGRAM};
 use report::{Failure, Outcome, Progress, Tally, chat_hint, excerpt};
-use spawn::{FootprintWatch, SpawnedServer};
+use spawn::{FootprintWatch, spawn_server};
 
 /// Each client is a thread (two in chat mode). A small stack lets a thousand of them fit in
 /// little memory: a client needs only a few buffers, and those live on the heap.
@@ -61,16 +61,13 @@ fn main() -> course::cli::MainResult {
     };
     // A server we start ourselves is killed when `spawned` is dropped, on every way out of main.
     let spawned = match &options.spawn {
-        Some(command) => Some(SpawnedServer::start(command)?),
+        Some(command) => Some(spawn_server(command)?),
         None => None,
     };
     let address = spawned
         .as_ref()
         .map_or(options.address, |server| server.address);
-    let pid = spawned
-        .as_ref()
-        .map(|server| server.child.id())
-        .or(options.pid);
+    let pid = spawned.as_ref().map(|server| server.id()).or(options.pid);
     let progress = Arc::new(Progress::default());
     let footprint = pid.map(|pid| FootprintWatch::start(pid, Arc::clone(&progress)));
     let reporter = progress.report_on_stderr(options.mode);

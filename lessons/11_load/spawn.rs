@@ -1,72 +1,40 @@
 //! `--spawn`: starting the server to measure, and (on Linux) its footprint read from /proc.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use course::started::StartedServer;
 
 use crate::report::Progress;
 use crate::{FOOTPRINT_EVERY, lock};
 
-/// A server this program started, and killed when dropped.
-pub struct SpawnedServer {
-    pub child: Child,
-    pub address: SocketAddr,
-}
+/// How long a server may take to say where it listens.
+const START_WITHIN: Duration = Duration::from_secs(10);
 
-impl SpawnedServer {
-    /// Runs `PROGRAM 127.0.0.1:0 ARGS...` and reads its `listening on` line.
-    pub fn start(command: &str) -> anyhow::Result<SpawnedServer> {
-        let mut words = command.split_whitespace();
-        let program = words.next().context("--spawn needs a program to start")?;
-        // A lesson's name (`03_threaded_echo`) means that lesson, built beside this program.
-        let beside_us = std::env::current_exe()?.with_file_name(program);
-        let path = if !program.contains(['/', '\\']) && beside_us.exists() {
-            beside_us
-        } else {
-            program.into()
-        };
-        let mut child = Command::new(&path)
-            .arg("127.0.0.1:0")
-            .args(words)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "starting the server {program:?}: give a lesson's name (built with the same \
-                     profile as 11_load: cargo build --release --bins) or a path to a program"
-                )
-            })?;
-        let mut stdout = BufReader::new(child.stdout.take().context("the server's output")?);
-        let mut first = String::new();
-        let _ = stdout.read_line(&mut first);
-        let address = first
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|address| address.parse().ok());
-        let Some(address) = address else {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("{program:?} should print `listening on ADDRESS` first, but printed {first:?}");
-        };
-        // The server logs every client: keep reading its output, or it stops once the pipe fills.
-        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        Ok(SpawnedServer { child, address })
-    }
-}
-
-impl Drop for SpawnedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Runs `PROGRAM 127.0.0.1:0 ARGS...` and reads its `listening on` line. The server is killed
+/// when the result is dropped.
+pub fn spawn_server(command: &str) -> anyhow::Result<StartedServer> {
+    let mut words = command.split_whitespace();
+    let program = words.next().context("--spawn needs a program to start")?;
+    // A lesson's name (`03_threaded_echo`) means that lesson, built beside this program.
+    let beside_us = std::env::current_exe()?.with_file_name(program);
+    let path = if !program.contains(['/', '\\']) && beside_us.exists() {
+        beside_us
+    } else {
+        program.into()
+    };
+    let mut server = Command::new(&path);
+    server.arg("127.0.0.1:0").args(words);
+    StartedServer::start(server, START_WITHIN, false).with_context(|| {
+        format!(
+            "starting the server {program:?}: give a lesson's name (built with the same profile \
+             as 11_load: cargo build --release --bins) or a path to a program"
+        )
+    })
 }
 
 /// The most the server used while the clients ran (Linux: read from /proc).

@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::started::listening_address;
+
 /// How long a started program may take to say where it listens. Starting a program takes
 /// milliseconds; a machine busy compiling may take much longer, and the wait ends as soon as the
 /// program speaks or exits.
@@ -561,20 +563,6 @@ fn follow_stdout(
         drop(heard);
     });
     receiver
-}
-
-/// The address in a `listening on 127.0.0.1:4242` line (words may follow it).
-fn listening_address(line: &str) -> Option<SocketAddr> {
-    let (_, rest) = line.split_once("listening on ")?;
-    let word = rest.split_whitespace().next()?;
-    let word = word.trim_end_matches([',', '.', ';']);
-    let address: SocketAddr = word.parse().ok()?;
-    // A server on 0.0.0.0 (or [::]) is reached on loopback.
-    Some(match address.ip().is_unspecified() {
-        true if address.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], address.port())),
-        true => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, address.port())),
-        false => address,
-    })
 }
 
 /// Reads the program's stderr: keeps its last lines, its panics and how it ended, and shows every

@@ -12,53 +12,30 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
+use course::started::StartedServer;
+
 /// How long a test waits for anything: a listening line, a reply, a process to finish.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// A server process started by a test. Dropping it kills the process.
+/// A server process started by a test (with the course's own [`StartedServer`], as lesson 11 and
+/// the benchmarks start theirs). Dropping it kills the process.
 pub struct Server {
-    child: Child,
+    started: StartedServer,
     /// The address from the server's `listening on ...` line.
     pub address: SocketAddr,
-    /// Every later line the server prints, as it prints them.
-    stdout: Receiver<String>,
-    /// Every line the server prints to stderr (its error log).
-    stderr: Receiver<String>,
 }
 
 impl Server {
     /// Starts `binary` (a path from `env!("CARGO_BIN_EXE_...")`) with `args`, and waits for its
     /// first stdout line to say `listening on ADDRESS`.
     pub fn start(binary: &str, args: &[&str]) -> Server {
-        let mut child = Command::new(binary)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
-        let stdout = lines_of(child.stdout.take().expect("stdout is piped"));
-        let stderr = lines_of(child.stderr.take().expect("stderr is piped"));
-        let first = match stdout.recv_timeout(PATIENCE) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                let status = child.wait();
-                panic!("{binary} printed no first line within {PATIENCE:?} (exit: {status:?})")
-            }
-        };
-        let Some(address) = first.strip_prefix("listening on ") else {
-            let _ = child.kill();
-            panic!("{binary}'s first line should be `listening on ADDRESS`, but it was {first:?}");
-        };
-        let address = address.parse().unwrap_or_else(|_| {
-            panic!("{binary} printed an address that does not parse: {first:?}")
-        });
+        let mut command = Command::new(binary);
+        command.args(args);
+        let started = StartedServer::start(command, PATIENCE, true)
+            .unwrap_or_else(|problem| panic!("{problem:#}"));
         Server {
-            child,
-            address,
-            stdout,
-            stderr,
+            address: started.address,
+            started,
         }
     }
 
@@ -69,7 +46,7 @@ impl Server {
 
     /// The server's next stdout line, waiting at most [`PATIENCE`].
     pub fn next_line(&self) -> String {
-        match self.stdout.recv_timeout(PATIENCE) {
+        match self.started.stdout.recv_timeout(PATIENCE) {
             Ok(line) => line,
             Err(RecvTimeoutError::Timeout) => panic!("the server printed nothing for {PATIENCE:?}"),
             Err(RecvTimeoutError::Disconnected) => panic!("the server closed its stdout (exited?)"),
@@ -78,7 +55,7 @@ impl Server {
 
     /// The server's next stderr line, waiting at most [`PATIENCE`].
     pub fn next_error_line(&self) -> String {
-        match self.stderr.recv_timeout(PATIENCE) {
+        match self.stderr().recv_timeout(PATIENCE) {
             Ok(line) => line,
             Err(_) => panic!("the server printed no error line within {PATIENCE:?}"),
         }
@@ -87,13 +64,6 @@ impl Server {
     /// A connection to the server with read and write timeouts set.
     pub fn connect(&self) -> TcpStream {
         connect(self.address)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -272,7 +242,7 @@ pub fn normalize(text: &str, server: SocketAddr, shown_as: &str) -> String {
 impl Server {
     /// Whatever the server has printed to stderr so far, without waiting for more.
     pub fn error_lines_so_far(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+        self.stderr().try_iter().collect()
     }
 }
 
@@ -422,13 +392,20 @@ impl Server {
     /// The server's process id: to read its CPU time from `/proc`, count its threads, or send
     /// it a signal.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.started.id()
     }
 
     /// Whatever the server has printed to stdout so far (after its listening line), without
     /// waiting for more.
     pub fn output_lines_so_far(&self) -> Vec<String> {
-        self.stdout.try_iter().collect()
+        self.started.stdout.try_iter().collect()
+    }
+
+    fn stderr(&self) -> &Receiver<String> {
+        self.started
+            .stderr
+            .as_ref()
+            .expect("a test's server keeps its stderr")
     }
 }
 
@@ -437,7 +414,7 @@ impl Server {
     pub fn wait_for_exit(&mut self) -> ExitStatus {
         let deadline = std::time::Instant::now() + PATIENCE;
         loop {
-            if let Some(status) = self.child.try_wait().expect("query the process") {
+            if let Some(status) = self.started.child().try_wait().expect("query the process") {
                 return status;
             }
             if std::time::Instant::now() > deadline {
