@@ -29,6 +29,9 @@ pub mod thread_pool;
 #[path = "08_shutdown.rs"]
 pub mod shutdown;
 
+#[path = "09_line_server.rs"]
+pub mod line_server;
+
 #[path = "12_http.rs"]
 pub mod http;
 

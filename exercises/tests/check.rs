@@ -61,6 +61,11 @@ fn ex08_shutdown() {
     check_exercise(&check::shutdown::CHECK, program!("ex08_shutdown"));
 }
 
+#[test]
+fn ex09_line_server() {
+    check_exercise(&check::line_server::SCRIPT, program!("ex09_line_server"));
+}
+
 #[path = "../src/10_async_echo.rs"]
 mod async_echo;
 

@@ -56,6 +56,11 @@ fn ex08_shutdown() {
     check_solution(&check::shutdown::CHECK, solution("08_shutdown"));
 }
 
+#[test]
+fn ex09_line_server() {
+    check_solution(&check::line_server::SCRIPT, solution("09_line_server"));
+}
+
 #[path = "../src/10_async_echo.rs"]
 mod async_echo;
 
@@ -103,6 +108,7 @@ fn answer_process() {
         "06_timeouts" => check::idle_timeout::serve_as_program(solutions::timeouts::serve),
         "07_thread_pool" => check::pool::serve_as_program(solutions::thread_pool::serve),
         "08_shutdown" => check::shutdown::serve_as_program(solutions::shutdown::serve),
+        "09_line_server" => serve_as_program(solutions::line_server::serve),
         "10_async_echo" => serve_as_program(async_echo::serve),
         "12_http" => serve_as_program(solutions::http::serve),
         other => panic!("no solution is called {other}"),

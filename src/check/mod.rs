@@ -68,6 +68,7 @@ pub mod greeting;
 pub mod http;
 pub mod idle_timeout;
 mod in_child;
+pub mod line_server;
 mod live;
 mod panics;
 pub mod path_sandbox;
@@ -148,6 +149,12 @@ pub const SERVER_CHECKS: &[ServerCheck] = &[
             "its check presses Ctrl-C for your server and watches it end, which it can do only \
              for a program it started itself: use --command (on Linux or macOS)",
         ),
+    },
+    ServerCheck {
+        number: "09",
+        check: &line_server::SCRIPT,
+        started_with: None,
+        not_by_address: None,
     },
     ServerCheck {
         number: "10",

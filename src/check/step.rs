@@ -35,6 +35,7 @@ pub enum Step {
     /// The client sends these pieces of one message, one write each. After each piece but the
     /// last it waits briefly (at most [`PIECE_PAUSE`]) for the server to answer, so the server
     /// surely reads the pieces apart. Whatever arrives meanwhile is kept for the next `Receive`.
+    /// A single piece is one write as it is, which the shaper never cuts: on loopback, one read.
     SendInPieces(char, &'static [&'static [u8]]),
     /// The client must receive exactly these bytes within [`PATIENCE`].
     Receive {

@@ -13,7 +13,7 @@ use crate::support;
 
 use course::check::{
     self, Check, Failure, Script, Target, chat_broker, echo_client, greeting, http, idle_timeout,
-    path_sandbox, pool, serve_as_program, shutdown, threaded_echo, udp_client,
+    line_server, path_sandbox, pool, serve_as_program, shutdown, threaded_echo, udp_client,
 };
 
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
@@ -39,6 +39,7 @@ fn sockets_for(check: &dyn Check) -> usize {
         "01_greeting" => greeting::SCRIPT.most_clients_at_once() + 4,
         "03_threaded_echo" => threaded_echo::SCRIPT.most_clients_at_once() + 4,
         "04_chat" => chat_broker::SCRIPT.most_clients_at_once() + 4,
+        "09_line_server" => line_server::SCRIPT.most_clients_at_once() + 4,
         _ => SOCKETS_FOR_OTHER_CHECKS,
     }
 }
@@ -269,6 +270,8 @@ mod http_reads_lines;
 pub mod http_rules;
 #[path = "known_wrong/http_trusts_the_first_length.rs"]
 mod http_trusts_the_first_length;
+#[path = "known_wrong/line_servers.rs"]
+mod line_servers;
 #[path = "known_wrong/pool_closes_without_a_word.rs"]
 mod pool_closes_without_a_word;
 #[path = "known_wrong/pool_not_started.rs"]
@@ -1066,6 +1069,104 @@ fn exercise_14_the_given_parts_are_the_lessons() {
     assert_eq!(task(exercise), task(solution));
 }
 
+const LINES: &Script = &line_server::SCRIPT;
+
+#[test]
+fn exercise_09_wrong_servers_fail() {
+    prove(vec![
+        wrong(
+            "line_one_read_is_a_line",
+            LINES,
+            &[
+                "Client A received \"line 2: two\\nlines\\n\"",
+                "Your server answered one read as if it were one line.",
+            ],
+        ),
+        wrong(
+            "line_lossy_per_read",
+            LINES,
+            &["and each half became `�`: does your server turn each read into text?"],
+        ),
+        wrong(
+            "line_keeps_the_carriage_return",
+            LINES,
+            &["The `\\r` before the `\\n` is part of the line's end"],
+        ),
+        wrong(
+            "line_one_count_for_all",
+            LINES,
+            &["is the count shared by every client?"],
+        ),
+        wrong(
+            "line_lines_as_text",
+            LINES,
+            &["Did reading it as text (read_line or lines(), which fail on such bytes)"],
+        ),
+        wrong(
+            "line_fixed_buffer",
+            LINES,
+            &["The 100 KiB line was answered as several lines"],
+        ),
+        wrong(
+            "line_drops_the_last_line",
+            LINES,
+            &["Client P sent its last words without a newline"],
+        ),
+        wrong(
+            "line_reads_to_the_end",
+            LINES,
+            &["Client A received nothing", "`line 1: hello`"],
+        ),
+    ]);
+}
+
+#[test]
+fn exercise_09_right_server_of_another_design_passes() {
+    prove(vec![right("line_own_byte_buffer", LINES)]);
+}
+
+/// The known answers' `serve` is the exercise's and the solution's, word for word but for the
+/// answer it is given.
+#[test]
+fn exercise_09_the_given_server_is_the_same_everywhere() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let serve = |source: &str| -> String {
+        let start = source
+            .find("/// Answers every client")
+            .expect("serve's doc");
+        let end = start + source[start..].find("\n}\n").expect("serve's end");
+        source[start..end]
+            .replace(", answer_lines: AnswerLines", "")
+            .to_string()
+    };
+    let known = serve(&read("tests/suite/known_wrong/line_servers.rs"));
+    for copy in [
+        "exercises/src/09_line_server.rs",
+        "solutions/src/09_line_server.rs",
+    ] {
+        assert_eq!(serve(&read(copy)), known, "{copy}'s serve");
+    }
+    let task = |path: &str| {
+        read(path)
+            .split("\n\nuse ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        task("exercises/src/09_line_server.rs"),
+        task("solutions/src/09_line_server.rs")
+    );
+}
+
+/// Serves exercise 09's given server with `answer` as its `answer_lines`.
+fn serve_line_server(answer: line_servers::AnswerLines) -> ! {
+    serve_as_program(move |listener| line_servers::serve(listener, answer))
+}
+
 /// Not a proof: where each answer above is served, as a program of its own. A check starts this
 /// test program again, running only this test, with the answer's name in `COURSE_CHECK_ANSWER`.
 #[test]
@@ -1113,6 +1214,17 @@ fn answer_process() {
         "echo_to_the_newest" => serve_as_program(echo_to_the_newest::serve),
         "echo_upper_case" => serve_as_program(echo_upper_case::serve),
         "greeting_local_address" => serve_as_program(greeting_local_address::serve),
+        "line_drops_the_last_line" => serve_line_server(line_servers::drops_the_last_line),
+        "line_fixed_buffer" => serve_line_server(line_servers::fixed_buffer),
+        "line_keeps_the_carriage_return" => {
+            serve_line_server(line_servers::keeps_the_carriage_return)
+        }
+        "line_lines_as_text" => serve_line_server(line_servers::lines_as_text),
+        "line_lossy_per_read" => serve_line_server(line_servers::lossy_per_read),
+        "line_one_count_for_all" => serve_line_server(line_servers::one_count_for_all),
+        "line_one_read_is_a_line" => serve_line_server(line_servers::one_read_is_a_line),
+        "line_own_byte_buffer" => serve_line_server(line_servers::own_byte_buffer),
+        "line_reads_to_the_end" => serve_line_server(line_servers::reads_to_the_end),
         "http_forgets_what_follows" => serve_as_program(http_forgets_what_follows::serve),
         "http_ignores_headers" => serve_as_program(http_ignores_headers::serve),
         "http_ignores_host" => serve_as_program(http_ignores_host::serve),
