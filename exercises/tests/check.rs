@@ -80,6 +80,14 @@ fn ex10_async_echo() {
 }
 
 #[test]
+fn ex11_load() {
+    check::load_client::check_exercise(|server, clients, messages, timeout| {
+        let measured = exercises::load::measure(server, clients, messages, timeout);
+        (measured.round_trips, measured.errors)
+    });
+}
+
+#[test]
 fn ex12_http() {
     check_exercise(&check::http::CHECK, program!("ex12_http"));
 }

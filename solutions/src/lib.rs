@@ -30,6 +30,9 @@ pub mod shutdown;
 #[path = "09_line_server.rs"]
 pub mod line_server;
 
+#[path = "11_load.rs"]
+pub mod load;
+
 #[path = "12_http.rs"]
 pub mod http;
 

@@ -70,6 +70,14 @@ fn ex10_async_echo() {
 }
 
 #[test]
+fn ex11_load() {
+    check::load_client::check_solution(|server, clients, messages, timeout| {
+        let measured = solutions::load::measure(server, clients, messages, timeout);
+        (measured.round_trips, measured.errors)
+    });
+}
+
+#[test]
 fn ex12_http() {
     check_solution(&check::http::CHECK, solution("12_http"));
 }

@@ -70,6 +70,7 @@ pub mod idle_timeout;
 mod in_child;
 pub mod line_server;
 mod live;
+pub mod load_client;
 mod panics;
 pub mod path_sandbox;
 mod peer;
@@ -179,6 +180,10 @@ pub const NOT_SERVER_CHECKS: &[(&str, &str)] = &[
     (
         "05",
         "a UDP client: its check calls your Rust function ask, playing the server itself",
+    ),
+    (
+        "11",
+        "a load generator: its check calls your Rust function measure, playing the servers itself",
     ),
     (
         "14",

@@ -13,7 +13,8 @@ use crate::support;
 
 use course::check::{
     self, Check, Failure, Script, Target, chat_broker, echo_client, greeting, http, idle_timeout,
-    line_server, path_sandbox, pool, serve_as_program, shutdown, threaded_echo, udp_client,
+    line_server, load_client, path_sandbox, pool, serve_as_program, shutdown, threaded_echo,
+    udp_client,
 };
 
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
@@ -272,6 +273,8 @@ pub mod http_rules;
 mod http_trusts_the_first_length;
 #[path = "known_wrong/line_servers.rs"]
 mod line_servers;
+#[path = "known_wrong/load_clients.rs"]
+mod load_clients;
 #[path = "known_wrong/pool_closes_without_a_word.rs"]
 mod pool_closes_without_a_word;
 #[path = "known_wrong/pool_not_started.rs"]
@@ -1159,6 +1162,94 @@ fn exercise_09_the_given_server_is_the_same_everywhere() {
     assert_eq!(
         task("exercises/src/09_line_server.rs"),
         task("solutions/src/09_line_server.rs")
+    );
+}
+
+type Measure = fn(std::net::SocketAddr, usize, usize, std::time::Duration) -> load_clients::Counts;
+
+fn wrong_load(name: &'static str, measure: Measure, words: &'static [&'static str]) -> Case {
+    fn run_as(file: &str, measure: Measure) -> Result<course::check::Transcript, Failure> {
+        load_client::run_as(file, measure)
+    }
+    wrong_with(name, run_as, measure, words)
+}
+
+#[test]
+fn exercise_11_wrong_load_generators_fail() {
+    prove(vec![
+        wrong_load(
+            "load_one_after_another",
+            load_clients::one_after_another,
+            &["clients were never all connected at once: at most 1 at the same time"],
+        ),
+        wrong_load(
+            "load_one_read",
+            load_clients::one_read,
+            &["in two pieces: one read returns only what has arrived"],
+        ),
+        wrong_load(
+            "load_never_compares",
+            load_clients::never_compares,
+            &["Every third echo was not the message sent"],
+        ),
+        wrong_load(
+            "load_goes_on_after_an_error",
+            load_clients::goes_on_after_an_error,
+            &["returned 16 round trips and 8 errors where 8 round trips and 16 errors"],
+        ),
+        wrong_load(
+            "load_forgets_the_unsent",
+            load_clients::forgets_the_unsent,
+            &["they add up to 12, not the 24 messages it was asked for"],
+        ),
+        wrong_load(
+            "load_no_timeout",
+            load_clients::no_timeout,
+            &["measure did not return within 6 s, against an echo server that never answers"],
+        ),
+        wrong_load(
+            "load_times_the_write",
+            load_clients::times_the_write,
+            &["less than the 50 ms the server waited before each echo"],
+        ),
+        wrong_load(
+            "load_times_from_the_start",
+            load_clients::times_from_the_start,
+            &[
+                "The median round trip took",
+                "timed from the client's start",
+            ],
+        ),
+    ]);
+}
+
+#[test]
+fn exercise_11_right_load_generator_of_another_design_passes() {
+    let answer: Measure = load_clients::by_lines;
+    if let Err(failure) = load_client::run_as("load_by_lines.rs", answer) {
+        panic!("a correct answer of another design fails the check:\n{failure}");
+    }
+}
+
+/// Exercise 11's given parts (the task, `Measured` and `message`) are the solution's, word for
+/// word.
+#[test]
+fn exercise_11_the_given_code_is_the_solutions() {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+    };
+    let given = |source: &str| -> String {
+        let task = source.split("\n\nuse ").next().unwrap_or_default();
+        let start = source
+            .find("/// What the clients saw.")
+            .expect("Measured's doc");
+        let end = source.find("// ANCHOR: measure").expect("the anchor");
+        format!("{task}\n{}", &source[start..end])
+    };
+    assert_eq!(
+        given(&read("exercises/src/11_load.rs")),
+        given(&read("solutions/src/11_load.rs"))
     );
 }
 

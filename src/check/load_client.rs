@@ -1,0 +1,461 @@
+//! The check for exercise 11: the measuring loop of a load generator.
+//!
+//! Here the learner writes the clients, so the check plays the server: five fake echo servers,
+//! one per round, each wrong or slow in a way it knows exactly. For each, `measure` must report
+//! exactly the round trips and errors that server's behaviour makes, and, where the server is
+//! slow on purpose, times that could be true. A load tool that reports fast numbers for wrong
+//! answers fails.
+//!
+//! # The input space, and what covers it
+//!
+//! - Who connects: [`CLIENTS`] clients, at once. The first round's server sends no first echo
+//!   until all of them are connected (or a client's `timeout` has surely passed), and counts how
+//!   many were connected at once: clients that connect one after another fail there.
+//! - How the echoes come: each 50 ms late (round 1: every round trip must take at least that,
+//!   and the median less than [`SLOW_MEDIAN`]); each in two writes 30 ms apart (round 2: one
+//!   read holds only the first byte); every third echo of a connection with one byte changed
+//!   (round 3: never a round trip); every second connection closed after three echoes (round
+//!   4); one connection never answered (round 5: its client must give up after `timeout`, and
+//!   `measure` return).
+//! - What is counted: round trips and errors must add up to clients times messages; an error
+//!   ends its client, so every count here is exact.
+//! - A function that panics, exits, aborts or never returns: named (it runs in a child process
+//!   of the check, and each round has a time limit).
+//! - Not covered: a server that refuses connections, IPv6, and throughput (round trips per
+//!   second, which depends on the machine).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::thread;
+use std::time::Duration;
+
+use super::{Exercise, Failure, Transcript, panics};
+
+pub const EXERCISE: Exercise = Exercise {
+    id: "11_load",
+    title: "the load generator that counts every wrong reply",
+    chapter: "book/src/11-load.md",
+};
+
+/// How many clients `measure` is asked for, in every round.
+pub const CLIENTS: usize = 4;
+/// How many messages each client sends.
+pub const MESSAGES: usize = 6;
+/// The `timeout` `measure` is given.
+pub const TIMEOUT: Duration = Duration::from_millis(500);
+/// How late round 1's server answers each message.
+const DELAY: Duration = Duration::from_millis(50);
+/// Round 1's median round trip must be below this. A round trip that is right takes `DELAY` and
+/// a little; one timed from the client's start, or over every message so far, takes several.
+const SLOW_MEDIAN: Duration = Duration::from_millis(150);
+/// How long `measure` may take in one round before the check gives up on it: every round
+/// finishes in about a second when the clients run at once and give up after `timeout`.
+const ROUND_LIMIT: Duration = Duration::from_secs(6);
+
+/// What the learner writes: `measure(server, clients, messages, timeout)`, returning the good
+/// round trips' times and the number of errors.
+pub trait Measure:
+    Fn(SocketAddr, usize, usize, Duration) -> (Vec<Duration>, usize) + Send + Sync + 'static
+{
+}
+impl<F> Measure for F where
+    F: Fn(SocketAddr, usize, usize, Duration) -> (Vec<Duration>, usize) + Send + Sync + 'static
+{
+}
+
+/// How a round's fake server answers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Behaviour {
+    /// Each echo `DELAY` late, and none until every client is connected.
+    Late,
+    /// Each echo in two writes: its first byte, then the rest 30 ms later.
+    InPieces,
+    /// Every third echo of a connection with its first byte changed.
+    ChangesEveryThird,
+    /// Every second connection (in the order accepted) closed after its third echo.
+    ClosesEverySecondAfterThree,
+    /// The second connection is never answered.
+    IgnoresTheSecond,
+}
+
+impl Behaviour {
+    fn describe(self) -> String {
+        match self {
+            Behaviour::Late => format!(
+                "an echo server that answers each message {} ms late, and the first not before \
+                 all {} clients are connected",
+                DELAY.as_millis(),
+                CLIENTS
+            ),
+            Behaviour::InPieces => {
+                "an echo server that sends each echo in two writes, 30 ms apart".into()
+            }
+            Behaviour::ChangesEveryThird => {
+                "an echo server that changes one byte of every third echo on a connection".into()
+            }
+            Behaviour::ClosesEverySecondAfterThree => {
+                "an echo server that closes every second connection after its third echo".into()
+            }
+            Behaviour::IgnoresTheSecond => {
+                "an echo server that never answers the second client to connect".into()
+            }
+        }
+    }
+
+    /// The errors this server's behaviour makes, when an error ends its client.
+    fn errors(self) -> usize {
+        match self {
+            Behaviour::Late | Behaviour::InPieces => 0,
+            // The third message fails, and the three after it are never sent.
+            Behaviour::ChangesEveryThird => CLIENTS * (MESSAGES - 2),
+            Behaviour::ClosesEverySecondAfterThree => CLIENTS / 2 * (MESSAGES - 3),
+            Behaviour::IgnoresTheSecond => MESSAGES,
+        }
+    }
+
+    /// What it likely means when the counts are not what this server makes.
+    fn if_wrong(self) -> &'static str {
+        match self {
+            Behaviour::Late => {
+                "Every echo came, right, if late: a good load generator counts them all as \
+                 round trips, and no errors. If some timed out, the server was waiting for the \
+                 other clients: do yours connect at once, each on a thread of its own, or one \
+                 after another?"
+            }
+            Behaviour::InPieces => {
+                "Every echo came right, in two pieces: one read returns only what has arrived \
+                 (here, the first byte). Read until the whole echo is in (read_exact), then \
+                 compare it."
+            }
+            Behaviour::ChangesEveryThird => {
+                "Every third echo was not the message sent: each is an error, never a round \
+                 trip, and it ends its client, whose three messages after it count as errors \
+                 too. Compare every echo with its message, byte for byte."
+            }
+            Behaviour::ClosesEverySecondAfterThree => {
+                "Two connections closed after their third echo: each client's next message is \
+                 an error (the echo can never come: read_exact says UnexpectedEof), and ends \
+                 that client, whose messages not sent count as errors too."
+            }
+            Behaviour::IgnoresTheSecond => {
+                "One client never got an echo: its first message is an error once `timeout` \
+                 has passed (a read timeout: set_read_timeout), and it ends the client, whose \
+                 other messages count as errors too. The others' round trips are good."
+            }
+        }
+    }
+}
+
+const ROUNDS: [Behaviour; 5] = [
+    Behaviour::Late,
+    Behaviour::InPieces,
+    Behaviour::ChangesEveryThird,
+    Behaviour::ClosesEverySecondAfterThree,
+    Behaviour::IgnoresTheSecond,
+];
+
+/// Runs the check: the transcript if `measure` counted right, otherwise what went wrong.
+pub fn run(measure: impl Measure) -> Result<Transcript, Failure> {
+    run_as("11_load.rs", measure)
+}
+
+/// Like [`run`], for an answer kept in another file than the exercise's.
+pub fn run_as(answer_file: &str, measure: impl Measure) -> Result<Transcript, Failure> {
+    let panics = panics::Recording::start(answer_file);
+    let measure = Arc::new(measure);
+    let mut transcript = Transcript::default();
+    for (number, behaviour) in ROUNDS.into_iter().enumerate() {
+        transcript.push(format!("round {}: {}", number + 1, behaviour.describe()));
+        if let Err(reason) = play(behaviour, Arc::clone(&measure), &mut transcript) {
+            transcript.push("(the check stops here)");
+            let reason = match panics.panics().first() {
+                Some(todo) if todo.starts_with("not yet implemented") => format!(
+                    "Exercise not finished: measure reached a `todo!()`: {todo}.\nReplace it \
+                     with your code; the `// TODO:` comments say what goes there."
+                ),
+                Some(other) => format!("{reason}\nA thread of measure panicked: {other}."),
+                None => reason,
+            };
+            return Err(Failure {
+                exercise: EXERCISE,
+                reason,
+                transcript,
+                seed: None,
+            });
+        }
+    }
+    Ok(transcript)
+}
+
+/// Checks a learner's `measure` in a child process (see [`super::check_client_exercise`]).
+pub fn check_exercise(measure: impl Measure) {
+    super::check_client_exercise(EXERCISE, || run(measure));
+}
+
+/// Checks the reference solution in a child process, and its transcript against the snapshot.
+pub fn check_solution(measure: impl Measure) {
+    super::check_client_solution(EXERCISE, || run(measure));
+}
+
+/// Plays one round: the fake server on its threads, the learner's `measure` on another.
+fn play(
+    behaviour: Behaviour,
+    measure: Arc<impl Measure>,
+    transcript: &mut Transcript,
+) -> Result<(), String> {
+    let server = FakeServer::start(behaviour);
+    let address = server.address;
+    let (returned_sender, returned) = mpsc::channel();
+    thread::spawn(move || {
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            measure(address, CLIENTS, MESSAGES, TIMEOUT)
+        }));
+        let _ = returned_sender.send(result);
+    });
+    let call = format!(
+        "measure(server, {CLIENTS} clients, {MESSAGES} messages each, timeout {} ms)",
+        TIMEOUT.as_millis()
+    );
+    let (mut round_trips, errors) = match returned.recv_timeout(ROUND_LIMIT) {
+        Ok(Ok(counts)) => counts,
+        Ok(Err(_)) => {
+            transcript.push(format!("{call} panicked"));
+            return Err("measure panicked instead of returning what its clients saw.".into());
+        }
+        Err(_) => {
+            transcript.push(format!(
+                "{call} did not return within {} s",
+                ROUND_LIMIT.as_secs()
+            ));
+            return Err(format!(
+                "measure did not return within {} s, against {}.\nDoes every read and write \
+                 have a limit of `timeout` (set_read_timeout, set_write_timeout), and do the \
+                 clients run at once? A client waiting for an echo that never comes must give \
+                 up after `timeout`.",
+                ROUND_LIMIT.as_secs(),
+                behaviour.describe()
+            ));
+        }
+    };
+    let connected_at_most = server.stop();
+    let expected_errors = behaviour.errors();
+    let expected_trips = CLIENTS * MESSAGES - expected_errors;
+    let counts = |trips: usize, errors: usize| format!("{trips} round trips and {errors} errors");
+    transcript.push(format!(
+        "{call} returned {}",
+        counts(round_trips.len(), errors)
+    ));
+    if behaviour == Behaviour::Late && connected_at_most < CLIENTS {
+        return Err(format!(
+            "Against {}, measure's {CLIENTS} clients were never all connected at once: at most \
+             {connected_at_most} at the same time (it returned {}).\nDo your clients connect one after \
+             another? Start them all at once, each on a thread of its own, then wait for them \
+             all (join).",
+            behaviour.describe(),
+            counts(round_trips.len(), errors),
+        ));
+    }
+    if round_trips.len() != expected_trips || errors != expected_errors {
+        let mut reason = format!(
+            "Against {}, measure returned {} where {} were expected.\n{}",
+            behaviour.describe(),
+            counts(round_trips.len(), errors),
+            counts(expected_trips, expected_errors),
+            behaviour.if_wrong()
+        );
+        if round_trips.len() + errors != CLIENTS * MESSAGES {
+            reason = format!(
+                "Against {}, measure returned {} where {} were expected: they add up to {}, \
+                 not the {} messages it was asked for.\nCount each message once: as a round \
+                 trip if its echo was right, as an error otherwise, and the messages a failed \
+                 client never sent as errors too.",
+                behaviour.describe(),
+                counts(round_trips.len(), errors),
+                counts(expected_trips, expected_errors),
+                round_trips.len() + errors,
+                CLIENTS * MESSAGES
+            );
+        }
+        return Err(reason);
+    }
+    if behaviour == Behaviour::Late {
+        round_trips.sort();
+        let fastest = round_trips.first().copied().unwrap_or_default();
+        let median = round_trips[round_trips.len() / 2];
+        if fastest < DELAY {
+            transcript.push(format!(
+                "a round trip took less than the {} ms the server waits",
+                DELAY.as_millis()
+            ));
+            return Err(format!(
+                "A round trip took {fastest:?}, less than the {} ms the server waited before \
+                 each echo.\nIs the clock started after the message is sent, or stopped before \
+                 the echo has arrived? Time from just before the write to just after the whole \
+                 echo is read.",
+                DELAY.as_millis()
+            ));
+        }
+        if median >= SLOW_MEDIAN {
+            transcript.push(format!(
+                "the median round trip took {} ms or more",
+                SLOW_MEDIAN.as_millis()
+            ));
+            return Err(format!(
+                "The median round trip took {median:?}, though the server answers each message \
+                 {} ms late: a round trip that right takes little more.\nIs each round trip timed \
+                 on its own, from just before its write? One timed from the client's start, or \
+                 from before the connect, counts the messages before it too.",
+                DELAY.as_millis()
+            ));
+        }
+        transcript.push(format!(
+            "every round trip took at least {} ms, and the median less than {} ms",
+            DELAY.as_millis(),
+            SLOW_MEDIAN.as_millis()
+        ));
+    }
+    Ok(())
+}
+
+/// A round's echo server, on threads of its own.
+struct FakeServer {
+    address: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    most_connected: Arc<AtomicUsize>,
+    accepting: thread::JoinHandle<()>,
+}
+
+/// How many connections are open now, and a way to wait until all the clients are.
+#[derive(Default)]
+struct Connected {
+    now: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl FakeServer {
+    fn start(behaviour: Behaviour) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        listener
+            .set_nonblocking(true)
+            .expect("a listener can stop blocking");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let most_connected = Arc::new(AtomicUsize::new(0));
+        let connected = Arc::new(Connected::default());
+        let accepting = {
+            let (stopping, most_connected) = (Arc::clone(&stopping), Arc::clone(&most_connected));
+            thread::spawn(move || {
+                let mut accepted = 0;
+                while !stopping.load(Ordering::Relaxed) {
+                    let stream = match listener.accept() {
+                        Ok((stream, _)) => stream,
+                        Err(_) => {
+                            thread::sleep(Duration::from_millis(2));
+                            continue;
+                        }
+                    };
+                    accepted += 1;
+                    let _ = stream.set_nonblocking(false);
+                    let connected = Arc::clone(&connected);
+                    {
+                        let mut now = lock(&connected.now);
+                        *now += 1;
+                        most_connected.fetch_max(*now, Ordering::Relaxed);
+                        connected.changed.notify_all();
+                    }
+                    let number = accepted;
+                    thread::spawn(move || {
+                        let _ = echo(stream, behaviour, number, &connected);
+                        *lock(&connected.now) -= 1;
+                        connected.changed.notify_all();
+                    });
+                }
+            })
+        };
+        FakeServer {
+            address,
+            stopping,
+            most_connected,
+            accepting,
+        }
+    }
+
+    /// Stops accepting, and says how many clients were connected at once at most.
+    fn stop(self) -> usize {
+        self.stopping.store(true, Ordering::Relaxed);
+        let _ = self.accepting.join();
+        self.most_connected.load(Ordering::Relaxed)
+    }
+}
+
+/// Serves the `number`th connection (from 1) the way `behaviour` says, until the client leaves.
+fn echo(
+    stream: TcpStream,
+    behaviour: Behaviour,
+    number: usize,
+    connected: &Connected,
+) -> std::io::Result<()> {
+    // A client that never leaves cannot keep this thread: every wait has a limit.
+    stream.set_read_timeout(Some(ROUND_LIMIT))?;
+    stream.set_write_timeout(Some(ROUND_LIMIT))?;
+    stream.set_nodelay(true)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    for echoed in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        match behaviour {
+            Behaviour::Late => {
+                // No first echo before everyone is here, or until a client's `timeout` has
+                // surely passed: clients that come one after another show it.
+                if echoed == 1 {
+                    let now = lock(&connected.now);
+                    drop(connected.changed.wait_timeout_while(
+                        now,
+                        TIMEOUT + Duration::from_millis(100),
+                        |now| *now < CLIENTS,
+                    ));
+                }
+                thread::sleep(DELAY);
+                writer.write_all(&line)?;
+            }
+            Behaviour::InPieces => {
+                writer.write_all(&line[..1])?;
+                thread::sleep(Duration::from_millis(30));
+                writer.write_all(&line[1..])?;
+            }
+            Behaviour::ChangesEveryThird => {
+                if echoed % 3 == 0 {
+                    line[0] = line[0].wrapping_add(1);
+                }
+                writer.write_all(&line)?;
+            }
+            Behaviour::ClosesEverySecondAfterThree => {
+                writer.write_all(&line)?;
+                if number % 2 == 0 && echoed == 3 {
+                    return Ok(());
+                }
+            }
+            Behaviour::IgnoresTheSecond => {
+                if number != 2 {
+                    writer.write_all(&line)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
