@@ -1,0 +1,124 @@
+//! What a TLS handshake costs: new connections per second to lesson 03's echo server and to
+//! lesson 13's, each carrying one short line and its echo, one connection after another.
+//!
+//! The chapter's figures come from this run (Linux or macOS; the servers are built first, with
+//! the same profile):
+//!
+//!     cargo build --release --bin 03_threaded_echo --bin 13_tls_echo
+//!     cargo run --release -p tls-lessons --example handshake_cost > book/src/measurements/tls_handshake.txt
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use course::started::StartedServer;
+use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+/// Connections per server, one after another.
+const CONNECTIONS: usize = 1000;
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> anyhow::Result<()> {
+    let folder = std::env::temp_dir().join(format!("handshake-cost-{}", std::process::id()));
+    let plain = start("03_threaded_echo", &[])?;
+    let folder_text = folder.to_string_lossy().into_owned();
+    let sealed = start("13_tls_echo", &["--certs", &folder_text])?;
+    let authority = folder.join("ca.pem");
+
+    let mut trusted = RootCertStore::empty();
+    trusted.add(rustls::pki_types::CertificateDer::from_pem_file(
+        &authority,
+    )?)?;
+    let config = Arc::new(
+        ClientConfig::builder()
+            .with_root_certificates(trusted)
+            .with_no_client_auth(),
+    );
+
+    println!(
+        "{CONNECTIONS} connections one after another, each: connect, send one line, read its \
+         echo, close"
+    );
+    println!("server             connections/s   median per connection");
+    let times = measure(|| plain_round(plain.address))?;
+    report("03_threaded_echo", &times);
+    let times = measure(|| sealed_round(sealed.address, &config))?;
+    report("13_tls_echo (TLS)", &times);
+    let _ = std::fs::remove_dir_all(&folder);
+    Ok(())
+}
+
+/// Times `CONNECTIONS` runs of `round`.
+fn measure(mut round: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let started = Instant::now();
+        round()?;
+        times.push(started.elapsed());
+    }
+    Ok(times)
+}
+
+fn report(name: &str, times: &[Duration]) {
+    let total: Duration = times.iter().sum();
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    println!(
+        "{name:<18} {:>13.0}   {:>10.0} µs",
+        times.len() as f64 / total.as_secs_f64(),
+        sorted[sorted.len() / 2].as_secs_f64() * 1e6
+    );
+}
+
+fn plain_round(address: SocketAddr) -> anyhow::Result<()> {
+    let stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    echo_once(stream)
+}
+
+fn sealed_round(address: SocketAddr, config: &Arc<ClientConfig>) -> anyhow::Result<()> {
+    let tcp = TcpStream::connect(address)?;
+    tcp.set_read_timeout(Some(PATIENCE))?;
+    let name = ServerName::try_from("localhost")?;
+    let mut tls = StreamOwned::new(ClientConnection::new(Arc::clone(config), name)?, tcp);
+    echo_once(&mut tls)?;
+    tls.conn.send_close_notify();
+    tls.flush()?;
+    Ok(())
+}
+
+/// One line, and its echo.
+fn echo_once(mut stream: impl Read + Write) -> anyhow::Result<()> {
+    stream.write_all(b"ping\n")?;
+    let mut echo = String::new();
+    BufReader::new(&mut stream).read_line(&mut echo)?;
+    if echo != "ping\n" {
+        bail!("the server answered {echo:?}");
+    }
+    Ok(())
+}
+
+/// Starts a lesson's server built beside this example, on a free port.
+fn start(name: &str, extra: &[&str]) -> anyhow::Result<StartedServer> {
+    let binary: PathBuf = std::env::current_exe()?
+        .parent()
+        .and_then(|examples| examples.parent())
+        .context("find the target folder")?
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        bail!(
+            "{} is missing: build it first with the same profile, e.g. \
+             `cargo build --release --bin {name}`",
+            binary.display()
+        );
+    }
+    let mut command = Command::new(binary);
+    command.arg("127.0.0.1:0").args(extra);
+    StartedServer::start(command, PATIENCE, false)
+}

@@ -1,0 +1,3 @@
+//! What lesson 13's programs share: the certificates ([`certificates`]).
+
+pub mod certificates;

@@ -1,0 +1,246 @@
+//! Lesson 13 end to end, over loopback: the TLS echo server with the lesson's client, with
+//! Python's `ssl` module and `openssl s_client` (clients nobody here wrote), and through lesson
+//! 09's chaos proxy. Each test keeps its certificates in a folder of its own. A test whose tool
+//! is missing says so and passes without running.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use course::started::StartedServer;
+use tls_lessons::certificates::{self, Validity};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_13_tls_echo");
+const CLIENT: &str = env!("CARGO_BIN_EXE_13_tls_client");
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A fresh folder for one test's certificates.
+fn folder(test: &str) -> PathBuf {
+    let folder = std::env::temp_dir().join(format!("tls-lessons-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    folder
+}
+
+/// The server, with its certificates in `folder`, and the authority file it printed.
+fn start(folder: &Path) -> (StartedServer, PathBuf) {
+    let mut command = Command::new(SERVER);
+    command.arg("127.0.0.1:0").arg("--certs").arg(folder);
+    let server = StartedServer::start(command, PATIENCE, false).expect("the server starts");
+    let second = server.stdout.recv_timeout(PATIENCE).expect("a second line");
+    let authority = second
+        .strip_prefix("certificate authority: ")
+        .unwrap_or_else(|| panic!("the second line names the authority, not {second:?}"));
+    assert_eq!(Path::new(authority), folder.join("ca.pem"));
+    (server, PathBuf::from(authority))
+}
+
+/// Runs the lesson's client, and what it printed.
+fn client(address: &str, message: &str, authority: &Path) -> Output {
+    Command::new(CLIENT)
+        .args([address, message, "--ca"])
+        .arg(authority)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the client")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_lesson_client_echoes_by_address_and_by_name() {
+    let folder = folder("echo");
+    let (server, authority) = start(&folder);
+    let port = server.address.port();
+    for address in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let output = client(&address, "hello, sealed", &authority);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            "received \"hello, sealed\"\n"
+        );
+    }
+}
+
+#[test]
+fn the_server_keeps_its_certificates_between_runs() {
+    let folder = folder("keeps");
+    let first = std::fs::read(folder.join("ca.pem")).ok();
+    assert!(first.is_none());
+    let (server, authority) = start(&folder);
+    let made = std::fs::read(&authority).expect("the authority's file");
+    drop(server);
+    let (_server, again) = start(&folder);
+    assert_eq!(std::fs::read(again).expect("still there"), made);
+}
+
+#[test]
+fn a_client_refuses_a_server_whose_authority_it_does_not_trust() {
+    let (server, _) = start(&folder("trusted"));
+    let other = folder("other");
+    certificates::make(&other, certificates::NAMES, Validity::Now).expect("another authority");
+    let output = client(&server.address.to_string(), "hello", &other.join("ca.pem"));
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("was not signed by the authority this client trusts"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_client_refuses_a_certificate_for_another_name() {
+    let folder = folder("name");
+    certificates::make(&folder, &["example.test"], Validity::Now).expect("certificates");
+    let (server, authority) = start(&folder);
+    let output = client(&server.address.to_string(), "hello", &authority);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("the server's certificate is not for \"127.0.0.1\""),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_client_refuses_an_expired_certificate() {
+    let folder = folder("expired");
+    certificates::make(&folder, certificates::NAMES, Validity::Expired).expect("certificates");
+    let (server, authority) = start(&folder);
+    let output = client(&server.address.to_string(), "hello", &authority);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("the server's certificate has expired"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Python's own `ssl`, told to trust the authority (or not), as the chapter shows it.
+const PYTHON_CLIENT: &str = r#"
+import socket, ssl, sys
+port, authority = int(sys.argv[1]), sys.argv[2]
+context = ssl.create_default_context(cafile=authority) if authority else ssl.create_default_context()
+with socket.create_connection(("127.0.0.1", port), timeout=10) as plain:
+    try:
+        with context.wrap_socket(plain, server_hostname="localhost") as sealed:
+            sealed.sendall(b"from python\n")
+            echo = b""
+            while not echo.endswith(b"\n"):
+                echo += sealed.recv(1024)
+            print(echo.decode().strip(), sealed.version())
+    except ssl.SSLCertVerificationError as error:
+        print("refused:", error.verify_message)
+"#;
+
+fn python(port: u16, authority: &str) -> Option<String> {
+    let output = Command::new("python3")
+        .args(["-c", PYTHON_CLIENT, &port.to_string(), authority])
+        .output();
+    match output {
+        Ok(output) if output.status.success() => {
+            Some(String::from_utf8_lossy(&output.stdout).trim().to_string())
+        }
+        Ok(output) => panic!("python3 failed: {}", stderr(&output)),
+        Err(_) => {
+            eprintln!("skipped: python3 is not installed here");
+            None
+        }
+    }
+}
+
+#[test]
+fn pythons_ssl_echoes_with_the_authority_and_refuses_without_it() {
+    let (server, authority) = start(&folder("python"));
+    let port = server.address.port();
+    let Some(trusted) = python(port, &authority.to_string_lossy()) else {
+        return;
+    };
+    assert!(trusted.starts_with("from python TLSv1."), "{trusted}");
+    let untrusted = python(port, "").expect("python3 ran before");
+    assert!(untrusted.starts_with("refused:"), "{untrusted}");
+}
+
+#[test]
+fn openssl_s_client_echoes_with_the_authority() {
+    let (server, authority) = start(&folder("openssl"));
+    let child = Command::new("openssl")
+        .args(["s_client", "-quiet", "-verify_return_error", "-CAfile"])
+        .arg(&authority)
+        .args(["-verify_hostname", "localhost", "-connect"])
+        .arg(server.address.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        eprintln!("skipped: openssl is not installed here");
+        return;
+    };
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(b"from openssl\n").expect("send a line");
+    let mut echo = String::new();
+    let stdout = child.stdout.take().expect("piped");
+    BufReader::new(stdout)
+        .read_line(&mut echo)
+        .expect("the echo");
+    // With -quiet, s_client stays until the server closes, even after its input ends: stop it.
+    drop(stdin);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(echo, "from openssl\n");
+}
+
+/// Lesson 09's proxy, built beside this test's programs when the whole workspace is built.
+fn chaos_proxy() -> Option<PathBuf> {
+    let proxy =
+        Path::new(SERVER).with_file_name(format!("09_chaos_proxy{}", std::env::consts::EXE_SUFFIX));
+    proxy.exists().then_some(proxy)
+}
+
+#[test]
+fn tls_arrives_whole_through_the_chaos_proxy() {
+    let Some(proxy) = chaos_proxy() else {
+        eprintln!("skipped: 09_chaos_proxy is not built (cargo build --bin 09_chaos_proxy)");
+        return;
+    };
+    let (server, authority) = start(&folder("proxy"));
+    let mut command = Command::new(proxy);
+    command.arg("127.0.0.1:0").arg(server.address.to_string());
+    let proxy = StartedServer::start(command, PATIENCE, false).expect("the proxy starts");
+    let line = "a line long enough to be cut into many pieces on its way, both ways";
+    let output = client(&proxy.address.to_string(), line, &authority);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        format!("received {line:?}\n")
+    );
+    // What the proxy forwarded is ciphertext: the line is nowhere in it. A plain client
+    // through the same kind of proxy to lesson 03 would show it; here the server only sees
+    // TLS records, and a reader on the path sees the same.
+    let mut plain = TcpStream::connect(proxy.address).expect("connect through the proxy");
+    plain.set_read_timeout(Some(PATIENCE)).expect("a timeout");
+    plain.write_all(b"hello in plain text\n").expect("send");
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("hello in plain text"),
+        "a TLS server must not echo plain text"
+    );
+}
+
+#[test]
+fn a_plain_text_client_gets_no_echo() {
+    let (server, _) = start(&folder("plain"));
+    let address: SocketAddr = server.address;
+    let mut plain = TcpStream::connect(address).expect("connect");
+    plain.set_read_timeout(Some(PATIENCE)).expect("a timeout");
+    plain.write_all(b"hello\n").expect("send");
+    let mut answer = Vec::new();
+    let _ = plain.read_to_end(&mut answer);
+    // A TLS alert (record type 21), then the close: never the line.
+    assert_eq!(answer.first(), Some(&21), "{answer:?}");
+}
