@@ -92,6 +92,15 @@ fn ex12_http() {
     check_exercise(&check::http::CHECK, program!("ex12_http"));
 }
 
+#[path = "../src/13_tls_client.rs"]
+mod tls_client;
+
+/// Exercise 13 needs rustls, which only the checks and the examples compile.
+#[test]
+fn ex13_tls_client() {
+    tls_lessons::check::check_exercise(tls_client::connect);
+}
+
 /// Not a check: where the check of exercise 10 starts your server, as a program of its own.
 #[test]
 #[ignore = "the check of exercise 10 runs it, as your server's program"]

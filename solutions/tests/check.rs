@@ -77,6 +77,14 @@ fn ex11_load() {
     });
 }
 
+#[path = "../src/13_tls_client.rs"]
+mod tls_client;
+
+#[test]
+fn ex13_tls_client() {
+    tls_lessons::check::check_solution(tls_client::connect);
+}
+
 #[test]
 fn ex12_http() {
     check_solution(&check::http::CHECK, solution("12_http"));

@@ -186,6 +186,10 @@ pub const NOT_SERVER_CHECKS: &[(&str, &str)] = &[
         "a load generator: its check calls your Rust function measure, playing the servers itself",
     ),
     (
+        "13",
+        "a TLS client: its check calls your Rust function connect, playing the servers itself",
+    ),
+    (
         "14",
         "a function: its check calls your Rust function resolve with paths, no server involved",
     ),
@@ -278,7 +282,7 @@ pub struct Transcript {
 }
 
 impl Transcript {
-    pub(crate) fn push(&mut self, line: impl Into<String>) {
+    pub fn push(&mut self, line: impl Into<String>) {
         self.lines.push(line.into());
     }
 
