@@ -244,3 +244,50 @@ fn a_plain_text_client_gets_no_echo() {
     // A TLS alert (record type 21), then the close: never the line.
     assert_eq!(answer.first(), Some(&21), "{answer:?}");
 }
+
+/// Lesson 12's server, built beside this test's programs when the whole workspace is built.
+fn lesson_12() -> Option<PathBuf> {
+    let server =
+        Path::new(SERVER).with_file_name(format!("12_http{}", std::env::consts::EXE_SUFFIX));
+    server.exists().then_some(server)
+}
+
+#[test]
+fn curl_fetches_lesson_12s_file_over_https() {
+    let Some(lesson_12) = lesson_12() else {
+        eprintln!("skipped: 12_http is not built (cargo build --bin 12_http)");
+        return;
+    };
+    let site_folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons/12_http_site");
+    let mut command = Command::new(lesson_12);
+    command.arg("127.0.0.1:0").arg(&site_folder);
+    let site = StartedServer::start(command, PATIENCE, false).expect("lesson 12 starts");
+    let folder = folder("https");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_13_https"));
+    command
+        .arg("127.0.0.1:0")
+        .arg(site.address.to_string())
+        .arg("--certs")
+        .arg(&folder);
+    let https = StartedServer::start(command, PATIENCE, false).expect("13_https starts");
+    let authority = folder.join("ca.pem");
+    let url = format!("https://localhost:{}/hello.txt", https.address.port());
+    let fetched = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
+        .arg(&authority)
+        .arg(&url)
+        .output();
+    let Ok(fetched) = fetched else {
+        eprintln!("skipped: curl is not installed here");
+        return;
+    };
+    assert!(fetched.status.success(), "{}", stderr(&fetched));
+    let file = std::fs::read(site_folder.join("hello.txt")).expect("lesson 12's file");
+    assert_eq!(fetched.stdout, file);
+    // Without the authority, curl refuses the certificate (its exit status 60).
+    let refused = Command::new("curl")
+        .args(["--silent", "--max-time", "10", &url])
+        .output()
+        .expect("curl ran before");
+    assert_eq!(refused.status.code(), Some(60), "{}", stderr(&refused));
+}

@@ -1,0 +1,195 @@
+//! Lesson 13: HTTPS, by putting TLS in front of lesson 12's web server.
+//!
+//! This is how many sites get their `https://`: a program in front of the web server ends the
+//! TLS connections (it "terminates" TLS), and talks plain HTTP to the server behind it, on the
+//! same machine. nginx, HAProxy and cloud load balancers are often used this way. Here the server
+//! behind is lesson 12's, unchanged: start it first, then this in front of it.
+//!
+//! Each client gets a thread that does the handshake, opens a connection to lesson 12, and then
+//! carries bytes both ways: decrypted from the client to the server, encrypted from the server to
+//! the client. The one TLS connection is shared by the two directions, behind a mutex, while each
+//! direction waits for its bytes without holding it.
+//!
+//! Usage: `13_https [ADDRESS] [UPSTREAM] [--certs FOLDER]`: UPSTREAM is lesson 12's address,
+//! `127.0.0.1:65443` by default.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context;
+use course::accept::AcceptFailures;
+use course::cli::{Program, Role};
+use rustls::{ServerConfig, ServerConnection};
+use tls_lessons::certificates;
+
+/// How long a handshake may take: a client that connects and says nothing keeps no thread long.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn main() -> course::cli::MainResult {
+    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
+    let folder = match arguments.iter().position(|argument| argument == "--certs") {
+        Some(at) => {
+            let folder = arguments
+                .get(at + 1)
+                .context("--certs needs a folder")?
+                .clone();
+            arguments.drain(at..=at + 1);
+            PathBuf::from(folder)
+        }
+        None => certificates::default_folder(),
+    };
+    let args = match PROGRAM.parse(arguments)? {
+        course::cli::Parsed::Run(args) => args,
+        course::cli::Parsed::Help => {
+            println!("{}", PROGRAM.help());
+            return Ok(());
+        }
+    };
+    let upstream = match args.extra.first() {
+        Some(text) => course::cli::parse_address(text)?,
+        None => course::cli::parse_address(UPSTREAM)?,
+    };
+
+    let identity = certificates::load_or_make(&folder)?;
+    let config = ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![identity.certificate], identity.key)
+        .context("the certificate and key do not fit together: delete the folder for new ones")?;
+    let config = Arc::new(config);
+
+    let listener = TcpListener::bind(args.address)
+        .map_err(|error| course::explain::bind_error(args.address, error))?;
+    let local = listener.local_addr()?;
+    println!("listening on {local}");
+    println!("certificate authority: {}", identity.authority.display());
+    println!(
+        "open https://localhost:{}/ (lesson 12 behind it, at {upstream})",
+        local.port()
+    );
+
+    let mut failures = AcceptFailures::new();
+    for connection in listener.incoming() {
+        let client = match connection {
+            Ok(client) => client,
+            Err(error) => {
+                failures.pause_after(error);
+                continue;
+            }
+        };
+        failures.over();
+        let Ok(peer) = client.peer_addr() else {
+            continue;
+        };
+        let config = Arc::clone(&config);
+        thread::spawn(move || {
+            if let Err(error) = serve(client, config, upstream) {
+                eprintln!("{peer}: {error:#}");
+            }
+        });
+    }
+    Ok(())
+}
+
+// ANCHOR: serve
+/// One client: the handshake, then bytes both ways until either side is done.
+fn serve(
+    mut client: TcpStream,
+    config: Arc<ServerConfig>,
+    upstream: SocketAddr,
+) -> anyhow::Result<()> {
+    let mut tls = ServerConnection::new(config)?;
+    client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    while tls.is_handshaking() {
+        tls.complete_io(&mut client).context("the handshake")?;
+    }
+    client.set_read_timeout(None)?;
+    let server = TcpStream::connect(upstream)
+        .with_context(|| format!("reaching lesson 12's server at {upstream}: is it running?"))?;
+
+    let tls = Arc::new(Mutex::new(tls));
+    // From lesson 12 to the client, on a thread of its own: plain bytes in, TLS records out.
+    let to_client = {
+        let (tls, mut server, mut client) =
+            (Arc::clone(&tls), server.try_clone()?, client.try_clone()?);
+        thread::spawn(move || -> std::io::Result<()> {
+            let mut buffer = [0; 16 * 1024];
+            loop {
+                let count = server.read(&mut buffer)?;
+                let mut tls = lock(&tls);
+                if count == 0 {
+                    // Lesson 12 closed: say goodbye in TLS, then close the client's side.
+                    tls.send_close_notify();
+                    tls.write_tls(&mut client)?;
+                    return client.shutdown(Shutdown::Write);
+                }
+                tls.writer().write_all(&buffer[..count])?;
+                while tls.wants_write() {
+                    tls.write_tls(&mut client)?;
+                }
+            }
+        })
+    };
+    // From the client to lesson 12, on this thread: TLS records in, plain bytes out. The
+    // handshake may already have read the start of the first request: pass on what the
+    // connection holds before waiting for more.
+    let mut server_writer = server;
+    let mut plain = [0; 16 * 1024];
+    let mut records = [0; 16 * 1024];
+    'reading: loop {
+        {
+            let mut tls = lock(&tls);
+            loop {
+                match tls.reader().read(&mut plain) {
+                    Ok(0) => break 'reading, // the client said goodbye in TLS
+                    Ok(read) => server_writer.write_all(&plain[..read])?,
+                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            // Anything TLS itself has to say back (a key update, an alert) goes now.
+            while tls.wants_write() {
+                tls.write_tls(&mut client)?;
+            }
+        }
+        // Wait for the client's bytes without holding the lock, so the other direction can write.
+        let count = client.read(&mut records)?;
+        if count == 0 {
+            break 'reading;
+        }
+        let mut tls = lock(&tls);
+        tls.read_tls(&mut &records[..count])?;
+        tls.process_new_packets()?;
+    }
+    // The client is done sending: tell lesson 12, and let the other direction finish.
+    let _ = server_writer.shutdown(Shutdown::Write);
+    let _ = to_client.join();
+    Ok(())
+}
+// ANCHOR_END: serve
+
+/// The lock on a connection; a thread that panicked holding it leaves it still usable.
+fn lock(tls: &Mutex<ServerConnection>) -> MutexGuard<'_, ServerConnection> {
+    tls.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Lesson 12's default address.
+const UPSTREAM: &str = "127.0.0.1:65443";
+
+/// The command line: what `--help` says, and the address used when none is given.
+const PROGRAM: Program = Program {
+    name: "13_https",
+    role: Role::Server,
+    about: "Lesson 13: HTTPS in front of lesson 12's web server: ends TLS, and passes plain HTTP \
+            to the server behind it (UPSTREAM, 127.0.0.1:65443 by default). Options: --certs \
+            FOLDER, where the certificates are kept.",
+    default_address: "127.0.0.1:65447",
+    extra_usage: "[UPSTREAM] [--certs FOLDER]",
+    max_extra_args: 1,
+    try_it: "Start lesson 12 first, in another terminal:\n  cargo run --bin 12_http\n\
+             Then fetch a file with curl, trusting the authority this program prints:\n  \
+             curl --cacert CA_FILE https://localhost:65447/hello.txt",
+};
