@@ -369,17 +369,24 @@ impl Board {
     }
 
     /// What to work on: an exercise that does not compile (no check can run until it does),
-    /// else the first that is not done.
+    /// else the first not done after the last one done (a learner who has just finished 06 goes
+    /// on to 07, not back to 01), else the first not done.
     pub fn next(&self) -> Option<&Exercise> {
         let does_not_compile = self
             .exercises
             .iter()
             .find(|exercise| matches!(self.status(exercise), Status::DoesNotCompile(_)));
-        does_not_compile.or_else(|| {
-            self.exercises
-                .iter()
-                .find(|exercise| !self.status(exercise).is_done())
-        })
+        let last_done = self
+            .exercises
+            .iter()
+            .rposition(|exercise| self.status(exercise).is_done());
+        let not_done = |exercise: &&Exercise| !self.status(exercise).is_done();
+        does_not_compile
+            .or_else(|| {
+                let after = last_done.map_or(0, |at| at + 1);
+                self.exercises[after..].iter().find(not_done)
+            })
+            .or_else(|| self.exercises.iter().find(not_done))
     }
 
     /// Takes in a new list of files, keeping what is known about those that stayed.
@@ -531,15 +538,15 @@ pub fn render(board: &Board) -> String {
         .max()
         .unwrap_or(0);
     for (exercise, mark, detail) in lines {
-        let _ = write!(
-            text,
-            "  {}  {mark:<width$}  {}",
-            exercise.number, exercise.title
-        );
-        if let Some(detail) = detail {
-            let _ = write!(text, ": {detail}");
-        }
-        text.push('\n');
+        let line = match detail {
+            Some(detail) => format!(
+                "  {}  {mark:<width$}  {}: {detail}",
+                exercise.number, exercise.title
+            ),
+            None => format!("  {}  {mark:<width$}  {}", exercise.number, exercise.title),
+        };
+        // Long lines wrap under the title, so that the list reads in an 80-column terminal.
+        text.push_str(&wrap(&line, SCREEN_WIDTH, 8 + width));
     }
     text.push('\n');
     match board.next() {
@@ -560,8 +567,41 @@ pub fn render(board: &Board) -> String {
                 "Check it alone, with the whole story: cargo test -p exercises {}",
                 next.number
             );
+            text.push_str(
+                "Hints: in the book, folded under each exercise's heading in its lesson's \
+                 chapter\n(mdbook serve book --open).\n",
+            );
         }
     }
+    text
+}
+
+/// How wide a line of the list may be: a terminal's usual 80 columns.
+const SCREEN_WIDTH: usize = 80;
+
+/// `line`, cut between words into lines of at most `width` characters (a longer word stays
+/// whole), each after the first indented by `indent` spaces; every line ends with a newline.
+pub fn wrap(line: &str, width: usize, indent: usize) -> String {
+    let body = line.trim_start();
+    let mut current = line[..line.len() - body.len()].to_string();
+    let mut text = String::new();
+    let mut at_start = true;
+    // Splitting at each space keeps runs of spaces (the list's columns) as empty words.
+    for word in body.split(' ') {
+        if !at_start && current.chars().count() + 1 + word.chars().count() > width {
+            text.push_str(current.trim_end());
+            text.push('\n');
+            current = " ".repeat(indent);
+            at_start = true;
+        }
+        if !at_start {
+            current.push(' ');
+        }
+        current.push_str(word);
+        at_start = false;
+    }
+    text.push_str(current.trim_end());
+    text.push('\n');
     text
 }
 
@@ -950,9 +990,37 @@ mod tests {
              02  not done     an echo client: One read.\n  \
              03  not checked  many clients: exercise 02 does not compile\n\n\
              Next: exercise 02, an echo client (exercises/src/02_echo_client.rs)\n\
-             Check it alone, with the whole story: cargo test -p exercises 02\n"
+             Check it alone, with the whole story: cargo test -p exercises 02\n\
+             Hints: in the book, folded under each exercise's heading in its lesson's chapter\n\
+             (mdbook serve book --open).\n"
         );
         assert!(!board.all_done());
+    }
+
+    #[test]
+    fn the_next_exercise_follows_the_last_one_done() {
+        let mut board = Board::new(vec![
+            exercise("01_greeting", "a greeting"),
+            exercise("06_timeouts", "timeouts"),
+            exercise("07_thread_pool", "a pool"),
+        ]);
+        board.status.insert("06_timeouts".into(), Status::Done);
+        assert_eq!(board.next().map(|next| next.number.as_str()), Some("07"));
+        board.status.insert("07_thread_pool".into(), Status::Done);
+        assert_eq!(board.next().map(|next| next.number.as_str()), Some("01"));
+    }
+
+    #[test]
+    fn long_lines_wrap_under_the_title() {
+        assert_eq!(
+            wrap("  03  not done  title: one two three four", 30, 6),
+            "  03  not done  title: one two\n      three four\n"
+        );
+        let wrapped = wrap(&"word ".repeat(60), 80, 8);
+        assert!(
+            wrapped.lines().all(|line| line.chars().count() <= 80),
+            "{wrapped}"
+        );
     }
 
     #[test]

@@ -209,8 +209,8 @@ fn watch_rechecks_the_saved_exercise_and_redraws() {
     let third = wait_for_screen(screens, &["Checked exercise 02 again"]);
     assert!(
         third.contains(
-            "02  does not compile  an echo client: error: expected one of `!` or `::`, found \
-             `ERROR` (at exercises/src/02_echo_client.rs:3:8)"
+            "02  does not compile  an echo client: error: expected one of `!` or `::`,\n        \
+             \x20               found `ERROR` (at exercises/src/02_echo_client.rs:3:8)"
         ),
         "{third}"
     );
