@@ -200,9 +200,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
             }
             // The client closed its side mid-line; the next read says so with 0.
             Ok(_) => {}
-            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut). (A signal's
+            // interruption, Interrupted, never reaches here: read_until tries again by itself.)
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(error) => return Err(error).context("reading"),
         }
         // Between two lines is the moment to stop: nothing is in flight.

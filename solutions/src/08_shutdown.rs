@@ -113,9 +113,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
                 line.clear();
             }
             Ok(_) => {}
-            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut). (A signal's
+            // interruption, Interrupted, never reaches here: read_until tries again by itself.)
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(error) => return Err(error.into()),
         }
         if let Some(deadline) = stop.deadline() {

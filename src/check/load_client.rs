@@ -400,9 +400,11 @@ fn echo(
     number: usize,
     connected: &Connected,
 ) -> std::io::Result<()> {
-    // A client that never leaves cannot keep this thread: every wait has a limit.
-    stream.set_read_timeout(Some(ROUND_LIMIT))?;
-    stream.set_write_timeout(Some(ROUND_LIMIT))?;
+    // A client that never leaves cannot keep this thread: every wait has a limit. It is twice
+    // the round's, so that a client without a timeout of its own is still waiting, certainly,
+    // when the check stops waiting for `measure` (and not released by this end just then).
+    stream.set_read_timeout(Some(ROUND_LIMIT * 2))?;
+    stream.set_write_timeout(Some(ROUND_LIMIT * 2))?;
     stream.set_nodelay(true)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);

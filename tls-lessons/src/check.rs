@@ -323,7 +323,9 @@ fn serve_one(listener: TcpListener, config: Option<Arc<ServerConfig>>) {
         }
     };
     let _ = tcp.set_nonblocking(false);
-    let _ = tcp.set_read_timeout(Some(CALL_LIMIT));
+    // Twice the check's own limit: a client without a timeout is still waiting, certainly, when
+    // the check stops waiting for it (and not released by this end just then).
+    let _ = tcp.set_read_timeout(Some(CALL_LIMIT * 2));
     let Some(config) = config else {
         // Silent: read and drop whatever comes, until the client gives up.
         let _ = (&tcp).read_to_end(&mut Vec::new());

@@ -130,7 +130,6 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
             Ok(_) => {}
             // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut).
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
             Err(error) => return Err(error.into()),
         }
         if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? {
