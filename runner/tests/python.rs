@@ -130,6 +130,23 @@ fn a_python_greeting_that_names_its_client_passes_check_01() {
     assert!(report.passed, "{}\n{}", report.reason, report.transcript);
 }
 
+#[test]
+fn a_python_greeting_that_names_its_client_passes_check_01_at_its_address() {
+    if !python_is_here() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener
+        .local_addr()
+        .expect("its address")
+        .port()
+        .to_string();
+    drop(listener);
+    let _server = start(&listing("greeting_server.py"), &[&port]);
+    let report = check("01", Server::Address(format!("127.0.0.1:{port}")));
+    assert!(report.passed, "{}\n{}", report.reason, report.transcript);
+}
+
 /// The seed tutorial's echo server, run as it is (on a free port instead of its 65433): it
 /// serves its first client, and ends when that client vanishes mid-line.
 #[test]
@@ -153,6 +170,11 @@ fn the_seeds_one_client_echo_fails_check_03_at_the_second_client() {
     drop(server);
     let _ = std::fs::remove_file(&script);
     assert!(!report.passed, "{}", report.transcript);
+    assert!(
+        report.to_json().contains("\"passed\":false"),
+        "{}",
+        report.to_json()
+    );
     assert!(
         report.first_sentence.starts_with("Client B"),
         "the first sentence should be about the second client: {}\n{}",
