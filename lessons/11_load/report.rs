@@ -1,5 +1,5 @@
 //! What the clients saw, put together: failures by kind, the latency percentiles, the table and
-//! the JSON, and the progress line on stderr.
+//! the JSON, the progress line on stderr, and what the server used (its footprint).
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -10,7 +10,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::options::{Mode, Options};
-use crate::spawn::Footprint;
 use crate::{GIVE_UP_AFTER, PROGRESS_EVERY, lock};
 
 /// What went wrong with one message.
@@ -367,4 +366,25 @@ pub fn chat_hint(reply: &[u8]) -> &'static str {
 pub fn excerpt(bytes: &[u8], at: usize) -> String {
     let end = bytes.len().min(at + 16);
     bytes[at..end].escape_ascii().to_string()
+}
+
+/// The most the server used while the clients ran (Linux: read from /proc).
+pub struct Footprint {
+    pub pid: u32,
+    pub peak_threads: u64,
+    pub peak_resident_kib: u64,
+    pub peak_open_files: u64,
+}
+
+impl std::fmt::Display for Footprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "server (pid {}): peak {} threads, {:.1} MiB resident, {} open files",
+            self.pid,
+            self.peak_threads,
+            self.peak_resident_kib as f64 / 1024.0,
+            self.peak_open_files
+        )
+    }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use course::started::StartedServer;
 
-use crate::report::Progress;
+use crate::report::{Footprint, Progress};
 use crate::{FOOTPRINT_EVERY, lock};
 
 /// How long a server may take to say where it listens.
@@ -35,27 +35,6 @@ pub fn spawn_server(command: &str) -> anyhow::Result<StartedServer> {
              as 11_load: cargo build --release --bins) or a path to a program"
         )
     })
-}
-
-/// The most the server used while the clients ran (Linux: read from /proc).
-pub struct Footprint {
-    pub pid: u32,
-    pub peak_threads: u64,
-    pub peak_resident_kib: u64,
-    pub peak_open_files: u64,
-}
-
-impl std::fmt::Display for Footprint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "server (pid {}): peak {} threads, {:.1} MiB resident, {} open files",
-            self.pid,
-            self.peak_threads,
-            self.peak_resident_kib as f64 / 1024.0,
-            self.peak_open_files
-        )
-    }
 }
 
 /// A thread that samples the server's /proc entries until stopped.
