@@ -52,7 +52,8 @@ const DELAY: Duration = Duration::from_millis(50);
 /// a little; one timed from the client's start, or over every message so far, takes several.
 const SLOW_MEDIAN: Duration = Duration::from_millis(150);
 /// How long `measure` may take in one round before the check gives up on it: every round
-/// finishes in about a second when the clients run at once and give up after `timeout`.
+/// finishes in about a second when the clients run at once and give up after `timeout`; clients
+/// that run one after another take about 4 s in the first round, and must reach its verdict.
 const ROUND_LIMIT: Duration = Duration::from_secs(6);
 
 /// What the learner writes: `measure(server, clients, messages, timeout)`, returning the good

@@ -39,7 +39,7 @@ pub const EXERCISE: Exercise = Exercise {
 /// The `timeout` `connect` is given.
 pub const TIMEOUT: Duration = Duration::from_millis(500);
 /// How long one call of `connect` may take before the check gives up on it.
-const CALL_LIMIT: Duration = Duration::from_secs(3);
+const CALL_LIMIT: Duration = Duration::from_secs(2);
 
 /// What the learner's `connect` returns.
 pub type Connection = StreamOwned<ClientConnection, TcpStream>;

@@ -208,7 +208,7 @@ fn a_connect_that_ignores_the_dates_fails() {
 
 #[test]
 fn a_connect_without_a_timeout_fails() {
-    fails_with(no_timeout, "connect did not return within 3 s");
+    fails_with(no_timeout, "connect did not return within 2 s");
 }
 
 #[test]
