@@ -1123,6 +1123,14 @@ fn exercise_09_wrong_servers_fail() {
     ]);
 }
 
+/// What a learner reads when exercise 09 is run as shipped: chapter 09 shows it.
+#[test]
+fn exercise_09_as_shipped_reads_like_this() {
+    let failure = run(LINES, "line_one_read_is_a_line").expect_err("one read per line fails");
+    // Only the first line and the likely mistake: the rest points at files that move.
+    insta::assert_snapshot!("line_server_as_shipped", failure.reason);
+}
+
 #[test]
 fn exercise_09_right_server_of_another_design_passes() {
     prove(vec![right("line_own_byte_buffer", LINES)]);
