@@ -10,6 +10,9 @@
 //!     cargo run --release --example load_bench
 //!
 //! It takes about two minutes on a 2-core machine.
+//!
+//! `cargo run --example load_bench -- --redraw` draws the two echo charts again from the table in
+//! `load_echo.md`, without measuring: for a change to how the charts are drawn.
 
 #[path = "support/server.rs"]
 mod support;
@@ -52,6 +55,13 @@ const CHAT_RUNS: &[(usize, usize)] = &[(10, 10), (100, 10), (1000, 2)];
 const COLOURS: &[&str] = &["#d95f02", "#1b9e77", "#7570b3", "#e7298a"];
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("--redraw") {
+        let table = std::fs::read_to_string(Path::new(MEASUREMENTS).join("load_echo.md"))?;
+        let echo = rows_from_table(&table)?;
+        draw_echo_charts(&echo)?;
+        println!("redrew {MEASUREMENTS}/load_echo.svg and load_echo_p99.svg from load_echo.md");
+        return Ok(());
+    }
     let started = Instant::now();
     let load = sibling("11_load")?;
     std::fs::create_dir_all(MEASUREMENTS)?;
@@ -117,11 +127,22 @@ fn main() -> anyhow::Result<()> {
         ),
     )?;
     write("load_idle.md", &idle_table(&idle))?;
+    draw_echo_charts(&echo)?;
+    write("load_machine.md", &machine(started.elapsed()))?;
+    println!(
+        "written to {MEASUREMENTS}/load_*.md and load_*.svg in {:.0?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+/// The two echo charts: round trips per second, and the p99 on a log scale.
+fn draw_echo_charts(echo: &[Row]) -> anyhow::Result<()> {
     write(
         "load_echo.svg",
         &bar_chart(
             "Echo: round trips per second (64 bytes, every reply checked)",
-            &echo,
+            echo,
             |run| run.rt_per_s,
             false,
         ),
@@ -130,17 +151,58 @@ fn main() -> anyhow::Result<()> {
         "load_echo_p99.svg",
         &bar_chart(
             "Echo: 99th percentile latency (log scale)",
-            &echo,
+            echo,
             |run| run.p99_us as f64,
             true,
         ),
-    )?;
-    write("load_machine.md", &machine(started.elapsed()))?;
-    println!(
-        "written to {MEASUREMENTS}/load_*.md and load_*.svg in {:.0?}",
-        started.elapsed()
-    );
-    Ok(())
+    )
+}
+
+/// The echo runs back from `load_echo.md`'s table, as much of them as the charts draw: the
+/// rate, the p99, and whether there were errors.
+fn rows_from_table(table: &str) -> anyhow::Result<Vec<Row<'static>>> {
+    let mut rows = Vec::new();
+    for line in table.lines().filter(|line| line.starts_with("| ")) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        let Some(series) = ECHO_SERVERS.iter().position(|server| server.0 == cells[0]) else {
+            continue; // the heading
+        };
+        let number = |at: usize| -> anyhow::Result<u64> {
+            cells[at]
+                .parse()
+                .with_context(|| format!("column {at} of {line:?} is not a number"))
+        };
+        let errors = cells[4];
+        let run = Run {
+            rt_per_s: number(5)? as f64,
+            p99_us: micros_from_text(cells[7]).with_context(|| format!("the p99 of {line:?}"))?,
+            errors: errors
+                .trim_start_matches("**")
+                .split("**")
+                .next()
+                .and_then(|count| count.parse().ok())
+                .unwrap_or(0),
+            stopped: errors.starts_with("stopped"),
+            ..Run::default()
+        };
+        let label = ECHO_SERVERS[series].0;
+        rows.push((series, label, number(1)? as usize, number(2)? as usize, run));
+    }
+    anyhow::ensure!(!rows.is_empty(), "no echo runs in load_echo.md");
+    Ok(rows)
+}
+
+/// `72 µs`, `4.2 ms`, `1.12 s` as microseconds.
+fn micros_from_text(text: &str) -> Option<u64> {
+    let (number, unit) = text.split_once(' ')?;
+    let number: f64 = number.parse().ok()?;
+    let scale = match unit {
+        "µs" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        _ => return None,
+    };
+    Some((number * scale).round() as u64)
 }
 
 /// What one `11_load --json` run reported.
@@ -448,13 +510,15 @@ fn bar_chart(title: &str, rows: &[Row], value: impl Fn(&Run) -> f64, log: bool) 
          <text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{title}</text>\n",
         width / 2.0
     );
-    // Axis lines, with five ticks.
-    for step in 0..=4 {
+    // Axis lines: on a log scale one per power of ten (1 µs, 10 µs, 100 µs...), so that each
+    // reads as a round number; on a linear scale five.
+    let decades = max.log10().ceil().max(1.0) as usize;
+    let ticks = if log { decades } else { 4 };
+    for step in 0..=ticks {
         let (y, label) = if log {
-            let decades = max.log10().ceil().max(1.0);
-            let power = decades * step as f64 / 4.0;
+            let power = step as f64;
             (
-                height - bottom - power / decades * plot_height,
+                height - bottom - power / decades as f64 * plot_height,
                 micros_axis(10f64.powf(power)),
             )
         } else {
