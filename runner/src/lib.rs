@@ -644,13 +644,14 @@ fn watch_footer(can_watch: bool) -> String {
     if can_watch {
         text.push_str(
             "Watching exercises/src/: save an exercise's file and it is checked again.\n\
-             If a save is not picked up (a network drive, WSL working on a Windows folder), press \
-             Enter to recheck everything.\n",
+             If a save is not picked up (a network drive, WSL working on a Windows folder),\n\
+             press Enter to recheck everything.\n",
         );
     } else {
         text.push_str(
             "Cannot watch here: this file system does not tell when a file changed.\n\
-             Press Enter after saving to recheck everything, or run `cargo run -p exercises`.\n",
+             Press Enter after saving to recheck everything,\n\
+             or run `cargo run -p exercises`.\n",
         );
     }
     text.push_str("Quit with q then Enter, or Ctrl-C.\n");
@@ -1008,6 +1009,19 @@ mod tests {
         assert_eq!(board.next().map(|next| next.number.as_str()), Some("07"));
         board.status.insert("07_thread_pool".into(), Status::Done);
         assert_eq!(board.next().map(|next| next.number.as_str()), Some("01"));
+    }
+
+    #[test]
+    fn the_watch_footer_fits_80_columns() {
+        for can_watch in [true, false] {
+            let footer = watch_footer(can_watch);
+            assert!(
+                footer
+                    .lines()
+                    .all(|line| line.chars().count() <= SCREEN_WIDTH),
+                "{footer}"
+            );
+        }
     }
 
     #[test]
