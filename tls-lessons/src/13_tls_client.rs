@@ -79,8 +79,14 @@ fn main() -> course::cli::MainResult {
         let reply = send_line(&mut tls, message)?;
         println!("received {reply:?}");
     } else {
+        // Windows ends typed input with Ctrl-Z then Enter; everywhere else it is Ctrl-D.
+        let end_of_input = if cfg!(windows) {
+            "Ctrl-Z then Enter"
+        } else {
+            "Ctrl-D"
+        };
         println!(
-            "connected to {} over TLS; type lines, end with Ctrl-D",
+            "connected to {} over TLS; type lines, end with {end_of_input}",
             args.address
         );
         for line in io::stdin().lines() {
