@@ -182,3 +182,38 @@ fn the_seeds_one_client_echo_fails_check_03_at_the_second_client() {
         report.transcript
     );
 }
+
+/// A Python server started by `--command` that exits is named as such, with its status.
+#[test]
+fn a_python_server_that_exits_is_named_with_its_status() {
+    if !python_is_here() {
+        return;
+    }
+    let script = std::env::temp_dir().join(format!("exits_{}.py", std::process::id()));
+    std::fs::write(
+        &script,
+        "import socket, sys\n\
+         server = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+         print('listening on 127.0.0.1:' + sys.argv[1], flush=True)\n\
+         conn, _ = server.accept()\n\
+         conn.sendall(conn.recv(1024))\n\
+         print('giving up after one client', file=sys.stderr)\n\
+         sys.exit(3)\n",
+    )
+    .expect("write the script");
+    let report = check(
+        "03",
+        Server::Command(format!("python3 {} {{port}}", script.display())),
+    );
+    let _ = std::fs::remove_file(&script);
+    assert!(!report.passed);
+    assert_eq!(
+        report.first_sentence,
+        "Your program exited with status 3 while the check ran."
+    );
+    assert!(
+        report.reason.contains("giving up after one client"),
+        "the reason quotes its stderr: {}",
+        report.reason
+    );
+}
