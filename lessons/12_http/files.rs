@@ -1,6 +1,7 @@
 //! Files from the site folder, and never from anywhere else: a request's path made safe.
 
 use std::fs::{File, Metadata};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::response::{Body, Response};
@@ -66,8 +67,17 @@ pub fn serve_file(path: &Path, folder: &Path) -> Response {
     if !metadata.is_file() {
         return Response::status(404);
     }
-    let Ok(file) = File::open(path) else {
-        return Response::status(404);
+    let file = match File::open(path) {
+        Ok(file) => file,
+        // It was there a moment ago: gone since, or not ours to read.
+        Err(error) if error.kind() == ErrorKind::NotFound => return Response::status(404),
+        Err(error) if error.kind() == ErrorKind::PermissionDenied => {
+            return Response::status(403);
+        }
+        // Out of file descriptors, say: the server's trouble, and a passing one, not a missing
+        // file. 503 tells the client to try again. (Not logged here: a client that retries would
+        // write a line per try, and the accept loop already says when descriptors run out.)
+        Err(_) => return Response::status(503),
     };
     Response {
         status: 200,
