@@ -217,3 +217,37 @@ fn a_python_server_that_exits_is_named_with_its_status() {
         report.reason
     );
 }
+
+/// Exercise 08's check presses Ctrl-C for a server it started with `--command`: the signal must
+/// reach the program itself, not stop at the shell that ran the command (Debian's dash would keep
+/// it), and the program's own way of ending must be what the check sees.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_reaches_a_python_server_started_by_a_command() {
+    use course::check::Program;
+    use course::check::program::End;
+
+    if !python_is_here() {
+        return;
+    }
+    let script = std::env::temp_dir().join(format!("graceful_{}.py", std::process::id()));
+    std::fs::write(
+        &script,
+        "import socket, sys\n\
+         server = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+         print('listening on 127.0.0.1:' + sys.argv[1], flush=True)\n\
+         try:\n    server.accept()\n\
+         except KeyboardInterrupt:\n    print('goodbye', flush=True)\n    sys.exit(0)\n",
+    )
+    .expect("write the script");
+    let target = course::check::Target::Command(format!("python3 {} {{port}}", script.display()));
+    let mut program = Program::start(&target, &[]).expect("the server starts");
+    program.interrupt().expect("press Ctrl-C");
+    let end = program.wait_for_end(Duration::from_secs(5));
+    let _ = std::fs::remove_file(&script);
+    assert_eq!(
+        end,
+        Some(End::Ended(0)),
+        "the program ended its own way, with status 0"
+    );
+}

@@ -478,12 +478,16 @@ impl Program {
         if !cfg!(unix) {
             return Err("only Unix lets the check press Ctrl-C for another program".into());
         }
-        match Command::new("kill")
-            .args(["-INT", &pid.to_string()])
-            .status()
-        {
+        // A shell command's whole process group, as Ctrl-C in a terminal does: the program, and
+        // anything a compound command started beside it.
+        let target = if self.group {
+            format!("-{pid}")
+        } else {
+            pid.to_string()
+        };
+        match Command::new("kill").args(["-INT", "--", &target]).status() {
             Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(format!("`kill -INT {pid}` ended with {status}")),
+            Ok(status) => Err(format!("`kill -INT -- {target}` ended with {status}")),
             Err(error) => Err(format!("cannot run `kill`: {error}")),
         }
     }
@@ -525,8 +529,18 @@ fn shell(line: &str) -> Command {
         command.args(["/C", line]);
         command
     } else {
+        // A single program and its arguments replaces the shell (`exec`), so that the process
+        // the check watches, and presses Ctrl-C for, is the learner's program itself: dash, the
+        // `sh` of Debian and Ubuntu, would otherwise wait in between, and neither pass the signal
+        // on nor end with the program's own status.
+        let simple = !line.contains([';', '&', '|', '(', ')', '<', '>', '`', '$', '\n']);
+        let line = if simple {
+            format!("exec {line}")
+        } else {
+            line.to_string()
+        };
         let mut command = Command::new("sh");
-        command.args(["-c", line]);
+        command.args(["-c", &line]);
         command
     }
 }
