@@ -121,6 +121,28 @@ impl Program {
     }
 }
 
+/// Takes `--NAME VALUE` out of `arguments`, wherever it stands: its value, if it was given, and
+/// the other arguments in their order, for [`Program::parse`]. (Lesson 13's `--certs` and `--ca`.)
+pub fn take_option(
+    name: &str,
+    arguments: Vec<String>,
+) -> anyhow::Result<(Option<String>, Vec<String>)> {
+    let mut value = None;
+    let mut rest = Vec::new();
+    let mut arguments = arguments.into_iter();
+    while let Some(argument) = arguments.next() {
+        if argument == name {
+            let Some(given) = arguments.next() else {
+                bail!("{name} needs a value after it");
+            };
+            value = Some(given);
+        } else {
+            rest.push(argument);
+        }
+    }
+    Ok((value, rest))
+}
+
 /// Parses `HOST:PORT`: an IP address (`127.0.0.1:65432`, `[::1]:65432`) or a name (`localhost:65432`).
 pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(address) = text.parse::<SocketAddr>() {
@@ -215,6 +237,20 @@ pub fn serve_by_hand<E: From<anyhow::Error>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_option_is_taken_out_wherever_it_stands() {
+        let words = |line: &str| line.split(' ').map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(
+            take_option("--ca", words("127.0.0.1:1 --ca ca.pem hello")).unwrap(),
+            (Some("ca.pem".to_string()), words("127.0.0.1:1 hello"))
+        );
+        assert_eq!(
+            take_option("--ca", words("127.0.0.1:1")).unwrap(),
+            (None, words("127.0.0.1:1"))
+        );
+        assert!(take_option("--ca", words("127.0.0.1:1 --ca")).is_err());
+    }
 
     const PROGRAM: Program = Program {
         name: "02_echo_client",

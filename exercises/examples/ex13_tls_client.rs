@@ -9,7 +9,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
 use course::cli::{Program, Role};
 
 const PROGRAM: Program = Program {
@@ -24,16 +23,12 @@ const PROGRAM: Program = Program {
 };
 
 fn main() -> course::cli::MainResult {
-    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
-    let authority = match arguments.iter().position(|argument| argument == "--ca") {
-        Some(at) => {
-            let file = arguments.get(at + 1).context("--ca needs a file")?.clone();
-            arguments.drain(at..=at + 1);
-            PathBuf::from(file)
-        }
-        None => std::env::temp_dir().join("client-server-rust-13-tls/ca.pem"),
-    };
-    let args = match PROGRAM.parse(arguments)? {
+    let (authority, rest) = course::cli::take_option("--ca", std::env::args().skip(1).collect())?;
+    let authority = authority.map_or_else(
+        || std::env::temp_dir().join("client-server-rust-13-tls/ca.pem"),
+        PathBuf::from,
+    );
+    let args = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args,
         course::cli::Parsed::Help => {
             println!("{}", PROGRAM.help());

@@ -30,19 +30,9 @@ use tls_lessons::certificates;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() -> course::cli::MainResult {
-    let mut arguments: Vec<String> = std::env::args().skip(1).collect();
-    let folder = match arguments.iter().position(|argument| argument == "--certs") {
-        Some(at) => {
-            let folder = arguments
-                .get(at + 1)
-                .context("--certs needs a folder")?
-                .clone();
-            arguments.drain(at..=at + 1);
-            PathBuf::from(folder)
-        }
-        None => certificates::default_folder(),
-    };
-    let args = match PROGRAM.parse(arguments)? {
+    let (folder, rest) = course::cli::take_option("--certs", std::env::args().skip(1).collect())?;
+    let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
+    let args = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args,
         course::cli::Parsed::Help => {
             println!("{}", PROGRAM.help());

@@ -25,7 +25,7 @@ use tls_lessons::certificates;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> course::cli::MainResult {
-    let (authority, rest) = take_option("--ca", std::env::args().skip(1).collect())?;
+    let (authority, rest) = course::cli::take_option("--ca", std::env::args().skip(1).collect())?;
     let authority = authority.map_or_else(
         || certificates::default_folder().join(certificates::AUTHORITY_FILE),
         PathBuf::from,
@@ -161,28 +161,6 @@ fn send_line(
         );
     }
     Ok(String::from_utf8_lossy(&reply).into_owned())
-}
-
-/// Takes `--NAME VALUE` out of `arguments`: the value, if given, and the other arguments.
-fn take_option(
-    name: &str,
-    arguments: Vec<String>,
-) -> anyhow::Result<(Option<String>, Vec<String>)> {
-    let mut value = None;
-    let mut rest = Vec::new();
-    let mut arguments = arguments.into_iter();
-    while let Some(argument) = arguments.next() {
-        if argument == name {
-            value = Some(
-                arguments
-                    .next()
-                    .with_context(|| format!("{name} needs a value"))?,
-            );
-        } else {
-            rest.push(argument);
-        }
-    }
-    Ok((value, rest))
 }
 
 /// The command line: what `--help` says, and the address used when none is given.

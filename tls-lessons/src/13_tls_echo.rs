@@ -22,7 +22,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use tls_lessons::certificates;
 
 fn main() -> course::cli::MainResult {
-    let (folder, rest) = take_option("--certs", std::env::args().skip(1).collect())?;
+    let (folder, rest) = course::cli::take_option("--certs", std::env::args().skip(1).collect())?;
     let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
     let address = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args.address,
@@ -127,28 +127,6 @@ fn explain(error: &std::io::Error) -> String {
     }
 }
 // ANCHOR_END: explain
-
-/// Takes `--NAME VALUE` out of `arguments`: the value, if given, and the other arguments.
-fn take_option(
-    name: &str,
-    arguments: Vec<String>,
-) -> anyhow::Result<(Option<String>, Vec<String>)> {
-    let mut value = None;
-    let mut rest = Vec::new();
-    let mut arguments = arguments.into_iter();
-    while let Some(argument) = arguments.next() {
-        if argument == name {
-            value = Some(
-                arguments
-                    .next()
-                    .with_context(|| format!("{name} needs a value"))?,
-            );
-        } else {
-            rest.push(argument);
-        }
-    }
-    Ok((value, rest))
-}
 
 /// The command line: what `--help` says, and the address used when none is given.
 const PROGRAM: Program = Program {
