@@ -233,10 +233,14 @@ fn ctrl_c_reaches_a_python_server_started_by_a_command() {
     let script = std::env::temp_dir().join(format!("graceful_{}.py", std::process::id()));
     std::fs::write(
         &script,
-        "import socket, sys\n\
+        // Ctrl-C as KeyboardInterrupt even where the test runs with SIGINT ignored (a background
+        // job of a shell), which Python would otherwise leave ignored; and accept for ever, so
+        // that only Ctrl-C ends it (the check's first look at the port is a connection too).
+        "import signal, socket, sys\n\
+         signal.signal(signal.SIGINT, signal.default_int_handler)\n\
          server = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
          print('listening on 127.0.0.1:' + sys.argv[1], flush=True)\n\
-         try:\n    server.accept()\n\
+         try:\n    while True:\n        server.accept()\n\
          except KeyboardInterrupt:\n    print('goodbye', flush=True)\n    sys.exit(0)\n",
     )
     .expect("write the script");
