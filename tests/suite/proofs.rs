@@ -932,10 +932,9 @@ fn exercise_04_a_broadcast_that_stops_at_a_full_queue_is_nearly_always_caught() 
         }
     });
     let named = named.into_inner();
-    assert!(
-        named >= 2,
-        "the mistake was named in only {named} of {runs} runs"
-    );
+    // At least one, as the doc above says: at nine runs in ten, all four miss about once in ten
+    // thousand; "at least two" failed about once in three hundred (once in CI, under load).
+    assert!(named >= 1, "the mistake was named in none of {runs} runs");
 }
 
 /// A known-wrong `resolve` (which returns its refusal as words): it must fail exercise 14's check,
