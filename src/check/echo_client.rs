@@ -185,15 +185,7 @@ pub fn run_as(answer_file: &str, send_lines: impl SendLines) -> Result<Transcrip
             &mut transcript,
         ) {
             transcript.push("(the check stops here)");
-            let panics = panics.panics();
-            let reason = match panics.first() {
-                Some(todo) if todo.starts_with("not yet implemented") => format!(
-                    "Exercise not finished: send_lines reached a `todo!()`: {todo}.\nReplace it \
-                     with your code; the `// TODO:` comments say what goes there."
-                ),
-                Some(other) => format!("{reason}\nsend_lines panicked: {other}."),
-                None => reason,
-            };
+            let reason = panics.explain("send_lines", "send_lines", reason);
             return Err(Failure {
                 exercise: EXERCISE,
                 reason,

@@ -172,14 +172,7 @@ pub fn run_as(answer_file: &str, measure: impl Measure) -> Result<Transcript, Fa
         transcript.push(format!("round {}: {}", number + 1, behaviour.describe()));
         if let Err(reason) = play(behaviour, Arc::clone(&measure), &mut transcript) {
             transcript.push("(the check stops here)");
-            let reason = match panics.panics().first() {
-                Some(todo) if todo.starts_with("not yet implemented") => format!(
-                    "Exercise not finished: measure reached a `todo!()`: {todo}.\nReplace it \
-                     with your code; the `// TODO:` comments say what goes there."
-                ),
-                Some(other) => format!("{reason}\nA thread of measure panicked: {other}."),
-                None => reason,
-            };
+            let reason = panics.explain("measure", "A thread of measure", reason);
             return Err(Failure {
                 exercise: EXERCISE,
                 reason,

@@ -84,6 +84,21 @@ impl Recording {
             .cloned()
             .collect()
     }
+
+    /// Why a client exercise's check stopped: `reason`, with what the answer's first panic said
+    /// if it panicked (`who` names the panicking code, as in "send_lines" or "A thread of
+    /// measure"), or, for a `todo!()`, that the exercise is not finished yet (`function` reached
+    /// it).
+    pub fn explain(&self, function: &str, who: &str, reason: String) -> String {
+        match self.panics().first() {
+            Some(todo) if todo.starts_with("not yet implemented") => format!(
+                "Exercise not finished: {function} reached a `todo!()`: {todo}.\nReplace it with \
+                 your code; the `// TODO:` comments say what goes there."
+            ),
+            Some(other) => format!("{reason}\n{who} panicked: {other}."),
+            None => reason,
+        }
+    }
 }
 
 impl Drop for Recording {

@@ -367,14 +367,7 @@ pub fn run_as(answer_file: &str, resolve: impl Resolve) -> Result<Transcript, Fa
         let call = format!("resolve(ROOT, {:?}, {requested})", case.cwd);
         if let Err(reason) = judge(&case, &call, &playground, &resolve, &mut transcript) {
             transcript.push("(the check stops here)");
-            let reason = match panics.panics().first() {
-                Some(todo) if todo.starts_with("not yet implemented") => format!(
-                    "Exercise not finished: resolve reached a `todo!()`: {todo}.\nReplace it \
-                     with your code; the `// TODO:` comments say what goes there."
-                ),
-                Some(other) => format!("{reason}\nresolve panicked: {other}."),
-                None => reason,
-            };
+            let reason = panics.explain("resolve", "resolve", reason);
             return Err(Failure {
                 exercise: EXERCISE,
                 reason,

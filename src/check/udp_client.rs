@@ -128,14 +128,7 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
         ));
         if let Err(reason) = play(round, Arc::clone(&ask), &mut transcript) {
             transcript.push("(the check stops here)");
-            let reason = match panics.panics().first() {
-                Some(todo) if todo.starts_with("not yet implemented") => format!(
-                    "Exercise not finished: ask reached a `todo!()`: {todo}.\nReplace it with \
-                     your code; the `// TODO:` comments say what goes there."
-                ),
-                Some(other) => format!("{reason}\nask panicked: {other}."),
-                None => reason,
-            };
+            let reason = panics.explain("ask", "ask", reason);
             return Err(Failure {
                 exercise: EXERCISE,
                 reason,
