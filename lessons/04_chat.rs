@@ -20,7 +20,7 @@
 //! full is cut off. So a client that stops reading can hold up nobody but itself. Run it, then
 //! join from two or more terminals with `04_chat_client`, `nc` or `telnet`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -120,8 +120,10 @@ fn run_broker(events: Receiver<Event>, name_time: Duration) {
 // ANCHOR: room
 /// Everyone connected, as the broker sees them.
 struct Room {
-    /// Every connection, named or still choosing a name.
-    clients: HashMap<ClientId, Client>,
+    /// Every connection, named or still choosing a name, in the order they connected: ids count
+    /// up, and a `BTreeMap` keeps its keys in order, so a broadcast reaches the room in the same
+    /// order on every run (a `HashMap`'s order changes from run to run).
+    clients: BTreeMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     too_slow: Vec<ClientId>,
@@ -162,7 +164,7 @@ impl Client {
 impl Room {
     fn new(name_time: Duration) -> Room {
         Room {
-            clients: HashMap::new(),
+            clients: BTreeMap::new(),
             too_slow: Vec::new(),
             name_time,
             name_deadlines: VecDeque::new(),

@@ -20,7 +20,7 @@
 //!                 then, in two or more terminals: cargo run --bin 04_chat_client
 //! Hints are in the book, chapter "04: A chat server".
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 
@@ -61,8 +61,10 @@ fn run_broker(events: Receiver<Event>) {
 /// Everyone connected, as the broker sees them.
 #[derive(Default)]
 struct Room {
-    /// Every connection, named or still choosing a name.
-    clients: HashMap<ClientId, Client>,
+    /// Every connection, named or still choosing a name, in the order they connected: ids count
+    /// up, and a `BTreeMap` keeps its keys in order, so a broadcast reaches the room in the same
+    /// order on every run (a `HashMap`'s order changes from run to run).
+    clients: BTreeMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     too_slow: Vec<ClientId>,

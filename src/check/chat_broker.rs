@@ -126,8 +126,9 @@ static CROSSFIRE: Crossfire = Crossfire {
 static FLOOD: Flood = Flood {
     talker: ('A', "alice"),
     slow: &[('F', "frank"), ('G', "gina")],
-    // Three readers: a broadcast that stops at the first full queue misses whoever comes
-    // after it, and with three, some reader nearly always does.
+    // The room keeps clients in the order they joined: carol, then frank and gina, then ivan
+    // and judy. A broadcast that stops at the first full queue misses whoever comes after it,
+    // and whichever way it runs through the room, a reader does.
     listeners: &['C', 'I', 'J'],
     cut_off_notice: "* NAME was disconnected: they stopped reading their messages",
     if_stuck: "While frank and gina read nothing, alice kept talking, and carol stopped hearing \

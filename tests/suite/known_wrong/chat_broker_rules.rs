@@ -4,7 +4,7 @@
 //! `given_broker_is_the_solutions` in tests/proofs.rs fails if this copy drifts.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
 
@@ -80,8 +80,10 @@ pub fn run_broker(events: Receiver<Event>) {
 /// Everyone connected, as the broker sees them.
 #[derive(Default)]
 pub struct Room {
-    /// Every connection, named or still choosing a name.
-    pub clients: HashMap<ClientId, Client>,
+    /// Every connection, named or still choosing a name, in the order they connected: ids count
+    /// up, and a `BTreeMap` keeps its keys in order, so a broadcast reaches the room in the same
+    /// order on every run (a `HashMap`'s order changes from run to run).
+    pub clients: BTreeMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     pub too_slow: Vec<ClientId>,

@@ -1,6 +1,6 @@
 //! Known wrong: the broadcast stops at the first full queue it meets, so whoever comes after
-//! that client in the room's order misses the line. Which clients those are depends on the
-//! room's (a HashMap's) order, so the check catches it nearly always, not always.
+//! that client in the room's order misses the line: the room keeps the order the clients joined
+//! in, and the check's slow clients join between its readers, so it is caught every run.
 
 use std::net::TcpListener;
 use std::sync::Arc;
