@@ -17,7 +17,7 @@ macro_rules! program {
 
 #[test]
 fn ex01_greeting() {
-    check_exercise(&check::greeting::SCRIPT, program!("ex01_greeting"));
+    check_exercise(&check::greeting::CHECK, program!("ex01_greeting"));
 }
 
 #[test]

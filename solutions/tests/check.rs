@@ -15,7 +15,7 @@ fn solution(id: &str) -> Target {
 
 #[test]
 fn ex01_greeting() {
-    check_solution(&check::greeting::SCRIPT, solution("01_greeting"));
+    check_solution(&check::greeting::CHECK, solution("01_greeting"));
 }
 
 #[test]

@@ -92,7 +92,9 @@ use std::path::PathBuf;
 pub use in_child::{
     check_client_exercise, check_client_solution, run_in_child as run_client_in_child,
 };
-pub use program::{Program, Target, requested_answer, serve_as_program};
+pub use program::{
+    LOOPBACK_IPV6, Program, Target, has_ipv6_loopback, requested_answer, serve_as_program,
+};
 pub use script::Script;
 pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Step};
 pub use verdict::Advice;
@@ -114,7 +116,7 @@ pub struct ServerCheck {
 pub const SERVER_CHECKS: &[ServerCheck] = &[
     ServerCheck {
         number: "01",
-        check: &greeting::SCRIPT,
+        check: &greeting::CHECK,
         started_with: None,
         not_by_address: None,
     },

@@ -35,6 +35,22 @@ pub const STOPPED_LINE: &str = "serve() returned Ok(()): the server has stopped"
 /// play (see [`Target::AnswerInThisTest`]).
 pub const ANSWER_VARIABLE: &str = "COURSE_CHECK_ANSWER";
 
+/// The environment variable that tells an answer played by a test binary where to listen
+/// (see [`serve_as_program`]); without it, `127.0.0.1:0`.
+pub const LISTEN_VARIABLE: &str = "COURSE_CHECK_LISTEN";
+
+/// Where a check starts the learner's server: IPv4 loopback, on a port the system picks.
+pub const LOOPBACK: &str = "127.0.0.1:0";
+
+/// Where a check starts the learner's server again to see it serve IPv6 clients.
+pub const LOOPBACK_IPV6: &str = "[::1]:0";
+
+/// Whether this machine has IPv6 loopback (some containers turn IPv6 off): a check's IPv6 part
+/// is played only where it can be.
+pub fn has_ipv6_loopback() -> bool {
+    TcpListener::bind(LOOPBACK_IPV6).is_ok()
+}
+
 /// Whether the lines a program prints are shown (with the test's output, or on the terminal).
 static SHOW_WHAT_PROGRAMS_PRINT: AtomicBool = AtomicBool::new(true);
 
@@ -53,7 +69,8 @@ fn show(line: &str) {
 #[derive(Debug, Clone)]
 pub enum Target {
     /// A program, started as `PATH 127.0.0.1:0 ARGS...` (the check's own arguments, such as a
-    /// pool's sizes). It prints `listening on ADDRESS` on stdout once it listens.
+    /// pool's sizes; `[::1]:0` for a check's IPv6 part). It prints `listening on ADDRESS` on
+    /// stdout once it listens.
     Program(PathBuf),
     /// A shell command, such as `python3 server.py {port}`: `{port}` stands for a free port the
     /// check picks, and the server must listen on 127.0.0.1 at that port. `{args}` stands for the
@@ -96,11 +113,13 @@ pub fn requested_answer() -> Option<String> {
     std::env::var(ANSWER_VARIABLE).ok()
 }
 
-/// Plays a server answer the way its program would: binds `127.0.0.1:0`, prints where it listens,
+/// Plays a server answer the way its program would: binds `127.0.0.1:0` (or the address in
+/// [`LISTEN_VARIABLE`]), prints where it listens,
 /// serves, and ends the process as `main` would (status 0 after [`STOPPED_LINE`], or the error
 /// and status 1). A panic unwinds as in `main`, and the process ends with status 101.
 pub fn serve_as_program(serve: impl FnOnce(TcpListener) -> anyhow::Result<()>) -> ! {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let listen = std::env::var(LISTEN_VARIABLE).unwrap_or_else(|_| LOOPBACK.to_string());
+    let listener = TcpListener::bind(&listen).expect("bind a loopback port");
     let address = listener
         .local_addr()
         .expect("a bound listener has an address");
@@ -234,6 +253,9 @@ pub struct Program {
     foreign: bool,
     heard: Arc<Mutex<Heard>>,
     status: Option<ExitStatus>,
+    /// How to start the same program again at another address, when the check started it and
+    /// chose its address: the target and the check's arguments.
+    started_as: Option<(Target, Vec<String>)>,
 }
 
 /// Why a program could not be started or reached; the sentence is a verdict's first.
@@ -249,11 +271,27 @@ impl Program {
     /// Starts (or finds) the learner's server. `args` are the check's own arguments, given after
     /// the address to a program.
     pub fn start(target: &Target, args: &[String]) -> Result<Program, NotStarted> {
+        let mut program = Program::start_at(target, LOOPBACK, args)?;
+        if matches!(target, Target::Program(_) | Target::AnswerInThisTest { .. }) {
+            program.started_as = Some((target.clone(), args.to_vec()));
+        }
+        Ok(program)
+    }
+
+    /// Starts the same program again, listening at `listen` (such as [`LOOPBACK_IPV6`]), beside
+    /// this one; `None` when the check cannot choose where it listens (a server at an address,
+    /// or a command, which is given only a port).
+    pub fn start_again_at(&self, listen: &str) -> Option<Result<Program, NotStarted>> {
+        let (target, args) = self.started_as.as_ref()?;
+        Some(Program::start_at(target, listen, args))
+    }
+
+    fn start_at(target: &Target, listen: &str, args: &[String]) -> Result<Program, NotStarted> {
         match target {
             Target::Address(address) => Ok(Program::already_running(*address, None)),
             Target::Program(path) => {
                 let mut command = Command::new(path);
-                command.arg("127.0.0.1:0").args(args);
+                command.arg(listen).args(args);
                 // A panic's file:line is what the verdict quotes; a backtrace would bury it.
                 command.env("RUST_BACKTRACE", "0");
                 Program::spawn(command, None, false, &path.display().to_string())
@@ -270,6 +308,7 @@ impl Program {
                         "--test-threads=1",
                     ])
                     .env(ANSWER_VARIABLE, answer)
+                    .env(LISTEN_VARIABLE, listen)
                     // The answer's panics are shown as a program's are, without a backtrace.
                     .env("RUST_BACKTRACE", "0");
                 Program::spawn(command, None, false, answer)
@@ -301,6 +340,7 @@ impl Program {
             foreign: false,
             heard: Arc::default(),
             status: None,
+            started_as: None,
         }
     }
 
@@ -333,6 +373,7 @@ impl Program {
             foreign: port_given.is_some(),
             heard,
             status: None,
+            started_as: None,
         };
         let deadline = Instant::now() + START_WITHIN;
         loop {

@@ -37,7 +37,8 @@ struct Case {
 /// own process), and the pipes from that process.
 fn sockets_for(check: &dyn Check) -> usize {
     match check.exercise().id {
-        "01_greeting" => greeting::SCRIPT.most_clients_at_once() + 4,
+        // Its IPv6 part starts the answer again: a second process's pipes.
+        "01_greeting" => greeting::SCRIPT.most_clients_at_once() + 8,
         "03_threaded_echo" => threaded_echo::SCRIPT.most_clients_at_once() + 4,
         "04_chat" => chat_broker::SCRIPT.most_clients_at_once() + 4,
         "09_line_server" => line_server::SCRIPT.most_clients_at_once() + 4,
@@ -253,6 +254,8 @@ mod ftp_follows_dangling_links;
 mod ftp_prefix_as_string;
 #[path = "known_right/ftp_resolve_with_components.rs"]
 mod ftp_resolve_with_components;
+#[path = "known_wrong/greeting_ip_and_port.rs"]
+mod greeting_ip_and_port;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
 #[path = "known_wrong/http_forgets_what_follows.rs"]
@@ -325,14 +328,24 @@ mod udp_client_trusts_anyone;
 
 #[test]
 fn exercise_01_wrong_greetings_fail() {
-    prove(vec![wrong(
-        "greeting_local_address",
-        &greeting::SCRIPT,
-        &[
-            "Client A received \"Hello, <server's address>!\\n\" where \"Hello, <A's address>!\\n\" was expected.",
-            "named the server's own address",
-        ],
-    )]);
+    prove(vec![
+        wrong(
+            "greeting_local_address",
+            &greeting::CHECK,
+            &[
+                "Client A received \"Hello, <server's address>!\\n\" where \"Hello, <A's address>!\\n\" was expected.",
+                "named the server's own address",
+            ],
+        ),
+        wrong(
+            "greeting_ip_and_port",
+            &greeting::CHECK,
+            &[
+                "Client C connected over IPv6",
+                "an IPv6 address goes in brackets",
+            ],
+        ),
+    ]);
 }
 
 #[test]
@@ -1292,6 +1305,7 @@ fn answer_process() {
         "echo_to_the_newest" => serve_as_program(echo_to_the_newest::serve),
         "echo_upper_case" => serve_as_program(echo_upper_case::serve),
         "greeting_local_address" => serve_as_program(greeting_local_address::serve),
+        "greeting_ip_and_port" => serve_as_program(greeting_ip_and_port::serve),
         "line_drops_the_last_line" => serve_line_server(line_servers::drops_the_last_line),
         "line_fixed_buffer" => serve_line_server(line_servers::fixed_buffer),
         "line_keeps_the_carriage_return" => {
