@@ -77,6 +77,16 @@ macro_rules! hears {
 
 const CLUES: &[(&str, &str)] = &[
     (
+        "carol: \n",
+        "carol's empty line reached the room as a message: the given code in `hear` ignores an \
+         empty line.",
+    ),
+    (
+        "carol: /who",
+        "carol's \"/who\" reached the room as a message: a line that starts with / is a \
+         command (the given code in `hear` answers it with an error line).",
+    ),
+    (
         "* alice joined",
         "alice was told that she herself joined: `broadcast_to_others` must skip the client it \
          is given (the newcomer, or a message's sender).",
@@ -140,7 +150,7 @@ static FLOOD: Flood = Flood {
                        reading their messages`.",
 };
 
-const fn steps() -> [Step; 94] {
+const fn steps() -> [Step; 99] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
@@ -277,6 +287,16 @@ const fn steps() -> [Step; 94] {
                        its queue, which ends its writer and closes the connection; a client left \
                        in the room keeps both for ever.",
         },
+        // An empty line is no message, and a line that starts with / is a command: neither
+        // reaches the room (the given `hear`), so alice's next line is carol's next message.
+        Step::Send('C', b"\n"),
+        Step::Send('C', b"/who\n"),
+        hears!(
+            'C',
+            "! the only command here is /quit\n",
+            "carol sent \"/who\", a command this chat does not have, and was not told so: the \
+             given code in `hear` answers `! the only command here is /quit`."
+        ),
         Step::Send('C', b"still here?\n"),
         hears!(
             'A',
@@ -303,6 +323,14 @@ const fn steps() -> [Step; 94] {
         hears!('C', "* ivan joined\n", NOT_ANNOUNCED),
         j1,
         j2,
+        // An empty name is no name: the given `hear` asks again.
+        Step::Send('J', b"\n"),
+        hears!(
+            'J',
+            "* What is your name?\n",
+            "judy sent an empty line for her name and was not asked again: an empty name is no \
+             name (the given code in `hear` asks \"What is your name?\" again)."
+        ),
         j3,
         j4,
         hears!('A', "* judy joined\n", NOT_ANNOUNCED),
@@ -322,7 +350,7 @@ const fn steps() -> [Step; 94] {
     ]
 }
 
-static STEPS: [Step; 94] = steps();
+static STEPS: [Step; 99] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
