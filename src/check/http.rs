@@ -15,20 +15,30 @@
 //! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
 //!    own: an HTTP/1.1 request without `Host` (I), with two (J), with an invalid one (K), and
 //!    two `Content-Length`s that differ, with a second request smuggled behind the first (L).
-//! 7. M sends half a request and hangs up; N must still be served.
+//! 7. O sends DELETE (405), then HTTP/1.0 without Host (200, then a close); P a head of exactly
+//!    [`MAX_HEAD_BYTES`] (200) and one of a byte more (431); Q a request with a body (200, then
+//!    a close: this server reads no body).
+//! 8. R sends a bad request with 64 KiB behind it: the connection must close, not be reset.
+//! 9. M sends half a request and hangs up; N must still be served.
 //!
 //! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
-//! check compares status codes, bodies and the `Connection` header, not the whole bytes.
+//! check compares status lines (the code and its RFC 9110 reason phrase), bodies (a refusal's
+//! must say something) and the `Connection` header, not the whole bytes.
 //!
 //! # The input space, and what covers it
 //!
 //! - How requests are cut: whole, one byte per write, three in one write (pipelining), cut by the
 //!   shaper, half a request and a hang-up.
-//! - What they hold: GET, HEAD and an unknown target; `Connection: close`; bad request lines,
-//!   headers without a colon, versions that are not HTTP/1.x; a head past the size limit with no
-//!   blank line.
-//! - Not covered: a head of exactly [`MAX_HEAD_BYTES`] (the boundary, one under and one over), a
-//!   body on a request, IPv6.
+//! - What they hold: GET, HEAD, DELETE and an unknown target; HTTP/1.1 and HTTP/1.0;
+//!   `Connection: close`; a body; bad request lines (not HTTP, a method in small letters),
+//!   headers without a colon or with a space in the name, versions that are not HTTP/1.x.
+//! - The head's limit: exactly [`MAX_HEAD_BYTES`] (served), one byte over with its blank line
+//!   (431), and far past it with no blank line (431).
+//! - How connections end: closed by the server after a refusal, `Connection: close`, HTTP/1.0
+//!   or a body, and never reset, even with bytes unread behind a refusal; half a request and a
+//!   hang-up.
+//! - Not covered: the head's deadline (`HEADER_TIMEOUT` is ten seconds, too long for a check),
+//!   IPv6.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -108,6 +118,8 @@ struct Client {
 #[derive(Debug, PartialEq)]
 struct Response {
     status: u16,
+    /// The status line's reason phrase, as in `Not Found`.
+    reason: String,
     /// The `Connection` header's value, if any.
     connection: Option<String>,
     body: Vec<u8>,
@@ -198,19 +210,31 @@ impl Client {
         }
     }
 
-    /// Waits for the server to close the connection. `Err` with what happened if it does not.
-    fn receive_close(&mut self) -> Result<(), String> {
-        match self.peer.read_some(Instant::now() + PATIENCE) {
-            Err(End::Closed | End::Failed(_)) => Ok(()),
-            Ok(bytes) => Err(format!(
-                "received {:?} more",
-                String::from_utf8_lossy(&bytes)
-            )),
-            Err(End::Timeout) => Err(format!(
-                "its connection stayed open for {} ms",
-                PATIENCE.as_millis()
-            )),
-        }
+    /// Waits for the server to close the connection. `Err` with the verdict if it does not, or
+    /// if the connection was reset instead (`said` is what the client sent, `got` what it got).
+    fn receive_close(&mut self, said: &str, got: &str) -> Result<(), String> {
+        let name = self.name;
+        let what = match self.peer.read_some(Instant::now() + PATIENCE) {
+            Err(End::Closed) => return Ok(()),
+            Err(End::Failed(how)) => {
+                return Err(format!(
+                    "Client {name} sent {said}, received {got}, and then its connection was \
+                     reset ({how}) instead of closed. A server that closes a connection with \
+                     the client's bytes still unread makes the system reset it, and a reset can \
+                     destroy a response the client has not read yet. Is close_gently still as \
+                     given (stop sending, read and drop what the client still sends, then \
+                     close)?"
+                ));
+            }
+            Ok(bytes) => format!("received {:?} more", String::from_utf8_lossy(&bytes)),
+            Err(End::Timeout) => {
+                format!("its connection stayed open for {} ms", PATIENCE.as_millis())
+            }
+        };
+        Err(format!(
+            "Client {name} sent {said}, received {got}, and then {what}, where the server should \
+             close the connection."
+        ))
     }
 }
 
@@ -232,13 +256,12 @@ fn parse_response(bytes: &[u8], head_only: bool) -> Parsed {
         return Parsed::Garbage;
     };
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok());
+    let mut status_line = lines.next().unwrap_or_default().splitn(3, ' ');
+    let status = status_line.nth(1).and_then(|code| code.parse().ok());
     let Some(status) = status else {
         return Parsed::Garbage;
     };
+    let reason = status_line.next().unwrap_or_default().to_string();
     let mut length = None;
     let mut connection = None;
     for line in lines {
@@ -263,6 +286,7 @@ fn parse_response(bytes: &[u8], head_only: bool) -> Parsed {
     Parsed::Whole(
         Response {
             status,
+            reason,
             connection,
             body: bytes[end + 4..total].to_vec(),
         },
@@ -330,6 +354,21 @@ fn expect(
         None => format!("{status}"),
     };
     if let Got::Response(response) = got {
+        if response.status == status && response.reason != reason_phrase(status) {
+            transcript.push(format!(
+                "{} receives the status line HTTP/1.1 {status} {}",
+                client.name, response.reason
+            ));
+            return Err(format!(
+                "Client {} sent {what_was_sent} and received the status line \"HTTP/1.1 \
+                 {status} {}\" where \"HTTP/1.1 {status} {}\" was expected. The reason phrase \
+                 after the code is the one RFC 9110 (section 15) gives it, which the exercise's \
+                 send() writes: is send() still as given?",
+                client.name,
+                response.reason,
+                reason_phrase(status)
+            ));
+        }
         if response.status == status && body.is_none_or(|body| body == response.body) {
             let line = match body {
                 None => format!("{} receives {status}", client.name),
@@ -360,6 +399,80 @@ fn expect(
         client.name,
         describe_got(&got)
     ))
+}
+
+/// After `response` to `what`, the server must close: the response says `Connection: close`,
+/// and the connection then closes. `if_kept` is the likely mistake when it does not.
+fn closes_after(
+    client: &mut Client,
+    transcript: &mut Transcript,
+    what: &str,
+    response: &Response,
+    if_kept: &str,
+) -> Result<(), String> {
+    let name = client.name;
+    if response.connection.as_deref() != Some("close") {
+        return Err(format!(
+            "Client {name} sent {what} and received a response with Connection: {} where \
+             Connection: close was expected. {if_kept}",
+            response.connection.as_deref().unwrap_or("(none)")
+        ));
+    }
+    if let Err(verdict) = client.receive_close(what, "its response") {
+        transcript.push(format!("{name}'s connection does not close as it should"));
+        return Err(verdict);
+    }
+    transcript.push(format!("{name} sees the server close the connection"));
+    Ok(())
+}
+
+/// `what` must be refused with `status`, a body that says why, and then a close.
+fn refused(
+    client: &mut Client,
+    transcript: &mut Transcript,
+    what: &str,
+    status: u16,
+    if_wrong: &str,
+) -> Result<(), String> {
+    let name = client.name;
+    let response = expect(client, transcript, what, status, None, false, if_wrong)?;
+    if response.body.is_empty() {
+        return Err(format!(
+            "Client {name} sent {what} and received {status} with no body: a refusal says what \
+             was wrong, in its body (the given Refusal's Display writes it). Is send() given \
+             refusal.to_string()?"
+        ));
+    }
+    if let Err(verdict) = client.receive_close(what, &status.to_string()) {
+        transcript.push(format!("{name}'s connection does not close as it should"));
+        return Err(format!(
+            "{verdict}\nAfter a refused request the server cannot tell where the next one \
+             starts, so it must close the connection."
+        ));
+    }
+    transcript.push(format!("{name} sees the server close the connection"));
+    Ok(())
+}
+
+/// A `GET /hello` whose head, blank line included, is `length` bytes long (padded with a header).
+fn head_of(length: usize) -> Vec<u8> {
+    let start = b"GET /hello HTTP/1.1\r\nHost: check\r\nX-Padding: ";
+    let mut head = start.to_vec();
+    head.resize(length - 4, b'x');
+    head.extend_from_slice(b"\r\n\r\n");
+    head
+}
+
+/// The reason phrase RFC 9110 (section 15) gives each status code this server sends.
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        431 => "Request Header Fields Too Large",
+        _ => "",
+    }
 }
 
 const NOT_A_RESPONSE: &str = "Where a response should start (with \"HTTP/\"), other bytes came: \
@@ -473,28 +586,112 @@ fn play(
         false,
         "Does your server answer GET /hello with the exercise's respond() and send()?",
     )?;
-    if response.connection.as_deref() != Some("close") {
-        return Err(format!(
-            "Client D sent {closing} and received a response with Connection: {} where \
-             Connection: close was expected. Does your request::parse read the headers into \
-             request.headers? keep_alive() looks for Connection there.",
-            response.connection.as_deref().unwrap_or("(none)")
-        ));
-    }
-    if let Err(what) = d.receive_close() {
-        transcript.push(format!("D's connection: {what}"));
-        return Err(format!(
-            "Client D sent {closing}, received its response, and then {what}, where the server \
-             should close it."
-        ));
-    }
-    transcript.push("D sees the server close the connection");
+    closes_after(
+        &mut d,
+        transcript,
+        closing,
+        &response,
+        "Does your request::parse read the headers into request.headers? keep_alive() looks \
+         for Connection there.",
+    )?;
+    drop(d);
+
+    let mut o = Client::connect(server, 'O', transcript)?;
+    o.send(b"DELETE /hello HTTP/1.1\r\nHost: check\r\n\r\n")?;
+    transcript.push("O sends DELETE /hello");
+    expect(
+        &mut o,
+        transcript,
+        "DELETE /hello",
+        405,
+        None,
+        false,
+        "Does your request::parse take any word in capitals as a method? respond() answers the \
+         methods this server does not serve with 405.",
+    )?;
+    o.send(b"GET /hello HTTP/1.0\r\n\r\n")?;
+    transcript.push("O sends GET /hello HTTP/1.0, with no Host header");
+    let old =
+        "GET /hello HTTP/1.0 with no Host header (after DELETE /hello, on the same connection)";
+    let response = expect(
+        &mut o,
+        transcript,
+        old,
+        200,
+        hello,
+        false,
+        "Does your request::parse accept HTTP/1.0 as well as HTTP/1.1, and does your check_host \
+         ask for a Host only in HTTP/1.1 (RFC 9112 section 3.2)? HTTP/1.0 has no such rule.",
+    )?;
+    closes_after(
+        &mut o,
+        transcript,
+        old,
+        &response,
+        "An HTTP/1.0 connection closes unless the request says Connection: keep-alive: does \
+         your request::parse set minor_version to 0 for HTTP/1.0?",
+    )?;
+    drop(o);
+
+    // The limit's two sides: a head of exactly MAX_HEAD_BYTES, blank line included, is served;
+    // one byte more is refused, though its blank line has come.
+    let mut p = Client::connect(server, 'P', transcript)?;
+    p.send(&head_of(MAX_HEAD_BYTES))?;
+    transcript.push(format!(
+        "P sends GET /hello with a head of exactly MAX_HEAD_BYTES ({MAX_HEAD_BYTES} bytes, the \
+         blank line included)"
+    ));
+    expect(
+        &mut p,
+        transcript,
+        &format!("GET /hello with a head of exactly MAX_HEAD_BYTES ({MAX_HEAD_BYTES} bytes)"),
+        200,
+        hello,
+        false,
+        "Does your request::parse refuse a head of exactly MAX_HEAD_BYTES? Only a head over the \
+         limit is refused: one of MAX_HEAD_BYTES, blank line included, is served.",
+    )?;
+    p.send(&head_of(MAX_HEAD_BYTES + 1))?;
+    transcript.push("P sends GET /hello with a head of MAX_HEAD_BYTES + 1 bytes");
+    refused(
+        &mut p,
+        transcript,
+        "GET /hello with a head of MAX_HEAD_BYTES + 1 bytes, blank line included",
+        431,
+        "Does your request::parse refuse a head over MAX_HEAD_BYTES when its blank line has \
+         come too? Counting only heads that have not ended lets a long one through.",
+    )?;
+    drop(p);
+
+    let mut q = Client::connect(server, 'Q', transcript)?;
+    q.send(b"GET /hello HTTP/1.1\r\nHost: check\r\nContent-Length: 5\r\n\r\nhello")?;
+    transcript.push("Q sends GET /hello with a body of 5 bytes (Content-Length: 5)");
+    let with_body = "GET /hello with a body of 5 bytes (Content-Length: 5)";
+    let response = expect(
+        &mut q,
+        transcript,
+        with_body,
+        200,
+        hello,
+        false,
+        "Does your body_length accept one Content-Length?",
+    )?;
+    closes_after(
+        &mut q,
+        transcript,
+        with_body,
+        &response,
+        "This server reads no body, so after one it cannot tell where the next request starts, \
+         and closes: does your body_length return the Content-Length's value? has_body() looks \
+         at it.",
+    )?;
+    drop(q);
 
     let too_long = format!(
         "GET /hello HTTP/1.1\r\nCookie: {}",
         "x".repeat(MAX_HEAD_BYTES + 1024)
     );
-    let bad: [(char, &str, &[u8], u16, &str); 8] = [
+    let bad: [(char, &str, &[u8], u16, &str); 10] = [
         (
             'E',
             "\"hello there\\r\\n\\r\\n\" (not HTTP)",
@@ -510,6 +707,22 @@ fn play(
             400,
             "Does your request::parse refuse a header line that has no colon? Name: value is the \
              only shape a header has.",
+        ),
+        (
+            'S',
+            "get /hello HTTP/1.1 (a method in small letters)",
+            b"get /hello HTTP/1.1\r\nHost: check\r\n\r\n",
+            400,
+            "Does your request::parse check that the method is a word in capitals? Methods are \
+             case-sensitive (RFC 9110 section 9.1): `get` is not GET.",
+        ),
+        (
+            'T',
+            "a header whose name has a space (\"User Agent: check\")",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nUser Agent: check\r\n\r\n",
+            400,
+            "Does your request::parse refuse a header name with a space in it? A name is one \
+             token, with no spaces (RFC 9112 section 5.1).",
         ),
         (
             'G',
@@ -568,17 +781,25 @@ fn play(
         let mut client = Client::connect(server, name, transcript)?;
         client.send(request)?;
         transcript.push(format!("{name} sends {what}"));
-        expect(&mut client, transcript, what, status, None, false, if_wrong)?;
-        if let Err(closed) = client.receive_close() {
-            transcript.push(format!("{name}'s connection: {closed}"));
-            return Err(format!(
-                "Client {name} sent {what}, received {status}, and then {closed}: after a \
-                 refused request the server cannot tell where the next one starts, so it must \
-                 close the connection."
-            ));
-        }
-        transcript.push(format!("{name} sees the server close the connection"));
+        refused(&mut client, transcript, what, status, if_wrong)?;
     }
+
+    // R's bad request comes with 64 KiB more behind it, which the server never reads as a
+    // request: closed with them unread, the connection would be reset, not closed.
+    let mut r = Client::connect(server, 'R', transcript)?;
+    let mut request = b"hello there\r\n\r\n".to_vec();
+    request.resize(request.len() + 64 * 1024, b'x');
+    r.send(&request)?;
+    transcript.push("R sends \"hello there\\r\\n\\r\\n\" (not HTTP) and 64 KiB more in one write");
+    refused(
+        &mut r,
+        transcript,
+        "\"hello there\\r\\n\\r\\n\" (not HTTP) and 64 KiB more",
+        400,
+        "Does your request::parse check that the request line has three parts: a method in \
+         capitals, a target starting with /, and HTTP/1.0 or HTTP/1.1?",
+    )?;
+    drop(r);
 
     let mut m = Client::connect(server, 'M', transcript)?;
     m.send(b"GET /hello HTTP/1.1\r\nHo")?;

@@ -57,7 +57,8 @@ fn serve_client(stream: TcpStream) -> io::Result<()> {
                 return Ok(());
             }
         };
-        let keep_alive = request.keep_alive();
+        // After a body this server does not read, the next request's start is unknown: close.
+        let keep_alive = request.keep_alive() && !request.has_body;
         let (status, body) = respond(&request);
         send(
             reader.get_mut(),
@@ -84,6 +85,8 @@ pub struct Request {
     pub version: String,
     /// Each header's name and value, in the order they came.
     pub headers: Vec<(String, String)>,
+    /// Whether a body follows the head (a Content-Length over 0). This server reads none.
+    pub has_body: bool,
 }
 
 impl Request {
@@ -234,6 +237,7 @@ pub fn parse_head(head: &str) -> Result<Request, Refusal> {
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .map(|(_, value)| value.parse::<u64>());
+    let mut has_body = false;
     if let Some(first) = lengths.next() {
         let Ok(first) = first else {
             return Err(Refusal::Malformed("a Content-Length is not a number"));
@@ -241,12 +245,14 @@ pub fn parse_head(head: &str) -> Result<Request, Refusal> {
         if lengths.any(|other| other != Ok(first)) {
             return Err(Refusal::Malformed("Content-Lengths that differ"));
         }
+        has_body = first > 0;
     }
     Ok(Request {
         method: method.to_string(),
         target: target.to_string(),
         version: version.to_string(),
         headers,
+        has_body,
     })
 }
 
