@@ -597,8 +597,10 @@ fn follow_stdout(
         let mut told = false;
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if !told && let Some(address) = listening_address(&line) {
-                told = sender.send(address).is_ok();
+            if !told {
+                if let Some(address) = listening_address(&line) {
+                    told = sender.send(address).is_ok();
+                }
             }
             if line.trim_end() == STOPPED_LINE {
                 lock(&heard).said_stopped = true;
@@ -643,9 +645,10 @@ fn note_stderr_line(heard: &mut Heard, line: &str) {
         heard.panics.push(format!("{line} (at {location})"));
         return;
     }
-    if let Some(rest) = line.strip_prefix("thread '")
-        && let Some((thread, rest)) = rest.split_once('\'')
-    {
+    let thread_and_rest = line
+        .strip_prefix("thread '")
+        .and_then(|rest| rest.split_once('\''));
+    if let Some((thread, rest)) = thread_and_rest {
         // Rust 1.90 and later put the thread's id after its name: `thread 'main' (12345)`.
         let rest = match rest
             .strip_prefix(" (")

@@ -258,8 +258,14 @@ mod ftp_resolve_with_components;
 mod greeting_ip_and_port;
 #[path = "known_wrong/greeting_local_address.rs"]
 mod greeting_local_address;
+#[path = "known_wrong/http_any_case_method.rs"]
+mod http_any_case_method;
 #[path = "known_wrong/http_forgets_what_follows.rs"]
 mod http_forgets_what_follows;
+#[path = "known_wrong/http_head_limit_off_by_one.rs"]
+mod http_head_limit_off_by_one;
+#[path = "known_wrong/http_host_for_every_version.rs"]
+mod http_host_for_every_version;
 #[path = "known_wrong/http_ignores_headers.rs"]
 mod http_ignores_headers;
 #[path = "known_wrong/http_ignores_host.rs"]
@@ -268,6 +274,8 @@ mod http_ignores_host;
 mod http_no_head_limit;
 #[path = "known_wrong/http_one_read_is_a_request.rs"]
 mod http_one_read_is_a_request;
+#[path = "known_wrong/http_only_http11.rs"]
+mod http_only_http11;
 #[path = "known_right/http_reads_lines.rs"]
 mod http_reads_lines;
 #[path = "known_wrong/http_rules.rs"]
@@ -906,6 +914,40 @@ fn exercise_12_wrong_http_servers_fail() {
             ],
         ),
         wrong(
+            "http_head_limit_off_by_one",
+            &http::CHECK,
+            &[
+                "Client P sent GET /hello with a head of exactly MAX_HEAD_BYTES (8192 bytes) and received a response 431",
+                "Does your request::parse refuse a head of exactly MAX_HEAD_BYTES?",
+            ],
+        ),
+        wrong(
+            "http_only_http11",
+            &http::CHECK,
+            &[
+                "Client O sent GET /hello HTTP/1.0 with no Host header",
+                "and received a response 400",
+                "Does your request::parse accept HTTP/1.0",
+            ],
+        ),
+        wrong(
+            "http_host_for_every_version",
+            &http::CHECK,
+            &[
+                "Client O sent GET /hello HTTP/1.0 with no Host header",
+                "and received a response 400",
+                "ask for a Host only in HTTP/1.1",
+            ],
+        ),
+        wrong(
+            "http_any_case_method",
+            &http::CHECK,
+            &[
+                "Client S sent get /hello HTTP/1.1 (a method in small letters) and received a response 200",
+                "Methods are case-sensitive",
+            ],
+        ),
+        wrong(
             "http_ignores_host",
             &http::CHECK,
             &[
@@ -1321,6 +1363,10 @@ fn answer_process() {
         "http_ignores_headers" => serve_as_program(http_ignores_headers::serve),
         "http_ignores_host" => serve_as_program(http_ignores_host::serve),
         "http_no_head_limit" => serve_as_program(http_no_head_limit::serve),
+        "http_head_limit_off_by_one" => serve_as_program(http_head_limit_off_by_one::serve),
+        "http_only_http11" => serve_as_program(http_only_http11::serve),
+        "http_host_for_every_version" => serve_as_program(http_host_for_every_version::serve),
+        "http_any_case_method" => serve_as_program(http_any_case_method::serve),
         "http_one_read_is_a_request" => serve_as_program(http_one_read_is_a_request::serve),
         "http_trusts_the_first_length" => serve_as_program(http_trusts_the_first_length::serve),
         "http_reads_lines" => serve_as_program(http_reads_lines::serve),
