@@ -126,7 +126,9 @@ fn answer_process() {
         "08_shutdown" => check::shutdown::serve_as_program(solutions::shutdown::serve),
         "09_line_server" => serve_as_program(solutions::line_server::serve),
         "10_async_echo" => serve_as_program(async_echo::serve),
-        "12_http" => serve_as_program(solutions::http::serve),
+        "12_http" => serve_as_program(|listener| {
+            solutions::http::serve(listener, check::http::HEADER_TIMEOUT)
+        }),
         other => panic!("no solution is called {other}"),
     }
 }

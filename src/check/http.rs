@@ -55,8 +55,29 @@ pub const EXERCISE: Exercise = Exercise {
     chapter: "book/src/12-http.md",
 };
 
-/// How long a scripted client waits for a response. A correct server answers in milliseconds.
-const PATIENCE: Duration = Duration::from_secs(1);
+/// How long a scripted client waits for a response. A correct server answers in milliseconds;
+/// one still waiting for the rest of a head answers 408 once [`HEADER_TIMEOUT`] has run out,
+/// well within this, so that what a client receives never depends on which comes first.
+const PATIENCE: Duration = Duration::from_secs(3);
+
+/// The header timeout the check gives the server, after its address: how long a request's head
+/// may take to arrive, and a kept-alive connection may sit quiet.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long client R, whose bytes the server left unread, watches for a reset after the end of
+/// the stream. A server that closes with bytes unread sends it at once, right behind the end.
+const RESET_WAIT: Duration = Duration::from_millis(300);
+
+/// How long past [`HEADER_TIMEOUT`] the check waits for the server to act on it.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// A correct server cannot answer 408 before its deadline, which starts once the client has
+/// connected: an answer sooner than this after connecting comes from a shorter one.
+const TOO_SOON: Duration = Duration::from_millis(900);
+
+/// The pause between the slow client's bytes: far under [`HEADER_TIMEOUT`], so that a timeout
+/// counted afresh for each read never runs out.
+const TRICKLE_EVERY: Duration = Duration::from_millis(100);
 
 /// The most bytes a head may have: `MAX_HEAD_BYTES` in the exercise and the lesson.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
@@ -83,6 +104,10 @@ pub const CHECK: Http = Http;
 impl Check for Http {
     fn exercise(&self) -> Exercise {
         EXERCISE
+    }
+
+    fn program_args(&self) -> Vec<String> {
+        vec![HEADER_TIMEOUT.as_secs_f64().to_string()]
     }
 
     fn advice(&self) -> Advice {
@@ -185,6 +210,52 @@ impl Client {
             self.name,
             error.kind()
         )
+    }
+
+    /// Sends one byte every [`TRICKLE_EVERY`] (a head that never ends) until a response has come
+    /// or the connection ends, but for no longer than `until`; then what came, as `receive`.
+    fn trickle(&mut self, until: Instant) -> Got {
+        loop {
+            if self.unread.is_empty() && self.peer.stream.write_all(b"x").is_err() {
+                return Got::Closed(Vec::new());
+            }
+            let next = (Instant::now() + TRICKLE_EVERY).min(until);
+            match self.peer.read_some(next) {
+                Ok(bytes) => self.unread.extend_from_slice(&bytes),
+                Err(End::Timeout) => {}
+                Err(End::Closed | End::Failed(_)) => {
+                    return Got::Closed(std::mem::take(&mut self.unread));
+                }
+            }
+            match parse_response(&self.unread, false) {
+                Parsed::Whole(response, length) => {
+                    self.unread.drain(..length);
+                    return Got::Response(response);
+                }
+                Parsed::Garbage => return Got::Garbage(std::mem::take(&mut self.unread)),
+                Parsed::Partial if Instant::now() >= until => {
+                    return Got::Stalled(std::mem::take(&mut self.unread));
+                }
+                Parsed::Partial => {}
+            }
+        }
+    }
+
+    /// After [`receive_close`](Client::receive_close) saw the end: whether a reset followed it
+    /// within [`RESET_WAIT`]. A server that shuts down its side and then closes with the
+    /// client's bytes unread sends the end of the stream and then a reset; a read after the end
+    /// says nothing more, but the socket's pending error (`take_error`) shows the reset.
+    fn reset_after_the_end(&self) -> Option<String> {
+        let until = Instant::now() + RESET_WAIT;
+        loop {
+            if let Ok(Some(error)) = self.peer.stream.take_error() {
+                return Some(peer::describe_error(&error));
+            }
+            if Instant::now() >= until {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Reads one response; `head_only` for the answer to HEAD, which has no body.
@@ -470,6 +541,7 @@ fn reason_phrase(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         431 => "Request Header Fields Too Large",
         _ => "",
     }
@@ -791,14 +863,25 @@ fn play(
     request.resize(request.len() + 64 * 1024, b'x');
     r.send(&request)?;
     transcript.push("R sends \"hello there\\r\\n\\r\\n\" (not HTTP) and 64 KiB more in one write");
+    let with_more = "\"hello there\\r\\n\\r\\n\" (not HTTP) and 64 KiB more";
     refused(
         &mut r,
         transcript,
-        "\"hello there\\r\\n\\r\\n\" (not HTTP) and 64 KiB more",
+        with_more,
         400,
         "Does your request::parse check that the request line has three parts: a method in \
          capitals, a target starting with /, and HTTP/1.0 or HTTP/1.1?",
     )?;
+    if let Some(how) = r.reset_after_the_end() {
+        transcript.push(format!("R's connection is reset after its end ({how})"));
+        return Err(format!(
+            "Client R sent {with_more}, received 400 and the end of the stream, and then a reset \
+             ({how}): your server closed the connection with R's bytes still unread. A reset \
+             can destroy a response the client has not read yet (on a slower network, or \
+             always on Windows). Is close_gently still as given (stop sending, read and drop \
+             what the client still sends, then close)?"
+        ));
+    }
     drop(r);
 
     let mut m = Client::connect(server, 'M', transcript)?;
@@ -818,5 +901,131 @@ fn play(
         "Did client M, which hung up halfway through its request, stop your whole server? \
          A connection closed mid-request ends that connection only.",
     )?;
-    Ok(())
+    drop(n);
+    deadline(server, transcript)
+}
+
+/// The header timeout: the server was given [`HEADER_TIMEOUT`]. W gets an answer and then says
+/// nothing: it must be closed without a word. V sends the start of a head and then a byte every
+/// [`TRICKLE_EVERY`], never ending it: the deadline is for the whole head, so V must get 408
+/// and a close, however often its bytes come. Both run at once.
+fn deadline(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
+    let timeout = format!("{} s", HEADER_TIMEOUT.as_secs());
+    let mut w = Client::connect(server, 'W', transcript)?;
+    w.send(HELLO)?;
+    transcript.push("W sends GET /hello");
+    expect(
+        &mut w,
+        transcript,
+        "GET /hello",
+        200,
+        Some(HELLO_BODY),
+        false,
+        "Does your server answer GET /hello with the exercise's respond() and send()?",
+    )?;
+    let w_answered = Instant::now();
+
+    let v_connected = Instant::now();
+    let mut v = Client::connect(server, 'V', transcript)?;
+    v.send(b"GET /hello HTTP/1.1\r\nHost: check\r\nX-Slow: ")?;
+    transcript.push(format!(
+        "V sends the start of a head, then one byte every {} ms, never ending it",
+        TRICKLE_EVERY.as_millis()
+    ));
+    let slow = format!(
+        "the start of a head and then one byte every {} ms (the server was given a header \
+         timeout of {timeout})",
+        TRICKLE_EVERY.as_millis()
+    );
+    let got = v.trickle(v_connected + HEADER_TIMEOUT + DEADLINE_MARGIN);
+    let waited = v_connected.elapsed();
+    match &got {
+        Got::Response(response) if response.status == 408 => {
+            if response.reason != reason_phrase(408) {
+                return Err(format!(
+                    "Client V sent {slow} and received the status line \"HTTP/1.1 408 {}\" \
+                     where \"HTTP/1.1 408 Request Timeout\" was expected: is send() still as \
+                     given?",
+                    response.reason
+                ));
+            }
+            if waited < TOO_SOON {
+                transcript.push(format!("V receives 408 after {} ms", waited.as_millis()));
+                return Err(format!(
+                    "Client V sent {slow} and received 408 after {} ms, before the header \
+                     timeout had run out. Is your deadline the one read_request is given?",
+                    waited.as_millis()
+                ));
+            }
+            transcript.push("V receives 408 once the header timeout has run out");
+        }
+        Got::Stalled(_) => {
+            transcript.push(format!("V receives {}", describe_got(&got)));
+            return Err(format!(
+                "Client V sent {slow}, and {} s after it connected had received nothing. Is \
+                 the deadline for the whole head? Give each read only the time left until \
+                 `deadline`: a timeout counted afresh for each read never runs out while bytes \
+                 keep coming, and a client that sends one now and then holds its connection, \
+                 and a thread, for ever.",
+                (HEADER_TIMEOUT + DEADLINE_MARGIN).as_secs()
+            ));
+        }
+        Got::Closed(bytes) if bytes.is_empty() => {
+            transcript.push("V receives no response: the connection closed");
+            return Err(format!(
+                "Client V sent {slow}, and its connection was closed without a response. Does \
+                 your read_request return Arrival::TooSlow when the deadline passes? The given \
+                 serve_client answers that with 408 when part of a head has come; an error \
+                 (from a read that timed out) ends the connection without a word."
+            ));
+        }
+        _ => {
+            transcript.push(format!("V receives {}", describe_got(&got)));
+            return Err(format!(
+                "Client V sent {slow} and received {} where a response 408 was expected, once \
+                 the deadline had passed.",
+                describe_got(&got)
+            ));
+        }
+    }
+    v.receive_close(&slow, "408")?;
+    transcript.push("V sees the server close the connection");
+
+    // W has been quiet since its answer, longer than the header timeout by now.
+    match w
+        .peer
+        .read_some(w_answered + HEADER_TIMEOUT + DEADLINE_MARGIN)
+    {
+        Err(End::Closed) => {
+            transcript.push("W, quiet since its answer, sees the server close the connection");
+            Ok(())
+        }
+        Ok(bytes) => {
+            transcript.push(format!("W receives {:?}", String::from_utf8_lossy(&bytes)));
+            Err(format!(
+                "Client W got its answer and then said nothing, and received {:?}: a connection \
+                 quiet between requests is closed without a word (the given serve_client does \
+                 that when read_request returns Arrival::TooSlow with nothing read).",
+                String::from_utf8_lossy(&bytes)
+            ))
+        }
+        Err(End::Timeout) => {
+            transcript.push("W's connection stays open");
+            Err(format!(
+                "Client W got its answer and then said nothing, and its connection was still \
+                 open {} s later (the server was given a header timeout of {timeout}, which is \
+                 also how long a kept-alive connection may sit quiet). Does your read_request \
+                 give its reads a timeout, the time left until `deadline`, and return \
+                 Arrival::TooSlow when it runs out?",
+                (HEADER_TIMEOUT + DEADLINE_MARGIN).as_secs()
+            ))
+        }
+        Err(End::Failed(how)) => {
+            transcript.push(format!("W's connection is reset ({how})"));
+            Err(format!(
+                "Client W got its answer and then said nothing, and its connection was reset \
+                 ({how}) instead of closed."
+            ))
+        }
+    }
 }

@@ -168,7 +168,7 @@ pub const SERVER_CHECKS: &[ServerCheck] = &[
     ServerCheck {
         number: "12",
         check: &http::CHECK,
-        started_with: None,
+        started_with: Some("a header timeout of 1 second (argument: 1)"),
         not_by_address: None,
     },
 ];

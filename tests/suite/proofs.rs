@@ -280,6 +280,10 @@ mod http_only_http11;
 mod http_reads_lines;
 #[path = "known_wrong/http_rules.rs"]
 pub mod http_rules;
+#[path = "known_wrong/http_timeout_is_an_error.rs"]
+mod http_timeout_is_an_error;
+#[path = "known_wrong/http_timeout_per_read.rs"]
+mod http_timeout_per_read;
 #[path = "known_wrong/http_trusts_the_first_length.rs"]
 mod http_trusts_the_first_length;
 #[path = "known_wrong/line_servers.rs"]
@@ -893,7 +897,7 @@ fn exercise_12_wrong_http_servers_fail() {
             &http::CHECK,
             &[
                 "Client B sent three requests in one write",
-                "and received nothing within 1000 ms where a response 200 with no body was expected.",
+                "and received no response: the connection closed where a response 200 with no body was expected.",
                 "keep the bytes after a request's head in the buffer?",
             ],
         ),
@@ -909,7 +913,7 @@ fn exercise_12_wrong_http_servers_fail() {
             "http_no_head_limit",
             &http::CHECK,
             &[
-                "Client H sent a head of more than MAX_HEAD_BYTES with no blank line and received nothing",
+                "Client H sent a head of more than MAX_HEAD_BYTES with no blank line and received a response 408",
                 "refuse with Refusal::HeadTooLarge",
             ],
         ),
@@ -945,6 +949,24 @@ fn exercise_12_wrong_http_servers_fail() {
             &[
                 "Client S sent get /hello HTTP/1.1 (a method in small letters) and received a response 200",
                 "Methods are case-sensitive",
+            ],
+        ),
+        wrong(
+            "http_timeout_per_read",
+            &http::CHECK,
+            &[
+                "Client V sent the start of a head and then one byte every 100 ms",
+                "had received nothing",
+                "Is the deadline for the whole head?",
+            ],
+        ),
+        wrong(
+            "http_timeout_is_an_error",
+            &http::CHECK,
+            &[
+                "Client V sent the start of a head and then one byte every 100 ms",
+                "its connection was closed without a response",
+                "Does your read_request return Arrival::TooSlow when the deadline passes?",
             ],
         ),
         wrong(
@@ -1367,9 +1389,13 @@ fn answer_process() {
         "http_only_http11" => serve_as_program(http_only_http11::serve),
         "http_host_for_every_version" => serve_as_program(http_host_for_every_version::serve),
         "http_any_case_method" => serve_as_program(http_any_case_method::serve),
+        "http_timeout_is_an_error" => serve_as_program(http_timeout_is_an_error::serve),
+        "http_timeout_per_read" => serve_as_program(http_timeout_per_read::serve),
         "http_one_read_is_a_request" => serve_as_program(http_one_read_is_a_request::serve),
         "http_trusts_the_first_length" => serve_as_program(http_trusts_the_first_length::serve),
-        "http_reads_lines" => serve_as_program(http_reads_lines::serve),
+        "http_reads_lines" => {
+            serve_as_program(|listener| http_reads_lines::serve(listener, http::HEADER_TIMEOUT))
+        }
         "pool_closes_without_a_word" => pool::serve_as_program(pool_closes_without_a_word::serve),
         "pool_not_started" => pool::serve_as_program(pool_not_started::serve),
         "pool_queue_one_short" => pool::serve_as_program(pool_queue_one_short::serve),
@@ -1640,6 +1666,7 @@ fn http_server_without_rules(source: &str) -> String {
         "static RULES",
         "fn rules()",
         "fn serve_with(",
+        "const _: Duration",
         "(rules().",
     ];
     let mut text = items(source)

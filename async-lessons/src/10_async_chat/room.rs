@@ -4,7 +4,7 @@
 //! (`room_is_lesson_04s` in `async-lessons/tests/suite/lesson_10_async_chat.rs`) keeps the two
 //! alike. One method is lesson 10's own: `a_writer_lags`, which the broker asks after each event.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,8 +20,10 @@ use crate::MAX_NAME_CHARS;
 
 /// Everyone connected, as the broker sees them.
 pub struct Room {
-    /// Every connection, named or still choosing a name.
-    clients: HashMap<ClientId, Client>,
+    /// Every connection, named or still choosing a name, in the order they connected: ids count
+    /// up, and a `BTreeMap` keeps its keys in order, so a broadcast reaches the room in the same
+    /// order on every run (a `HashMap`'s order changes from run to run).
+    clients: BTreeMap<ClientId, Client>,
     /// Clients whose queue was full when the broker added to it. They are cut off once the
     /// current event is handled.
     too_slow: Vec<ClientId>,
@@ -61,7 +63,7 @@ impl Client {
 impl Room {
     pub fn new(name_time: Duration) -> Room {
         Room {
-            clients: HashMap::new(),
+            clients: BTreeMap::new(),
             too_slow: Vec::new(),
             name_time,
             name_deadlines: VecDeque::new(),

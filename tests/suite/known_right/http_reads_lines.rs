@@ -1,12 +1,13 @@
 //! Known right, of another design: a BufReader kept for the whole connection reads each head
-//! line by line (`read_until`), so what it read past one head is simply still in it for the
-//! next request. Host and Content-Length are checked after all the headers are read.
+//! line by line, so what it read past one head is simply still in it for the next request. Each
+//! fill of its buffer gets only the time left until the head's deadline. Host and Content-Length
+//! are checked after all the headers are read.
 
 use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use course::accept::AcceptFailures;
 
@@ -15,11 +16,12 @@ use crate::proofs::http_rules::{close_gently, send};
 
 /// The most bytes a request's head may have, blank line included.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
-/// How long each read may wait: a client that goes quiet is closed after this (lesson 06).
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a response's write may wait for the client to read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves every client that connects to `listener`, each on a thread of its own.
-pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
+/// Serves every client that connects to `listener`, each on a thread of its own; each head must
+/// arrive within `header_timeout`.
+pub fn serve(listener: TcpListener, header_timeout: Duration) -> anyhow::Result<()> {
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
@@ -31,7 +33,7 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
         };
         failures.over();
         thread::spawn(move || {
-            if let Err(error) = serve_client(stream) {
+            if let Err(error) = serve_client(stream, header_timeout) {
                 eprintln!("a connection ended with an error: {error}");
             }
         });
@@ -42,14 +44,20 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
 /// Answers one client's requests, one after another, until it or the server closes. The
 /// BufReader lives as long as the connection: what it has read past one head stays in it for
 /// the next request.
-fn serve_client(stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(READ_TIMEOUT))?;
-    stream.set_write_timeout(Some(READ_TIMEOUT))?;
+fn serve_client(stream: TcpStream, header_timeout: Duration) -> io::Result<()> {
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let mut reader = BufReader::new(stream);
     loop {
-        let request = match read_request(&mut reader)? {
+        let deadline = Instant::now() + header_timeout;
+        let request = match read_request(&mut reader, deadline)? {
             Arrival::Request(request) => request,
-            Arrival::Closed => return Ok(()),
+            Arrival::Closed | Arrival::TooSlow { started: false } => return Ok(()),
+            Arrival::TooSlow { started: true } => {
+                let stream = reader.get_mut();
+                send(stream, 408, "too slow\n", false, false)?;
+                close_gently(reader.into_inner());
+                return Ok(());
+            }
             Arrival::Refused(refusal) => {
                 let stream = reader.get_mut();
                 send(stream, refusal.status(), &refusal.to_string(), false, false)?;
@@ -115,6 +123,10 @@ pub enum Arrival {
     Request(Request),
     /// The client closed the connection between requests.
     Closed,
+    /// The deadline passed; `started` if part of a head had come.
+    TooSlow {
+        started: bool,
+    },
     /// The head is not one this server can answer.
     Refused(Refusal),
 }
@@ -146,27 +158,48 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// Reads a head line by line, each line with `read_until`, counting the bytes against
-/// MAX_HEAD_BYTES; `take` keeps one endless line from growing past the limit either.
-fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Arrival> {
+/// Reads a head line by line, counting its bytes against MAX_HEAD_BYTES, before `deadline`:
+/// each fill of the reader's buffer may wait only for the time left.
+fn read_request(reader: &mut BufReader<TcpStream>, deadline: Instant) -> io::Result<Arrival> {
     let mut head = Vec::new();
+    let mut line_start = 0;
     loop {
-        let room = (MAX_HEAD_BYTES - head.len()) as u64;
-        let before = head.len();
-        let count = reader.by_ref().take(room).read_until(b'\n', &mut head)?;
-        if count == 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let too_slow = Arrival::TooSlow {
+            started: !head.is_empty(),
+        };
+        if left.is_zero() {
+            return Ok(too_slow);
+        }
+        reader.get_ref().set_read_timeout(Some(left))?;
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Ok(too_slow);
+            }
+            Err(error) => return Err(error),
+        };
+        if available.is_empty() {
             if head.is_empty() {
                 return Ok(Arrival::Closed);
             }
-            if head.len() >= MAX_HEAD_BYTES {
-                return Ok(Arrival::Refused(Refusal::TooLarge));
-            }
             return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
+                ErrorKind::UnexpectedEof,
                 "the client hung up in the middle of a request",
             ));
         }
-        if &head[before..] == b"\r\n" {
+        // This line's bytes, up to its end if it is here.
+        let line_end = available.iter().position(|&byte| byte == b'\n');
+        let taken = line_end.map_or(available.len(), |at| at + 1);
+        head.extend_from_slice(&available[..taken]);
+        reader.consume(taken);
+        if head.len() > MAX_HEAD_BYTES {
+            return Ok(Arrival::Refused(Refusal::TooLarge));
+        }
+        if line_end.is_none() {
+            continue;
+        }
+        if &head[line_start..] == b"\r\n" {
             let Ok(head) = String::from_utf8(head) else {
                 return Ok(Arrival::Refused(Refusal::Malformed("not UTF-8")));
             };
@@ -175,10 +208,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Arrival> {
                 Err(refusal) => Arrival::Refused(refusal),
             });
         }
-        if !head.ends_with(b"\n") {
-            // `take` stopped the line at the limit.
-            return Ok(Arrival::Refused(Refusal::TooLarge));
-        }
+        line_start = head.len();
     }
 }
 
