@@ -30,7 +30,8 @@
 //! decode), links that stay in and links that lead out (to a file, a folder, a neighbour whose
 //! name starts with `ROOT`'s, nowhere), a check done on the words before `..` and links are
 //! worked out, empty paths, repeated and trailing slashes, and, on Windows (where making links
-//! needs privileges, so those cases are left out), `\` and drive letters.
+//! needs privileges, so those cases are left out), `\` and drive letters. A refusal must say
+//! why in words (the given `Refusal`'s Display), which the server sends after its 550.
 //!
 //! The transcript is the same on Linux and macOS; on Windows it differs (other cases), so the
 //! reference solution's snapshot is compared on Unix only.
@@ -422,6 +423,11 @@ fn judge(
         place => format!("ROOT/{place}"),
     };
     match (case.expect, landing) {
+        // The server sends a refusal's words to the client, after its 550.
+        (_, Err(refusal)) if refusal.trim().is_empty() => Err(format!(
+            "{call} was refused with no words: the client reads why after the server's 550, \
+             from the refusal's Display (given). Is it still as given?"
+        )),
         (_, Ok(landing @ (Landing::Outside(_) | Landing::LinkToNowhere))) => Err(format!(
             "{call} returned a path that leads to {}: outside the served folder. A server \
              using it would hand out (or overwrite) what it must never reach.\n{}",
