@@ -271,7 +271,7 @@ impl Session<'_> {
     fn change_folder(&mut self, requested: &str) -> Reply {
         match self.resolve(requested) {
             Ok(real) if real.is_dir() => {
-                self.cwd = sandbox::client_view(&self.site.root, &real);
+                self.cwd = self.site.client_view(&real);
                 Reply::new(250, format!("The current folder is {}.", quoted(&self.cwd)))
             }
             Ok(_) => Reply::new(550, format!("{requested}: no such folder.")),
@@ -452,7 +452,7 @@ impl Session<'_> {
         };
         match done {
             Ok(()) if verb == "MKD" => {
-                let created = sandbox::client_view(&self.site.root, &real);
+                let created = self.site.client_view(&real);
                 Reply::new(257, format!("{} created.", quoted(&created)))
             }
             Ok(()) => Reply::new(250, "Done."),

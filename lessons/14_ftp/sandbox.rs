@@ -85,14 +85,3 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, Refus
     }
 }
 // ANCHOR_END: resolve
-
-/// The client's view of a real path inside `root`: `root/docs` is `/docs`. Names that are not
-/// UTF-8 (possible on Linux) are shown with `�` in their place.
-pub fn client_view(root: &Path, real: &Path) -> String {
-    let inside = real.strip_prefix(root).unwrap_or(Path::new(""));
-    let names: Vec<String> = inside
-        .components()
-        .map(|name| name.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    format!("/{}", names.join("/"))
-}

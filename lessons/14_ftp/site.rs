@@ -39,6 +39,17 @@ pub struct Site {
 }
 
 impl Site {
+    /// The client's view of a real path inside the served folder: `root/docs` is `/docs`.
+    /// Names that are not UTF-8 (possible on Linux) are shown with `�` in their place.
+    pub fn client_view(&self, real: &Path) -> String {
+        let inside = real.strip_prefix(&self.root).unwrap_or(Path::new(""));
+        let names: Vec<String> = inside
+            .components()
+            .map(|name| name.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        format!("/{}", names.join("/"))
+    }
+
     /// How the folder is served, in words for the log and the login reply.
     pub fn access(&self) -> &'static str {
         if self.writable {
