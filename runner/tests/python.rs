@@ -236,11 +236,14 @@ fn ctrl_c_reaches_a_python_server_started_by_a_command() {
         // Ctrl-C as KeyboardInterrupt even where the test runs with SIGINT ignored (a background
         // job of a shell), which Python would otherwise leave ignored; and accept for ever, so
         // that only Ctrl-C ends it (the check's first look at the port is a connection too).
+        // The listening line is printed inside the `try`: the check presses Ctrl-C as soon as it
+        // reads it, and a KeyboardInterrupt just before the `try` would end Python by SIGINT.
+        // (`\x20` keeps the indentation that the string's line continuation would strip.)
         "import signal, socket, sys\n\
          signal.signal(signal.SIGINT, signal.default_int_handler)\n\
          server = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
-         print('listening on 127.0.0.1:' + sys.argv[1], flush=True)\n\
-         try:\n    while True:\n        server.accept()\n\
+         try:\n    print('listening on 127.0.0.1:' + sys.argv[1], flush=True)\n\
+         \x20   while True:\n        server.accept()\n\
          except KeyboardInterrupt:\n    print('goodbye', flush=True)\n    sys.exit(0)\n",
     )
     .expect("write the script");
