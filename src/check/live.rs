@@ -127,6 +127,13 @@ impl Clients {
         self.client(name).read_at_most(usize::MAX, within)
     }
 
+    /// Client `name` closes its sending side (a half-close): the server reads the end of the
+    /// stream, and can still send.
+    pub(super) fn half_close(&mut self, name: char) {
+        let _ = self.client(name).stream.shutdown(std::net::Shutdown::Write);
+        self.note(format!("{name} closes its sending side (a half-close)"));
+    }
+
     pub(super) fn close(&mut self, name: char) {
         self.clients.remove(&name);
         self.note(format!("{name} closes the connection"));

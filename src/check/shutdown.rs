@@ -12,7 +12,8 @@
 //!
 //! - Who is connected when the shutdown comes: an idle client (B), a client mid-line that finishes
 //!   its line within the grace period (A), a client mid-line that never finishes (D), and a
-//!   newcomer after it (C).
+//!   newcomer after it (C). Before it, a client (E) that leaves with last words that are not a
+//!   whole line: only whole lines are echoed.
 //! - How the shutdown comes: Ctrl-C (SIGINT) sent to the program, which the program turns into `()`
 //!   on its shutdown channel (`course::signal::on_ctrl_c`). Only Unix can send it: elsewhere the
 //!   check says it cannot.
@@ -145,6 +146,31 @@ fn steps(
             )
             .map_err(plain)?;
     }
+
+    // E sends a whole line and then last words with no line end, and closes its side. This
+    // server echoes whole lines (the given echo_lines): the last words never became one.
+    clients.connect('E').map_err(plain)?;
+    clients.send('E', "whole line\nlast words").map_err(plain)?;
+    clients.half_close('E');
+    clients
+        .receive(
+            'E',
+            "whole line\n",
+            "before any shutdown, the server should echo every line, as lesson 08's does.",
+        )
+        .map_err(plain)?;
+    let (heard, ending) = clients.read_to_close('E', PATIENCE);
+    if !heard.is_empty() || !matches!(ending, Ending::Closed) {
+        let what = live::describe_arrival(&heard, &ending);
+        clients.note(format!("E {what}"));
+        return Err(format!(
+            "Client E sent \"whole line\\nlast words\" and closed its sending side, and after \
+             the echo of its line {what}, where only the close was expected. This server echoes \
+             whole lines (the given echo_lines): \"last words\" never became one, so it is \
+             dropped when the client leaves."
+        ));
+    }
+    clients.note("E sees the server close the connection");
 
     if let Some(end) = program.end_now() {
         // Before the shutdown, the program's end is the generic verdict's to name.
