@@ -104,18 +104,21 @@ fn a_threaded_python_echo_passes_check_03() {
     assert!(report.passed, "{}\n{}", report.reason, report.transcript);
 }
 
+/// A port nobody listens on now, for a server the test starts itself and then checks at its
+/// address. The port is free again once this returns; another program could take it before the
+/// server binds it, a small window these tests accept.
+fn free_port() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("its address").port();
+    port.to_string()
+}
+
 #[test]
 fn a_threaded_python_echo_passes_check_03_at_its_address() {
     if !python_is_here() {
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener
-        .local_addr()
-        .expect("its address")
-        .port()
-        .to_string();
-    drop(listener);
+    let port = free_port();
     let _server = start(&listing("threaded_echo_server.py"), &[&port]);
     let report = check("03", Server::Address(format!("127.0.0.1:{port}")));
     assert!(report.passed, "{}\n{}", report.reason, report.transcript);
@@ -135,13 +138,7 @@ fn a_python_greeting_that_names_its_client_passes_check_01_at_its_address() {
     if !python_is_here() {
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener
-        .local_addr()
-        .expect("its address")
-        .port()
-        .to_string();
-    drop(listener);
+    let port = free_port();
     let _server = start(&listing("greeting_server.py"), &[&port]);
     let report = check("01", Server::Address(format!("127.0.0.1:{port}")));
     assert!(report.passed, "{}\n{}", report.reason, report.transcript);
@@ -154,13 +151,7 @@ fn the_seeds_one_client_echo_fails_check_03_at_the_second_client() {
     if !python_is_here() {
         return;
     }
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener
-        .local_addr()
-        .expect("its address")
-        .port()
-        .to_string();
-    drop(listener);
+    let port = free_port();
     let seed = std::fs::read_to_string(listing("seed_echo_server.py")).expect("the listing");
     assert!(seed.contains("65433"), "the seed's server listens on 65433");
     let script = std::env::temp_dir().join(format!("seed_echo_{port}.py"));
