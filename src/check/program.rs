@@ -513,24 +513,90 @@ impl Program {
 
     /// Asks the program to shut down as Ctrl-C would (SIGINT). Only Unix can send it.
     pub fn interrupt(&self) -> Result<(), String> {
-        let Some(pid) = self.child.as_ref().map(Child::id) else {
+        if self.child.is_none() {
             return Err("the check did not start this server, so it cannot press Ctrl-C".into());
-        };
+        }
         if !cfg!(unix) {
             return Err("only Unix lets the check press Ctrl-C for another program".into());
         }
-        // A shell command's whole process group, as Ctrl-C in a terminal does: the program, and
-        // anything a compound command started beside it.
+        self.signal("INT")
+    }
+
+    /// Stops the program where it stands (SIGSTOP), so that the check can make something happen
+    /// before the program can react: `Ok(Paused)`, which lets it go on when dropped. `Err` where
+    /// the check cannot (a server it did not start, or Windows).
+    pub fn pause(&self) -> Result<Paused<'_>, String> {
+        if self.child.is_none() || !cfg!(unix) {
+            return Err("the check can pause only a program it started, on Unix".into());
+        }
+        self.signal("STOP")?;
+        // `kill` returns once the signal is sent, not once it has stopped every thread: a thread
+        // could still be on its way out of `accept`. Wait until the system says it is stopped.
+        if let Some(pid) = self.pid {
+            let until = Instant::now() + Duration::from_secs(1);
+            while !is_stopped(pid) && Instant::now() < until {
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+        Ok(Paused { program: self })
+    }
+
+    /// Sends the signal `name` (as in `kill -INT`) to the program: a shell command's whole
+    /// process group, as Ctrl-C in a terminal does, so that anything a compound command started
+    /// beside the program gets it too.
+    fn signal(&self, name: &str) -> Result<(), String> {
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return Err("the check did not start this server".into());
+        };
         let target = if self.group {
             format!("-{pid}")
         } else {
             pid.to_string()
         };
-        match Command::new("kill").args(["-INT", "--", &target]).status() {
+        match Command::new("kill")
+            .args([&format!("-{name}"), "--", &target])
+            .status()
+        {
             Ok(status) if status.success() => Ok(()),
-            Ok(status) => Err(format!("`kill -INT -- {target}` ended with {status}")),
+            Ok(status) => Err(format!("`kill -{name} -- {target}` ended with {status}")),
             Err(error) => Err(format!("cannot run `kill`: {error}")),
         }
+    }
+}
+
+/// Whether every thread of process `pid` is stopped (by SIGSTOP): on Linux each thread's state in
+/// `/proc/PID/task/*/stat`, elsewhere on Unix the process's state as `ps` shows it.
+fn is_stopped(pid: u32) -> bool {
+    let stopped = |stat: &str| {
+        // `PID (NAME) STATE ...`: the name may hold spaces and parentheses, the state follows
+        // the last `)`.
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state == 'T' || state == 't')
+    };
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        return tasks.flatten().all(|task| {
+            std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| stopped(&stat))
+        });
+    }
+    Command::new("ps")
+        .args(["-o", "stat=", "-p", &pid.to_string()])
+        .output()
+        .is_ok_and(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .trim_start()
+                .starts_with('T')
+        })
+}
+
+/// A program stopped by [`Program::pause`]; it goes on (SIGCONT) when this is dropped.
+pub struct Paused<'a> {
+    program: &'a Program,
+}
+
+impl Drop for Paused<'_> {
+    fn drop(&mut self) {
+        let _ = self.program.signal("CONT");
     }
 }
 

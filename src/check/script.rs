@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::diagnose::Arrival;
@@ -13,6 +14,9 @@ use super::{Check, Exercise, Failure, Played, Program, Transcript};
 
 /// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
 const NOTHING_FOR: Duration = Duration::from_millis(250);
+/// How long a stopped program stays stopped after a client's reset, so that the reset has
+/// surely reached the program's side of the connection before it can accept it.
+const RESET_SETTLES: Duration = Duration::from_millis(20);
 /// After a reply went missing, how long each other client is asked whether it got it instead.
 const LOOK_ELSEWHERE_FOR: Duration = Duration::from_millis(20);
 
@@ -34,6 +38,9 @@ pub(super) struct Run {
     held: BTreeMap<char, Vec<u8>>,
     /// Everything each client has sent, to recognise it if it turns up at another client.
     sent: BTreeMap<char, Vec<u8>>,
+    /// The client that last reset its connection before sending a byte, until another connects:
+    /// if that one cannot, the reset is the likely reason.
+    reset_before_met: Option<char>,
 }
 
 /// What went wrong at a step: what happened, then the likely mistake, in words.
@@ -91,10 +98,25 @@ impl Check for Script {
             shaper: Shaper::new(seed),
             held: BTreeMap::new(),
             sent: BTreeMap::new(),
+            reset_before_met: None,
         };
         let mut stop = None;
         for step in self.steps {
-            if let Err(Surprise(found)) = run.perform(*step) {
+            let done = match *step {
+                // Stopped, the program cannot accept the client before its reset has come: the
+                // reset surely happens before `accept`. (Where the check cannot stop it, it
+                // happens when it happens.)
+                Step::ConnectAndReset(name) => {
+                    let paused = program.pause();
+                    let done = run.connect_and_reset(name);
+                    if paused.is_ok() {
+                        thread::sleep(RESET_SETTLES);
+                    }
+                    done
+                }
+                step => run.perform(step),
+            };
+            if let Err(Surprise(found)) = done {
                 stop = Some(found);
                 break;
             }
@@ -120,6 +142,7 @@ impl Run {
             Step::Connect(name) => self.connect(name).map(|()| {
                 self.note(format!("{name} connects"));
             }),
+            Step::ConnectAndReset(name) => self.connect_and_reset(name),
             Step::ConnectAll(names) => {
                 for &name in names {
                     self.connect(name)?;
@@ -174,14 +197,24 @@ impl Run {
         match Client::connect(self.server) {
             Ok(client) => {
                 self.clients.insert(name, client);
+                self.reset_before_met = None;
                 Ok(())
             }
             Err(error) => {
                 let how = describe_error(&error);
                 self.note(format!("{name} cannot connect: {how}"));
+                let likely = match self.reset_before_met {
+                    Some(gone) => format!(
+                        "Client {gone} had just reset its connection before sending a byte: did \
+                         that stop your server? An accept, a peer_addr() or a first read can fail \
+                         for a client that is already gone: handle it as that client's error, \
+                         and keep accepting."
+                    ),
+                    None => "Is your server still accepting connections?".to_string(),
+                };
                 Err(Surprise::new(
                     format!("Client {name} could not connect: {how}."),
-                    "Is your server still accepting connections?",
+                    &likely,
                 ))
             }
         }
@@ -501,6 +534,22 @@ impl Run {
             if_wrong
         };
         Err(Surprise::new(format!("{what}."), likely))
+    }
+
+    fn connect_and_reset(&mut self, name: char) -> Result<(), Surprise> {
+        self.connect(name)?;
+        let client = self
+            .clients
+            .remove(&name)
+            .expect("the client just connected");
+        // A zero linger makes closing the socket a reset instead of a goodbye.
+        let _ = socket2::SockRef::from(&client.stream).set_linger(Some(Duration::ZERO));
+        drop(client);
+        self.note(format!(
+            "{name} connects and at once resets the connection, before sending a byte"
+        ));
+        self.reset_before_met = Some(name);
+        Ok(())
     }
 
     fn reset(&mut self, name: char) -> Result<(), Surprise> {

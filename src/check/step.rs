@@ -26,6 +26,9 @@ pub const NOTHING_ARRIVED: &str = "\u{0}nothing arrived";
 pub enum Step {
     /// The client opens a connection to the server.
     Connect(char),
+    /// The client opens a connection and resets it at once, before sending a byte: the server
+    /// may meet it only after the reset, in `accept` or in its first read or `peer_addr`.
+    ConnectAndReset(char),
     /// Several clients open a connection each, one after the other, and stay connected.
     ConnectAll(&'static [char]),
     /// The client sends these bytes. On their way they may be cut into pieces of a few bytes, or

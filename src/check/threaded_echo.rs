@@ -10,7 +10,8 @@
 //!    them silent; each one still gets its echo at once.
 //! 3. **A quiet client is never dropped.** Client C says nothing for 3 seconds, then talks.
 //! 4. **One client's trouble stays its own.** Client A vanishes mid-line with a reply unread
-//!    (its connection is reset); everyone else carries on.
+//!    (its connection is reset), and F resets its connection as soon as it is open; everyone
+//!    else carries on.
 //!
 //! The steps come in an order that makes each classic mistake fail at its own step, so the
 //! verdict can name it: an echo that stops after one message fails first; then one that one
@@ -31,8 +32,8 @@
 //! - How the bytes are cut and merged: every `Send` goes through the shaper (pieces down to one
 //!   byte, or two writes run together); `SendInPieces` makes the cuts certain (E's three pieces).
 //! - When and how clients leave: A vanishes mid-line with a reply unread (a reset), B and D close
-//!   cleanly, P half-closes and must still get every byte back and then the close. A reset before
-//!   the first byte, and before `accept`: not covered.
+//!   cleanly, P half-closes and must still get every byte back and then the close. F resets its
+//!   connection before sending a byte, usually before the server has accepted it.
 //! - What fails in the APIs: a read that fails (A's reset) must end only that client; the check
 //!   names a server that returns, exits, panics or aborts on it.
 //! - Promptly: every echo within `PATIENCE` (2 s) while others are connected; a quiet client is
@@ -87,7 +88,7 @@ pub const SCRIPT: Script = Script {
 
 /// The steps, as an array, so that exercise 10's check (the same promises, made by an async
 /// server) can take them and change only what it says.
-pub(super) const STEP_COUNT: usize = 37;
+pub(super) const STEP_COUNT: usize = 38;
 
 pub(super) const STEPS: [Step; STEP_COUNT] = [
     Step::Connect('A'),
@@ -122,6 +123,9 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
         clues: &[],
     },
     Step::Close('B'),
+    // After B, so that a server that one vanished client stops is named at B, as ever; one that
+    // only a client gone before it is accepted stops is named at C.
+    Step::ConnectAndReset('F'),
     Step::Connect('C'),
     Step::Connect('D'),
     Step::Send('D', b"hello from D\n"),

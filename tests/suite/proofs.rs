@@ -224,6 +224,8 @@ mod echo_joins_each_thread;
 mod echo_lines_as_text;
 #[path = "known_wrong/echo_lossy_text.rs"]
 mod echo_lossy_text;
+#[path = "known_wrong/echo_names_each_client_first.rs"]
+mod echo_names_each_client_first;
 #[path = "known_wrong/echo_not_started.rs"]
 mod echo_not_started;
 #[path = "known_wrong/echo_panics_on_a_reset.rs"]
@@ -473,6 +475,14 @@ fn exercise_03_wrong_servers_fail() {
         // what a learner must read is the same either way.
         wrong(
             "echo_dies_with_a_client",
+            ECHO,
+            &[
+                "your serve() returned an error, so it stopped accepting clients",
+                "One client's error should end only that client's connection",
+            ],
+        ),
+        wrong(
+            "echo_names_each_client_first",
             ECHO,
             &[
                 "your serve() returned an error, so it stopped accepting clients",
@@ -1353,6 +1363,7 @@ fn answer_process() {
         "echo_adds_a_newline" => serve_as_program(echo_adds_a_newline::serve),
         "echo_by_lines" => serve_as_program(echo_by_lines::serve),
         "echo_dies_with_a_client" => serve_as_program(echo_dies_with_a_client::serve),
+        "echo_names_each_client_first" => serve_as_program(echo_names_each_client_first::serve),
         "echo_drops_quiet_clients" => serve_as_program(echo_drops_quiet_clients::serve),
         "echo_io_copy" => serve_as_program(echo_io_copy::serve),
         "echo_joins_each_thread" => serve_as_program(echo_joins_each_thread::serve),
