@@ -433,8 +433,8 @@ fn expect(
             return Err(format!(
                 "Client {} sent {what_was_sent} and received the status line \"HTTP/1.1 \
                  {status} {}\" where \"HTTP/1.1 {status} {}\" was expected. The reason phrase \
-                 after the code is the one RFC 9110 (section 15) gives it, which the exercise's \
-                 send() writes: is send() still as given?",
+                 after the code is the one the standard gives it (RFC 9110 section 15; RFC 6585 \
+                 for 431), which the exercise's send() writes: is send() still as given?",
                 client.name,
                 response.reason,
                 reason_phrase(status)
@@ -534,7 +534,8 @@ fn head_of(length: usize) -> Vec<u8> {
     head
 }
 
-/// The reason phrase RFC 9110 (section 15) gives each status code this server sends.
+/// The reason phrase RFC 9110 (section 15) gives each status code this server sends; 431 is
+/// RFC 6585's (section 5).
 fn reason_phrase(status: u16) -> &'static str {
     match status {
         200 => "OK",

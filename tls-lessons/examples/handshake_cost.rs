@@ -45,6 +45,12 @@ fn main() -> anyhow::Result<()> {
         "{CONNECTIONS} connections one after another, each: connect, send one line, read its \
          echo, close"
     );
+    let cores = std::thread::available_parallelism().map_or(0, |cores| cores.get());
+    println!(
+        "on {} ({}), {cores} cores, servers built with --release",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    );
     println!("server             connections/s   median per connection");
     let times = measure(|| plain_round(plain.address))?;
     report("03_threaded_echo", &times);

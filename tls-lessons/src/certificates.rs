@@ -28,8 +28,9 @@ pub const KEY_FILE: &str = "server.key.pem";
 /// The names the server's certificate is for: what a client on this machine connects to.
 pub const NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
-/// Where the certificates are kept when no folder is given: the system's folder for temporary
-/// files, which every user can write to.
+/// Where the certificates are kept when no folder is given: in the system's folder for temporary
+/// files. On Linux that folder is shared by every user, so the lesson keeps its own folder in it
+/// to you alone (see [`load_or_make`]).
 pub fn default_folder() -> PathBuf {
     std::env::temp_dir().join("client-server-rust-13-tls")
 }
@@ -58,10 +59,43 @@ pub fn load_or_make(folder: &Path) -> anyhow::Result<ServerIdentity> {
     let all_there = [AUTHORITY_FILE, CERTIFICATE_FILE, KEY_FILE]
         .iter()
         .all(|file| folder.join(file).exists());
-    if !all_there {
+    if all_there {
+        keep_private(folder)?;
+    } else {
         make(folder, NAMES, Validity::Now)?;
     }
     load(folder)
+}
+
+/// On Unix, makes `folder` yours alone (mode 700) and the private key readable by you alone
+/// (600). Anyone who can read the key can pretend to be your server to every client that trusts
+/// `ca.pem`, and anyone who can write in the folder can put an authority of theirs there.
+/// Changing a folder's mode works only for its owner: a folder another user made first is
+/// refused.
+fn keep_private(folder: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).with_context(
+                || {
+                    format!(
+                        "making {} yours alone: is it another user's? Give the program a \
+                         folder of your own for its certificates (--certs FOLDER)",
+                        path.display()
+                    )
+                },
+            )
+        };
+        private(folder, 0o700)?;
+        let key = folder.join(KEY_FILE);
+        if key.exists() {
+            private(&key, 0o600)?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = folder;
+    Ok(())
 }
 
 /// Reads the server's identity from the PEM files in `folder`.
@@ -91,6 +125,7 @@ pub fn load(folder: &Path) -> anyhow::Result<ServerIdentity> {
 pub fn make(folder: &Path, names: &[&str], validity: Validity) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)
         .with_context(|| format!("creating the folder {}", folder.display()))?;
+    keep_private(folder)?;
 
     let mut authority = CertificateParams::default();
     authority.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -136,7 +171,8 @@ pub fn make(folder: &Path, names: &[&str], validity: Validity) -> anyhow::Result
         let path = folder.join(file);
         std::fs::write(&path, pem).with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(())
+    // The key was written with the usual mode, readable by all, in a folder only you can enter.
+    keep_private(folder)
 }
 
 const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);

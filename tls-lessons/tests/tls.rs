@@ -77,6 +77,32 @@ fn the_server_keeps_its_certificates_between_runs() {
     assert_eq!(std::fs::read(again).expect("still there"), made);
 }
 
+/// On Unix the certificates' folder is the user's alone, and so is the private key: in the shared
+/// temporary folder of Linux, anyone who read the key could pretend to be the server. A folder
+/// made before, open to all, is closed when the server starts.
+#[cfg(unix)]
+#[test]
+fn the_private_key_and_its_folder_are_yours_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // In octal, as `ls -l` and `chmod` write modes.
+    let mode = |path: &Path| {
+        let mode = std::fs::metadata(path)
+            .expect("it exists")
+            .permissions()
+            .mode();
+        format!("{:o}", mode & 0o777)
+    };
+    let folder = folder("private");
+    let (server, _) = start(&folder);
+    assert_eq!(mode(&folder), "700", "the folder");
+    assert_eq!(mode(&folder.join(certificates::KEY_FILE)), "600", "the key");
+    drop(server);
+    let open = std::fs::Permissions::from_mode(0o755);
+    std::fs::set_permissions(&folder, open).expect("open the folder");
+    let (_server, _) = start(&folder);
+    assert_eq!(mode(&folder), "700", "the folder, closed again");
+}
+
 #[test]
 fn a_client_refuses_a_server_whose_authority_it_does_not_trust() {
     let (server, _) = start(&folder("trusted"));
