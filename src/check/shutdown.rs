@@ -49,6 +49,15 @@ pub const GRACE: Duration = Duration::from_millis(600);
 /// every 50 ms, as lesson 08's does, refuses within 50 ms.
 const REFUSED_WITHIN: Duration = Duration::from_millis(300);
 
+/// Whether this check can run here: it presses Ctrl-C for the program with `kill -INT`, which
+/// only Unix (Linux, macOS) has. Elsewhere it can only say so, for every answer alike; the
+/// course's own tests of it skip, with [`CANNOT_RUN_HERE`].
+pub const CAN_RUN_HERE: bool = cfg!(unix);
+
+/// What a test of this check prints where it skips.
+pub const CANNOT_RUN_HERE: &str = "skipped: exercise 08's check presses Ctrl-C for the program \
+                                   with `kill -INT`, which only Linux and macOS have";
+
 /// What the learner writes: serve on `listener` until `shutdown` receives (or its sender is
 /// dropped), then shut down within `grace`.
 pub trait ServeUntilShutdown:

@@ -837,6 +837,10 @@ fn exercise_07_right_pools_of_other_designs_pass() {
 
 #[test]
 fn exercise_08_wrong_shutdowns_fail() {
+    if !shutdown::CAN_RUN_HERE {
+        eprintln!("{}", shutdown::CANNOT_RUN_HERE);
+        return;
+    }
     prove(vec![
         wrong(
             "shutdown_keeps_listening",
