@@ -313,8 +313,9 @@ fn a_silent_client_is_closed_and_a_slowloris_hears_408_after_the_header_timeout(
     );
     let answer = String::from_utf8_lossy(&answer);
     assert!(
-        answer.starts_with("HTTP/1.1 408 "),
-        "half a request, then nothing: the server says 408 before it closes, not {answer:?}"
+        answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+        "half a request, then nothing: the server says 408 Request Timeout (the chapter quotes \
+         it) before it closes, not {answer:?}"
     );
     // Nothing begun, nothing said: the silent one is just closed (as nginx does).
     let mut silence = Vec::new();
