@@ -24,6 +24,7 @@
 //!   status), an early return, or a program that never ends fails.
 //! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
+use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -312,7 +313,16 @@ fn newcomer_is_refused(clients: &mut Clients, address: SocketAddr) -> Result<(),
     loop {
         match TcpStream::connect_timeout(&address, PATIENCE) {
             Err(error) => {
-                clients.note(format!("C cannot connect: {}", describe_error(&error)));
+                // A closed listener: the system refuses the attempt, or resets one that was on
+                // its way in as the listener closed. Both say "nobody listens here", and the
+                // transcript says it the same way, whichever came.
+                let how = match error.kind() {
+                    ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset => {
+                        "the connection is refused".to_string()
+                    }
+                    _ => describe_error(&error),
+                };
+                clients.note(format!("C cannot connect: {how}"));
                 return Ok(());
             }
             Ok(_accepted) if Instant::now() > deadline => {
