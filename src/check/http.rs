@@ -227,17 +227,25 @@ impl Client {
                     return Got::Closed(std::mem::take(&mut self.unread));
                 }
             }
-            match parse_response(&self.unread, false) {
-                Parsed::Whole(response, length) => {
-                    self.unread.drain(..length);
-                    return Got::Response(response);
-                }
-                Parsed::Garbage => return Got::Garbage(std::mem::take(&mut self.unread)),
-                Parsed::Partial if Instant::now() >= until => {
-                    return Got::Stalled(std::mem::take(&mut self.unread));
-                }
-                Parsed::Partial => {}
+            if let Some(got) = self.take_response(false) {
+                return got;
             }
+            if Instant::now() >= until {
+                return Got::Stalled(std::mem::take(&mut self.unread));
+            }
+        }
+    }
+
+    /// A whole response, taken out of what was read, or bytes that cannot start one; `None`
+    /// while only part of a response has come.
+    fn take_response(&mut self, head_only: bool) -> Option<Got> {
+        match parse_response(&self.unread, head_only) {
+            Parsed::Whole(response, length) => {
+                self.unread.drain(..length);
+                Some(Got::Response(response))
+            }
+            Parsed::Garbage => Some(Got::Garbage(std::mem::take(&mut self.unread))),
+            Parsed::Partial => None,
         }
     }
 
@@ -262,13 +270,8 @@ impl Client {
     fn receive(&mut self, head_only: bool) -> Got {
         let deadline = Instant::now() + PATIENCE;
         loop {
-            match parse_response(&self.unread, head_only) {
-                Parsed::Whole(response, length) => {
-                    self.unread.drain(..length);
-                    return Got::Response(response);
-                }
-                Parsed::Garbage => return Got::Garbage(std::mem::take(&mut self.unread)),
-                Parsed::Partial => {}
+            if let Some(got) = self.take_response(head_only) {
+                return got;
             }
             match self.peer.read_some(deadline) {
                 Ok(bytes) => self.unread.extend_from_slice(&bytes),
