@@ -49,7 +49,7 @@
 //!    `check_solution(&check::topic::CHECK, Target::answer_in_this_test("NN_topic"))`, and the
 //!    same name in that file's `answer_process` test, which serves it with
 //!    [`serve_as_program`].
-//! 4. Prove it both ways in `tests/suite/proofs.rs`: known-wrong answers (each must fail, with
+//! 4. Prove it both ways in `tests/suite/check_proofs.rs`: known-wrong answers (each must fail, with
 //!    the words its verdict must contain) and known-right ones, served the same way from the
 //!    suite's `answer_process` test.
 //! 5. `cargo test -p solutions NN` records the snapshot (`cargo insta review`).

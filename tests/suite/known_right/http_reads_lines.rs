@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use course::accept::AcceptFailures;
 
 // Writing a response and closing are not what this design is about: the given server's.
-use crate::proofs::http_rules::{close_gently, send};
+use crate::check_proofs::http_rules::{close_gently, send};
 
 /// The most bytes a request's head may have, blank line included.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;

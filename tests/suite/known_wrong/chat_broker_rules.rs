@@ -1,7 +1,7 @@
 //! Not an answer itself: exercise 04's given broker, copied from the reference solution item
 //! for item, with its two rules (`broadcast_to_others` and `remove`) made swappable. So each
 //! known-wrong chat differs from the reference solution in exactly the rule it gets wrong, and
-//! `given_broker_is_the_solutions` in tests/proofs.rs fails if this copy drifts.
+//! `given_broker_is_the_solutions` in tests/suite/check_proofs.rs fails if this copy drifts.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;

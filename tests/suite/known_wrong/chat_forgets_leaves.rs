@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::chat_broker_rules::{Leaving, RIGHT, Room, Rules, serve_with};
+use crate::check_proofs::chat_broker_rules::{Leaving, RIGHT, Room, Rules, serve_with};
 use course::chat::ClientId;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::proofs::chat_broker_rules::{RIGHT, Room, start};
+use crate::check_proofs::chat_broker_rules::{RIGHT, Room, start};
 use course::chat::{ClientId, Event};
 use crossbeam_channel::RecvTimeoutError;
 

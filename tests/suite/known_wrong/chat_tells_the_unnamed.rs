@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use crate::proofs::chat_broker_rules::{RIGHT, Room, Rules, offer, serve_with};
+use crate::check_proofs::chat_broker_rules::{RIGHT, Room, Rules, offer, serve_with};
 use course::chat::{ClientId, Line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {

@@ -4,7 +4,7 @@
 use std::net::{Shutdown, TcpListener};
 use std::sync::Arc;
 
-use crate::proofs::chat_broker_rules::{Leaving, RIGHT, Room, Rules, offer, serve_with};
+use crate::check_proofs::chat_broker_rules::{Leaving, RIGHT, Room, Rules, offer, serve_with};
 use course::chat::{ClientId, notice_line};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {

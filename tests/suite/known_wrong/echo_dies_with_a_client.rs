@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::echo_bytes::echo;
+use crate::check_proofs::echo_bytes::echo;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     for stream in listener.incoming() {

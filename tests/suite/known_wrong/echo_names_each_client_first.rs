@@ -5,7 +5,7 @@
 use std::net::TcpListener;
 use std::thread;
 
-use crate::proofs::echo_bytes::echo;
+use crate::check_proofs::echo_bytes::echo;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     for stream in listener.incoming() {

@@ -4,7 +4,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::thread;
 
-use crate::proofs::echo_bytes::echo;
+use crate::check_proofs::echo_bytes::echo;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     serve_with(listener, 16)

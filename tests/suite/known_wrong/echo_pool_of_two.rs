@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::echo_pool_of_sixteen::serve_with;
+use crate::check_proofs::echo_pool_of_sixteen::serve_with;
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     serve_with(listener, 2)

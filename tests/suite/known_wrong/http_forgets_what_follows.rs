@@ -5,7 +5,7 @@ use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
-use crate::proofs::http_rules::{Arrival, RIGHT, Rules, right_read_request, serve_with};
+use crate::check_proofs::http_rules::{Arrival, RIGHT, Rules, right_read_request, serve_with};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let rules = Rules {

@@ -2,8 +2,8 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::http_rules::request::{Refusal, Request, right_check_host};
-use crate::proofs::http_rules::{RIGHT, Rules, serve_with};
+use crate::check_proofs::http_rules::request::{Refusal, Request, right_check_host};
+use crate::check_proofs::http_rules::{RIGHT, Rules, serve_with};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let rules = Rules {

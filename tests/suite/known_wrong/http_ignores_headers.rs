@@ -3,8 +3,8 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::http_rules::request::{MAX_HEAD_BYTES, Refusal, Request};
-use crate::proofs::http_rules::{RIGHT, Rules, serve_with};
+use crate::check_proofs::http_rules::request::{MAX_HEAD_BYTES, Refusal, Request};
+use crate::check_proofs::http_rules::{RIGHT, Rules, serve_with};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let rules = Rules {

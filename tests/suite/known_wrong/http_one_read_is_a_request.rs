@@ -5,8 +5,8 @@ use std::io::{self, ErrorKind, Read};
 use std::net::{TcpListener, TcpStream};
 use std::time::Instant;
 
-use crate::proofs::http_rules::request::{self, Refusal};
-use crate::proofs::http_rules::{Arrival, RIGHT, Rules, is_timeout, serve_with};
+use crate::check_proofs::http_rules::request::{self, Refusal};
+use crate::check_proofs::http_rules::{Arrival, RIGHT, Rules, is_timeout, serve_with};
 
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let rules = Rules {

@@ -2,7 +2,7 @@
 //! with the learner's four rules made swappable: how `read_request` gathers a head, and how
 //! `request::parse`, `check_host` and `body_length` judge it. So each known-wrong HTTP server
 //! differs from the reference solution in exactly the rule it gets wrong, and
-//! `exercise_12_the_given_server_is_the_same_everywhere` in tests/suite/proofs.rs fails if this
+//! `exercise_12_the_given_server_is_the_same_everywhere` in tests/suite/check_proofs.rs fails if this
 //! copy drifts. Each answer runs as a process of its own, so one process-wide choice of rules
 //! is enough.
 

@@ -171,6 +171,15 @@ pub fn no_timeout(server: SocketAddr, clients: usize, messages: usize, _: Durati
     })
 }
 
+/// Wrong: a limit on every wait, but its own (5 s), not the `timeout` it was given, so a client
+/// whose echo never comes waits ten times as long as it was asked to.
+pub fn own_timeout(server: SocketAddr, clients: usize, messages: usize, _: Duration) -> Counts {
+    at_once(clients, move |number| {
+        let own = Duration::from_secs(5);
+        client(server, number, messages, Some(own), true, right_round_trip)
+    })
+}
+
 /// Wrong: the clock stopped once the message is written, before its echo comes.
 pub fn times_the_write(server: SocketAddr, clients: usize, messages: usize, t: Duration) -> Counts {
     at_once(clients, move |number| {

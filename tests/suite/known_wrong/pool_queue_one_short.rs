@@ -2,7 +2,7 @@
 
 use std::net::TcpListener;
 
-use crate::proofs::pool_rules::{RIGHT, serve_with};
+use crate::check_proofs::pool_rules::{RIGHT, serve_with};
 
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
     // The mistake: `bounded(max_waiting - 1)`, as if the worker's client were in the queue too.

@@ -1,7 +1,7 @@
 //! Not an answer itself: exercise 07's server, copied from the reference solution item for item,
 //! with its two rules (how the accept loop hands a connection to the queue, and what a worker
 //! does) made swappable. So each known-wrong pool differs from the reference solution in exactly
-//! the rule it gets wrong, and `the_given_pool_is_the_same_everywhere` in tests/suite/proofs.rs
+//! the rule it gets wrong, and `the_given_pool_is_the_same_everywhere` in tests/suite/check_proofs.rs
 //! fails if this copy drifts.
 
 use std::io::{Read, Write};

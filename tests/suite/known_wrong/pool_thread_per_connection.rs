@@ -5,7 +5,7 @@ use std::thread;
 
 use crossbeam_channel::Receiver;
 
-use crate::proofs::pool_rules::{RIGHT, Rules, echo, serve_with};
+use crate::check_proofs::pool_rules::{RIGHT, Rules, echo, serve_with};
 
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
     let work = thread_per_connection;

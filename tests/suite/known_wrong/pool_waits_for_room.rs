@@ -5,7 +5,7 @@ use std::net::{TcpListener, TcpStream};
 
 use crossbeam_channel::Sender;
 
-use crate::proofs::pool_rules::{RIGHT, Rules, serve_with};
+use crate::check_proofs::pool_rules::{RIGHT, Rules, serve_with};
 
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
     let hand_over = wait_for_room;

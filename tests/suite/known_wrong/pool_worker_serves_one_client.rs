@@ -4,7 +4,7 @@ use std::net::{TcpListener, TcpStream};
 
 use crossbeam_channel::Receiver;
 
-use crate::proofs::pool_rules::{RIGHT, Rules, echo, serve_with};
+use crate::check_proofs::pool_rules::{RIGHT, Rules, echo, serve_with};
 
 pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyhow::Result<()> {
     let work = serve_one_client;

@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::proofs::solution_08_shutdown as solution;
+use crate::check_proofs::solution_08_shutdown as solution;
 
 pub fn serve(
     listener: TcpListener,

@@ -2,7 +2,7 @@
 //! with its two rules (how `serve` winds down once the shutdown comes, and what a client's thread
 //! does at each turn once it has begun) made swappable. So each known-wrong shutdown differs from
 //! the reference solution in exactly the rule it gets wrong, and
-//! `exercise_08_the_given_server_is_the_same_everywhere` in tests/suite/proofs.rs fails if this
+//! `exercise_08_the_given_server_is_the_same_everywhere` in tests/suite/check_proofs.rs fails if this
 //! copy drifts.
 
 use std::io::{BufRead, BufReader, ErrorKind, Write};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::Receiver;
 
-use crate::proofs::shutdown_rules::{CUT_OFF, GOODBYE, RIGHT, Rules, Stop, serve_with};
+use crate::check_proofs::shutdown_rules::{CUT_OFF, GOODBYE, RIGHT, Rules, Stop, serve_with};
 
 pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> anyhow::Result<()> {
     let at_a_turn = no_deadline;

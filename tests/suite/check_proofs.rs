@@ -18,7 +18,7 @@ use course::check::{
 };
 
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
-const ANSWERS: &str = "proofs::answer_process";
+const ANSWERS: &str = "check_proofs::answer_process";
 
 /// The share of the checks that are not scripts (exercises 05 to 08 and 12): exercise 07's holds
 /// seven clients at most.
@@ -76,7 +76,7 @@ fn run(check: &dyn Check, name: &str) -> check::Outcome {
 }
 
 /// How many times each known-wrong answer is run: every run must fail, with the same words.
-/// `COURSE_PROOF_REPEAT=20 cargo test --test suite proofs` proves the verdicts deterministic
+/// `COURSE_PROOF_REPEAT=20 cargo test --test suite check_proofs` proves the verdicts deterministic
 /// (`.ci/run` does); by default each runs once, to keep `cargo test` quick.
 fn repeats() -> usize {
     std::env::var("COURSE_PROOF_REPEAT")
@@ -1283,7 +1283,12 @@ fn exercise_11_wrong_load_generators_fail() {
         wrong_load(
             "load_no_timeout",
             load_clients::no_timeout,
-            &["measure did not return within 6 s, against an echo server that never answers"],
+            &["measure did not return within 3 s, against an echo server that never answers"],
+        ),
+        wrong_load(
+            "load_own_timeout",
+            load_clients::own_timeout,
+            &["measure did not return within 3 s, against an echo server that never answers"],
         ),
         wrong_load(
             "load_times_the_write",
