@@ -16,7 +16,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 // ANCHOR: main
 // `#[tokio::main]` starts tokio's runtime, a pool of worker threads (one per core), and runs this
-// `async fn main` on it as the first task.
+// `async fn main` on the main thread (with `block_on`), beside the workers.
 #[tokio::main]
 async fn main() -> course::cli::MainResult {
     let address = PROGRAM.args()?.address;
