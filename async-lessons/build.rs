@@ -1,7 +1,7 @@
 //! Sets `cfg(async_chat)` for this package's code, so that the top-level suite's files that this
 //! package's suite compiles again (`tests/suite/main.rs` here) test lesson 10's programs:
 //! `lesson_04_chat.rs` runs its scenarios against lesson 10's chat and leaves out the tests about
-//! lesson 04's own binaries; `lesson_errors.rs` and `out_of_descriptors.rs` take lesson 10's
+//! lesson 04's own binaries; `lesson_errors.rs` and `descriptors_run_out.rs` take lesson 10's
 //! binaries as their list.
 
 fn main() {

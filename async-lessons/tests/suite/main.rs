@@ -15,10 +15,10 @@ mod lesson_04_chat;
 // The course's checks that every lesson fails with a sentence and never a backtrace, and that
 // every server waits out a lack of file descriptors, compiled again: `cfg(async_chat)` gives
 // each its list of lesson 10's binaries.
+#[path = "../../../tests/suite/descriptors_run_out.rs"]
+mod descriptors_run_out;
 #[path = "../../../tests/suite/lesson_errors.rs"]
 mod lesson_errors;
-#[path = "../../../tests/suite/out_of_descriptors.rs"]
-mod out_of_descriptors;
 
 mod lesson_10_async_chat;
 mod lesson_10_async_echo;
