@@ -23,7 +23,7 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -418,7 +418,15 @@ impl Session<'_> {
             Ok(real) => real,
             Err(reply) => return Ok(reply),
         };
-        let mut file = match File::create(&real) {
+        // The bytes go to a new file beside the target, which takes the target's name only once
+        // all of them have arrived: an upload that fails leaves the old file as it was, and
+        // nobody finds half a file under the name it asked for. The name is this process's and this upload's own,
+        // so two clients storing the same name at once do not write into one file.
+        static UPLOADS: AtomicU64 = AtomicU64::new(0);
+        let upload = UPLOADS.fetch_add(1, Ordering::Relaxed);
+        let name = real.file_name().unwrap_or_default().to_string_lossy();
+        let partial = real.with_file_name(format!(".{name}.{}-{upload}.part", std::process::id()));
+        let mut file = match File::create_new(&partial) {
             Ok(file) => file,
             Err(error) => return Ok(Reply::new(550, format!("Cannot create it: {error}."))),
         };
@@ -430,11 +438,17 @@ impl Session<'_> {
                 return Ok(Reply::new(552, text));
             }
             Ok(Reply::new(226, format!("Stored {received} bytes.")))
-        })?;
-        if stored.code != 226 {
-            let _ = fs::remove_file(&real); // Half a file is worse than none.
-        }
-        Ok(stored)
+        });
+        drop(file);
+        let stored = match stored {
+            Ok(stored) if stored.code == 226 => match fs::rename(&partial, &real) {
+                Ok(()) => return Ok(stored),
+                Err(error) => Ok(Reply::new(550, format!("Cannot replace it: {error}."))),
+            },
+            other => other,
+        };
+        let _ = fs::remove_file(&partial); // Half a file is worse than none.
+        stored
     }
 
     /// DELE a file, MKD a folder, RMD an empty folder (with `--writable`).

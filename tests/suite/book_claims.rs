@@ -227,3 +227,41 @@ fn on_linux_127_0_0_2_is_this_machine_too() {
     let (_, peer) = listener.accept().expect("accept");
     assert_eq!(peer.ip().to_string(), "127.0.0.2");
 }
+
+/// Platforms page: a read timeout shows up as the error kind `WouldBlock` on Linux and macOS, and
+/// `TimedOut` on Windows (std's docs for `set_read_timeout` say the kind is platform-specific).
+#[test]
+fn a_read_timeout_is_would_block_on_unix_and_timed_out_on_windows() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let mut client = connect(listener.local_addr().expect("an address"));
+    let _server_side = listener.accept().expect("accept");
+    client
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .expect("set a read timeout");
+    let kind = client
+        .read(&mut [0; 16])
+        .expect_err("nobody writes, so the read times out")
+        .kind();
+    let expected = if cfg!(windows) {
+        ErrorKind::TimedOut
+    } else {
+        ErrorKind::WouldBlock
+    };
+    assert_eq!(
+        kind, expected,
+        "the Platforms page says which kind each system gives"
+    );
+}
+
+/// Platforms page: Linux and macOS let a client connect to `0.0.0.0`, and take it to mean this
+/// machine; Windows refuses the address.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[test]
+fn a_client_may_connect_to_0_0_0_0_and_reaches_this_machine() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("an address").port();
+    let client = TcpStream::connect_timeout(&([0, 0, 0, 0], port).into(), PATIENCE)
+        .expect("a connection to 0.0.0.0 reaches a listener on 127.0.0.1, as the page says");
+    let (_, from) = listener.accept().expect("accept");
+    assert_eq!(client.local_addr().expect("an address"), from);
+}

@@ -510,6 +510,38 @@ fn a_data_port_nobody_uses_and_an_upload_over_the_limit_are_refused() {
     assert_eq!(code, 552, "{text}");
     assert_eq!(text, "Over 1000 bytes, the limit here: not kept.");
     assert!(!site.root.join("big.upload").exists());
+
+    // A failed upload over a file that exists leaves that file as it was: with no data port,
+    // with a data port nobody connects to, and over the limit.
+    let before = std::fs::read(site.root.join("hello.txt")).expect("read hello.txt");
+    assert_eq!(client.command("STOR hello.txt").0, 425);
+    client.pasv();
+    assert_eq!(client.command("STOR hello.txt").0, 150);
+    assert_eq!(client.reply().0, 425);
+    let mut data = client.passive();
+    assert_eq!(client.command("STOR hello.txt").0, 150);
+    let _ = data.write_all(&site.binary[..5000]);
+    drop(data);
+    assert_eq!(client.reply().0, 552);
+    let after = std::fs::read(site.root.join("hello.txt")).ok();
+    assert_eq!(
+        after,
+        Some(before),
+        "a failed STOR must leave hello.txt as it was"
+    );
+    // And nothing of the uploads is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&site.root)
+        .expect("list the site")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["big.bin", "docs", "gradient.png", "hello.txt"]);
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! The check for exercise 13: a TLS client that checks who it talks to.
 //!
 //! Here the learner writes the client's `connect`, so the check plays the servers: TLS echo
-//! servers on loopback, each with a certificate made for the round, and one server that says
-//! nothing. `connect` must hand back a working connection to the server it was told to trust, and
+//! servers on loopback, each showing a certificate made for the check, and one server that
+//! says nothing. `connect` must hand back a working connection to the server it was told to trust, and
 //! an error for every other: that is the whole point of a certificate. (This check lives beside
 //! lesson 13 rather than in the course library, which never compiles the TLS crates.)
 //!
