@@ -9,7 +9,9 @@
 //! 2. B sends **three requests in one write** (pipelining): a server that throws away what
 //!    follows a head fails here.
 //! 3. C sends requests cut up by the harness's shaper (see [`super::shaper`]).
-//! 4. D asks for `Connection: close`: a server that does not read the headers fails here.
+//! 4. D asks for `Connection: close`: a server that does not read the headers fails here. S
+//!    sends the Hosts browsers send (an address and a port, IPv6's in brackets, a name with dots
+//!    and a hyphen): a check_host that allows too few characters fails here.
 //! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
 //!    (400), a version that is not HTTP/1.x (400), and headers that never end (431).
 //! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
@@ -20,6 +22,9 @@
 //!    a close: this server reads no body).
 //! 8. R sends a bad request with 64 KiB behind it: the connection must close, not be reset.
 //! 9. M sends half a request and hangs up; N must still be served.
+//! 10. W, quiet after its answer, must be closed without a word; V sends one byte every 100 ms
+//!     and never ends its head: it must get 408 once the header timeout (1 s here) is up, not
+//!     before, and then the close.
 //!
 //! What the server answers is fixed by the exercise's own code (`respond` and `send`), so the
 //! check compares status lines (the code and its RFC 9110 reason phrase), bodies (a refusal's
@@ -30,15 +35,18 @@
 //! - How requests are cut: whole, one byte per write, three in one write (pipelining), cut by the
 //!   shaper, half a request and a hang-up.
 //! - What they hold: GET, HEAD, DELETE and an unknown target; HTTP/1.1 and HTTP/1.0;
-//!   `Connection: close`; a body; bad request lines (not HTTP, a method in small letters),
+//!   `Connection: close`; a body; Hosts valid (`127.0.0.1:65442`, `[::1]:65442`, a name with
+//!   `.` and `-`) and not (none, two, one with a `/`); bad request lines (not HTTP, a method in small letters),
 //!   headers without a colon or with a space in the name, versions that are not HTTP/1.x.
 //! - The head's limit: exactly [`MAX_HEAD_BYTES`] (served), one byte over with its blank line
 //!   (431), and far past it with no blank line (431).
 //! - How connections end: closed by the server after a refusal, `Connection: close`, HTTP/1.0
 //!   or a body, and never reset, even with bytes unread behind a refusal; half a request and a
 //!   hang-up.
-//! - Not covered: the head's deadline (`HEADER_TIMEOUT` is ten seconds, too long for a check),
-//!   IPv6.
+//! - Time: the head's deadline, whole (V, which keeps sending and must still be cut off), and a
+//!   quiet kept-alive connection (W).
+//! - Not covered: connections over IPv6 (the program is started on `127.0.0.1:0`; an IPv6
+//!   address in a `Host` header is covered, by S).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -671,6 +679,28 @@ fn play(
          for Connection there.",
     )?;
     drop(d);
+
+    // The Hosts browsers and tools really send: an address and a port, IPv6 loopback's address in
+    // brackets, a name with dots and a hyphen. A check_host that allows too few characters
+    // refuses them, and every browser with them.
+    let mut s = Client::connect(server, 'S', transcript)?;
+    for host in ["127.0.0.1:65442", "[::1]:65442", "www.example-site.test"] {
+        s.send(format!("GET /hello HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())?;
+        transcript.push(format!("S sends GET /hello with Host: {host}"));
+        expect(
+            &mut s,
+            transcript,
+            &format!("GET /hello with the header Host: {host}"),
+            200,
+            hello,
+            false,
+            "Does your check_host refuse a Host that is valid? A browser sends the address and \
+             port it was given (Host: 127.0.0.1:8080), an IPv6 address in brackets \
+             (Host: [::1]:8080), or a name with dots and hyphens: letters, digits and `-.:[]_~` \
+             all belong in one.",
+        )?;
+    }
+    drop(s);
 
     let mut o = Client::connect(server, 'O', transcript)?;
     o.send(b"DELETE /hello HTTP/1.1\r\nHost: check\r\n\r\n")?;

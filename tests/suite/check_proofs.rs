@@ -268,6 +268,8 @@ mod http_forgets_what_follows;
 mod http_head_limit_off_by_one;
 #[path = "known_wrong/http_host_for_every_version.rs"]
 mod http_host_for_every_version;
+#[path = "known_wrong/http_host_without_brackets.rs"]
+mod http_host_without_brackets;
 #[path = "known_wrong/http_ignores_headers.rs"]
 mod http_ignores_headers;
 #[path = "known_wrong/http_ignores_host.rs"]
@@ -949,6 +951,15 @@ fn exercise_12_wrong_http_servers_fail() {
             ],
         ),
         wrong(
+            "http_host_without_brackets",
+            &http::CHECK,
+            &[
+                "Client S sent GET /hello with the header Host: [::1]:65442",
+                "and received a response 400",
+                "an IPv6 address in brackets",
+            ],
+        ),
+        wrong(
             "http_host_for_every_version",
             &http::CHECK,
             &[
@@ -1408,6 +1419,7 @@ fn answer_process() {
         "http_head_limit_off_by_one" => serve_as_program(http_head_limit_off_by_one::serve),
         "http_only_http11" => serve_as_program(http_only_http11::serve),
         "http_host_for_every_version" => serve_as_program(http_host_for_every_version::serve),
+        "http_host_without_brackets" => serve_as_program(http_host_without_brackets::serve),
         "http_any_case_method" => serve_as_program(http_any_case_method::serve),
         "http_timeout_is_an_error" => serve_as_program(http_timeout_is_an_error::serve),
         "http_timeout_per_read" => serve_as_program(http_timeout_per_read::serve),
