@@ -14,8 +14,9 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
              Stop it with Ctrl-C, or pass another address, such as {}:0 for any free port",
             address.ip()
         ),
-        // Linux keeps the ports below 1024 for programs with administrator rights, and so does
-        // macOS for a single address such as 127.0.0.1 (since 10.14 not for 0.0.0.0).
+        // Linux keeps the ports below 1024 for programs with administrator rights; macOS did too
+        // before 10.14, and since then may still for a single address such as 127.0.0.1 (reports
+        // differ; the book's Platforms page cites both).
         ErrorKind::PermissionDenied if address.port() < 1024 => format!(
             "permission denied: this system lets only administrators use ports below 1024; \
              pass a port of 1024 or above, such as {}:0 for any free port",
