@@ -643,7 +643,7 @@ fn machine(elapsed: Duration) -> String {
         .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
         .unwrap_or_default();
     format!(
-        "Made with `bench/run` on {date}, in {:.0} s: {cores} cores ({model}), {memory_gib:.1} GiB of memory, \
+        "Made with `cargo run --release --example load_bench` (what `bench/run` runs) on {date}, in {:.0} s: {cores} cores ({model}), {memory_gib:.1} GiB of memory, \
          {kernel}, release build, the servers and the clients on the same machine over loopback.\n",
         elapsed.as_secs_f64()
     )

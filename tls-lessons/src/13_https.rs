@@ -28,6 +28,9 @@ use tls_lessons::certificates;
 
 /// How long a handshake may take: a client that connects and says nothing keeps no thread long.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long reaching lesson 12's server may take: a machine that does not answer makes a plain
+/// `connect` wait until the system gives up, minutes later.
+const UPSTREAM_PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> course::cli::MainResult {
     let (folder, rest) = course::cli::take_option("--certs", std::env::args().skip(1).collect())?;
@@ -97,7 +100,7 @@ fn serve(
         tls.complete_io(&mut client).context("the handshake")?;
     }
     client.set_read_timeout(None)?;
-    let server = TcpStream::connect(upstream)
+    let server = TcpStream::connect_timeout(&upstream, UPSTREAM_PATIENCE)
         .with_context(|| format!("reaching lesson 12's server at {upstream}: is it running?"))?;
 
     let tls = Arc::new(Mutex::new(tls));
