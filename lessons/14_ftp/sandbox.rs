@@ -78,9 +78,15 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, Refus
             if !folder.starts_with(root) {
                 return Err(Refusal::Outside);
             }
+            // `hello.txt/new.txt`: a file has no room for a new name. (Unix says so before this,
+            // with another error than NotFound; a system may say only NotFound.)
+            if !folder.is_dir() {
+                return Err(Refusal::NotFound);
+            }
             Ok(folder.join(name))
         }
-        // No permission to look, a name with a NUL byte, a loop of links: nothing to serve.
+        // No permission to look, a name with a NUL byte, a loop of links, a name inside a file
+        // (on Unix): nothing to serve.
         Err(_) => Err(Refusal::NotFound),
     }
 }

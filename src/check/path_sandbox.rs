@@ -16,6 +16,7 @@
 //! ROOT/link_file_out -> ../secret.txt
 //! ROOT/docs/escape -> ../..
 //! ROOT/dangling -> ../made-through-a-link   a link to nowhere, outside (Unix)
+//! ROOT/loop -> loop              a link to itself (Unix)
 //! ```
 //!
 //! On Linux the check's own folder has a name that is not UTF-8 (byte 0xFF), so `ROOT` and every
@@ -29,7 +30,9 @@
 //! paths (from the served root, and the disk's own), percent-looking names (which FTP does not
 //! decode), links that stay in and links that lead out (to a file, a folder, a neighbour whose
 //! name starts with `ROOT`'s, nowhere), a check done on the words before `..` and links are
-//! worked out, empty paths, repeated and trailing slashes, and, on Windows (where making links
+//! worked out, new names (in a folder inside, in a folder that does not exist, in a file,
+//! through a link), a link to itself (where `canonicalize` fails with another error than
+//! NotFound), empty paths, repeated and trailing slashes, and, on Windows (where making links
 //! needs privileges, so those cases are left out), `\` and drive letters. A refusal must say
 //! why in words (the given `Refusal`'s Display), which the server sends after its 550.
 //!
@@ -108,6 +111,11 @@ const DANGLING: &str = "A name that is a symbolic link to nowhere must be refuse
      points. (`symlink_metadata` sees the link itself.)";
 const NEW_NAME: &str = "A name that does not exist yet, in a folder that does, is an answer \
      (STOR and MKD need it): canonicalize its folder, check that, and add the name.";
+const IN_A_FILE: &str = "`hello.txt` is a file: it has no room for a new name. A new name is an \
+     answer only in a folder inside: check that its folder `is_dir()` (and take only \
+     `ErrorKind::NotFound` from `canonicalize` for \"nothing there yet\").";
+const LOOP: &str = "A link that leads to itself leads nowhere: `canonicalize` fails, with another \
+     error than NotFound, and there is nothing to serve.";
 const SLASHES: &str = "Empty names, from `//` or a trailing `/`, mean nothing: skip them, as `.`.";
 
 fn cases() -> Vec<Case> {
@@ -167,6 +175,8 @@ fn cases() -> Vec<Case> {
         case("/", "new.txt", At("new.txt"), NEW_NAME),
         case("/docs", "new-folder/", At("docs/new-folder"), NEW_NAME),
         case("/", "missing/new.txt", Refused, NEW_NAME),
+        case("/", "hello.txt/new.txt", Refused, IN_A_FILE),
+        case("/docs", "notes.txt/deeper/new.txt", Refused, IN_A_FILE),
     ];
     // The disk's own absolute path of a file outside, as text, where it can be text.
     let outside_file = std::env::temp_dir().join("course-check-14-outside.txt");
@@ -191,6 +201,8 @@ fn cases() -> Vec<Case> {
             case("/", "docs/escape/secret.txt", Refused, LINK_OUT),
             case("/docs", "escape", Refused, LINK_OUT),
             case("/", "dangling", Refused, DANGLING),
+            case("/", "loop", Refused, LOOP),
+            case("/", "loop/new.txt", Refused, LOOP),
         ]);
     }
     if cfg!(windows) {
@@ -217,7 +229,8 @@ enum Landing {
     Outside(String),
     /// A symbolic link that points nowhere: creating the file would create it wherever it points.
     LinkToNowhere,
-    /// Nothing there, and no folder to create it in: no use to the server, but no harm either.
+    /// Nothing there, and no folder to create it in (none, or a file where the folder would
+    /// be): no use to the server, but no harm either.
     Unusable,
 }
 
@@ -273,6 +286,7 @@ impl Playground {
             ("link_file_out", "../secret.txt"),
             ("docs/escape", "../.."),
             ("dangling", "../made-through-a-link"),
+            ("loop", "loop"),
         ] {
             std::os::unix::fs::symlink(target, root.join(link))?;
         }
@@ -295,6 +309,7 @@ impl Playground {
             [Component::Normal(_)]
         );
         match folder.canonicalize() {
+            Ok(folder) if !folder.is_dir() => Landing::Unusable,
             Ok(folder) if plain_name => self.place(&folder.join(name)),
             Ok(folder) => self.place(&folder),
             Err(_) => Landing::Unusable,
@@ -345,7 +360,7 @@ fn show(landing: &Landing) -> String {
         Landing::Inside(place) => format!("ROOT/{place}"),
         Landing::Outside(place) => place.clone(),
         Landing::LinkToNowhere => "a link that points nowhere".to_string(),
-        Landing::Unusable => "a path in a folder that does not exist".to_string(),
+        Landing::Unusable => "a path in a folder that does not exist (or is a file)".to_string(),
     }
 }
 

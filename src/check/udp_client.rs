@@ -9,17 +9,28 @@
 //! # The input space, and what covers it
 //!
 //! - The server answers at once, drops the first datagram, lets a stranger answer first, never
-//!   answers: each attempt's number, a bounded number of tries, and only the server's answer.
+//!   answers, drops the first datagram while a stranger sends every [`CHATTER_EVERY`] (a wait
+//!   that starts over at each datagram never ends): each attempt's number, a bounded number of
+//!   tries, a bounded wait, and only the server's answer.
 //! - The wait's boundary: an answer within `wait` must be taken; none after `attempts` tries must
 //!   give an error, without a fourth try.
-//! - Not covered: a reply cut to the buffer's size, IPv6.
+//! - Sizes and text: a message of [`LONG_MESSAGE_BYTES`] bytes, past 1 KiB and 4 KiB (a buffer
+//!   of either cuts the echo), of characters of two, three and four bytes; the others are short
+//!   ASCII. Not past 9,216 bytes, macOS's default largest datagram (`net.inet.udp.maxdgram`).
+//! - Address families: IPv4 loopback, then, where the machine has it, a round over IPv6 loopback
+//!   (the socket `ask` is given and the server both on `[::1]`), whose lines join the transcript
+//!   only when it fails, so that the transcript is the same on every machine.
+//! - Not covered: errors from `recv_from` (on Linux an unconnected UDP socket hears of no ICMP
+//!   error; Windows reports an earlier datagram that found nobody as `ConnectionReset`).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use super::program::has_ipv6_loopback;
 use super::{Exercise, Failure, Transcript, panics};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -36,6 +47,17 @@ pub const ATTEMPTS: u32 = 3;
 
 /// How long after `ask`'s last allowed attempt the check still waits for it to return.
 const SLACK: Duration = Duration::from_millis(500);
+
+/// How long the long message is, in bytes: past 1 KiB and 4 KiB, within macOS's default largest
+/// datagram (9,216 bytes).
+pub const LONG_MESSAGE_BYTES: usize = 8_000;
+
+/// The long message: `ü€😀` (two, three and four bytes) over and over, then spaces to the length.
+static LONG_MESSAGE: LazyLock<String> = LazyLock::new(|| {
+    let mut message = "ü€😀".repeat(LONG_MESSAGE_BYTES / 9);
+    message.push_str(&" ".repeat(LONG_MESSAGE_BYTES - message.len()));
+    message
+});
 
 /// What the stranger sends, from an address that is not the server's.
 const STRANGER_SAYS: &str = "I am the server, honest";
@@ -68,7 +90,14 @@ enum Peer {
     StrangerFirst,
     /// Drops every datagram.
     Silent,
+    /// Drops the first datagram and echoes the second, while a stranger sends the client a
+    /// datagram every [`CHATTER_EVERY`], from before the first until `ask` returns.
+    DropsFirstWhileAStrangerChats,
 }
+
+/// How often the chatty stranger sends: far more often than [`WAIT`], so that a wait that starts
+/// again at each datagram never runs out.
+const CHATTER_EVERY: Duration = Duration::from_millis(50);
 
 /// One call of the learner's `ask`, and what it should return.
 struct Round {
@@ -76,30 +105,53 @@ struct Round {
     peer: Peer,
     /// `Some((echo, attempt))`: ask must return that. `None`: it must return an error.
     expected: Option<(&'static str, u32)>,
+    /// Where the server and `ask`'s socket are: IPv4 or IPv6 loopback.
+    loopback: &'static str,
 }
 
-const ROUNDS: [Round; 4] = [
-    Round {
-        message: "hello",
-        peer: Peer::Answers,
-        expected: Some(("hello", 1)),
-    },
-    Round {
-        message: "are you there?",
-        peer: Peer::DropsFirst,
-        expected: Some(("are you there?", 2)),
-    },
-    Round {
-        message: "hello again",
-        peer: Peer::StrangerFirst,
-        expected: Some(("hello again", 1)),
-    },
-    Round {
-        message: "anyone?",
-        peer: Peer::Silent,
-        expected: None,
-    },
-];
+/// The rounds over IPv4 loopback.
+fn rounds() -> [Round; 6] {
+    let round = |message, peer, expected| Round {
+        message,
+        peer,
+        expected,
+        loopback: "127.0.0.1:0",
+    };
+    let long = LONG_MESSAGE.as_str();
+    [
+        round("hello", Peer::Answers, Some(("hello", 1))),
+        round(
+            "are you there?",
+            Peer::DropsFirst,
+            Some(("are you there?", 2)),
+        ),
+        round("hello again", Peer::StrangerFirst, Some(("hello again", 1))),
+        round("anyone?", Peer::Silent, None),
+        round(long, Peer::Answers, Some((long, 1))),
+        round(
+            "still there?",
+            Peer::DropsFirstWhileAStrangerChats,
+            Some(("still there?", 2)),
+        ),
+    ]
+}
+
+/// The round over IPv6 loopback, played where the machine has it.
+const OVER_IPV6: Round = Round {
+    message: "hello over IPv6",
+    peer: Peer::DropsFirst,
+    expected: Some(("hello over IPv6", 2)),
+    loopback: "[::1]:0",
+};
+
+/// A message as the transcript shows it: in full when short, else its start and its length.
+fn shown(text: &str) -> String {
+    if text.chars().count() <= 40 {
+        return format!("{text:?}");
+    }
+    let start: String = text.chars().take(6).collect();
+    format!("{start:?}... ({} bytes)", text.len())
+}
 
 /// How a call of `ask` ended, as far as the check could see.
 enum Returned {
@@ -119,11 +171,12 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
     let panics = panics::Recording::start(answer_file);
     let ask = Arc::new(ask);
     let mut transcript = Transcript::default();
-    for (number, round) in ROUNDS.iter().enumerate() {
+    let rounds = rounds();
+    for (number, round) in rounds.iter().enumerate() {
         transcript.push(format!(
-            "round {}: ask(server, {:?}, wait {} ms, {ATTEMPTS} attempts)",
+            "round {}: ask(server, {}, wait {} ms, {ATTEMPTS} attempts)",
             number + 1,
-            round.message,
+            shown(round.message),
             WAIT.as_millis()
         ));
         if let Err(reason) = play(round, Arc::clone(&ask), &mut transcript) {
@@ -136,6 +189,32 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
                 seed: None,
             });
         }
+    }
+    if !has_ipv6_loopback() {
+        return Ok(transcript);
+    }
+    // Passed, the IPv6 round leaves the transcript as it is on a machine without IPv6.
+    let mut over_ipv6 = transcript.clone();
+    over_ipv6.push(format!(
+        "round {}, over IPv6 loopback (the server and ask's socket on [::1]): ask(server, {}, \
+         wait {} ms, {ATTEMPTS} attempts)",
+        rounds.len() + 1,
+        shown(OVER_IPV6.message),
+        WAIT.as_millis()
+    ));
+    if let Err(reason) = play(&OVER_IPV6, ask, &mut over_ipv6) {
+        over_ipv6.push("(the check stops here)");
+        let reason = panics.explain("ask", "ask", reason);
+        return Err(Failure {
+            exercise: EXERCISE,
+            reason: format!(
+                "Over IPv6 loopback (the server and the socket ask was given both on [::1]): \
+                 {reason}\nUse the socket and the address you are given, whatever their family: \
+                 a socket of one family cannot send to an address of the other."
+            ),
+            transcript: over_ipv6,
+            seed: None,
+        });
     }
     Ok(transcript)
 }
@@ -152,14 +231,16 @@ pub fn check_solution(ask: impl Ask) {
 
 /// Plays one round: the scripted server on this thread, the learner's `ask` on another.
 fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Result<(), String> {
-    let server = UdpSocket::bind("127.0.0.1:0").expect("the check needs a loopback UDP port");
+    let server = UdpSocket::bind(round.loopback).expect("the check needs a loopback UDP port");
     let server_address = server.local_addr().expect("a bound socket has an address");
-    let client = Arc::new(UdpSocket::bind("127.0.0.1:0").expect("a loopback UDP port"));
+    let client = Arc::new(UdpSocket::bind(round.loopback).expect("a loopback UDP port"));
     let client_address = client.local_addr().expect("a bound socket has an address");
 
     let (returned_sender, returned) = mpsc::channel();
     let for_ask = Arc::clone(&client);
     let message = round.message;
+    let chatter = (round.peer == Peer::DropsFirstWhileAStrangerChats)
+        .then(|| Chatter::start(round.loopback, client_address));
     thread::spawn(move || {
         let result = panic::catch_unwind(AssertUnwindSafe(|| {
             ask(&for_ask, server_address, message, WAIT, ATTEMPTS)
@@ -178,9 +259,11 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
         Ok(Err(_)) => Returned::Panicked,
         Err(_) => Returned::NotYet,
     };
+    // Quiet, before the wake-up below: a wait that the stranger keeps restarting would miss it.
+    drop(chatter);
     match &returned {
         Returned::Answer(echo, attempt) => {
-            transcript.push(format!("ask returns ({echo:?}, attempt {attempt})"))
+            transcript.push(format!("ask returns ({}, attempt {attempt})", shown(echo)))
         }
         // The error's words vary from one learner to the next: the transcript notes only that
         // it was one.
@@ -197,6 +280,39 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
         }
     }
     judge(round, heard, &returned)
+}
+
+/// A stranger that sends the client a datagram every [`CHATTER_EVERY`] until dropped.
+struct Chatter {
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Chatter {
+    fn start(loopback: &str, client: SocketAddr) -> Chatter {
+        let stranger = UdpSocket::bind(loopback).expect("a loopback UDP port");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                let _ = stranger.send_to(STRANGER_SAYS.as_bytes(), client);
+                thread::sleep(CHATTER_EVERY);
+            }
+        });
+        Chatter {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Chatter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What the scripted server saw of the client in one round.
@@ -237,10 +353,10 @@ fn serve_round(
         };
         let text = String::from_utf8_lossy(&buffer[..size]).into_owned();
         if from != client || text != round.message {
-            transcript.push(format!("the server receives {text:?}"));
+            transcript.push(format!("the server receives {}", shown(&text)));
             heard.problem = Some(format!(
-                "ask should send the message, {:?}, and nothing else.",
-                round.message
+                "ask should send the message, {}, and nothing else.",
+                shown(round.message)
             ));
             return heard;
         }
@@ -248,18 +364,19 @@ fn serve_round(
         let number = heard.datagrams;
         let echo = match round.peer {
             Peer::Answers => true,
-            Peer::DropsFirst => number == 2,
+            Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats => number == 2,
             Peer::StrangerFirst => {
                 let stranger = UdpSocket::bind("127.0.0.1:0").expect("a loopback UDP port");
                 let _ = stranger.send_to(STRANGER_SAYS.as_bytes(), client);
                 transcript.push(format!(
-                    "the server receives {text:?} (datagram {number}); first, a stranger sends \
-                     {STRANGER_SAYS:?} to the client"
+                    "the server receives {} (datagram {number}); first, a stranger sends \
+                     {STRANGER_SAYS:?} to the client",
+                    shown(&text)
                 ));
                 // Give the stranger's datagram time to arrive first.
                 thread::sleep(Duration::from_millis(50));
                 let _ = server.send_to(&buffer[..size], client);
-                transcript.push(format!("then the server echoes {text:?}"));
+                transcript.push(format!("then the server echoes {}", shown(&text)));
                 return heard;
             }
             Peer::Silent => false,
@@ -267,12 +384,21 @@ fn serve_round(
         if echo {
             let _ = server.send_to(&buffer[..size], client);
             transcript.push(format!(
-                "the server receives {text:?} (datagram {number}) and echoes it"
+                "the server receives {} (datagram {number}) and echoes it",
+                shown(&text)
             ));
             return heard;
         }
+        let meanwhile = match round.peer {
+            Peer::DropsFirstWhileAStrangerChats => format!(
+                "; meanwhile a stranger sends {STRANGER_SAYS:?} to the client every {} ms",
+                CHATTER_EVERY.as_millis()
+            ),
+            _ => String::new(),
+        };
         transcript.push(format!(
-            "the server receives {text:?} (datagram {number}) and drops it"
+            "the server receives {} (datagram {number}) and drops it{meanwhile}",
+            shown(&text)
         ));
     }
     heard
@@ -285,10 +411,11 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
     }
     if heard.datagrams > ATTEMPTS {
         return Err(format!(
-            "The server received {:?} {} times, when ask may try {ATTEMPTS} times: stop \
+            "The server received {} {} times, when ask may try {ATTEMPTS} times: stop \
              after the last attempt, and return an error saying nobody answered. (A client \
              that never gives up hangs for ever when the server is down.)",
-            round.message, heard.datagrams
+            shown(round.message),
+            heard.datagrams
         ));
     }
     match (round.peer, round.expected, returned) {
@@ -298,13 +425,24 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
             Ok(())
         }
         (_, None, Returned::Error) if heard.datagrams == ATTEMPTS => Ok(()),
+        (Peer::DropsFirstWhileAStrangerChats, _, Returned::NotYet) if heard.datagrams == 1 => {
+            Err(format!(
+                "The server dropped {} and a stranger sent the client a datagram every {} ms: \
+                 ask never sent again, and was still waiting long after. Does each stranger's \
+                 datagram start the wait over? Then a stranger who sends often enough keeps \
+                 your client waiting for ever: keep a deadline (Instant::now() + wait) and wait \
+                 only for what is left of it.",
+                shown(round.message),
+                CHATTER_EVERY.as_millis()
+            ))
+        }
         (_, _, Returned::NotYet) if heard.datagrams == 1 && round.peer != Peer::Answers => {
             Err(format!(
-                "The server received {:?} once, dropped it, and ask was still waiting long \
+                "The server received {} once, dropped it, and ask was still waiting long \
                  after: a lost datagram is never answered, so a wait without a limit lasts for \
                  ever. Give the wait a limit (socket.set_read_timeout(Some(wait))), and send \
                  again when it runs out.",
-                round.message
+                shown(round.message)
             ))
         }
         (_, _, Returned::NotYet) => Err(format!(
@@ -312,13 +450,21 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
              have a limit, and does ask stop after {ATTEMPTS} attempts?",
             SLACK.as_millis()
         )),
-        (Peer::DropsFirst, _, Returned::Error) if heard.datagrams == 1 => Err(format!(
-            "The server dropped the first datagram, and ask returned an error without sending \
-             {:?} again: UDP loses datagrams without telling anyone, so when the wait runs \
+        (Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats, _, Returned::Error)
+            if heard.datagrams == 1 =>
+        {
+            Err(format!(
+                "The server dropped the first datagram, and ask returned an error without sending \
+             {} again: UDP loses datagrams without telling anyone, so when the wait runs \
              out, send again, up to {ATTEMPTS} attempts in all.",
-            round.message
-        )),
-        (Peer::StrangerFirst, _, Returned::Answer(got, _)) if got == STRANGER_SAYS => Err(format!(
+                shown(round.message)
+            ))
+        }
+        (
+            Peer::StrangerFirst | Peer::DropsFirstWhileAStrangerChats,
+            _,
+            Returned::Answer(got, _),
+        ) if got == STRANGER_SAYS => Err(format!(
             "ask returned {STRANGER_SAYS:?}, which came from a stranger, not from the server: \
              anyone can send a datagram to your port. Compare the sender's address that \
              recv_from returns with `server`, and keep waiting when they differ."
@@ -331,9 +477,30 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                  datagram {attempt}: count the attempts from 1, one for each datagram sent."
             ))
         }
+        (_, Some((echo, _)), Returned::Answer(got, _)) if got.len() < echo.len() => Err(format!(
+            "ask returned {} bytes of the {}-byte echo: the datagram was cut. recv_from fills \
+             at most the buffer it is given, and the rest of the datagram is lost (std's docs: \
+             \"excess bytes may be discarded\"): give it room for the largest datagram there \
+             is, 65,536 bytes.",
+            got.len(),
+            echo.len()
+        )),
         (_, Some((echo, _)), Returned::Answer(got, _)) => Err(format!(
-            "ask returned {got:?} where the echo {echo:?} was expected: return the bytes of \
-             the server's datagram, all of them and nothing else."
+            "ask returned {} where the echo {} was expected: return the bytes of the server's \
+             datagram, all of them and nothing else.",
+            shown(got),
+            shown(echo)
+        )),
+        (_, Some(_), Returned::Error) if heard.datagrams == 0 => Err(
+            "ask returned an error, and the server received nothing: does ask send the message \
+             to `server`, through the socket it is given?"
+                .to_string(),
+        ),
+        (_, Some((echo, _)), Returned::Error) if echo.len() > 1024 => Err(format!(
+            "ask returned an error for a {}-byte message, though the server echoed it whole: \
+             is the buffer recv_from is given smaller than the datagram? Give it room for the \
+             largest datagram there is, 65,536 bytes.",
+            echo.len()
         )),
         (_, Some(_), Returned::Error) => Err(
             "ask returned an error, though the server answered: does it wait long enough, \
@@ -341,8 +508,9 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                 .to_string(),
         ),
         (_, None, Returned::Answer(got, _)) => Err(format!(
-            "Nobody answered, and ask returned {got:?} anyway: when every attempt goes \
-             unanswered, return an error."
+            "Nobody answered, and ask returned {} anyway: when every attempt goes \
+             unanswered, return an error.",
+            shown(got)
         )),
         (_, None, Returned::Error) => Err(format!(
             "ask gave up after sending {} datagrams, when {ATTEMPTS} attempts were allowed: \

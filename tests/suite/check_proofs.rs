@@ -12,9 +12,9 @@ use std::thread;
 use crate::support;
 
 use course::check::{
-    self, Check, Failure, Script, Target, chat_broker, echo_client, greeting, http, idle_timeout,
-    line_server, load_client, path_sandbox, pool, serve_as_program, shutdown, threaded_echo,
-    udp_client,
+    self, Check, Failure, Script, Target, chat_broker, echo_client, greeting, has_ipv6_loopback,
+    http, idle_timeout, line_server, load_client, path_sandbox, pool, serve_as_program, shutdown,
+    threaded_echo, udp_client,
 };
 
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
@@ -250,6 +250,8 @@ mod echo_upper_case;
 mod ftp_checks_before_normalising;
 #[path = "known_wrong/ftp_decodes_percent.rs"]
 mod ftp_decodes_percent;
+#[path = "known_wrong/ftp_every_error_is_a_new_name.rs"]
+mod ftp_every_error_is_a_new_name;
 #[path = "known_wrong/ftp_follows_dangling_links.rs"]
 mod ftp_follows_dangling_links;
 #[path = "known_wrong/ftp_prefix_as_string.rs"]
@@ -341,6 +343,8 @@ mod udp_client_never_gives_up;
 mod udp_client_never_retries;
 #[path = "known_wrong/udp_client_trusts_anyone.rs"]
 mod udp_client_trusts_anyone;
+#[path = "known_wrong/udp_client_variants.rs"]
+mod udp_client_variants;
 
 #[test]
 fn exercise_01_wrong_greetings_fail() {
@@ -741,7 +745,7 @@ fn wrong_with<A: Copy + Send + 'static>(
 
 #[test]
 fn exercise_05_wrong_udp_clients_fail() {
-    prove(vec![
+    let mut cases = vec![
         wrong_with(
             "udp_client_never_retries",
             udp_client::run_as,
@@ -760,7 +764,37 @@ fn exercise_05_wrong_udp_clients_fail() {
             udp_client_never_gives_up::ask,
             &["The server received \"anyone?\" 4 times"],
         ),
-    ]);
+        wrong_with(
+            "udp_client_variants",
+            udp_client::run_as,
+            udp_client_variants::small_buffer,
+            &["ask returned 1025 bytes of the 8000-byte echo: the datagram was cut."],
+        ),
+        wrong_with(
+            "udp_client_variants",
+            udp_client::run_as,
+            udp_client_variants::wait_restarts,
+            &[
+                "The server dropped \"still there?\" and a stranger sent the client a datagram \
+                 every 50 ms: ask never sent again",
+                "Does each stranger's datagram start the wait over?",
+            ],
+        ),
+    ];
+    // Only a server on IPv6 loopback shows a hard-coded 127.0.0.1.
+    if has_ipv6_loopback() {
+        cases.push(wrong_with(
+            "udp_client_variants",
+            udp_client::run_as,
+            udp_client_variants::hard_coded_address,
+            &[
+                "Over IPv6 loopback",
+                "ask returned an error, and the server received nothing",
+                "a socket of one family cannot send to an address of the other",
+            ],
+        ));
+    }
+    prove(cases);
 }
 
 #[test]
@@ -1060,6 +1094,15 @@ fn exercise_14_wrong_sandboxes_fail() {
                 "resolve(ROOT, \"/\", \"%2e%2e/inside.txt\") returned a path that leads to \
                  ROOT/inside.txt, where it should lead to ROOT/%2e%2e/inside.txt",
                 "`%2e%2e` is a name of six characters",
+            ],
+        ),
+        wrong_sandbox(
+            "ftp_every_error_is_a_new_name",
+            ftp_every_error_is_a_new_name::resolve,
+            &[
+                "resolve(ROOT, \"/\", \"hello.txt/new.txt\") returned a path that leads to a \
+                 path in a folder that does not exist (or is a file), where it should be refused",
+                "`hello.txt` is a file",
             ],
         ),
     ];

@@ -27,14 +27,16 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
             Err("outside")
         };
     }
-    // Nothing (or a link to nothing) there: only a plain new name in a real folder inside.
+    // Nothing (or a link to nothing) there: only a plain new name in a real folder inside
+    // (not in a file).
     if path.symlink_metadata().is_ok() {
         return Err("a link to nowhere");
     }
     let name = path.file_name().ok_or("not found")?;
     let folder = path.parent().ok_or("not found")?.canonicalize();
     match folder {
-        Ok(folder) if folder.starts_with(root) => Ok(folder.join(name)),
+        Ok(folder) if folder.starts_with(root) && folder.is_dir() => Ok(folder.join(name)),
+        Ok(folder) if folder.starts_with(root) => Err("not a folder"),
         Ok(_) => Err("outside"),
         Err(_) => Err("not found"),
     }
