@@ -399,8 +399,8 @@ fn is_timeout(error: &io::Error) -> bool {
 
 // ANCHOR: close_gently
 /// Closes a connection so that the last response reaches the client. Closing a socket with
-/// unread bytes in it makes the system send a *reset*, and a reset can arrive before the client
-/// has read the response, which it then loses. So: say we are done sending (`shutdown`), then
+/// unread bytes in it makes the system send a *reset*: what the server had not yet sent is lost,
+/// and what had arrived may be erased before the client reads it (RFC 9112, section 9.6). So: say we are done sending (`shutdown`), then
 /// read and drop whatever the client still sends, until it closes too or LINGER passes. When
 /// [`MAX_AT_THE_DOOR`] connections are already lingering, this one closes at once.
 fn close_gently(mut stream: TcpStream, site: &Site) {

@@ -83,7 +83,8 @@ impl Response {
     /// Writes the status line, the headers, a blank line, and the body (none for HEAD), in one
     /// write when it all fits in [`ONE_WRITE_BYTES`]. Two small writes per response meet
     /// Nagle's algorithm: the second waits for the client to acknowledge the first, and a
-    /// client with nothing to send delays its acknowledgement by up to 40 ms (chapter 12).
+    /// client with nothing to send delays its acknowledgement, by at least 40 ms on Linux
+    /// (chapter 12).
     pub fn send(
         self,
         stream: &mut TcpStream,

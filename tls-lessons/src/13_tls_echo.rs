@@ -140,6 +140,6 @@ const PROGRAM: Program = Program {
     try_it: "Talk to it with the lesson's client, which trusts the authority the server prints:\n  \
              cargo run --bin 13_tls_client -- 127.0.0.1:65446\n\
              or with openssl:\n  \
-             openssl s_client -quiet -CAfile CA_FILE -verify_hostname localhost -connect \
-             127.0.0.1:65446",
+             openssl s_client -quiet -verify_return_error -CAfile CA_FILE -verify_hostname \
+             localhost -connect 127.0.0.1:65446",
 };

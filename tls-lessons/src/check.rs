@@ -241,9 +241,8 @@ fn play(
         }
     };
     let took = started.elapsed();
-    if let Ok(connection) = &result
-        && connection.conn.is_handshaking()
-    {
+    let handshaking = matches!(&result, Ok(connection) if connection.conn.is_handshaking());
+    if handshaking {
         transcript.push(format!("{call} returned before the handshake"));
         return Err(format!(
             "connect returned before the TLS handshake was done, against {}: the server's \

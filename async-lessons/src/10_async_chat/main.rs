@@ -287,8 +287,8 @@ fn how_the_writer_ended(ended: Result<Result<(), Leaving>, JoinError>) -> Leavin
 async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), Leaving> {
     let mut lines = Vec::new();
     let mut bytes = Vec::new();
-    // Each time the task runs, it takes *everything* queued for the client, and writes it in
-    // one `write_all`: one system call and one timer for a whole burst, not one per line. A
+    // Each time the task runs, it takes *everything* queued for the client, and writes it
+    // together: as few system calls as the socket takes, not one per line. A
     // writer that wrote line by line fell behind the broker in a burst (chapter 10 measures
     // it), and the broker cut off clients that were reading all the time. `recv_many` waits
     // for at least one line, and says 0 only once the broker has let go and the queue is empty.
@@ -297,8 +297,19 @@ async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> R
         for line in lines.drain(..) {
             bytes.extend_from_slice(line.as_bytes());
         }
-        // No task may wait on one client for ever; see WRITE_TIMEOUT.
-        within_write_timeout(socket.write_all(&bytes)).await?;
+        // No task may wait on one client for ever; see WRITE_TIMEOUT. The timer is for each
+        // `write`, which returns as soon as the socket takes some bytes: a client that keeps
+        // taking them is reading, however long the whole batch takes.
+        let mut unsent = &bytes[..];
+        while !unsent.is_empty() {
+            let taken = within_write_timeout(socket.write(unsent)).await?;
+            if taken == 0 {
+                return Err(Leaving::Lost(
+                    "the connection takes no more bytes".to_string(),
+                ));
+            }
+            unsent = &unsent[taken..];
+        }
     }
     // The broker let go: everything is sent; close our side, so the client reads the end.
     within_write_timeout(socket.shutdown()).await
@@ -307,9 +318,9 @@ async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> R
 /// Runs `write`, giving up after [`WRITE_TIMEOUT`]. A client that took no bytes for that long
 /// has stopped reading: it is cut off, and the room is told so, as lesson 04's writer does,
 /// rather than hear that it left.
-async fn within_write_timeout(write: impl Future<Output = io::Result<()>>) -> Result<(), Leaving> {
+async fn within_write_timeout<T>(write: impl Future<Output = io::Result<T>>) -> Result<T, Leaving> {
     match timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(done)) => Ok(done),
         Ok(Err(error)) => Err(Leaving::Lost(error.to_string())),
         Err(_) => Err(Leaving::TooSlow),
     }
