@@ -38,10 +38,12 @@ pub const OUTGOING_QUEUE_LINES: usize = 4096;
 /// How many events may wait for the broker. When it is full, reader threads wait, so they stop
 /// reading their sockets, and TCP tells fast talkers to slow down: back-pressure.
 pub const EVENT_QUEUE_LEN: usize = 1024;
-/// How long a writer thread waits for a client to take any bytes at all. A client that has
+/// How long one write of a writer thread waits for a client to take any bytes at all (a write
+/// that moves some bytes still waits this long before the next one starts). A client that has
 /// stopped reading is normally cut off when its queue fills; this bounds the case where the room
-/// is too quiet to fill it, or the client stops reading *and* leaves, so its writer would
-/// otherwise wait in `write` for ever. Such a client is cut off too, and the room is told so.
+/// is too quiet to fill it, or the client stops reading and then vanishes without its system
+/// closing the connection, so its writer would otherwise wait in `write` for minutes, until TCP
+/// gives up. Such a client is cut off too, and the room is told so.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a reader thread that is waiting for its client looks up to check whether the
 /// connection is over (its writer has closed it). On Linux and macOS, closing the connection

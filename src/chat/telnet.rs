@@ -10,9 +10,9 @@
 //! <https://www.rfc-editor.org/rfc/rfc855>, and RFC 1073). Left in, those bytes turn a name into
 //! "not UTF-8 text", and a line ended by `\r` NUL never ends at all.
 //!
-//! [`TelnetFilter`] removes the commands and turns `\r` NUL into `\r\n`. It answers nothing: a
-//! server that keeps quiet refuses every option, and telnet then stays in its plain line mode,
-//! which is what a chat wants. A client that never sends byte 255 (nc, the course's own client,
+//! [`TelnetFilter`] removes the commands and turns `\r` NUL into `\r\n`. It answers nothing, and
+//! telnet stays in its usual line mode, which is what a chat wants. (Switched to character mode,
+//! Linux's telnet takes the silence for a yes and stops echoing what the user types.) A client that never sends byte 255 (nc, the course's own client,
 //! any program that sends UTF-8 text, where 255 can never appear) loses nothing.
 
 /// Where the filter is within Telnet's syntax. It keeps this between two reads, because a
