@@ -138,6 +138,16 @@ impl Clients {
         self.clients.remove(&name);
         self.note(format!("{name} closes the connection"));
     }
+
+    /// Client `name` resets its connection: a zero linger makes closing the socket a reset
+    /// instead of a goodbye, so the server's next read or write of it fails (ConnectionReset,
+    /// or a broken pipe), where a goodbye would read as the end of the stream.
+    pub(super) fn reset(&mut self, name: char) {
+        if let Some(client) = self.clients.remove(&name) {
+            let _ = socket2::SockRef::from(&client.stream).set_linger(Some(Duration::ZERO));
+        }
+        self.note(format!("{name} resets the connection"));
+    }
 }
 
 /// `received "..." then the connection closes`, and the like, for a transcript and a verdict.

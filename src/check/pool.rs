@@ -14,10 +14,13 @@
 //!   wait, not be turned away) and one over it (G must hear one line, then the close).
 //! - What they send: a line each; the echo of a waiting client must come once a worker is free
 //!   (A leaves, C is served): a worker that serves one client and stops fails.
+//! - When they leave: A closes gently, then B and C reset their connections in the middle of a
+//!   line, one after the other: the worker's read or write fails, and it must serve the next in
+//!   the queue (D, then E); a worker that stops at an error fails.
 //! - What fails in the APIs: a full queue (`try_send`'s `Full`) must turn the client away at once,
 //!   never wait for room; the number of threads is counted on Linux (a thread per connection,
 //!   waiting or not, fails); elsewhere that count is not covered.
-//! - Not covered: a worker whose client resets mid-line, and a failing `accept`.
+//! - Not covered: a failing `accept`.
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
@@ -213,14 +216,27 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
          was not served. Does each worker go back to the queue after its client leaves? Loop \
          over the queue (`for stream in queue`), and never let one client's error end the loop.",
     )?;
-    clients.close('B');
-    clients.send('D', "hello from D\n")?;
-    clients.receive(
-        'D',
-        "hello from D\n",
-        "B left, so its worker was free, but D, next in the queue, was not served.",
-    )?;
-    for name in ['C', 'D', 'E', 'F'] {
+    // B and C break off in the middle of a line, with a reset: their workers' reads or writes
+    // fail. A worker that stops at its client's error is lost for good; each must take the next
+    // connection from the queue, D and then E.
+    for (leaving, next) in [('B', 'D'), ('C', 'E')] {
+        clients.send(leaving, "half a li")?;
+        clients.reset(leaving);
+        let line = format!("hello from {next}\n");
+        clients.send(next, &line)?;
+        clients.receive(
+            next,
+            &line,
+            &format!(
+                "{leaving} reset its connection in the middle of a line, so its worker met an \
+                 error (a read or a write failed), and {next}, next in the queue, was not \
+                 served. Does a worker stop at its client's error (`?`, `unwrap`, a `return` or \
+                 `break` in its loop)? Log the error and take the next connection: a worker that \
+                 stops is a worker the pool has lost for good."
+            ),
+        )?;
+    }
+    for name in ['D', 'E', 'F'] {
         clients.close(name);
     }
     clients.connect('H')?;

@@ -314,6 +314,8 @@ mod pool_thread_per_waiting_connection;
 mod pool_waits_for_room;
 #[path = "known_wrong/pool_worker_serves_one_client.rs"]
 mod pool_worker_serves_one_client;
+#[path = "known_wrong/pool_worker_stops_at_an_error.rs"]
+mod pool_worker_stops_at_an_error;
 #[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
 mod shutdown_drops_lines_in_flight;
 #[path = "known_wrong/shutdown_exits_instead_of_returning.rs"]
@@ -838,6 +840,15 @@ fn exercise_07_wrong_pools_fail() {
             "pool_worker_serves_one_client",
             &pool::CHECK,
             &["Does each worker go back to the queue after its client leaves?"],
+        ),
+        wrong(
+            "pool_worker_stops_at_an_error",
+            &pool::CHECK,
+            &[
+                "Client D receives nothing within 1 s where \"hello from D\\n\" was expected: \
+                 B reset its connection in the middle of a line",
+                "Does a worker stop at its client's error",
+            ],
         ),
         wrong(
             "pool_thread_per_connection",
@@ -1482,6 +1493,9 @@ fn answer_process() {
         "pool_waits_for_room" => pool::serve_as_program(pool_waits_for_room::serve),
         "pool_worker_serves_one_client" => {
             pool::serve_as_program(pool_worker_serves_one_client::serve)
+        }
+        "pool_worker_stops_at_an_error" => {
+            pool::serve_as_program(pool_worker_stops_at_an_error::serve)
         }
         "shutdown_drops_lines_in_flight" => {
             shutdown::serve_as_program(shutdown_drops_lines_in_flight::serve)
