@@ -10,8 +10,9 @@
 //!
 //! # The input space, and what covers it
 //!
-//! - How the echoes come: two in one write, one split in two, one longer than a small read, other
-//!   words than were sent, cut up by the shaper.
+//! - How the echoes come: two in one write, one split in two, one longer than a small read, one
+//!   split in the middle of a two-byte character (`û`, in `crème brûlée ☕`, which has three-byte
+//!   `☕` too), other words than were sent, cut up by the shaper.
 //! - How the server ends: it hangs up before the last echo, and in the middle of one: both must
 //!   give an error, never a short answer.
 //! - What the function must do after the last echo: return, and close the connection.
@@ -128,6 +129,17 @@ fn rounds() -> Vec<Round> {
                        way, and send_lines did not return them: return exactly the lines that \
                        came back, one per line sent.",
         },
+        round(
+            &["crème brûlée ☕"],
+            Reply::Split,
+            true,
+            "The echo came in two pieces, cut between the two bytes of \"û\", and send_lines \
+             did not return it whole. Does it make text of each read on its own (from_utf8 or \
+             from_utf8_lossy on a piece)? Half a character is not text: collect the bytes up to \
+             the newline first, then make text of the whole line. (\\xc3\\xbb is \"û\"; \
+             \\xef\\xbf\\xbd is \"�\", U+FFFD, which from_utf8_lossy puts in place of bytes \
+             that are not a whole character.)",
+        ),
         round(
             &["are you", "there?"],
             Reply::HangUpAfterFirst,

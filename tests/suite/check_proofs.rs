@@ -206,6 +206,8 @@ mod echo_client_one_read;
 mod echo_client_returns_what_it_sent;
 #[path = "known_wrong/echo_client_takes_a_cut_off_echo.rs"]
 mod echo_client_takes_a_cut_off_echo;
+#[path = "known_wrong/echo_client_text_per_read.rs"]
+mod echo_client_text_per_read;
 #[path = "known_wrong/echo_client_uses_lines.rs"]
 mod echo_client_uses_lines;
 #[path = "known_wrong/echo_client_waits_for_close.rs"]
@@ -386,6 +388,16 @@ fn exercise_02_wrong_clients_fail() {
             "echo_client_new_reader_per_echo",
             echo_client_new_reader_per_echo::send_lines,
             &["as long as you keep the same one for every reply"],
+        ),
+        wrong_client(
+            "echo_client_text_per_read",
+            echo_client_text_per_read::send_lines,
+            &[
+                "send_lines returned Ok([\"cr\\xc3\\xa8me br\\xef\\xbf\\xbd\\xef\\xbf\\xbdl",
+                "where Ok([\"cr\\xc3\\xa8me br\\xc3\\xbbl\\xc3\\xa9e \\xe2\\x98\\x95\"]) was \
+                 expected.",
+                "Half a character is not text",
+            ],
         ),
         wrong_client(
             "echo_client_uses_lines",
