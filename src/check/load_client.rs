@@ -16,13 +16,13 @@
 //!   read holds only the first byte); every third echo of a connection with one byte changed
 //!   (round 3: never a round trip); every second connection closed after three echoes (round
 //!   4); one connection never answered (round 5: its client must give up after `timeout`, and
-//!   `measure` return).
+//!   `measure` return); no connection at all (round 6: a port bound but not listening, which
+//!   refuses every connection and stays the check's, so nobody else can listen there).
 //! - What is counted: round trips and errors must add up to clients times messages; an error
 //!   ends its client, so every count here is exact.
 //! - A function that panics, exits, aborts or never returns: named (it runs in a child process
 //!   of the check, and each round has a time limit).
-//! - Not covered: a server that refuses connections, IPv6, and throughput (round trips per
-//!   second, which depends on the machine).
+//! - Not covered: IPv6, and throughput (round trips per second, which depends on the machine).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -85,6 +85,8 @@ enum Behaviour {
     ClosesEverySecondAfterThree,
     /// The second connection is never answered.
     IgnoresTheSecond,
+    /// Nothing listens: every connection is refused.
+    Refuses,
 }
 
 impl Behaviour {
@@ -108,6 +110,7 @@ impl Behaviour {
             Behaviour::IgnoresTheSecond => {
                 "an echo server that never answers the second client to connect".into()
             }
+            Behaviour::Refuses => "a port where nothing listens (every connection refused)".into(),
         }
     }
 
@@ -119,6 +122,8 @@ impl Behaviour {
             Behaviour::ChangesEveryThird => CLIENTS * (MESSAGES - 2),
             Behaviour::ClosesEverySecondAfterThree => CLIENTS / 2 * (MESSAGES - 3),
             Behaviour::IgnoresTheSecond => MESSAGES,
+            // No connection at all: every client's every message.
+            Behaviour::Refuses => CLIENTS * MESSAGES,
         }
     }
 
@@ -151,16 +156,22 @@ impl Behaviour {
                  has passed (a read timeout: set_read_timeout), and it ends the client, whose \
                  other messages count as errors too. The others' round trips are good."
             }
+            Behaviour::Refuses => {
+                "No client could connect: a failed connect is an error that ends its client \
+                 before it sends anything, and each of its messages counts as an error, none \
+                 as a round trip."
+            }
         }
     }
 }
 
-const ROUNDS: [Behaviour; 5] = [
+const ROUNDS: [Behaviour; 6] = [
     Behaviour::Late,
     Behaviour::InPieces,
     Behaviour::ChangesEveryThird,
     Behaviour::ClosesEverySecondAfterThree,
     Behaviour::IgnoresTheSecond,
+    Behaviour::Refuses,
 ];
 
 /// Runs the check: the transcript if `measure` counted right, otherwise what went wrong.
@@ -328,6 +339,9 @@ fn play(
 /// A round's echo server, on threads of its own.
 struct FakeServer {
     address: SocketAddr,
+    /// For [`Behaviour::Refuses`]: a socket bound to the port, not listening, so connections
+    /// to it are refused, and no other program can take the port meanwhile.
+    _refusing: Option<socket2::Socket>,
     stopping: Arc<AtomicBool>,
     most_connected: Arc<AtomicUsize>,
     accepting: thread::JoinHandle<()>,
@@ -342,6 +356,9 @@ struct Connected {
 
 impl FakeServer {
     fn start(behaviour: Behaviour) -> FakeServer {
+        if behaviour == Behaviour::Refuses {
+            return FakeServer::refusing();
+        }
         let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
         let address = listener
             .local_addr()
@@ -384,9 +401,33 @@ impl FakeServer {
         };
         FakeServer {
             address,
+            _refusing: None,
             stopping,
             most_connected,
             accepting,
+        }
+    }
+
+    /// A port that refuses every connection: bound, never listening.
+    fn refusing() -> FakeServer {
+        use socket2::{Domain, Socket, Type};
+        let socket =
+            Socket::new(Domain::IPV4, Type::STREAM, None).expect("the check needs a TCP socket");
+        let any_port: SocketAddr = "127.0.0.1:0".parse().expect("a loopback address");
+        socket
+            .bind(&any_port.into())
+            .expect("the check needs a loopback port");
+        let address = socket
+            .local_addr()
+            .ok()
+            .and_then(|address| address.as_socket())
+            .expect("a bound socket has an address");
+        FakeServer {
+            address,
+            _refusing: Some(socket),
+            stopping: Arc::new(AtomicBool::new(false)),
+            most_connected: Arc::new(AtomicUsize::new(0)),
+            accepting: thread::spawn(|| {}),
         }
     }
 
@@ -456,6 +497,8 @@ fn echo(
                     writer.write_all(&line)?;
                 }
             }
+            // A refusing port accepts nobody, so no connection comes here.
+            Behaviour::Refuses => return Ok(()),
         }
     }
     Ok(())

@@ -1358,6 +1358,15 @@ fn exercise_11_wrong_load_generators_fail() {
             &["they add up to 12, not the 24 messages it was asked for"],
         ),
         wrong_load(
+            "load_refusal_is_one_error",
+            load_clients::refusal_is_one_error,
+            &[
+                "Against a port where nothing listens (every connection refused), measure \
+                 returned 0 round trips and 4 errors where 0 round trips and 24 errors were \
+                 expected",
+            ],
+        ),
+        wrong_load(
             "load_no_timeout",
             load_clients::no_timeout,
             &["measure did not return within 3 s, against an echo server that never answers"],

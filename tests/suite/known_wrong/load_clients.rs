@@ -49,8 +49,30 @@ fn client(
     stop_at_an_error: bool,
     round_trip: fn(&mut TcpStream, &[u8], Instant) -> Option<Duration>,
 ) -> Counts {
+    let refused = messages;
+    client_after_a_refusal(
+        server,
+        number,
+        messages,
+        timeout,
+        stop_at_an_error,
+        round_trip,
+        refused,
+    )
+}
+
+/// [`client`], with the errors a connection that fails counts: `refused`.
+fn client_after_a_refusal(
+    server: SocketAddr,
+    number: usize,
+    messages: usize,
+    timeout: Option<Duration>,
+    stop_at_an_error: bool,
+    round_trip: fn(&mut TcpStream, &[u8], Instant) -> Option<Duration>,
+    refused: usize,
+) -> Counts {
     let Ok(mut stream) = connect(server, timeout) else {
-        return (Vec::new(), messages);
+        return (Vec::new(), refused);
     };
     let (mut good, mut errors) = (Vec::new(), 0);
     let begun = Instant::now();
@@ -161,6 +183,18 @@ pub fn forgets_the_unsent(
     at_once(clients, move |number| {
         let (good, errors) = client(server, number, messages, Some(t), true, right_round_trip);
         (good, errors.min(1))
+    })
+}
+
+/// Wrong: a connection that fails counts as one error, not as one per message never sent.
+pub fn refusal_is_one_error(
+    server: SocketAddr,
+    clients: usize,
+    messages: usize,
+    t: Duration,
+) -> Counts {
+    at_once(clients, move |number| {
+        client_after_a_refusal(server, number, messages, Some(t), true, right_round_trip, 1)
     })
 }
 
