@@ -126,8 +126,8 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
     // The third is accepted, but no worker is free: it must wait.
     clients.connect('C')?;
     clients.send('C', "hello from C\n")?;
-    if let Some(heard) = clients.hears_nothing_for('C', QUIET) {
-        let what = live::describe_arrival(&heard, &Ending::Closed);
+    if let Some((heard, ending)) = clients.hears_nothing_for('C', QUIET) {
+        let what = live::describe_arrival(&heard, &ending);
         clients.note(format!("C {what}"));
         return Err(format!(
             "Client C {what} while A and B held both of the {WORKERS} workers, where it should \
@@ -171,6 +171,18 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
                  once (TrySendError::Full), so you can turn the client away."
             ));
         }
+        Ending::Timeout if one_line => {
+            clients.note(format!("G {what}"));
+            return Err(format!(
+                "Client G {what}, and its connection was still open {} s after it connected, \
+                 where one line and then the close were expected at once: with {WORKERS} clients \
+                 served and {MAX_WAITING} waiting, G is one too many. Does your accept loop wait \
+                 for room in the queue (send_timeout, or a loop of tries) before it turns a \
+                 client away? Turn it away at once (try_send), and drop the stream after the \
+                 line.",
+                PATIENCE.as_secs()
+            ));
+        }
         _ => {
             clients.note(format!("G {what}"));
             return Err(format!(
@@ -181,8 +193,8 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
     }
     // D, E and F fit in the queue: none of them may have been turned away meanwhile.
     for name in ['D', 'E', 'F'] {
-        if let Some(heard) = clients.hears_nothing_for(name, Duration::from_millis(50)) {
-            let what = live::describe_arrival(&heard, &Ending::Closed);
+        if let Some((heard, ending)) = clients.hears_nothing_for(name, Duration::from_millis(50)) {
+            let what = live::describe_arrival(&heard, &ending);
             clients.note(format!("{name} {what}"));
             return Err(format!(
                 "Client {name} {what}, where it should have waited its turn: with C, D, E and F \

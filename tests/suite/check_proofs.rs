@@ -324,6 +324,8 @@ mod shutdown_drops_lines_in_flight;
 mod shutdown_exits_instead_of_returning;
 #[path = "known_wrong/shutdown_forgets_idle_clients.rs"]
 mod shutdown_forgets_idle_clients;
+#[path = "known_wrong/shutdown_forgets_the_reader_buffer.rs"]
+mod shutdown_forgets_the_reader_buffer;
 #[path = "known_wrong/shutdown_ignored.rs"]
 mod shutdown_ignored;
 #[path = "known_wrong/shutdown_keeps_listening.rs"]
@@ -915,6 +917,15 @@ fn exercise_08_wrong_shutdowns_fail() {
             &[
                 "Client B receives nothing within 1 s where",
                 "An idle client never sends the byte that would wake a blocked read",
+            ],
+        ),
+        wrong(
+            "shutdown_forgets_the_reader_buffer",
+            &shutdown::CHECK,
+            &[
+                "Client A receives \"The server is shutting down. Goodbye!\\n\", then the \
+                 connection ends where \"second half line\\n",
+                "still in the reader's buffer",
             ],
         ),
         wrong(
@@ -1523,6 +1534,9 @@ fn answer_process() {
         }
         "shutdown_forgets_idle_clients" => {
             shutdown::serve_as_program(shutdown_forgets_idle_clients::serve)
+        }
+        "shutdown_forgets_the_reader_buffer" => {
+            shutdown::serve_as_program(shutdown_forgets_the_reader_buffer::serve)
         }
         "shutdown_ignored" => shutdown::serve_as_program(shutdown_ignored::serve),
         "shutdown_keeps_listening" => shutdown::serve_as_program(shutdown_keeps_listening::serve),
