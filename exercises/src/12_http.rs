@@ -251,7 +251,8 @@ pub mod request {
         // line has exactly three parts, one space apart: a method in capitals, a target starting
         // with `/`, and `HTTP/1.1` or `HTTP/1.0`; refuse anything else with
         // `Refusal::Malformed("...")`, saying what was wrong. Read every line after it into
-        // `headers` as (name, value), the value trimmed; refuse a line with no colon. Return
+        // `headers` as (name, value), the value trimmed; refuse a line with no colon, or a
+        // name with a space or a tab in it (RFC 9112 §5.1). Return
         // `Ok(Some((request, length)))`, `length` being the head's bytes, blank line included.
         let head = String::from_utf8_lossy(buffer);
         let mut words = head.split_whitespace();

@@ -13,10 +13,14 @@
 //!    sends the Hosts browsers send (an address and a port, IPv6's in brackets, a name with dots
 //!    and a hyphen): a check_host that allows too few characters fails here.
 //! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
-//!    (400), a version that is not HTTP/1.x (400), and headers that never end (431).
+//!    (400), a method in small letters (400), two spaces after the method (400), a space in a
+//!    header's name (400), a version that is not HTTP/1.x (400), headers that never end (431),
+//!    and a head of exactly MAX_HEAD_BYTES with no blank line, after which the client waits
+//!    (431 at once: it can only be longer).
 //! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
-//!    own: an HTTP/1.1 request without `Host` (I), with two (J), with an invalid one (K), and
-//!    two `Content-Length`s that differ, with a second request smuggled behind the first (L).
+//!    own: an HTTP/1.1 request without `Host` (I), with two (J), with two in different cases
+//!    (X), with an invalid one (K), and two `Content-Length`s that differ, with a second request
+//!    smuggled behind the first (L).
 //! 7. O sends DELETE (405), then HTTP/1.0 without Host (200, then a close); P a head of exactly
 //!    [`MAX_HEAD_BYTES`] (200) and one of a byte more (431); Q a request with a body (200, then
 //!    a close: this server reads no body).
@@ -36,10 +40,12 @@
 //!   shaper, half a request and a hang-up.
 //! - What they hold: GET, HEAD, DELETE and an unknown target; HTTP/1.1 and HTTP/1.0;
 //!   `Connection: close`; a body; Hosts valid (`127.0.0.1:65442`, `[::1]:65442`, a name with
-//!   `.` and `-`) and not (none, two, one with a `/`); bad request lines (not HTTP, a method in small letters),
+//!   `.` and `-`) and not (none, two, two in different cases, one with a `/`); bad request lines
+//!   (not HTTP, a method in small letters, two spaces for one),
 //!   headers without a colon or with a space in the name, versions that are not HTTP/1.x.
 //! - The head's limit: exactly [`MAX_HEAD_BYTES`] (served), one byte over with its blank line
-//!   (431), and far past it with no blank line (431).
+//!   (431), exactly the limit with no blank line yet (431 at once), and far past it with no
+//!   blank line (431).
 //! - How connections end: closed by the server after a refusal, `Connection: close`, HTTP/1.0
 //!   or a body, and never reset, even with bytes unread behind a refusal; half a request and a
 //!   hang-up.
@@ -797,7 +803,10 @@ fn play(
         "GET /hello HTTP/1.1\r\nCookie: {}",
         "x".repeat(MAX_HEAD_BYTES + 1024)
     );
-    let bad: [(char, &str, &[u8], u16, &str); 10] = [
+    // A head not ended at exactly the limit: it can only be longer.
+    let prefix = "GET /hello HTTP/1.1\r\nHost: check\r\nCookie: ";
+    let at_the_limit = format!("{prefix}{}", "x".repeat(MAX_HEAD_BYTES - prefix.len()));
+    let bad: [(char, &str, &[u8], u16, &str); 13] = [
         (
             'E',
             "\"hello there\\r\\n\\r\\n\" (not HTTP)",
@@ -821,6 +830,16 @@ fn play(
             400,
             "Does your request::parse check that the method is a word in capitals? Methods are \
              case-sensitive (RFC 9110 section 9.1): `get` is not GET.",
+        ),
+        (
+            'U',
+            "GET  /hello HTTP/1.1 (two spaces after the method)",
+            b"GET  /hello HTTP/1.1\r\nHost: check\r\n\r\n",
+            400,
+            "Does your request::parse split the request line at each single space? It has \
+             exactly three parts, one space apart (RFC 9112 section 3): split_whitespace takes \
+             two spaces, or a tab, for one, and so reads a line a proxy in front could read \
+             another way.",
         ),
         (
             'T',
@@ -848,6 +867,15 @@ fn play(
              its head makes your buffer grow until memory runs out.",
         ),
         (
+            'Y',
+            "exactly MAX_HEAD_BYTES of a head, with no blank line, and then nothing",
+            at_the_limit.as_bytes(),
+            431,
+            "Does your request::parse refuse once the buffer holds MAX_HEAD_BYTES without a \
+             blank line (>=, not >)? A head that has not ended by then can only be longer than \
+             the limit: waiting for one more byte keeps the client waiting for nothing.",
+        ),
+        (
             'I',
             "GET /hello HTTP/1.1 with no Host header",
             b"GET /hello HTTP/1.1\r\nAccept: */*\r\n\r\n",
@@ -862,6 +890,15 @@ fn play(
             400,
             "Does your check_host refuse a request with two Host headers? A proxy in front \
              could read one and your server the other (RFC 9112 §3.2: 400).",
+        ),
+        (
+            'X',
+            "GET /hello with Host: check and host: other",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nhost: other\r\n\r\n",
+            400,
+            "Does your check_host count the Host headers whatever their case? A header's name \
+             is case-insensitive (RFC 9110 section 5.1): host is Host, so this request has two. \
+             (Request::headers_named compares names that way.)",
         ),
         (
             'K',

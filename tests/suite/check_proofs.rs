@@ -294,6 +294,8 @@ mod http_timeout_is_an_error;
 mod http_timeout_per_read;
 #[path = "known_wrong/http_trusts_the_first_length.rs"]
 mod http_trusts_the_first_length;
+#[path = "known_wrong/http_variants.rs"]
+mod http_variants;
 #[path = "known_wrong/line_servers.rs"]
 mod line_servers;
 #[path = "known_wrong/load_clients.rs"]
@@ -1010,6 +1012,31 @@ fn exercise_12_wrong_http_servers_fail() {
             ],
         ),
         wrong(
+            "http_waits_at_the_limit",
+            &http::CHECK,
+            &[
+                "Client Y sent exactly MAX_HEAD_BYTES of a head, with no blank line, and then \
+                 nothing",
+                "(>=, not >)",
+            ],
+        ),
+        wrong(
+            "http_splits_on_whitespace",
+            &http::CHECK,
+            &[
+                "Client U sent GET  /hello HTTP/1.1 (two spaces after the method)",
+                "split_whitespace takes two spaces",
+            ],
+        ),
+        wrong(
+            "http_counts_host_by_case",
+            &http::CHECK,
+            &[
+                "Client X sent GET /hello with Host: check and host: other",
+                "host is Host",
+            ],
+        ),
+        wrong(
             "http_only_http11",
             &http::CHECK,
             &[
@@ -1503,6 +1530,9 @@ fn answer_process() {
         "http_ignores_host" => serve_as_program(http_ignores_host::serve),
         "http_no_head_limit" => serve_as_program(http_no_head_limit::serve),
         "http_head_limit_off_by_one" => serve_as_program(http_head_limit_off_by_one::serve),
+        "http_waits_at_the_limit" => serve_as_program(http_variants::waits_at_the_limit),
+        "http_splits_on_whitespace" => serve_as_program(http_variants::splits_on_whitespace),
+        "http_counts_host_by_case" => serve_as_program(http_variants::counts_host_by_case),
         "http_only_http11" => serve_as_program(http_only_http11::serve),
         "http_host_for_every_version" => serve_as_program(http_host_for_every_version::serve),
         "http_host_without_brackets" => serve_as_program(http_host_without_brackets::serve),

@@ -193,13 +193,15 @@ fn read_request(reader: &mut BufReader<TcpStream>, deadline: Instant) -> io::Res
         let taken = line_end.map_or(available.len(), |at| at + 1);
         head.extend_from_slice(&available[..taken]);
         reader.consume(taken);
-        if head.len() > MAX_HEAD_BYTES {
+        let complete = line_end.is_some() && &head[line_start..] == b"\r\n";
+        // A head not complete at the limit can only be longer than it.
+        if head.len() > MAX_HEAD_BYTES || (!complete && head.len() >= MAX_HEAD_BYTES) {
             return Ok(Arrival::Refused(Refusal::TooLarge));
         }
         if line_end.is_none() {
             continue;
         }
-        if &head[line_start..] == b"\r\n" {
+        if complete {
             let Ok(head) = String::from_utf8(head) else {
                 return Ok(Arrival::Refused(Refusal::Malformed("not UTF-8")));
             };

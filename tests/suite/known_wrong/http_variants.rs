@@ -1,0 +1,86 @@
+//! Known wrong, three ways, each the reference solution but for one rule:
+//! - [`waits_at_the_limit`]: a head that has not ended at exactly MAX_HEAD_BYTES waits for one
+//!   more byte (`>` where the task says "already holds MAX_HEAD_BYTES");
+//! - [`splits_on_whitespace`]: the request line's parts split at any run of whitespace, so two
+//!   spaces, or a tab, pass for one;
+//! - [`counts_host_by_case`]: Host headers counted by their exact name, so `host` is another
+//!   header.
+
+use std::net::TcpListener;
+
+use crate::check_proofs::http_rules::request::{
+    MAX_HEAD_BYTES, Refusal, Request, right_check_host, right_parse,
+};
+use crate::check_proofs::http_rules::{Parsed, RIGHT, Rules, serve_with};
+
+pub fn waits_at_the_limit(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(
+        listener,
+        Rules {
+            parse: parse_waiting_at_the_limit,
+            ..RIGHT
+        },
+    )
+}
+
+fn parse_waiting_at_the_limit(buffer: &[u8]) -> Parsed {
+    let ended = buffer.windows(4).any(|window| window == b"\r\n\r\n");
+    // The mistake: at exactly the limit, one more byte is awaited.
+    if !ended && buffer.len() == MAX_HEAD_BYTES {
+        return Ok(None);
+    }
+    right_parse(buffer)
+}
+
+pub fn splits_on_whitespace(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(
+        listener,
+        Rules {
+            parse: parse_split_on_whitespace,
+            ..RIGHT
+        },
+    )
+}
+
+fn parse_split_on_whitespace(buffer: &[u8]) -> Parsed {
+    let Some(line_end) = buffer.windows(2).position(|window| window == b"\r\n") else {
+        return right_parse(buffer);
+    };
+    // The mistake: the request line taken apart with split_whitespace.
+    let line = String::from_utf8_lossy(&buffer[..line_end]);
+    let mut squeezed = line
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .into_bytes();
+    let removed = line_end - squeezed.len();
+    squeezed.extend_from_slice(&buffer[line_end..]);
+    Ok(right_parse(&squeezed)?.map(|(request, length)| (request, length + removed)))
+}
+
+pub fn counts_host_by_case(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(
+        listener,
+        Rules {
+            check_host: check_host_by_case,
+            ..RIGHT
+        },
+    )
+}
+
+fn check_host_by_case(request: &Request) -> Result<(), Refusal> {
+    // The mistake: only a header named exactly `Host` is a Host.
+    let hosts: Vec<_> = request
+        .headers
+        .iter()
+        .filter(|(name, _)| name == "Host")
+        .collect();
+    let exact = Request {
+        method: request.method.clone(),
+        target: request.target.clone(),
+        minor_version: request.minor_version,
+        headers: hosts.into_iter().cloned().collect(),
+        body_length: request.body_length,
+    };
+    right_check_host(&exact)
+}
