@@ -19,11 +19,14 @@
 //!   of 100 KiB in one write, past 1 KiB, 4 KiB and 64 KiB (a fixed buffer cuts it); and lines
 //!   cut and run together by the shaper.
 //! - What they send: text, `\r\n` endings and an empty line (A's fifth: the `\r` is not text,
-//!   the empty line is answered), bytes that are not UTF-8 (A's sixth: shown as `�`, the
+//!   the empty line is answered), spaces and a tab at a line's ends, and a `\r` in the middle
+//!   of a line (Q: only the line's end is taken away), bytes that are not UTF-8 (A's sixth: shown as `�`, the
 //!   connection goes on; `read_line` and `lines()` fail on them).
 //! - When and how clients leave: C sends a line and half of another, then vanishes without
 //!   reading (its connection is reset mid-line): B is served after it. P sends its last words
-//!   without a newline and half-closes: it must get them answered, then the close. A reset
+//!   without a newline and half-closes: it must get them answered, then the close. Q ends its
+//!   last line with its newline and half-closes: it must get only its lines' answers, then the
+//!   close (an empty last line is not a line). A reset
 //!   before the first byte, and before `accept`: not covered.
 //! - What fails in the APIs: a read that fails (C's reset) ends only that client; the check
 //!   names a server that returns, exits, panics or aborts.
@@ -232,6 +235,39 @@ pub const SCRIPT: Script = Script {
             if_wrong: "Client P closed its sending side, so your server's read returned 0: \
                        that is the moment to answer what is left and close the connection, but \
                        P was still waiting for the close.",
+        },
+        // Q's text keeps what only the line's end may lose: spaces and a tab at its ends, and a
+        // `\r` in the middle. Its last line ends with its `\n`, and then Q
+        // closes its side: nothing is left to answer.
+        Step::Connect('Q'),
+        Step::SendInPieces('Q', &[b"  spaces and a tab\t\r\na \r inside\r\nbye\n"]),
+        Step::HalfClose('Q'),
+        Step::Receive {
+            client: 'Q',
+            text: b"line 1:   spaces and a tab\t\nline 2: a \r inside\nline 3: bye\n",
+            if_wrong: "Client Q sent three lines: a line's text is everything before its `\\n`, \
+                       less a `\\r` just before it, and nothing else is taken away.",
+            clues: &[
+                (
+                    "line 1: spaces",
+                    "The spaces and the tab at the ends of Q's first line are its text: does \
+                     your server trim() the line? Take off only the line's end, the `\\n` and \
+                     a `\\r` before it, as the given code does.",
+                ),
+                (
+                    "a  inside",
+                    "The `\\r` in the middle of Q's second line is its text: only a `\\r` \
+                     just before the `\\n` belongs to the line's end. Does your server remove \
+                     every `\\r`?",
+                ),
+            ],
+        },
+        Step::ReceiveClose {
+            client: 'Q',
+            if_wrong: "Client Q's last line ended with its `\\n`, and then Q closed its \
+                       sending side: nothing was left to answer, so only the close was due. \
+                       Does your server answer an empty rest when read() returns 0? Answer what \
+                       is left only if something is.",
         },
     ],
 };

@@ -1296,6 +1296,19 @@ fn exercise_09_wrong_servers_fail() {
             &["The 100 KiB line was answered as several lines"],
         ),
         wrong(
+            "line_trims",
+            LINES,
+            &[
+                "Client Q received \"line 1: spaces and a tab\\nline 2: a \\r inside",
+                "does your server trim() the line?",
+            ],
+        ),
+        wrong(
+            "line_answers_an_empty_rest",
+            LINES,
+            &["Client Q's last line ended with its `\\n`, and then Q closed its sending side"],
+        ),
+        wrong(
             "line_drops_the_last_line",
             LINES,
             &["Client P sent its last words without a newline"],
@@ -1516,6 +1529,8 @@ fn answer_process() {
         "greeting_ip_and_port" => serve_as_program(greeting_ip_and_port::serve),
         "line_drops_the_last_line" => serve_line_server(line_servers::drops_the_last_line),
         "line_fixed_buffer" => serve_line_server(line_servers::fixed_buffer),
+        "line_trims" => serve_line_server(line_servers::trims),
+        "line_answers_an_empty_rest" => serve_line_server(line_servers::answers_an_empty_rest),
         "line_keeps_the_carriage_return" => {
             serve_line_server(line_servers::keeps_the_carriage_return)
         }

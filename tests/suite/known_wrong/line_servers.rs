@@ -180,6 +180,40 @@ pub fn keeps_the_carriage_return(stream: TcpStream, _: SocketAddr) -> anyhow::Re
     Ok(())
 }
 
+/// Wrong: trims every line, so spaces and tabs at its ends are lost.
+pub fn trims(stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        writer.write_all(format!("line {number}: {}\n", text.trim()).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Wrong: when the stream ends, answers what is left even when nothing is: a client whose last
+/// line ended with its `\n` gets one more, empty, answer.
+pub fn answers_an_empty_rest(stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        reader.read_until(b'\n', &mut line)?;
+        let ended = !line.ends_with(b"\n");
+        answer(&mut writer, number, &line)?;
+        if ended {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// Wrong: waits for the whole stream before it answers anything.
 pub fn reads_to_the_end(mut stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
     let mut all = Vec::new();
