@@ -15,7 +15,10 @@
 //!   goodbye arriving early fails), B, whose silences stay under the limit, must never be closed,
 //!   and its time since connecting passes the limit (a limit counted from connect fails).
 //! - What arrives: the goodbye line, then the close: a close without a word fails, and so does a
-//!   connection left open.
+//!   connection left open, and so does a goodbye that comes only after [`CLOSED_WITHIN`] (a read
+//!   timeout of twice the limit, say).
+//! - What B sends: text, a line with a byte that is not UTF-8, and a piece with no newline:
+//!   every byte comes back, at once (an echo of whole lines, or of text, fails).
 //! - What fails in the APIs: the read timeout's error (WouldBlock on Unix, TimedOut on Windows)
 //!   must end only A's connection: C must still be served.
 //! - Not covered: a client that talks in pieces slower than the limit (each piece resets it), and
@@ -27,7 +30,7 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::peer::{Client, End};
+use super::peer::{Client, End, show};
 use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -45,8 +48,22 @@ pub const TALK_EVERY: Duration = Duration::from_millis(250);
 /// How long client B keeps talking: twice the limit.
 pub const TALK_FOR: Duration = Duration::from_secs(2);
 
-/// How long client A, silent, waits for its goodbye and the close: the limit, and room to spare.
-const WATCH_SILENT: Duration = Duration::from_millis(2200);
+/// By when client A, silent, must have its goodbye and the close: the limit, and room to spare
+/// for a busy machine. A read timeout longer than the limit (twice it, say) comes later.
+const CLOSED_WITHIN: Duration = Duration::from_millis(1700);
+
+/// How long client A watches in all: long enough to see a goodbye that comes late, and say so.
+const WATCH_SILENT: Duration = Duration::from_millis(3500);
+
+/// What client B sends, one line each [`TALK_EVERY`]: mostly text, but one line that is not
+/// UTF-8, and one piece with no newline, whose bytes must come back as they are, at once.
+fn talk_line(number: usize) -> Vec<u8> {
+    match number {
+        2 => b"caf\xe9, not UTF-8\n".to_vec(),
+        4 => b"half a line, no newline".to_vec(),
+        _ => format!("line {number}\n").into_bytes(),
+    }
+}
 
 /// How long any client waits for an echo. A correct server answers in milliseconds.
 const PATIENCE: Duration = Duration::from_secs(1);
@@ -134,7 +151,8 @@ fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
     let (silent_lines, silent_wrong) = silent_verdict(&silent);
     match talked {
         Talked::Throughout => transcript.push(format!(
-            "B sends a line every {} ms for {} s, and every one comes back",
+            "B sends a line every {} ms for {} s (one not UTF-8, one a piece with no newline), \
+             and every byte comes back",
             TALK_EVERY.as_millis(),
             TALK_FOR.as_secs()
         )),
@@ -197,6 +215,24 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
                  only when a read has waited the whole limit and got nothing."
             )),
         ),
+        (false, Some(after)) if text == GOODBYE && after > CLOSED_WITHIN => (
+            vec![
+                format!("A receives {text:?}"),
+                format!(
+                    "A's connection closes about {} s after it connected, where the limit is \
+                     {limit} s",
+                    seconds(after)
+                ),
+            ],
+            Some(format!(
+                "Client A, silent since it connected, got its goodbye and its close only about \
+                 {} s after it connected, though the idle limit is {limit} s (and {} ms is the \
+                 most the check allows): is each read's time limit longer than idle? Give each \
+                 read exactly idle: stream.set_read_timeout(Some(idle)).",
+                seconds(after),
+                CLOSED_WITHIN.as_millis()
+            )),
+        ),
         (true, None) => (
             vec![format!(
                 "A receives nothing in {} ms, and its connection stays open",
@@ -216,7 +252,8 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
             Some(
                 "Client A's connection was closed with no line saying why: when the read times \
                  out, send goodbye(idle) before returning, so a silent client can tell it was \
-                 closed for its silence, not by a crash."
+                 closed for its silence, not by a crash. (A timed-out read fails with \
+                 WouldBlock on Unix and TimedOut on Windows: match both.)"
                     .to_string(),
             ),
         ),
@@ -246,6 +283,11 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
         ),
         (false, Some(_)) => (vec![format!("A receives {text:?}"), closed], None),
     }
+}
+
+/// A duration in whole seconds, rounded: what a verdict says, the same from run to run.
+fn seconds(duration: Duration) -> u64 {
+    (duration.as_millis() as u64 + 500) / 1000
 }
 
 /// Watches client A on a thread of its own, until the server closes it or the watch ends.
@@ -286,13 +328,13 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
     let started = Instant::now();
     let mut number = 0;
     while started.elapsed() < TALK_FOR {
-        let line = format!("line {number}\n");
-        let sent = client.stream.write_all(line.as_bytes()).is_ok();
+        let line = talk_line(number);
+        let sent = client.stream.write_all(&line).is_ok();
         let echo = match sent {
             true => client.read_at_most(line.len(), PATIENCE).0,
             false => Vec::new(),
         };
-        if echo != *line.as_bytes() {
+        if echo != line {
             let after = started.elapsed().as_millis() / 250 * 250;
             let mut received = echo;
             // Show the whole wrong reply, not just as many bytes as the echo would have had.
@@ -302,22 +344,35 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
                     Err(_) => break,
                 }
             }
-            let received = String::from_utf8_lossy(&received).into_owned();
             let what = if received.is_empty() {
                 "no echo".to_string()
             } else {
-                format!("{received:?}")
+                show(&received)
+            };
+            let sent = show(&line);
+            let likely = if !line.ends_with(b"\n") {
+                "B's last piece had no newline: every byte comes back as soon as it arrives. Does \
+                 your server echo whole lines only (read_line, lines())? Echo what each read \
+                 returns."
+                    .to_string()
+            } else if std::str::from_utf8(&line).is_err() {
+                "B's line held a byte that is not UTF-8: every byte comes back, whatever it is. \
+                 Does your server read text (read_line, lines(), from_utf8), which fails on such \
+                 bytes? Echo bytes."
+                    .to_string()
+            } else {
+                "The idle limit must count silence, not time since connecting. A read timeout \
+                 does that by itself: each read waits the whole limit afresh."
+                    .to_string()
             };
             return Talked::Dropped {
                 line: format!(
-                    "B, talking all along, sends {line:?} {after} ms after connecting, and \
+                    "B, talking all along, sends {sent} {after} ms after connecting, and \
                      receives {what}"
                 ),
                 reason: format!(
                     "Client B, which sent a line every {} ms, received {what} in place of the \
-                     echo of {line:?}, {after} ms after it connected: the idle limit must \
-                     count silence, not time since connecting. A read timeout does that by \
-                     itself: each read waits the whole limit afresh.",
+                     echo of {sent}, {after} ms after it connected.\n{likely}",
                     TALK_EVERY.as_millis()
                 ),
             };

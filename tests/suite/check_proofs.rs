@@ -345,6 +345,8 @@ pub mod solution_08_shutdown;
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
 mod timeouts_count_from_connect;
+#[path = "known_wrong/timeouts_variants.rs"]
+mod timeouts_variants;
 #[path = "known_wrong/udp_client_never_gives_up.rs"]
 mod udp_client_never_gives_up;
 #[path = "known_wrong/udp_client_never_retries.rs"]
@@ -826,7 +828,23 @@ fn exercise_06_wrong_timeouts_fail() {
         wrong(
             "timeouts_count_from_connect",
             &idle_timeout::CHECK,
-            &["the idle limit must count silence, not time since connecting"],
+            &["The idle limit must count silence, not time since connecting"],
+        ),
+        wrong(
+            "timeouts_echoes_lines",
+            &idle_timeout::CHECK,
+            &[
+                "in place of the echo of \"caf\\xe9, not UTF-8\\n\"",
+                "Does your server read text",
+            ],
+        ),
+        wrong(
+            "timeouts_limit_doubled",
+            &idle_timeout::CHECK,
+            &[
+                "Client A, silent since it connected, got its goodbye and its close only about 2 s",
+                "is each read's time limit longer than idle?",
+            ],
         ),
     ]);
 }
@@ -1589,6 +1607,10 @@ fn answer_process() {
         "shutdown_waits_for_ever" => shutdown::serve_as_program(shutdown_waits_for_ever::serve),
         "timeouts_close_without_a_word" => {
             idle_timeout::serve_as_program(timeouts_close_without_a_word::serve)
+        }
+        "timeouts_echoes_lines" => idle_timeout::serve_as_program(timeouts_variants::echoes_lines),
+        "timeouts_limit_doubled" => {
+            idle_timeout::serve_as_program(timeouts_variants::limit_doubled)
         }
         "timeouts_count_from_connect" => {
             idle_timeout::serve_as_program(timeouts_count_from_connect::serve)

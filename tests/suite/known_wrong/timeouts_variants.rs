@@ -1,0 +1,67 @@
+//! Known wrong, two ways, each a server that closes quiet clients with the goodbye, but:
+//! - [`echoes_lines`] echoes whole lines of text (`read_line`): a piece with no newline waits,
+//!   and a byte that is not UTF-8 ends the connection, where every byte should come back;
+//! - [`limit_doubled`] gives each read twice the limit, "for slack": the goodbye comes late.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+pub fn echoes_lines(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    serve(listener, idle, |stream, idle| {
+        stream.set_read_timeout(Some(idle))?;
+        let mut writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            // The mistake: text, a line at a time.
+            match reader.read_line(&mut line) {
+                Ok(0) => return Ok(()),
+                Ok(_) => writer.write_all(line.as_bytes())?,
+                Err(error) if timed_out(&error) => return say_goodbye(&mut writer, idle),
+                Err(error) => return Err(error),
+            }
+        }
+    })
+}
+
+pub fn limit_doubled(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    serve(listener, idle, |mut stream, idle| {
+        // The mistake: more time than the limit.
+        stream.set_read_timeout(Some(idle * 2))?;
+        let mut buffer = [0; 1024];
+        loop {
+            match stream.read(&mut buffer) {
+                Ok(0) => return Ok(()),
+                Ok(count) => stream.write_all(&buffer[..count])?,
+                Err(error) if timed_out(&error) => return say_goodbye(&mut stream, idle),
+                Err(error) => return Err(error),
+            }
+        }
+    })
+}
+
+fn serve(
+    listener: TcpListener,
+    idle: Duration,
+    echo: fn(TcpStream, Duration) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    for stream in listener.incoming().flatten() {
+        thread::spawn(move || echo(stream, idle));
+    }
+    Ok(())
+}
+
+fn timed_out(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+fn say_goodbye(stream: &mut TcpStream, idle: Duration) -> std::io::Result<()> {
+    let goodbye = format!(
+        "you sent nothing for {} s, so the server is closing this connection\n",
+        idle.as_secs()
+    );
+    stream.write_all(goodbye.as_bytes())
+}
