@@ -34,7 +34,10 @@
 //! through a link), a link to itself (where `canonicalize` fails with another error than
 //! NotFound), empty paths, repeated and trailing slashes, and, on Windows (where making links
 //! needs privileges, so those cases are left out), `\` and drive letters. A refusal must say
-//! why in words (the given `Refusal`'s Display), which the server sends after its 550.
+//! why in words (the given `Refusal`'s Display), which the server sends after its 550, and the
+//! right words: `NotFound`'s for a place inside where nothing is (`..` above the root is the
+//! root), `Outside`'s for a path that leads out through a link, or a link to nowhere, as the
+//! given docs say; either for a link to itself, which the docs leave open.
 //!
 //! The transcript is the same on Linux and macOS; on Windows it differs (other cases), so the
 //! reference solution's snapshot is compared on Unix only.
@@ -66,13 +69,42 @@ impl<F> Resolve for F where
 {
 }
 
+/// Why a refusal refuses, in the words of the given `Refusal`'s Display, which the server sends
+/// after its 550.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Why {
+    /// `Refusal::NotFound`: nothing is there, or not even the folder it would go in.
+    NotFound,
+    /// `Refusal::Outside`: the path leads out, through a link (one to nowhere counts too).
+    Outside,
+    /// Either: where the given docs leave it open (a link to itself points nowhere, and nothing
+    /// is there).
+    Either,
+}
+
+impl Why {
+    /// The given Display's words for this refusal.
+    fn words(self) -> Option<&'static str> {
+        match self {
+            Why::NotFound => Some(NOT_FOUND_WORDS),
+            Why::Outside => Some(OUTSIDE_WORDS),
+            Why::Either => None,
+        }
+    }
+}
+
+/// `Refusal::NotFound`'s words, as the given Display writes them.
+const NOT_FOUND_WORDS: &str = "no such file or folder";
+/// `Refusal::Outside`'s words, as the given Display writes them.
+const OUTSIDE_WORDS: &str = "that path leads outside the served folder";
+
 /// What one call must return.
 #[derive(Clone, Copy)]
 enum Expect {
     /// `Ok` of a path that lands at this place under `ROOT` (`""` is `ROOT` itself).
     At(&'static str),
-    /// An error: nothing the server may reach.
-    Refused,
+    /// An error, for this reason: nothing the server may reach.
+    Refused(Why),
     /// Either is fine, as long as nothing outside is reached: where the rules leave a choice.
     AtOrRefused(&'static str),
 }
@@ -127,6 +159,7 @@ fn cases() -> Vec<Case> {
         if_wrong,
     };
     use Expect::{At, AtOrRefused, Refused};
+    use Why::{Either, NotFound, Outside};
     let mut cases = vec![
         // Where everything starts.
         case("/", "hello.txt", At("hello.txt"), BASICS),
@@ -147,18 +180,18 @@ fn cases() -> Vec<Case> {
         ),
         case("/", "docs/../../secret.txt", At("secret.txt"), CHECK_AFTER),
         case("/docs", "../../secret.txt", At("secret.txt"), CHECK_AFTER),
-        case("/", "../site2/secret2.txt", Refused, CHECK_AFTER),
-        case("/", "../../../../etc/passwd", Refused, DOT_DOT),
+        case("/", "../site2/secret2.txt", Refused(NotFound), CHECK_AFTER),
+        case("/", "../../../../etc/passwd", Refused(NotFound), DOT_DOT),
         case("/", "./docs/./notes.txt", At("docs/notes.txt"), DOT_DOT),
         // Absolute paths.
         case("/docs", "/hello.txt", At("hello.txt"), ABSOLUTE),
         case("/docs", "/", At(""), ABSOLUTE),
-        case("/", "/etc/passwd", Refused, ABSOLUTE),
+        case("/", "/etc/passwd", Refused(NotFound), ABSOLUTE),
         case("/docs", "/../secret.txt", At("secret.txt"), ABSOLUTE),
         // Percent-looking names.
         case("/", "%2e%2e/inside.txt", At("%2e%2e/inside.txt"), PERCENT),
         case("/", "100%25.txt", At("100%25.txt"), PERCENT),
-        case("/", "%2e%2e/%2e%2e/secret.txt", Refused, PERCENT),
+        case("/", "%2e%2e/%2e%2e/secret.txt", Refused(NotFound), PERCENT),
         // Empty paths, and slashes.
         case("/", "", At(""), SLASHES),
         case("/docs", "", At("docs"), SLASHES),
@@ -174,9 +207,14 @@ fn cases() -> Vec<Case> {
         // New names, for STOR and MKD.
         case("/", "new.txt", At("new.txt"), NEW_NAME),
         case("/docs", "new-folder/", At("docs/new-folder"), NEW_NAME),
-        case("/", "missing/new.txt", Refused, NEW_NAME),
-        case("/", "hello.txt/new.txt", Refused, IN_A_FILE),
-        case("/docs", "notes.txt/deeper/new.txt", Refused, IN_A_FILE),
+        case("/", "missing/new.txt", Refused(NotFound), NEW_NAME),
+        case("/", "hello.txt/new.txt", Refused(NotFound), IN_A_FILE),
+        case(
+            "/docs",
+            "notes.txt/deeper/new.txt",
+            Refused(NotFound),
+            IN_A_FILE,
+        ),
     ];
     // The disk's own absolute path of a file outside, as text, where it can be text.
     let outside_file = std::env::temp_dir().join("course-check-14-outside.txt");
@@ -185,7 +223,7 @@ fn cases() -> Vec<Case> {
             cwd: "/",
             requested: text.to_string(),
             shown: Some("TEMP/course-check-14-outside.txt"),
-            expect: Refused,
+            expect: Refused(NotFound),
             if_wrong: ABSOLUTE,
         });
     }
@@ -194,21 +232,21 @@ fn cases() -> Vec<Case> {
             case("/", "link_in/notes.txt", At("docs/notes.txt"), LINK_OUT),
             case("/", "docs/up/hello.txt", At("hello.txt"), LINK_OUT),
             case("/", "link_in/new.txt", At("docs/new.txt"), NEW_NAME),
-            case("/", "link_file_out", Refused, LINK_OUT),
-            case("/", "link_out/secret2.txt", Refused, PREFIX),
-            case("/", "link_out", Refused, PREFIX),
-            case("/", "link_out/new.txt", Refused, PREFIX),
-            case("/", "docs/escape/secret.txt", Refused, LINK_OUT),
-            case("/docs", "escape", Refused, LINK_OUT),
-            case("/", "dangling", Refused, DANGLING),
-            case("/", "loop", Refused, LOOP),
-            case("/", "loop/new.txt", Refused, LOOP),
+            case("/", "link_file_out", Refused(Outside), LINK_OUT),
+            case("/", "link_out/secret2.txt", Refused(Outside), PREFIX),
+            case("/", "link_out", Refused(Outside), PREFIX),
+            case("/", "link_out/new.txt", Refused(Outside), PREFIX),
+            case("/", "docs/escape/secret.txt", Refused(Outside), LINK_OUT),
+            case("/docs", "escape", Refused(Outside), LINK_OUT),
+            case("/", "dangling", Refused(Outside), DANGLING),
+            case("/", "loop", Refused(Either), LOOP),
+            case("/", "loop/new.txt", Refused(Either), LOOP),
         ]);
     }
     if cfg!(windows) {
         cases.extend([
-            case("/", "..\\..\\secret.txt", Refused, CHECK_AFTER),
-            case("/", "C:\\", Refused, ABSOLUTE),
+            case("/", "..\\..\\secret.txt", Refused(Either), CHECK_AFTER),
+            case("/", "C:\\", Refused(Either), ABSOLUTE),
             case(
                 "/",
                 "docs\\..\\hello.txt",
@@ -456,7 +494,23 @@ fn judge(
         {
             Ok(())
         }
-        (Expect::Refused | Expect::AtOrRefused(_), Err(_)) => Ok(()),
+        (Expect::Refused(why), Err(refusal)) => match why.words() {
+            Some(words) if refusal.trim() != words => Err(format!(
+                "{call} was refused as {refusal:?}, where the refusal is {words:?}: {}",
+                match why {
+                    Why::Outside =>
+                        "the path leads outside the served folder (a link to \
+                                     nowhere counts too, as Refusal::Outside's doc says).",
+                    _ =>
+                        "nothing is there (Refusal::NotFound): the path names a place \
+                          inside the served folder (`..` above the root is the root, and `/` \
+                          is the root) where nothing is, or a name in a folder that is not \
+                          there.",
+                }
+            )),
+            _ => Ok(()),
+        },
+        (Expect::AtOrRefused(_), Err(_)) => Ok(()),
         (Expect::At(place), Err(refusal)) => Err(format!(
             "{call} was refused ({refusal}), where it should lead to {}.\n{}",
             expected(place),
@@ -468,7 +522,7 @@ fn judge(
             expected(place),
             case.if_wrong
         )),
-        (Expect::Refused, Ok(landing)) => Err(format!(
+        (Expect::Refused(_), Ok(landing)) => Err(format!(
             "{call} returned a path that leads to {}, where it should be refused.\n{}",
             show(&landing),
             case.if_wrong

@@ -258,6 +258,8 @@ mod ftp_every_error_is_a_new_name;
 mod ftp_follows_dangling_links;
 #[path = "known_wrong/ftp_prefix_as_string.rs"]
 mod ftp_prefix_as_string;
+#[path = "known_wrong/ftp_refusal_words.rs"]
+mod ftp_refusal_words;
 #[path = "known_right/ftp_resolve_with_components.rs"]
 mod ftp_resolve_with_components;
 #[path = "known_wrong/greeting_ip_and_port.rs"]
@@ -1176,6 +1178,16 @@ fn exercise_14_wrong_sandboxes_fail() {
             ],
         ),
         wrong_sandbox(
+            "ftp_every_refusal_is_outside",
+            ftp_refusal_words::every_refusal_is_outside,
+            &[
+                "resolve(ROOT, \"/\", \"../site2/secret2.txt\") was refused as \"that path \
+                 leads outside the served folder\", where the refusal is \"no such file or \
+                 folder\"",
+                "`..` above the root is the root",
+            ],
+        ),
+        wrong_sandbox(
             "ftp_every_error_is_a_new_name",
             ftp_every_error_is_a_new_name::resolve,
             &[
@@ -1195,6 +1207,15 @@ fn exercise_14_wrong_sandboxes_fail() {
                  OUTSIDE/site2/secret2.txt",
                 "was the check done on strings?",
                 "Compare paths with `Path::starts_with`",
+            ],
+        ));
+        cases.push(wrong_sandbox(
+            "ftp_dangling_is_not_found",
+            ftp_refusal_words::dangling_is_not_found,
+            &[
+                "resolve(ROOT, \"/\", \"dangling\") was refused as \"no such file or \
+                 folder\", where the refusal is \"that path leads outside the served folder\"",
+                "a link to nowhere counts too",
             ],
         ));
         cases.push(wrong_sandbox(

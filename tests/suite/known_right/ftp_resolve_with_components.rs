@@ -24,20 +24,23 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
         return if real.starts_with(root) {
             Ok(real)
         } else {
-            Err("outside")
+            Err("that path leads outside the served folder")
         };
     }
     // Nothing (or a link to nothing) there: only a plain new name in a real folder inside
     // (not in a file).
     if path.symlink_metadata().is_ok() {
-        return Err("a link to nowhere");
+        return Err("that path leads outside the served folder");
     }
-    let name = path.file_name().ok_or("not found")?;
-    let folder = path.parent().ok_or("not found")?.canonicalize();
+    let name = path.file_name().ok_or("no such file or folder")?;
+    let folder = path
+        .parent()
+        .ok_or("no such file or folder")?
+        .canonicalize();
     match folder {
         Ok(folder) if folder.starts_with(root) && folder.is_dir() => Ok(folder.join(name)),
-        Ok(folder) if folder.starts_with(root) => Err("not a folder"),
-        Ok(_) => Err("outside"),
-        Err(_) => Err("not found"),
+        Ok(folder) if folder.starts_with(root) => Err("no such file or folder"),
+        Ok(_) => Err("that path leads outside the served folder"),
+        Err(_) => Err("no such file or folder"),
     }
 }

@@ -11,7 +11,7 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
     };
     // `ROOT/../secret.txt` starts with ROOT, name for name.
     if !path.starts_with(root) {
-        return Err("outside");
+        return Err("that path leads outside the served folder");
     }
     Ok(path.canonicalize().unwrap_or(path))
 }

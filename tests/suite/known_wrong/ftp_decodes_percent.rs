@@ -22,19 +22,21 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
     }
     match path.canonicalize() {
         Ok(real) if real.starts_with(root) => Ok(real),
-        Ok(_) => Err("outside"),
+        Ok(_) => Err("that path leads outside the served folder"),
         Err(error) if error.kind() == ErrorKind::NotFound => {
             if path.symlink_metadata().is_ok() {
-                return Err("outside");
+                return Err("that path leads outside the served folder");
             }
-            let folder = path.parent().ok_or("not found")?;
-            let folder = folder.canonicalize().map_err(|_| "not found")?;
+            let folder = path.parent().ok_or("no such file or folder")?;
+            let folder = folder
+                .canonicalize()
+                .map_err(|_| "no such file or folder")?;
             if !folder.starts_with(root) {
-                return Err("outside");
+                return Err("that path leads outside the served folder");
             }
-            Ok(folder.join(path.file_name().ok_or("not found")?))
+            Ok(folder.join(path.file_name().ok_or("no such file or folder")?))
         }
-        Err(_) => Err("not found"),
+        Err(_) => Err("no such file or folder"),
     }
 }
 

@@ -24,17 +24,21 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
     }
     match path.canonicalize() {
         Ok(real) if real.starts_with(root) => Ok(real),
-        Ok(_) => Err("outside"),
+        Ok(_) => Err("that path leads outside the served folder"),
         // The mistake: any failure is taken for "nothing there yet".
         Err(_) => {
             if path.symlink_metadata().is_ok() {
-                return Err("a link to nowhere");
+                return Err("that path leads outside the served folder");
             }
-            let name = path.file_name().ok_or("not found")?;
-            match path.parent().ok_or("not found")?.canonicalize() {
+            let name = path.file_name().ok_or("no such file or folder")?;
+            match path
+                .parent()
+                .ok_or("no such file or folder")?
+                .canonicalize()
+            {
                 Ok(folder) if folder.starts_with(root) => Ok(folder.join(name)),
-                Ok(_) => Err("outside"),
-                Err(_) => Err("not found"),
+                Ok(_) => Err("that path leads outside the served folder"),
+                Err(_) => Err("no such file or folder"),
             }
         }
     }

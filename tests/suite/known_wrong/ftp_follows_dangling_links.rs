@@ -20,17 +20,19 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
     path.extend(&names);
     match path.canonicalize() {
         Ok(real) if real.starts_with(root) => Ok(real),
-        Ok(_) => Err("outside"),
+        Ok(_) => Err("that path leads outside the served folder"),
         Err(error) if error.kind() == ErrorKind::NotFound => {
             let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-                return Err("not found");
+                return Err("no such file or folder");
             };
-            let folder = folder.canonicalize().map_err(|_| "not found")?;
+            let folder = folder
+                .canonicalize()
+                .map_err(|_| "no such file or folder")?;
             if !folder.starts_with(root) {
-                return Err("outside");
+                return Err("that path leads outside the served folder");
             }
             Ok(folder.join(name))
         }
-        Err(_) => Err("not found"),
+        Err(_) => Err("no such file or folder"),
     }
 }

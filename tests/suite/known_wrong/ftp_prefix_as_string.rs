@@ -24,20 +24,22 @@ pub fn resolve(root: &Path, cwd: &str, requested: &str) -> Result<PathBuf, &'sta
     };
     match path.canonicalize() {
         Ok(real) if inside(&real) => Ok(real),
-        Ok(_) => Err("outside"),
+        Ok(_) => Err("that path leads outside the served folder"),
         Err(error) if error.kind() == ErrorKind::NotFound => {
             if path.symlink_metadata().is_ok() {
-                return Err("outside");
+                return Err("that path leads outside the served folder");
             }
             let (Some(folder), Some(name)) = (path.parent(), path.file_name()) else {
-                return Err("not found");
+                return Err("no such file or folder");
             };
-            let folder = folder.canonicalize().map_err(|_| "not found")?;
+            let folder = folder
+                .canonicalize()
+                .map_err(|_| "no such file or folder")?;
             if !inside(&folder) {
-                return Err("outside");
+                return Err("that path leads outside the served folder");
             }
             Ok(folder.join(name))
         }
-        Err(_) => Err("not found"),
+        Err(_) => Err("no such file or folder"),
     }
 }
