@@ -156,7 +156,8 @@ fn shown(text: &str) -> String {
 /// How a call of `ask` ended, as far as the check could see.
 enum Returned {
     Answer(String, u32),
-    Error,
+    /// An error, with its words (`{:#}`), which the verdict quotes and the transcript does not.
+    Error(String),
     Panicked,
     NotYet,
 }
@@ -255,7 +256,7 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
     }
     let returned = match returned.recv_timeout(WAIT * ATTEMPTS + SLACK) {
         Ok(Ok(Ok((echo, attempt)))) => Returned::Answer(echo, attempt),
-        Ok(Ok(Err(_))) => Returned::Error,
+        Ok(Ok(Err(error))) => Returned::Error(format!("{error:#}")),
         Ok(Err(_)) => Returned::Panicked,
         Err(_) => Returned::NotYet,
     };
@@ -267,7 +268,7 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
         }
         // The error's words vary from one learner to the next: the transcript notes only that
         // it was one.
-        Returned::Error => transcript.push("ask returns an error"),
+        Returned::Error(_) => transcript.push("ask returns an error"),
         Returned::Panicked => transcript.push("ask panics"),
         Returned::NotYet => {
             transcript.push(format!(
@@ -277,6 +278,22 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
             // An `ask` stuck in a receive without a limit would wait for ever: wake it, so its
             // thread can end. What it then returns no longer matters.
             let _ = server.send_to(b"(the check is over)", client_address);
+        }
+    }
+    // A datagram that came after the stranger's, before ask returned: ask sent again, when it
+    // should have gone on waiting. It is in the server's socket by now, if it was sent.
+    let mut heard = heard;
+    if round.peer == Peer::StrangerFirst && matches!(returned, Returned::Answer(..)) {
+        let _ = server.set_nonblocking(true);
+        let mut buffer = vec![0; 65_536];
+        if let Ok((_, from)) = server.recv_from(&mut buffer) {
+            if from == client_address {
+                transcript.push(format!(
+                    "the server receives {} again (datagram 2), sent after the stranger's",
+                    shown(round.message)
+                ));
+                heard.sent_again_at_the_stranger = true;
+            }
         }
     }
     judge(round, heard, &returned)
@@ -321,6 +338,8 @@ struct Heard {
     datagrams: u32,
     /// Something the client sent that no answer can excuse, in words.
     problem: Option<String>,
+    /// The client sent its message again when the stranger's datagram came.
+    sent_again_at_the_stranger: bool,
 }
 
 /// The scripted server's side of one round. Every wait has a limit.
@@ -333,6 +352,7 @@ fn serve_round(
     let mut heard = Heard {
         datagrams: 0,
         problem: None,
+        sent_again_at_the_stranger: false,
     };
     let mut buffer = vec![0; 65_536];
     // The longest the client may take between two datagrams, with room to spare.
@@ -419,12 +439,21 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
         ));
     }
     match (round.peer, round.expected, returned) {
+        (Peer::StrangerFirst, _, Returned::Answer(..)) if heard.sent_again_at_the_stranger => {
+            Err(format!(
+                "A stranger's datagram came first, and ask sent {} again at once, before `wait` \
+                 was up: a stranger's datagram is neither the answer nor the end of the wait. \
+                 Ignore it, and wait for what is left of `wait` (a deadline: \
+                 Instant::now() + wait).",
+                shown(round.message)
+            ))
+        }
         (_, Some((echo, attempt)), Returned::Answer(got, got_attempt))
             if got == echo && *got_attempt == attempt =>
         {
             Ok(())
         }
-        (_, None, Returned::Error) if heard.datagrams == ATTEMPTS => Ok(()),
+        (_, None, Returned::Error(_)) if heard.datagrams == ATTEMPTS => Ok(()),
         (Peer::DropsFirstWhileAStrangerChats, _, Returned::NotYet) if heard.datagrams == 1 => {
             Err(format!(
                 "The server dropped {} and a stranger sent the client a datagram every {} ms: \
@@ -450,7 +479,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
              have a limit, and does ask stop after {ATTEMPTS} attempts?",
             SLACK.as_millis()
         )),
-        (Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats, _, Returned::Error)
+        (Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats, _, Returned::Error(_))
             if heard.datagrams == 1 =>
         {
             Err(format!(
@@ -491,28 +520,28 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
             shown(got),
             shown(echo)
         )),
-        (_, Some(_), Returned::Error) if heard.datagrams == 0 => Err(
-            "ask returned an error, and the server received nothing: does ask send the message \
-             to `server`, through the socket it is given?"
-                .to_string(),
-        ),
-        (_, Some((echo, _)), Returned::Error) if echo.len() > 1024 => Err(format!(
-            "ask returned an error for a {}-byte message, though the server echoed it whole: \
-             is the buffer recv_from is given smaller than the datagram? Give it room for the \
-             largest datagram there is, 65,536 bytes.",
+        (_, Some(_), Returned::Error(words)) if heard.datagrams == 0 => Err(format!(
+            "ask returned an error ({words:?}), and the server received nothing: does ask send \
+             the message to `server`, through the socket it is given?"
+        )),
+        (_, Some((echo, _)), Returned::Error(words)) if echo.len() > 1024 => Err(format!(
+            "ask returned an error ({words:?}) for a {}-byte message, though the server echoed \
+             it whole: is the buffer recv_from is given smaller than the datagram? Give it room \
+             for the largest datagram there is, 65,536 bytes.",
             echo.len()
         )),
-        (_, Some(_), Returned::Error) => Err(
-            "ask returned an error, though the server answered: does it wait long enough, \
-             and does it listen to the server's address?"
-                .to_string(),
-        ),
+        (_, Some(_), Returned::Error(words)) => Err(format!(
+            "ask returned an error ({words:?}), though the server answered: which call failed? \
+             Only a wait that runs out (WouldBlock on Unix, TimedOut on Windows) means \
+             \"send again\"; a stranger's datagram means \"wait for what is left\". (A read \
+             timeout of zero is refused: when no time is left, send again instead.)"
+        )),
         (_, None, Returned::Answer(got, _)) => Err(format!(
             "Nobody answered, and ask returned {} anyway: when every attempt goes \
              unanswered, return an error.",
             shown(got)
         )),
-        (_, None, Returned::Error) => Err(format!(
+        (_, None, Returned::Error(_)) => Err(format!(
             "ask gave up after sending {} datagrams, when {ATTEMPTS} attempts were allowed: \
              send again each time the wait runs out, {ATTEMPTS} times in all.",
             heard.datagrams

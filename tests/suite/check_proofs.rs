@@ -795,6 +795,15 @@ fn exercise_05_wrong_udp_clients_fail() {
         wrong_with(
             "udp_client_variants",
             udp_client::run_as,
+            udp_client_variants::stranger_ends_the_wait,
+            &[
+                "A stranger's datagram came first, and ask sent \"hello again\" again at once",
+                "neither the answer nor the end of the wait",
+            ],
+        ),
+        wrong_with(
+            "udp_client_variants",
+            udp_client::run_as,
             udp_client_variants::wait_restarts,
             &[
                 "The server dropped \"still there?\" and a stranger sent the client a datagram \
@@ -811,7 +820,7 @@ fn exercise_05_wrong_udp_clients_fail() {
             udp_client_variants::hard_coded_address,
             &[
                 "Over IPv6 loopback",
-                "ask returned an error, and the server received nothing",
+                "and the server received nothing: does ask send the message to `server`",
                 "a socket of one family cannot send to an address of the other",
             ],
         ));

@@ -4,7 +4,8 @@
 //! - [`hard_coded_address`] sends to `127.0.0.1` at the server's port, so a server anywhere else
 //!   (on IPv6 loopback, say) never hears it;
 //! - [`wait_restarts`] gives every receive the whole `wait`, so each stranger's datagram starts
-//!   the wait over.
+//!   the wait over;
+//! - [`stranger_ends_the_wait`] sends again as soon as a stranger's datagram comes.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
@@ -30,6 +31,35 @@ pub fn wait_restarts(
     ask(
         socket, server, server, 65_536, true, message, wait, attempts,
     )
+}
+
+pub fn stranger_ends_the_wait(
+    socket: &UdpSocket,
+    server: SocketAddr,
+    message: &str,
+    wait: Duration,
+    attempts: u32,
+) -> anyhow::Result<(String, u32)> {
+    let mut buffer = vec![0; 65_536];
+    for attempt in 1..=attempts {
+        socket.send_to(message.as_bytes(), server)?;
+        socket.set_read_timeout(Some(wait))?;
+        match socket.recv_from(&mut buffer) {
+            Ok((size, sender)) if sender == server => {
+                return Ok((
+                    String::from_utf8_lossy(&buffer[..size]).into_owned(),
+                    attempt,
+                ));
+            }
+            // The mistake: a stranger's datagram taken for the end of this attempt.
+            Ok(_) => continue,
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    anyhow::bail!("no answer after {attempts} attempts")
 }
 
 pub fn hard_coded_address(
