@@ -282,16 +282,34 @@ impl Program {
     /// this one; `None` when the check cannot choose where it listens (a server at an address,
     /// or a command, which is given only a port).
     pub fn start_again_at(&self, listen: &str) -> Option<Result<Program, NotStarted>> {
+        self.start_again_with(listen, &[])
+    }
+
+    /// Like [`Program::start_again_at`], with these environment variables set for the program.
+    pub fn start_again_with(
+        &self,
+        listen: &str,
+        env: &[(&str, &str)],
+    ) -> Option<Result<Program, NotStarted>> {
         let (target, args) = self.started_as.as_ref()?;
-        Some(Program::start_at(target, listen, args))
+        Some(Program::start_at_with(target, listen, args, env))
     }
 
     fn start_at(target: &Target, listen: &str, args: &[String]) -> Result<Program, NotStarted> {
+        Program::start_at_with(target, listen, args, &[])
+    }
+
+    fn start_at_with(
+        target: &Target,
+        listen: &str,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Result<Program, NotStarted> {
         match target {
             Target::Address(address) => Ok(Program::already_running(*address, None)),
             Target::Program(path) => {
                 let mut command = Command::new(path);
-                command.arg(listen).args(args);
+                command.arg(listen).args(args).envs(env.iter().copied());
                 // A panic's file:line is what the verdict quotes; a backtrace would bury it.
                 command.env("RUST_BACKTRACE", "0");
                 Program::spawn(command, None, false, &path.display().to_string())
@@ -309,6 +327,7 @@ impl Program {
                     ])
                     .env(ANSWER_VARIABLE, answer)
                     .env(LISTEN_VARIABLE, listen)
+                    .envs(env.iter().copied())
                     // The answer's panics are shown as a program's are, without a backtrace.
                     .env("RUST_BACKTRACE", "0");
                 Program::spawn(command, None, false, answer)

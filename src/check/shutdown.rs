@@ -26,6 +26,9 @@
 //! - How the program ends: it must refuse C within 300 ms, say goodbye to every client between two
 //!   lines, and end by returning `Ok(())` from `serve` once every client is closed; an exit (any
 //!   status), an early return, or a program that never ends fails.
+//! - The other way to stop: the program is started again, and this time Ctrl-C drops the
+//!   shutdown channel's sender instead of sending `()` ([`SHUTDOWN_BY_VARIABLE`]): its client Z
+//!   must hear the goodbye, and `serve` return. (Only where the check starts the program.)
 //! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::io::ErrorKind;
@@ -35,8 +38,9 @@ use std::time::{Duration, Instant};
 
 use super::live::{self, Clients, Ending, PATIENCE};
 use super::peer::describe_error;
-use super::program::End;
+use super::program::{End, LOOPBACK};
 use super::{Check, Exercise, Played, Program};
+use crate::signal::SHUTDOWN_BY_VARIABLE;
 
 pub const EXERCISE: Exercise = Exercise {
     id: "08_shutdown",
@@ -97,6 +101,9 @@ impl Check for Shutdown {
         let mut clients = Clients::new(program.address());
         let mut end_judged = false;
         let mut stop = steps(&mut clients, program, &mut end_judged).err();
+        if stop.is_none() {
+            stop = dropped_sender(program, &mut clients).err();
+        }
         // A program that ended after the shutdown began, while its clients were not yet done:
         // that is the news, and what the clients saw is its evidence. Unless a client heard
         // other words than it should: then the program's end came after the server's own
@@ -307,6 +314,68 @@ fn steps(
             )
         }
     }
+}
+
+/// The other way to say stop: the program started again, and this time Ctrl-C drops the shutdown
+/// channel's sender instead of sending `()`. `recv` then says the channel is disconnected, and
+/// the task says that means stop too. (Only where the check starts the program itself.)
+fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String> {
+    let Some(again) = program.start_again_with(LOOPBACK, &[(SHUTDOWN_BY_VARIABLE, "drop")]) else {
+        return Ok(());
+    };
+    clients.note(
+        "(the program is started again; this time Ctrl-C drops the shutdown channel's sender \
+         instead of sending ())",
+    );
+    let mut again = again.map_err(|problem| {
+        format!(
+            "Your program, started again to be stopped the other way, did not start: {}",
+            problem.sentence
+        )
+    })?;
+    let mut z = Clients::new(again.address());
+    let played = (|| {
+        z.connect('Z')?;
+        z.send('Z', "hello from Z\n")?;
+        z.receive(
+            'Z',
+            "hello from Z\n",
+            "before any shutdown, the server should echo every line, as lesson 08's does.",
+        )?;
+        again.interrupt().map_err(|problem| {
+            format!("The check could not ask your program to shut down: {problem}.")
+        })?;
+        z.note("the check presses Ctrl-C: the shutdown channel's sender is dropped");
+        z.receive(
+            'Z',
+            GOODBYE,
+            "The shutdown channel's sender was dropped, and that means stop too (\"or its \
+             sender is dropped\"): recv_timeout then says RecvTimeoutError::Disconnected, at \
+             once and every time after. Does your accept loop take only Ok(()) for a stop? A \
+             loop that goes on after Disconnected never stops, and spins.",
+        )?;
+        expect_close(&mut z, 'Z')?;
+        match again.wait_for_end(PATIENCE) {
+            Some(End::Returned) => {
+                z.note("the program ends: serve() returned Ok(())");
+                Ok(())
+            }
+            Some(end) => Err(format!(
+                "{}\nStopped by a dropped sender, serve() did not return Ok(()).\n{}",
+                end.sentence(),
+                end.advice()
+            )),
+            None => Err(
+                "Stopped by a dropped sender, the server said goodbye to its client, but serve() \
+                 did not return: a dropped sender means stop, as () does."
+                    .to_string(),
+            ),
+        }
+    })();
+    for line in z.transcript.lines() {
+        clients.note(line.clone());
+    }
+    played
 }
 
 /// The first sentence and advice on a program that ended before its clients were done.

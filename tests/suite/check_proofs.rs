@@ -332,6 +332,8 @@ mod shutdown_forgets_idle_clients;
 mod shutdown_forgets_the_reader_buffer;
 #[path = "known_wrong/shutdown_ignored.rs"]
 mod shutdown_ignored;
+#[path = "known_wrong/shutdown_ignores_a_dropped_sender.rs"]
+mod shutdown_ignores_a_dropped_sender;
 #[path = "known_wrong/shutdown_keeps_listening.rs"]
 mod shutdown_keeps_listening;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
@@ -948,6 +950,15 @@ fn exercise_08_wrong_shutdowns_fail() {
             &[
                 "Client B receives nothing within 1 s where",
                 "An idle client never sends the byte that would wake a blocked read",
+            ],
+        ),
+        wrong(
+            "shutdown_ignores_a_dropped_sender",
+            &shutdown::CHECK,
+            &[
+                "Client Z receives nothing within 1 s where \"The server is shutting down. \
+                 Goodbye!\\n\" was expected: The shutdown channel's sender was dropped",
+                "Does your accept loop take only Ok(()) for a stop?",
             ],
         ),
         wrong(
@@ -1628,6 +1639,9 @@ fn answer_process() {
         "shutdown_forgets_idle_clients" => {
             shutdown::serve_as_program(shutdown_forgets_idle_clients::serve)
         }
+        "shutdown_ignores_a_dropped_sender" => {
+            shutdown::serve_as_program(shutdown_ignores_a_dropped_sender::serve)
+        }
         "shutdown_forgets_the_reader_buffer" => {
             shutdown::serve_as_program(shutdown_forgets_the_reader_buffer::serve)
         }
@@ -1947,6 +1961,10 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
             "fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration)",
         )
         .replace("let _ = RULES.set(rules); ", "")
+        .replace(
+            "Err(RecvTimeoutError::Disconnected) if !rules.disconnected_stops => {} ",
+            "",
+        )
         .replace("(rules.wind_down)(listener, &stop, grace, clients);", &wind_down);
     assert_eq!(serve, item_named(&solution, "serve"), "serve");
     let at_a_turn = body(

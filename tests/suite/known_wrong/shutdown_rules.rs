@@ -21,12 +21,15 @@ pub struct Rules {
     /// `true` when the client's thread has said its last words and must return.
     pub at_a_turn:
         fn(&[u8], &BufReader<&TcpStream>, &mut &TcpStream, &Stop) -> std::io::Result<bool>,
+    /// Whether a dropped sender (the channel disconnected) stops the accept loop, as `()` does.
+    pub disconnected_stops: bool,
 }
 
 /// The reference solution's rules.
 pub const RIGHT: Rules = Rules {
     wind_down: right_wind_down,
     at_a_turn: right_at_a_turn,
+    disconnected_stops: true,
 };
 
 /// The rules of the server in this process (one answer per process).
@@ -76,6 +79,7 @@ pub fn serve_with(
         }
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
         match shutdown.recv_timeout(TURN) {
+            Err(RecvTimeoutError::Disconnected) if !rules.disconnected_stops => {}
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
         }
