@@ -101,9 +101,6 @@ impl Check for Shutdown {
         let mut clients = Clients::new(program.address());
         let mut end_judged = false;
         let mut stop = steps(&mut clients, program, &mut end_judged).err();
-        if stop.is_none() {
-            stop = dropped_sender(program, &mut clients).err();
-        }
         // A program that ended after the shutdown began, while its clients were not yet done:
         // that is the news, and what the clients saw is its evidence. Unless a client heard
         // other words than it should: then the program's end came after the server's own
@@ -115,6 +112,10 @@ impl Check for Shutdown {
                     stop = Some(format!("{}\n{surprise}", ended_early(&mut clients, &end)));
                 }
             }
+        }
+        // The other way to stop, played by a program of its own, once the first has passed.
+        if stop.is_none() {
+            stop = dropped_sender(program, &mut clients).err();
         }
         Played {
             transcript: clients.transcript,
@@ -375,7 +376,13 @@ fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String
     for line in z.transcript.lines() {
         clients.note(line.clone());
     }
-    played
+    // A program that ended while Z waited: that is the news, and Z's wait its evidence.
+    played.map_err(|surprise| match again.end_now() {
+        Some(end) if !surprise.contains("serve() did not return") => {
+            format!("{}\n{surprise}", end.sentence())
+        }
+        _ => surprise,
+    })
 }
 
 /// The first sentence and advice on a program that ended before its clients were done.
