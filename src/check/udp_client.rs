@@ -479,13 +479,14 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
              have a limit, and does ask stop after {ATTEMPTS} attempts?",
             SLACK.as_millis()
         )),
-        (Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats, _, Returned::Error(_))
+        (Peer::DropsFirst | Peer::DropsFirstWhileAStrangerChats, _, Returned::Error(words))
             if heard.datagrams == 1 =>
         {
             Err(format!(
-                "The server dropped the first datagram, and ask returned an error without sending \
-             {} again: UDP loses datagrams without telling anyone, so when the wait runs \
-             out, send again, up to {ATTEMPTS} attempts in all.",
+                "The server dropped the first datagram, and ask returned an error ({words:?}) \
+                 without sending {} again: UDP loses datagrams without telling anyone, so when \
+                 the wait runs out, send again, up to {ATTEMPTS} attempts in all. (And when no \
+                 time is left of the wait, send again: a read timeout of zero is refused.)",
                 shown(round.message)
             ))
         }
