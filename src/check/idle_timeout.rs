@@ -225,10 +225,11 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
                 ),
             ],
             Some(format!(
-                "Client A, silent since it connected, got its goodbye and its close only about \
-                 {} s after it connected, though the idle limit is {limit} s (and {} ms is the \
-                 most the check allows): is each read's time limit longer than idle? Give each \
-                 read exactly idle: stream.set_read_timeout(Some(idle)).",
+                "Client A, silent since it connected, got its goodbye, and its connection closed \
+                 only about {} s after it connected, though the idle limit is {limit} s (and {} \
+                 ms is the most the check allows): is each read's time limit longer than idle? \
+                 Give each read exactly idle (stream.set_read_timeout(Some(idle))), and return \
+                 as soon as the goodbye is sent.",
                 seconds(after),
                 CLOSED_WITHIN.as_millis()
             )),

@@ -229,16 +229,30 @@ fn play(
         "measure(server, {CLIENTS} clients, {MESSAGES} messages each, timeout {} ms)",
         TIMEOUT.as_millis()
     );
-    let limit = if behaviour == Behaviour::Late {
-        FIRST_ROUND_LIMIT
-    } else {
-        ROUND_LIMIT
+    // Windows tries a refused connect again for about 2 s before it fails: the same room as
+    // the first round's.
+    let limit = match behaviour {
+        Behaviour::Late | Behaviour::Refuses => FIRST_ROUND_LIMIT,
+        _ => ROUND_LIMIT,
     };
     let (mut round_trips, errors) = match returned.recv_timeout(limit) {
         Ok(Ok(counts)) => counts,
         Ok(Err(_)) => {
             transcript.push(format!("{call} panicked"));
             return Err("measure panicked instead of returning what its clients saw.".into());
+        }
+        Err(_) if behaviour == Behaviour::Refuses => {
+            transcript.push(format!(
+                "{call} did not return within {} s",
+                limit.as_secs()
+            ));
+            return Err(format!(
+                "measure did not return within {} s, against {}.\nDoes a client whose connect \
+                 fails end there, with an error for each of its messages? A connect that is \
+                 refused fails at once (on Windows after about 2 s of tries).",
+                limit.as_secs(),
+                behaviour.describe()
+            ));
         }
         Err(_) => {
             transcript.push(format!(

@@ -223,7 +223,8 @@ fn cases() -> Vec<Case> {
             cwd: "/",
             requested: text.to_string(),
             shown: Some("TEMP/course-check-14-outside.txt"),
-            expect: Refused(NotFound),
+            // On Windows the text is one name that hides a drive: the sandbox may see it lead out.
+            expect: Refused(if cfg!(windows) { Either } else { NotFound }),
             if_wrong: ABSOLUTE,
         });
     }

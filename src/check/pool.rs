@@ -176,10 +176,10 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
             return Err(format!(
                 "Client G {what}, and its connection was still open {} s after it connected, \
                  where one line and then the close were expected at once: with {WORKERS} clients \
-                 served and {MAX_WAITING} waiting, G is one too many. Does your accept loop wait \
-                 for room in the queue (send_timeout, or a loop of tries) before it turns a \
-                 client away? Turn it away at once (try_send), and drop the stream after the \
-                 line.",
+                 served and {MAX_WAITING} waiting, G is one too many. Does your server keep the \
+                 stream after the line, or does its accept loop wait for room in the queue \
+                 (send_timeout, a loop of tries) before it turns a client away? Turn it away at \
+                 once (try_send), and drop the stream after the line.",
                 PATIENCE.as_secs()
             ));
         }

@@ -858,7 +858,7 @@ fn exercise_06_wrong_timeouts_fail() {
             "timeouts_limit_doubled",
             &idle_timeout::CHECK,
             &[
-                "Client A, silent since it connected, got its goodbye and its close only about 2 s",
+                "Client A, silent since it connected, got its goodbye, and its connection closed only about 2 s",
                 "is each read's time limit longer than idle?",
             ],
         ),
