@@ -163,12 +163,10 @@ impl Clients {
         self.note(format!("{name} closes the connection"));
     }
 
-    /// Client `name` resets its connection: a zero linger makes closing the socket a reset
-    /// instead of a goodbye, so the server's next read or write of it fails (ConnectionReset,
-    /// or a broken pipe), where a goodbye would read as the end of the stream.
+    /// Client `name` resets its connection (see [`Client::reset`]).
     pub(super) fn reset(&mut self, name: char) {
         if let Some(client) = self.clients.remove(&name) {
-            let _ = socket2::SockRef::from(&client.stream).set_linger(Some(Duration::ZERO));
+            client.reset();
         }
         self.note(format!("{name} resets the connection"));
     }

@@ -52,6 +52,13 @@ impl End {
 }
 
 impl Client {
+    /// Closes the connection with a reset instead of a goodbye: a zero linger makes closing the
+    /// socket send RST, so the server's next read or write of it fails (ConnectionReset, or a
+    /// broken pipe), where a goodbye would read as the end of the stream.
+    pub(super) fn reset(self) {
+        let _ = socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO));
+    }
+
     /// Connects to `server`, with [`PATIENCE`] as the limit on connecting, and on every read and
     /// write after.
     pub(super) fn connect(server: SocketAddr) -> std::io::Result<Client> {

@@ -271,7 +271,7 @@ impl Program {
     /// Starts (or finds) the learner's server. `args` are the check's own arguments, given after
     /// the address to a program.
     pub fn start(target: &Target, args: &[String]) -> Result<Program, NotStarted> {
-        let mut program = Program::start_at(target, LOOPBACK, args)?;
+        let mut program = Program::start_at(target, LOOPBACK, args, &[])?;
         if matches!(target, Target::Program(_) | Target::AnswerInThisTest { .. }) {
             program.started_as = Some((target.clone(), args.to_vec()));
         }
@@ -292,14 +292,10 @@ impl Program {
         env: &[(&str, &str)],
     ) -> Option<Result<Program, NotStarted>> {
         let (target, args) = self.started_as.as_ref()?;
-        Some(Program::start_at_with(target, listen, args, env))
+        Some(Program::start_at(target, listen, args, env))
     }
 
-    fn start_at(target: &Target, listen: &str, args: &[String]) -> Result<Program, NotStarted> {
-        Program::start_at_with(target, listen, args, &[])
-    }
-
-    fn start_at_with(
+    fn start_at(
         target: &Target,
         listen: &str,
         args: &[String],

@@ -542,9 +542,7 @@ impl Run {
             .clients
             .remove(&name)
             .expect("the client just connected");
-        // A zero linger makes closing the socket a reset instead of a goodbye.
-        let _ = socket2::SockRef::from(&client.stream).set_linger(Some(Duration::ZERO));
-        drop(client);
+        client.reset();
         self.note(format!(
             "{name} connects and at once resets the connection, before sending a byte"
         ));

@@ -30,6 +30,7 @@ use std::sync::{Arc, LazyLock, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use super::peer::show_short;
 use super::program::has_ipv6_loopback;
 use super::{Exercise, Failure, Transcript, panics};
 
@@ -144,15 +145,6 @@ const OVER_IPV6: Round = Round {
     loopback: "[::1]:0",
 };
 
-/// A message as the transcript shows it: in full when short, else its start and its length.
-fn shown(text: &str) -> String {
-    if text.chars().count() <= 40 {
-        return format!("{text:?}");
-    }
-    let start: String = text.chars().take(6).collect();
-    format!("{start:?}... ({} bytes)", text.len())
-}
-
 /// How a call of `ask` ended, as far as the check could see.
 enum Returned {
     Answer(String, u32),
@@ -177,7 +169,7 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
         transcript.push(format!(
             "round {}: ask(server, {}, wait {} ms, {ATTEMPTS} attempts)",
             number + 1,
-            shown(round.message),
+            show_short(round.message.as_bytes()),
             WAIT.as_millis()
         ));
         if let Err(reason) = play(round, Arc::clone(&ask), &mut transcript) {
@@ -200,7 +192,7 @@ pub fn run_as(answer_file: &str, ask: impl Ask) -> Result<Transcript, Failure> {
         "round {}, over IPv6 loopback (the server and ask's socket on [::1]): ask(server, {}, \
          wait {} ms, {ATTEMPTS} attempts)",
         rounds.len() + 1,
-        shown(OVER_IPV6.message),
+        show_short(OVER_IPV6.message.as_bytes()),
         WAIT.as_millis()
     ));
     if let Err(reason) = play(&OVER_IPV6, ask, &mut over_ipv6) {
@@ -263,9 +255,10 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
     // Quiet, before the wake-up below: a wait that the stranger keeps restarting would miss it.
     drop(chatter);
     match &returned {
-        Returned::Answer(echo, attempt) => {
-            transcript.push(format!("ask returns ({}, attempt {attempt})", shown(echo)))
-        }
+        Returned::Answer(echo, attempt) => transcript.push(format!(
+            "ask returns ({}, attempt {attempt})",
+            show_short(echo.as_bytes())
+        )),
         // The error's words vary from one learner to the next: the transcript notes only that
         // it was one.
         Returned::Error(_) => transcript.push("ask returns an error"),
@@ -290,7 +283,7 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
             if from == client_address {
                 transcript.push(format!(
                     "the server receives {} again (datagram 2), sent after the stranger's",
-                    shown(round.message)
+                    show_short(round.message.as_bytes())
                 ));
                 heard.sent_again_at_the_stranger = true;
             }
@@ -373,10 +366,13 @@ fn serve_round(
         };
         let text = String::from_utf8_lossy(&buffer[..size]).into_owned();
         if from != client || text != round.message {
-            transcript.push(format!("the server receives {}", shown(&text)));
+            transcript.push(format!(
+                "the server receives {}",
+                show_short(text.as_bytes())
+            ));
             heard.problem = Some(format!(
                 "ask should send the message, {}, and nothing else.",
-                shown(round.message)
+                show_short(round.message.as_bytes())
             ));
             return heard;
         }
@@ -391,12 +387,15 @@ fn serve_round(
                 transcript.push(format!(
                     "the server receives {} (datagram {number}); first, a stranger sends \
                      {STRANGER_SAYS:?} to the client",
-                    shown(&text)
+                    show_short(text.as_bytes())
                 ));
                 // Give the stranger's datagram time to arrive first.
                 thread::sleep(Duration::from_millis(50));
                 let _ = server.send_to(&buffer[..size], client);
-                transcript.push(format!("then the server echoes {}", shown(&text)));
+                transcript.push(format!(
+                    "then the server echoes {}",
+                    show_short(text.as_bytes())
+                ));
                 return heard;
             }
             Peer::Silent => false,
@@ -405,7 +404,7 @@ fn serve_round(
             let _ = server.send_to(&buffer[..size], client);
             transcript.push(format!(
                 "the server receives {} (datagram {number}) and echoes it",
-                shown(&text)
+                show_short(text.as_bytes())
             ));
             return heard;
         }
@@ -418,7 +417,7 @@ fn serve_round(
         };
         transcript.push(format!(
             "the server receives {} (datagram {number}) and drops it{meanwhile}",
-            shown(&text)
+            show_short(text.as_bytes())
         ));
     }
     heard
@@ -434,7 +433,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
             "The server received {} {} times, when ask may try {ATTEMPTS} times: stop \
              after the last attempt, and return an error saying nobody answered. (A client \
              that never gives up hangs for ever when the server is down.)",
-            shown(round.message),
+            show_short(round.message.as_bytes()),
             heard.datagrams
         ));
     }
@@ -445,7 +444,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                  was up: a stranger's datagram is neither the answer nor the end of the wait. \
                  Ignore it, and wait for what is left of `wait` (a deadline: \
                  Instant::now() + wait).",
-                shown(round.message)
+                show_short(round.message.as_bytes())
             ))
         }
         (_, Some((echo, attempt)), Returned::Answer(got, got_attempt))
@@ -461,7 +460,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                  datagram start the wait over? Then a stranger who sends often enough keeps \
                  your client waiting for ever: keep a deadline (Instant::now() + wait) and wait \
                  only for what is left of it.",
-                shown(round.message),
+                show_short(round.message.as_bytes()),
                 CHATTER_EVERY.as_millis()
             ))
         }
@@ -471,7 +470,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                  after: a lost datagram is never answered, so a wait without a limit lasts for \
                  ever. Give the wait a limit (socket.set_read_timeout(Some(wait))), and send \
                  again when it runs out.",
-                shown(round.message)
+                show_short(round.message.as_bytes())
             ))
         }
         (_, _, Returned::NotYet) => Err(format!(
@@ -487,7 +486,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
                  without sending {} again: UDP loses datagrams without telling anyone, so when \
                  the wait runs out, send again, up to {ATTEMPTS} attempts in all. (And when no \
                  time is left of the wait, send again: a read timeout of zero is refused.)",
-                shown(round.message)
+                show_short(round.message.as_bytes())
             ))
         }
         (
@@ -518,8 +517,8 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
         (_, Some((echo, _)), Returned::Answer(got, _)) => Err(format!(
             "ask returned {} where the echo {} was expected: return the bytes of the server's \
              datagram, all of them and nothing else.",
-            shown(got),
-            shown(echo)
+            show_short(got.as_bytes()),
+            show_short(echo.as_bytes())
         )),
         (_, Some(_), Returned::Error(words)) if heard.datagrams == 0 => Err(format!(
             "ask returned an error ({words:?}), and the server received nothing: does ask send \
@@ -540,7 +539,7 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
         (_, None, Returned::Answer(got, _)) => Err(format!(
             "Nobody answered, and ask returned {} anyway: when every attempt goes \
              unanswered, return an error.",
-            shown(got)
+            show_short(got.as_bytes())
         )),
         (_, None, Returned::Error(_)) => Err(format!(
             "ask gave up after sending {} datagrams, when {ATTEMPTS} attempts were allowed: \

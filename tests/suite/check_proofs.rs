@@ -713,10 +713,6 @@ fn exercise_04_right_brokers_pass() {
 /// for `pub`, which the copy needs so that the wrong answers can reach the room.
 #[test]
 fn exercise_04_the_given_broker_is_the_same_everywhere() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let between = |text: &str, start: &str, end: &str| -> String {
         let from = text.find(start).expect("start marker") + start.len();
         let to = from + text[from..].find(end).expect("end marker");
@@ -1269,10 +1265,6 @@ fn exercise_14_right_sandbox_of_another_design_passes() {
 /// lesson's, word for word. The reference solution is the lesson's file itself, included.
 #[test]
 fn exercise_14_the_given_parts_are_the_lessons() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let anchor = |path: &str, name: &str| -> String {
         let text = read(path);
         let start = format!("// ANCHOR: {name}\n");
@@ -1400,10 +1392,6 @@ fn exercise_09_right_server_of_another_design_passes() {
 /// answer it is given.
 #[test]
 fn exercise_09_the_given_server_is_the_same_everywhere() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let serve = |source: &str| -> String {
         let start = source
             .find("/// Answers every client")
@@ -1517,10 +1505,6 @@ fn exercise_11_right_load_generator_of_another_design_passes() {
 /// word.
 #[test]
 fn exercise_11_the_given_code_is_the_solutions() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let given = |source: &str| -> String {
         let task = source.split("\n\nuse ").next().unwrap_or_default();
         let start = source
@@ -1822,6 +1806,12 @@ fn the_drift_test_sees_a_changed_given_item() {
     assert_ne!(code_of(same), code_of(changed));
 }
 
+/// A file of the repository, by its path from the top folder (for the drift tests).
+fn read(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
+}
+
 /// The item of `items` that defines `name` (a `fn` or a `const`), as [`code_of`] gives it, with
 /// `pub` taken out (a copy makes public what the wrong answers use).
 fn item_named(source: &str, name: &str) -> String {
@@ -1843,10 +1833,6 @@ fn item_named(source: &str, name: &str) -> String {
 /// rules put back where the copy calls them.
 #[test]
 fn exercise_07_the_given_pool_is_the_same_everywhere() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let solution = read("solutions/src/07_thread_pool.rs");
     let exercise = read("exercises/src/07_thread_pool.rs");
     let copy = read("tests/suite/known_wrong/pool_rules.rs");
@@ -1882,10 +1868,6 @@ fn exercise_07_the_given_pool_is_the_same_everywhere() {
 /// copy calls them (`right_read_request` is `read_request`, and so on).
 #[test]
 fn exercise_12_the_given_server_is_the_same_everywhere() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     assert_eq!(
         http_server_without_rules(&read("tests/suite/known_wrong/http_rules.rs")),
         http_server_without_rules(&read("solutions/src/12_http.rs")),
@@ -1933,10 +1915,6 @@ fn http_server_without_rules(source: &str) -> String {
 /// rules put back where the copy calls them.
 #[test]
 fn exercise_08_the_given_server_is_the_same_everywhere() {
-    let read = |path: &str| {
-        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-    };
     let solution = read("solutions/src/08_shutdown.rs");
     let exercise = read("exercises/src/08_shutdown.rs");
     let copy = read("tests/suite/known_wrong/shutdown_rules.rs");
