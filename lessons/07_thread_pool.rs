@@ -117,7 +117,8 @@ fn turn_away(mut stream: TcpStream, workers: usize, max_waiting: usize) {
         eprintln!("could not tell {who} the server is busy: {error}");
     }
     // Not a plain drop: if the client has sent a line already, closing with it unread would
-    // send a reset that can destroy the busy line before the client reads it.
+    // send a reset, which can erase the busy line before the client reads it, and ends the
+    // connection with an error instead of an ordinary end.
     course::close::gently(stream);
 }
 // ANCHOR_END: accept_loop

@@ -2,8 +2,9 @@
 //!
 //! Closing a socket while bytes the client sent are still unread in it makes the system send a
 //! *reset* instead of an ordinary end of stream (RFC 1122 §4.2.2.13 says a TCP should; Linux and
-//! macOS do). A client that has not yet read our last line may then lose it, and reads an error
-//! instead: a server that turns a client away after the client has spoken (`echo hi | nc -N`)
+//! macOS do). What we had not yet sent is lost, what had arrived may be too (RFC 9112 §9.6: the
+//! reset "might erase the client's unacknowledged input buffers"; Linux keeps them), and the
+//! client reads an error where the ordinary end should be: a server that turns a client away after the client has spoken (`echo hi | nc -N`)
 //! must not close that way.
 //!
 //! [`gently`] says we are done sending (`shutdown(Write)`), then reads and throws away whatever

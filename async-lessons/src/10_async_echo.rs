@@ -28,15 +28,18 @@ async fn main() -> course::cli::MainResult {
     // ANCHOR: accept_loop
     let mut failures = AcceptFailures::new();
     loop {
-        // `.await` hands this thread back to the runtime until a client arrives: the worker
-        // thread runs other tasks meanwhile, instead of sleeping in `accept` as lesson 03's did.
+        // `.await` hands the thread back to the runtime until a client arrives, instead of
+        // sleeping in `accept` as lesson 03's did. (This loop is `main`'s, on the main thread,
+        // which runs nothing else; the clients' tasks run on the worker threads.)
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
                 // Out of file descriptors, say. Such errors last: log a spell of them once, and
                 // pause before trying again rather than spin the processor. The pause is
-                // tokio's, which lets the thread run other tasks meanwhile: `thread::sleep`
-                // (what lesson 03's `pause_after` does) would stall every task on this thread.
+                // tokio's: in async code `thread::sleep` (what lesson 03's `pause_after` does)
+                // stalls every task that shares the thread. Here it would only delay accepting,
+                // but in a task, or on a runtime of one thread (exercise 10's), it would stall
+                // the others too.
                 tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }
