@@ -17,12 +17,12 @@
 //! - What arrives: the goodbye line, then the close: a close without a word fails, and so does a
 //!   connection left open, and so does a goodbye that comes only after [`CLOSED_WITHIN`] (a read
 //!   timeout of twice the limit, say).
-//! - What B sends: text, a line with a byte that is not UTF-8, and a piece with no newline:
-//!   every byte comes back, at once (an echo of whole lines, or of text, fails).
+//! - What B sends: a line with a byte that is not UTF-8, a line of text, then pieces with no
+//!   newline for longer than the limit: every byte comes back, at once (an echo of whole lines,
+//!   or of text, fails), and pieces are talk (an idle clock that only a newline restarts fails).
 //! - What fails in the APIs: the read timeout's error (WouldBlock on Unix, TimedOut on Windows)
 //!   must end only A's connection: C must still be served.
-//! - Not covered: a client that talks in pieces slower than the limit (each piece resets it), and
-//!   IPv6.
+//! - Not covered: IPv6.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
@@ -57,13 +57,16 @@ const CLOSED_WITHIN: Duration = Duration::from_millis(1700);
 /// How long client A watches in all: long enough to see a goodbye that comes late, and say so.
 const WATCH_SILENT: Duration = Duration::from_millis(3500);
 
-/// What client B sends, one line each [`TALK_EVERY`]: mostly text, but one line that is not
-/// UTF-8, and one piece with no newline, whose bytes must come back as they are, at once.
+/// What client B sends, one piece each [`TALK_EVERY`]: a line that is not UTF-8, a line of text,
+/// then pieces of a line that has no end yet, whose bytes must come back as they are, at once.
+/// The pieces go on for longer than the limit after the last newline: talk is talk, with or
+/// without one. A limit counted from connecting runs out 200 ms before the second piece (number
+/// 3); one counted from the last newline runs out 200 ms before the third (number 4).
 fn talk_line(number: usize) -> Vec<u8> {
     match number {
-        1 => b"caf\xe9, not UTF-8\n".to_vec(),
-        2 => b"half a line, no newline".to_vec(),
-        _ => format!("line {number}\n").into_bytes(),
+        0 => b"caf\xe9, not UTF-8\n".to_vec(),
+        1 => b"line 1\n".to_vec(),
+        _ => format!("piece {number} of a line, no newline yet; ").into_bytes(),
     }
 }
 
@@ -153,7 +156,8 @@ fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
     let (silent_lines, silent_wrong) = silent_verdict(&silent);
     match talked {
         Talked::Throughout => transcript.push(format!(
-            "B sends a line every {} ms for {} s (one not UTF-8, one a piece with no newline), \
+            "B sends something every {} ms for {} s (a line not UTF-8, a line of text, then \
+             pieces with no newline), \
              and every byte comes back",
             TALK_EVERY.as_millis(),
             TALK_FOR.as_secs()
@@ -329,18 +333,22 @@ enum Talked {
 /// Client B talks for [`TALK_FOR`], keeping an eye on A's verdict as it comes in.
 fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Silent>) -> Talked {
     let started = Instant::now();
+    // When B last sent a newline: a server that counts silence from there fails later.
+    let mut last_newline = started;
     let mut number = 0;
     while started.elapsed() < TALK_FOR {
         let line = talk_line(number);
+        let sent_at = Instant::now();
         let sent = client.stream.write_all(&line).is_ok();
-        let echo = match sent {
-            true => client.read_at_most(line.len(), PATIENCE).0,
-            false => Vec::new(),
+        let (echo, end) = match sent {
+            true => client.read_at_most(line.len(), PATIENCE),
+            false => (Vec::new(), End::Closed),
         };
         if echo != line {
             let after = seconds(started.elapsed());
             let mut received = echo;
             // Show the whole wrong reply, not just as many bytes as the echo would have had.
+            received.append(&mut client.early);
             while !received.contains(&b'\n') {
                 match client.read_some(Instant::now() + Duration::from_millis(200)) {
                     Ok(bytes) => received.extend_from_slice(&bytes),
@@ -353,11 +361,21 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
                 show(&received)
             };
             let sent = show(&line);
-            let likely = if !line.ends_with(b"\n") {
+            // Nothing back on a connection still open: the server waits for more.
+            let waits = received.is_empty() && matches!(end, End::Timeout);
+            let likely = if !line.ends_with(b"\n") && waits {
                 "B's last piece had no newline: every byte comes back as soon as it arrives. Does \
                  your server echo whole lines only (read_line, lines())? Echo what each read \
                  returns."
                     .to_string()
+            } else if !line.ends_with(b"\n") && sent_at.duration_since(last_newline) >= IDLE {
+                format!(
+                    "B had been talking all along, in pieces with no newline for the last {} s: \
+                     does your server restart its idle clock only when a whole line arrives? \
+                     Any bytes are talk. A read timeout does that by itself: each read, whatever \
+                     it brings, waits the whole limit afresh.",
+                    seconds(sent_at.duration_since(last_newline))
+                )
             } else if std::str::from_utf8(&line).is_err() {
                 "B's line held a byte that is not UTF-8: every byte comes back, whatever it is. \
                  Does your server read text (read_line, lines(), from_utf8), which fails on such \
@@ -374,11 +392,14 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
                      receives {what}"
                 ),
                 reason: format!(
-                    "Client B, which sent a line every {} ms, received {what} in place of the \
+                    "Client B, which sent something every {} ms, received {what} in place of the \
                      echo of {sent}, about {after} s after it connected.\n{likely}",
                     TALK_EVERY.as_millis()
                 ),
             };
+        }
+        if line.ends_with(b"\n") {
+            last_newline = sent_at;
         }
         number += 1;
         thread::sleep(TALK_EVERY);

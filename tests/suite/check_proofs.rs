@@ -851,6 +851,14 @@ fn exercise_06_wrong_timeouts_fail() {
             ],
         ),
         wrong(
+            "timeouts_clock_from_newline",
+            &idle_timeout::CHECK,
+            &[
+                "Client B, which sent something every 400 ms, received \"you sent nothing for 1 s",
+                "in pieces with no newline for the last 1 s: does your server restart its idle clock only when a whole line arrives?",
+            ],
+        ),
+        wrong(
             "timeouts_limit_doubled",
             &idle_timeout::CHECK,
             &[
@@ -1640,6 +1648,9 @@ fn answer_process() {
             idle_timeout::serve_as_program(timeouts_close_without_a_word::serve)
         }
         "timeouts_echoes_lines" => idle_timeout::serve_as_program(timeouts_variants::echoes_lines),
+        "timeouts_clock_from_newline" => {
+            idle_timeout::serve_as_program(timeouts_variants::clock_from_newline)
+        }
         "timeouts_limit_doubled" => {
             idle_timeout::serve_as_program(timeouts_variants::limit_doubled)
         }

@@ -1,12 +1,14 @@
-//! Known wrong, two ways, each a server that closes quiet clients with the goodbye, but:
+//! Known wrong, three ways, each a server that closes quiet clients with the goodbye, but:
 //! - [`echoes_lines`] echoes whole lines of text (`read_line`): a piece with no newline waits,
 //!   and a byte that is not UTF-8 ends the connection, where every byte should come back;
-//! - [`limit_doubled`] gives each read twice the limit, "for slack": the goodbye comes late.
+//! - [`limit_doubled`] gives each read twice the limit, "for slack": the goodbye comes late;
+//! - [`clock_from_newline`] restarts its idle clock only when a read brings a newline: a client
+//!   that talks in pieces for longer than the limit is told goodbye mid-line.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub fn echoes_lines(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
     serve(listener, idle, |stream, idle| {
@@ -37,6 +39,32 @@ pub fn limit_doubled(listener: TcpListener, idle: Duration) -> anyhow::Result<()
                 Ok(0) => return Ok(()),
                 Ok(count) => stream.write_all(&buffer[..count])?,
                 Err(error) if timed_out(&error) => return say_goodbye(&mut stream, idle),
+                Err(error) => return Err(error),
+            }
+        }
+    })
+}
+
+pub fn clock_from_newline(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    serve(listener, idle, |mut stream, idle| {
+        let mut last_line = Instant::now();
+        let mut buffer = [0; 1024];
+        loop {
+            let left = idle.saturating_sub(last_line.elapsed());
+            if left.is_zero() {
+                return say_goodbye(&mut stream, idle);
+            }
+            stream.set_read_timeout(Some(left))?;
+            match stream.read(&mut buffer) {
+                Ok(0) => return Ok(()),
+                Ok(count) => {
+                    stream.write_all(&buffer[..count])?;
+                    // The mistake: only a whole line counts as talk.
+                    if buffer[..count].contains(&b'\n') {
+                        last_line = Instant::now();
+                    }
+                }
+                Err(error) if timed_out(&error) => {}
                 Err(error) => return Err(error),
             }
         }
