@@ -158,6 +158,34 @@ impl Clients {
         self.note(format!("{name} closes its sending side (a half-close)"));
     }
 
+    /// Client `name`, whose connection the server has closed, sends `text` anyway, as a client
+    /// that has not noticed yet would, and watches for `within` whether the server's system
+    /// answers with a reset. One that closed its socket outright does (nobody will ever read the
+    /// bytes); one that closed gently (`shutdown`, then reading until the client leaves, as
+    /// `course::close::gently` does) takes them in silence. (The error's kind differs from one
+    /// system and moment to the next, reset or broken pipe: any error is the reset's.)
+    pub(super) fn is_reset_after_sending(
+        &mut self,
+        name: char,
+        text: &str,
+        within: Duration,
+    ) -> bool {
+        let client = self.client(name);
+        if client.stream.write_all(text.as_bytes()).is_err() {
+            return true;
+        }
+        // The reset comes back at once over loopback: watch the socket's error until then.
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            match client.stream.take_error() {
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Ok(Some(_)) | Err(_) => return true,
+            }
+        }
+        // Some systems report a reset only to the next call: one more write tells.
+        client.stream.write_all(b"\n").is_err()
+    }
+
     pub(super) fn close(&mut self, name: char) {
         self.clients.remove(&name);
         self.note(format!("{name} closes the connection"));

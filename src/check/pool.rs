@@ -17,6 +17,11 @@
 //! - When they leave: A closes gently, then B and C reset their connections in the middle of a
 //!   line, one after the other: the worker's read or write fails, and it must serve the next in
 //!   the queue (D, then E); a worker that stops at an error fails.
+//! - After the turn-away: G sends a line, as a client that has not noticed may; the given
+//!   `turn_away` closes gently and takes it in silence, a stream dropped outright answers with a
+//!   reset (which can erase the busy line), and fails.
+//! - Idleness: after everyone has left, nobody connects for [`IDLE_SPELL`]; then client J must be
+//!   served (a worker that ends after waiting in vain for up to 3 s fails).
 //! - What fails in the APIs: a full queue (`try_send`'s `Full`) must turn the client away at once,
 //!   never wait for room; the number of threads is counted on Linux (a thread per connection,
 //!   waiting or not, fails); elsewhere that count is not covered.
@@ -40,6 +45,15 @@ pub const WORKERS: usize = 2;
 pub const MAX_WAITING: usize = 4;
 /// How long a waiting client listens, to be sure it is not served.
 const QUIET: Duration = Duration::from_millis(300);
+
+/// How long turned-away client G watches for a reset after it sends a line past the close. Over
+/// loopback a reset comes back within microseconds; the gentle close takes a second to give up.
+const AFTER_THE_CLOSE: Duration = Duration::from_millis(300);
+
+/// How long the pool sits with no client before the last one comes: a worker that gives up
+/// after waiting in vain for up to 3 s (a `recv_timeout` whose Timeout ends its loop) is gone by
+/// then. (Longer waits are not covered: each second here is a second of every run.)
+pub const IDLE_SPELL: Duration = Duration::from_millis(3500);
 /// Threads tolerated beyond the workers and the accept loop: a server may keep a helper or two
 /// (a thread that logs, say).
 const THREAD_SLACK: usize = 2;
@@ -152,6 +166,21 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
     match ending {
         Ending::Closed if one_line => {
             clients.note("G receives one line, then the connection closes");
+            // A client that has not noticed yet may still send. The given turn_away closes
+            // gently and takes such bytes in silence; a socket dropped outright answers them
+            // with a reset, which can erase the busy line before the client reads it.
+            if clients.is_reset_after_sending('G', "are you there?\n", AFTER_THE_CLOSE) {
+                clients.note("G sends \"are you there?\\n\" and its connection is reset");
+                return Err(
+                    "Client G heard the busy line and the close, then sent a line, as a client \
+                     that has not noticed yet may, and its connection was reset: the server's \
+                     socket was gone. A reset can erase the busy line before the client reads \
+                     it. Did your accept loop drop the stream itself? Turn the client away \
+                     with the given `turn_away`, which closes gently (course::close::gently)."
+                        .to_string(),
+                );
+            }
+            clients.note("G sends \"are you there?\\n\": no reset, the server takes it in silence");
         }
         Ending::Closed if heard.is_empty() => {
             clients.note(format!("G {what}"));
@@ -259,5 +288,25 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
         "Everyone else had left, and a new client was not served: do your workers keep going?",
     )?;
     clients.close('H');
+    // The pool sits idle, its workers waiting for the queue; then one more client comes.
+    std::thread::sleep(IDLE_SPELL);
+    clients.note(format!(
+        "nobody connects for {} s",
+        IDLE_SPELL.as_secs_f32()
+    ));
+    clients.connect('J')?;
+    clients.send('J', "hello from J\n")?;
+    clients.receive(
+        'J',
+        "hello from J\n",
+        &format!(
+            "After {} s without clients, a new client was not served: do your workers stop \
+             when they have waited a while for a connection (recv_timeout, and a `break` on its \
+             Timeout)? A worker serves one connection after another for as long as the server \
+             runs: wait on the queue for as long as it takes (`for stream in queue`).",
+            IDLE_SPELL.as_secs_f32()
+        ),
+    )?;
+    clients.close('J');
     Ok(())
 }

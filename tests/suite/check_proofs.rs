@@ -316,8 +316,12 @@ mod pool_std_mutex_receiver;
 mod pool_thread_per_connection;
 #[path = "known_wrong/pool_thread_per_waiting_connection.rs"]
 mod pool_thread_per_waiting_connection;
+#[path = "known_wrong/pool_turns_away_with_a_plain_drop.rs"]
+mod pool_turns_away_with_a_plain_drop;
 #[path = "known_wrong/pool_waits_for_room.rs"]
 mod pool_waits_for_room;
+#[path = "known_wrong/pool_worker_retires_when_idle.rs"]
+mod pool_worker_retires_when_idle;
 #[path = "known_wrong/pool_worker_serves_one_client.rs"]
 mod pool_worker_serves_one_client;
 #[path = "known_wrong/pool_worker_stops_at_an_error.rs"]
@@ -902,6 +906,22 @@ fn exercise_07_wrong_pools_fail() {
                 "Client D receives nothing within 1 s where \"hello from D\\n\" was expected: \
                  B reset its connection in the middle of a line",
                 "Does a worker stop at its client's error",
+            ],
+        ),
+        wrong(
+            "pool_worker_retires_when_idle",
+            &pool::CHECK,
+            &[
+                "Your program ended while the check ran: your serve() returned an error",
+                "After 3.5 s without clients, a new client was not served: do your workers stop",
+            ],
+        ),
+        wrong(
+            "pool_turns_away_with_a_plain_drop",
+            &pool::CHECK,
+            &[
+                "Client G heard the busy line and the close, then sent a line, as a client that \
+               has not noticed yet may, and its connection was reset",
             ],
         ),
         wrong(
@@ -1624,6 +1644,12 @@ fn answer_process() {
         "pool_waits_for_room" => pool::serve_as_program(pool_waits_for_room::serve),
         "pool_worker_serves_one_client" => {
             pool::serve_as_program(pool_worker_serves_one_client::serve)
+        }
+        "pool_worker_retires_when_idle" => {
+            pool::serve_as_program(pool_worker_retires_when_idle::serve)
+        }
+        "pool_turns_away_with_a_plain_drop" => {
+            pool::serve_as_program(pool_turns_away_with_a_plain_drop::serve)
         }
         "pool_worker_stops_at_an_error" => {
             pool::serve_as_program(pool_worker_stops_at_an_error::serve)

@@ -32,6 +32,7 @@ pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyho
             Ok(()) => {}
             Err(TrySendError::Full(mut stream)) => {
                 let _ = stream.write_all(b"Busy, sorry.\n");
+                course::close::gently(stream);
             }
             Err(TrySendError::Disconnected(_)) => anyhow::bail!("no workers left"),
         }

@@ -16,6 +16,7 @@ pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyho
         let Ok(mut stream) = connection else { continue };
         if connected.load(Ordering::SeqCst) >= workers + max_waiting {
             let _ = stream.write_all(b"Sorry, the server is busy.\n");
+            course::close::gently(stream);
             continue;
         }
         connected.fetch_add(1, Ordering::SeqCst);
