@@ -13,12 +13,13 @@
 //!    sends the Hosts browsers send (an address and a port, IPv6's in brackets, a name with dots
 //!    and a hyphen): a check_host that allows too few characters fails here.
 //! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
-//!    (400), a method in small letters (400), two spaces after the method (400), a space in a
-//!    header's name (400), a version that is not HTTP/1.x (400), headers that never end (431),
+//!    (400), a method in small letters (400), two spaces after the method (400), a space or a
+//!    tab in a header's name (400), a version that is not HTTP/1.x (400), headers that never end (431),
 //!    and a head of exactly MAX_HEAD_BYTES with no blank line, after which the client waits
 //!    (431 at once: it can only be longer).
 //! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
-//!    own: an HTTP/1.1 request without `Host` (I), with two (J), with two in different cases
+//!    own: an HTTP/1.1 request without `Host` (I), an HTTP/1.0 one with two (J: the rule holds
+//!    for every version), an HTTP/1.1 one with two in different cases
 //!    (X), with an invalid one (K), and two `Content-Length`s that differ, with a second request
 //!    smuggled behind the first (L).
 //! 7. O sends DELETE (405), then HTTP/1.0 without Host (200, then a close); P a head of exactly
@@ -42,7 +43,8 @@
 //!   `Connection: close`; a body; Hosts valid (`127.0.0.1:65442`, `[::1]:65442`, a name with
 //!   `.` and `-`) and not (none, two, two in different cases, one with a `/`); bad request lines
 //!   (not HTTP, a method in small letters, two spaces for one),
-//!   headers without a colon or with a space in the name, versions that are not HTTP/1.x.
+//!   headers without a colon or with a space or a tab in the name, versions that are not
+//!   HTTP/1.x.
 //! - The head's limit: exactly [`MAX_HEAD_BYTES`] (served), one byte over with its blank line
 //!   (431), exactly the limit with no blank line yet (431 at once), and far past it with no
 //!   blank line (431).
@@ -806,7 +808,7 @@ fn play(
     // A head not ended at exactly the limit: it can only be longer.
     let prefix = "GET /hello HTTP/1.1\r\nHost: check\r\nCookie: ";
     let at_the_limit = format!("{prefix}{}", "x".repeat(MAX_HEAD_BYTES - prefix.len()));
-    let bad: [(char, &str, &[u8], u16, &str); 13] = [
+    let bad: [(char, &str, &[u8], u16, &str); 14] = [
         (
             'E',
             "\"hello there\\r\\n\\r\\n\" (not HTTP)",
@@ -850,6 +852,15 @@ fn play(
              token, with no spaces (RFC 9112 section 5.1).",
         ),
         (
+            'Z',
+            "a header whose name has a tab (\"User\\tAgent: check\")",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nUser\tAgent: check\r\n\r\n",
+            400,
+            "Does your request::parse refuse a header name with a tab in it, as well as one with \
+             a space? A name is one token, with no whitespace of any kind (RFC 9112 section \
+             5.1).",
+        ),
+        (
             'G',
             "GET /hello HTTP/2.0",
             b"GET /hello HTTP/2.0\r\nHost: check\r\n\r\n",
@@ -885,11 +896,13 @@ fn play(
         ),
         (
             'J',
-            "GET /hello with two Host headers",
-            b"GET /hello HTTP/1.1\r\nHost: check\r\nHost: other\r\n\r\n",
+            "GET /hello HTTP/1.0 with two Host headers",
+            b"GET /hello HTTP/1.0\r\nHost: check\r\nHost: other\r\n\r\n",
             400,
-            "Does your check_host refuse a request with two Host headers? A proxy in front \
-             could read one and your server the other (RFC 9112 §3.2: 400).",
+            "Does your check_host refuse a request with two Host headers, whatever its version? \
+             A proxy in front could read one and your server the other: RFC 9112 §3.2 asks 400 \
+             for any request with two, HTTP/1.0 too (only a missing Host is HTTP/1.1's rule \
+             alone).",
         ),
         (
             'X',

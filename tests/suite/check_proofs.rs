@@ -1104,6 +1104,22 @@ fn exercise_12_wrong_http_servers_fail() {
             ],
         ),
         wrong(
+            "http_allows_a_tab_in_a_name",
+            &http::CHECK,
+            &[
+                "Client Z sent a header whose name has a tab",
+                "refuse a header name with a tab in it",
+            ],
+        ),
+        wrong(
+            "http_host_rules_for_http11_only",
+            &http::CHECK,
+            &[
+                "Client J sent GET /hello HTTP/1.0 with two Host headers",
+                "whatever its version?",
+            ],
+        ),
+        wrong(
             "http_only_http11",
             &http::CHECK,
             &[
@@ -1622,6 +1638,10 @@ fn answer_process() {
         "http_waits_at_the_limit" => serve_as_program(http_variants::waits_at_the_limit),
         "http_splits_on_whitespace" => serve_as_program(http_variants::splits_on_whitespace),
         "http_counts_host_by_case" => serve_as_program(http_variants::counts_host_by_case),
+        "http_allows_a_tab_in_a_name" => serve_as_program(http_variants::allows_a_tab_in_a_name),
+        "http_host_rules_for_http11_only" => {
+            serve_as_program(http_variants::host_rules_for_http11_only)
+        }
         "http_only_http11" => serve_as_program(http_only_http11::serve),
         "http_host_for_every_version" => serve_as_program(http_host_for_every_version::serve),
         "http_host_without_brackets" => serve_as_program(http_host_without_brackets::serve),

@@ -1,10 +1,13 @@
-//! Known wrong, three ways, each the reference solution but for one rule:
+//! Known wrong, five ways, each the reference solution but for one rule:
 //! - [`waits_at_the_limit`]: a head that has not ended at exactly MAX_HEAD_BYTES waits for one
 //!   more byte (`>` where the task says "already holds MAX_HEAD_BYTES");
 //! - [`splits_on_whitespace`]: the request line's parts split at any run of whitespace, so two
 //!   spaces, or a tab, pass for one;
 //! - [`counts_host_by_case`]: Host headers counted by their exact name, so `host` is another
-//!   header.
+//!   header;
+//! - [`allows_a_tab_in_a_name`]: a header name with a space is refused, one with a tab is not;
+//! - [`host_rules_for_http11_only`]: every Host rule applied to HTTP/1.1 alone, where two Hosts
+//!   or an invalid one are refused in any request.
 
 use std::net::TcpListener;
 
@@ -83,4 +86,48 @@ fn check_host_by_case(request: &Request) -> Result<(), Refusal> {
         body_length: request.body_length,
     };
     right_check_host(&exact)
+}
+
+pub fn allows_a_tab_in_a_name(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(
+        listener,
+        Rules {
+            parse: parse_allowing_a_tab_in_a_name,
+            ..RIGHT
+        },
+    )
+}
+
+fn parse_allowing_a_tab_in_a_name(buffer: &[u8]) -> Parsed {
+    // The mistake: only a space spoils a name. (Here a tab in a name becomes a `-` before the
+    // reference parse sees it, so the name passes.)
+    let mut relaxed = buffer.to_vec();
+    let mut in_name = false;
+    for (at, byte) in buffer.iter().enumerate() {
+        match byte {
+            b'\n' => in_name = true,
+            b':' => in_name = false,
+            b'\t' if in_name => relaxed[at] = b'-',
+            _ => {}
+        }
+    }
+    right_parse(&relaxed)
+}
+
+pub fn host_rules_for_http11_only(listener: TcpListener) -> anyhow::Result<()> {
+    serve_with(
+        listener,
+        Rules {
+            check_host: check_host_in_http11_only,
+            ..RIGHT
+        },
+    )
+}
+
+fn check_host_in_http11_only(request: &Request) -> Result<(), Refusal> {
+    // The mistake: HTTP/1.0 has no Host rule, so none of them is applied to it.
+    if request.minor_version == 0 {
+        return Ok(());
+    }
+    right_check_host(request)
 }
