@@ -48,8 +48,14 @@ fn main() -> course::cli::MainResult {
     // through an `Arc`. Reading and writing at the same time is fine: they are separate
     // directions of the connection.
     let connection = Arc::new(stream);
+    // Windows ends typed input with Ctrl-Z then Enter; everywhere else it is Ctrl-D.
+    let end_of_input = if cfg!(windows) {
+        "Ctrl-Z then Enter"
+    } else {
+        "Ctrl-D"
+    };
     println!(
-        "-- connected to {address}; type a line and press Enter to send it; /quit or Ctrl-D leaves"
+        "-- connected to {address}; type a line and press Enter to send it; /quit or {end_of_input} leaves"
     );
 
     let (finished, first_to_finish) = mpsc::channel();
@@ -191,7 +197,8 @@ const PROGRAM: Program = Program {
     extra_usage: "",
     max_extra_args: 0,
     try_it: "Start the chat server first, in another terminal:\n  cargo run --bin 04_chat\n\
-             Then run this client in two or more terminals. Leave with /quit or Ctrl-D.\n\
+             Then run this client in two or more terminals. Leave with /quit or Ctrl-D\n\
+             (on Windows, Ctrl-Z then Enter).\n\
              It talks to the other lessons' servers too, e.g. the echo server:\n  \
              cargo run --bin 04_chat_client -- 127.0.0.1:65433",
 };

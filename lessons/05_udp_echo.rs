@@ -4,6 +4,7 @@
 //! connections: one socket serves everybody, and every datagram carries its sender's address.
 //! Run it, then in another terminal run `05_udp_echo_client`.
 
+use std::io::ErrorKind;
 use std::net::UdpSocket;
 use std::thread;
 use std::time::Duration;
@@ -39,10 +40,15 @@ fn main() -> course::cli::MainResult {
         // With it comes the sender's address: the only way to know where to answer.
         let (size, sender) = match socket.recv_from(&mut buffer) {
             Ok(received) => received,
+            // On Windows an earlier echo to a client that has gone can surface here, as a
+            // "connection reset" on this unrelated receive. It is not this datagram's fault, nor
+            // a reason to pause: every client that left would hold up everyone else.
+            Err(error) if error.kind() == ErrorKind::ConnectionReset => {
+                eprintln!("an earlier echo found nobody: {error}");
+                continue;
+            }
             Err(error) => {
-                // On Windows an earlier echo to a client that has gone can surface here, as a
-                // "connection reset" on this unrelated receive. It is not this datagram's fault,
-                // nor a reason to stop serving everyone else.
+                // Anything else may well happen again at once: pause, rather than spin.
                 eprintln!("could not receive a datagram: {error}");
                 thread::sleep(PAUSE_AFTER_ERROR);
                 continue;

@@ -42,8 +42,9 @@ pub const EVENT_QUEUE_LEN: usize = 1024;
 /// that moves some bytes still waits this long before the next one starts). A client that has
 /// stopped reading is normally cut off when its queue fills; this bounds the case where the room
 /// is too quiet to fill it, or the client stops reading and then vanishes without its system
-/// closing the connection, so its writer would otherwise wait in `write` for minutes, until TCP
-/// gives up. Such a client is cut off too, and the room is told so.
+/// closing the connection, so its writer would otherwise wait in `write`: for ever for the first
+/// (its system answers TCP's probes of the full window), for minutes, until TCP gives up, for
+/// the second. Such a client is cut off too, and the room is told so.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a reader thread that is waiting for its client looks up to check whether the
 /// connection is over (its writer has closed it). On Linux and macOS, closing the connection

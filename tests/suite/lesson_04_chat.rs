@@ -883,13 +883,21 @@ fn help_explains_the_limit_and_how_to_join() {
 
 // The lesson client.
 
+/// How the client says to end typed input: Ctrl-Z then Enter on Windows, Ctrl-D elsewhere.
+const END_OF_INPUT: &str = if cfg!(windows) {
+    "Ctrl-Z then Enter"
+} else {
+    "Ctrl-D"
+};
+
 #[test]
 #[cfg(not(async_chat))] // about lesson 04's own binaries
 fn two_lesson_clients_talk() {
     let server = start();
     let address = server.address.to_string();
     let connected = format!(
-        "-- connected to {address}; type a line and press Enter to send it; /quit or Ctrl-D leaves"
+        "-- connected to {address}; type a line and press Enter to send it; /quit or {END_OF_INPUT} \
+         leaves"
     );
     let mut alice = Terminal::start(CLIENT, &[&address]);
     assert_eq!(alice.next_line(), connected);
@@ -968,7 +976,7 @@ fn the_lesson_client_works_with_the_echo_servers() {
             client.stdout,
             format!(
                 "-- connected to {address}; type a line and press Enter to send it; /quit or \
-                 Ctrl-D leaves\nfirst line\nsecond line\n\
+                 {END_OF_INPUT} leaves\nfirst line\nsecond line\n\
                  -- your input ended, and the server closed the connection\n"
             )
         );
