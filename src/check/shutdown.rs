@@ -29,7 +29,13 @@
 //! - The other way to stop: the program is started again, and this time Ctrl-C drops the
 //!   shutdown channel's sender instead of sending `()` ([`SHUTDOWN_BY_VARIABLE`]): its client Z
 //!   must hear the goodbye, and `serve` return. (Only where the check starts the program.)
-//! - Not covered: a second Ctrl-C, a client that resets during the grace period.
+//! - A client that keeps talking: K sends a whole line every [`CHAT_EVERY`] through the
+//!   shutdown, so no read of its times out; it must be told goodbye between two lines (a server
+//!   that looks at the shutdown only after a timeout fails, unless the check's own thread is
+//!   held up for a whole TURN, which a very busy machine could do, rarely).
+//! - Not covered: a second Ctrl-C, a client that resets during the grace period, a client that
+//!   trickles one byte at a time and never ends its line (the given `read_until` loop never
+//!   looks at the deadline for it: lesson 08's server has the same limit).
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -54,6 +60,15 @@ pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
 /// The grace period the check gives `serve`: short, so a check that waits it out stays quick.
 pub const GRACE: Duration = Duration::from_millis(600);
+/// How often client K sends a whole line, from just before the shutdown on: far more often than
+/// the given TURN (50 ms), so that no read of K's ever times out. (Only if the check's own thread
+/// were held up for TURN would one; a busy machine could, rarely, and then a server that looks at
+/// the shutdown only after a timeout would pass. A right server passes either way.)
+const CHAT_EVERY: Duration = Duration::from_millis(5);
+/// How long K talks at most, from the shutdown on: past the grace period, so a server that
+/// never tells it goodbye is seen to keep echoing after the deadline.
+const CHAT_FOR: Duration = Duration::from_millis(1200);
+
 /// How soon after the shutdown a newcomer must be refused. A server that looks at the shutdown
 /// every 50 ms, as lesson 08's does, refuses within 50 ms.
 const REFUSED_WITHIN: Duration = Duration::from_millis(300);
@@ -135,6 +150,63 @@ pub fn serve_as_program(serve: impl ServeUntilShutdown) -> ! {
     })
 }
 
+/// Client K: connects, and is served a first line (so the server surely knows it); then, on a
+/// thread of its own, sends `chat N\n` every [`CHAT_EVERY`] and reads what comes back, until it
+/// has heard the goodbye and the close, or [`CHAT_FOR`] has passed (it starts just before the
+/// shutdown). The thread returns everything K received after its first echo.
+fn chat_through_the_shutdown(address: SocketAddr) -> std::io::Result<thread::JoinHandle<Vec<u8>>> {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect_timeout(&address, PATIENCE)?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    stream.write_all(b"hello from K\n")?;
+    let mut first = [0; 13];
+    stream.read_exact(&mut first)?;
+    if &first != b"hello from K\n" {
+        return Err(std::io::Error::other("K's first line was not echoed"));
+    }
+    Ok(thread::spawn(move || {
+        let until = Instant::now() + CHAT_FOR;
+        let mut received = Vec::new();
+        let mut buffer = [0; 4096];
+        for number in 0.. {
+            let heard_goodbye = received
+                .windows(GOODBYE.len())
+                .any(|window| window == GOODBYE.as_bytes());
+            if heard_goodbye {
+                break;
+            }
+            if Instant::now() >= until {
+                // No goodbye while K talked: what a server says once it falls silent is
+                // another matter. Leaving closes K's connection.
+                return received;
+            }
+            // After the goodbye the server may be gone: a failed write is no news here.
+            let _ = stream.write_all(format!("chat {number}\n").as_bytes());
+            let next = Instant::now() + CHAT_EVERY;
+            while let Some(left) = next.checked_duration_since(Instant::now()) {
+                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+                    break;
+                }
+                match stream.read(&mut buffer) {
+                    Ok(0) => return received,
+                    Ok(count) => received.extend_from_slice(&buffer[..count]),
+                    Err(error) if error.kind() == ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        // The close that follows the goodbye.
+        let _ = stream.set_read_timeout(Some(PATIENCE));
+        while let Ok(count) = stream.read(&mut buffer) {
+            if count == 0 {
+                break;
+            }
+            received.extend_from_slice(&buffer[..count]);
+        }
+        received
+    }))
+}
+
 fn steps(
     clients: &mut Clients,
     program: &mut Program,
@@ -201,6 +273,19 @@ fn steps(
         let _ = end;
         return Err("The program ended before the check asked it to shut down.".to_string());
     }
+    // K talks all through the shutdown, a whole line every CHAT_EVERY: it is between two lines
+    // after each echo, where it must be told goodbye, though no read of its ever times out.
+    let chatting = chat_through_the_shutdown(address).map_err(|error| {
+        format!(
+            "Client K connected and sent \"hello from K\\n\", and did not get its echo ({}): \
+             before any shutdown, the server should echo every line, as lesson 08's does.",
+            describe_error(&error)
+        )
+    })?;
+    clients.note(format!(
+        "K connects, is echoed \"hello from K\\n\", and sends a line every {} ms from now on",
+        CHAT_EVERY.as_millis()
+    ));
     program.interrupt().map_err(|problem| {
         format!("The check could not ask your program to shut down: {problem}.")
     })?;
@@ -255,6 +340,62 @@ fn steps(
         )
         .map_err(plain)?;
     expect_close(clients, 'A').map_err(plain)?;
+
+    // K, talking all along, must have been told goodbye between two of its lines.
+    let chatted = chatting.join().unwrap_or_default();
+    let goodbye_at = chatted
+        .windows(GOODBYE.len())
+        .position(|w| w == GOODBYE.as_bytes());
+    let echoes_only = |bytes: &[u8]| {
+        bytes
+            .split_inclusive(|&byte| byte == b'\n')
+            .all(|line| line.starts_with(b"chat ") && line.ends_with(b"\n"))
+    };
+    match goodbye_at {
+        Some(at) if echoes_only(&chatted[..at]) && chatted.len() == at + GOODBYE.len() => {
+            clients.note(format!(
+                "K receives the echoes of its lines, then {}, then the close",
+                super::peer::show(GOODBYE.as_bytes())
+            ));
+        }
+        Some(_) => {
+            clients.note(format!("K receives {}", super::peer::show_short(&chatted)));
+            return Err(format!(
+                "Client K, which sent a whole line every {} ms, received something other than \
+                 the echoes of its lines and then {} once: say goodbye once, between two lines, \
+                 and close.",
+                CHAT_EVERY.as_millis(),
+                super::peer::show(GOODBYE.as_bytes())
+            ));
+        }
+        None if !chatted.is_empty() && echoes_only(&chatted) => {
+            clients.note(format!(
+                "K, talking all along, hears only its echoes: no goodbye within {} ms",
+                CHAT_FOR.as_millis()
+            ));
+            // K's news is what it did not hear; the program's end that may follow is not.
+            clients.wrong_words = true;
+            return Err(format!(
+                "Client K sent a whole line every {} ms all through the shutdown, and got their \
+                 echoes, but no goodbye within {} ms, though it was between two lines after each \
+                 one: do your client threads look at the shutdown only when a read times out? \
+                 A client that keeps talking never lets a read time out: look at the Stop after \
+                 every line as well.",
+                CHAT_EVERY.as_millis(),
+                CHAT_FOR.as_millis()
+            ));
+        }
+        None => {
+            clients.note(format!("K receives {}", super::peer::show_short(&chatted)));
+            return Err(format!(
+                "Client K, served before the shutdown, sent a whole line every {} ms through it, \
+                 and received {} where the echoes of its lines and then {} were expected.",
+                CHAT_EVERY.as_millis(),
+                super::peer::show_short(&chatted),
+                super::peer::show(GOODBYE.as_bytes())
+            ));
+        }
+    }
 
     // D is still connected, mid-line, until the deadline: the program must not have ended.
     if let Some(end) = program.end_now() {

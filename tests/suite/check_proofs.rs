@@ -340,6 +340,8 @@ mod shutdown_ignored;
 mod shutdown_ignores_a_dropped_sender;
 #[path = "known_wrong/shutdown_keeps_listening.rs"]
 mod shutdown_keeps_listening;
+#[path = "known_wrong/shutdown_looks_only_when_silent.rs"]
+mod shutdown_looks_only_when_silent;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
 mod shutdown_returns_at_once;
 #[path = "known_wrong/shutdown_rules.rs"]
@@ -963,6 +965,15 @@ fn exercise_08_wrong_shutdowns_fail() {
         return;
     }
     prove(vec![
+        wrong(
+            "shutdown_looks_only_when_silent",
+            &shutdown::CHECK,
+            &[
+                "Client K sent a whole line every 5 ms all through the shutdown, and got their \
+                 echoes, but no goodbye",
+                "do your client threads look at the shutdown only when a read times out?",
+            ],
+        ),
         wrong(
             "shutdown_keeps_listening",
             &shutdown::CHECK,
@@ -1664,6 +1675,9 @@ fn answer_process() {
         "pool_waits_for_room" => pool::serve_as_program(pool_waits_for_room::serve),
         "pool_worker_serves_one_client" => {
             pool::serve_as_program(pool_worker_serves_one_client::serve)
+        }
+        "shutdown_looks_only_when_silent" => {
+            shutdown::serve_as_program(shutdown_looks_only_when_silent::serve)
         }
         "pool_worker_retires_when_idle" => {
             pool::serve_as_program(pool_worker_retires_when_idle::serve)
