@@ -59,7 +59,11 @@ fn answer_lines(mut stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
         // WRONG: this assumes the read holds exactly one line, with its `\n` at the end. It may
         // hold a piece of a line, or two lines, or a line and a half.
         let line = String::from_utf8_lossy(&buffer[..count]);
-        let line = line.trim_end_matches(['\r', '\n']);
+        // A line's end is its `\n` and a `\r` just before it; everything else is its text.
+        let line = match line.strip_suffix('\n') {
+            Some(line) => line.strip_suffix('\r').unwrap_or(line),
+            None => line.as_ref(),
+        };
         stream
             .write_all(format!("line {number}: {line}\n").as_bytes())
             .with_context(|| format!("answering {peer}"))?;

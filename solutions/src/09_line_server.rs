@@ -69,7 +69,11 @@ fn answer_lines(mut stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
         // Only now is the line whole, so only now is it text: a character cut between two reads
         // has both its halves.
         let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\r', '\n']);
+        // A line's end is its `\n` and a `\r` just before it; everything else is its text.
+        let text = match text.strip_suffix('\n') {
+            Some(text) => text.strip_suffix('\r').unwrap_or(text),
+            None => text.as_ref(),
+        };
         stream
             .write_all(format!("line {number}: {text}\n").as_bytes())
             .with_context(|| format!("answering {peer}"))?;

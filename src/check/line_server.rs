@@ -236,23 +236,35 @@ pub const SCRIPT: Script = Script {
                        that is the moment to answer what is left and close the connection, but \
                        P was still waiting for the close.",
         },
-        // Q's text keeps what only the line's end may lose: spaces and a tab at its ends, and a
-        // `\r` in the middle. Its last line ends with its `\n`, and then Q
+        // Q's text keeps what only the line's end may lose: spaces and a tab at its ends, a `\r`
+        // in the middle, and the first of two `\r`s before a `\n`. Its last line ends with its
+        // `\n`, and then Q
         // closes its side: nothing is left to answer.
         Step::Connect('Q'),
-        Step::SendInPieces('Q', &[b"  spaces and a tab\t\r\na \r inside\r\nbye\n"]),
+        Step::SendInPieces(
+            'Q',
+            &[b"  spaces and a tab\t\r\na \r inside\r\ntwo at the end\r\r\nbye\n"],
+        ),
         Step::HalfClose('Q'),
         Step::Receive {
             client: 'Q',
-            text: b"line 1:   spaces and a tab\t\nline 2: a \r inside\nline 3: bye\n",
-            if_wrong: "Client Q sent three lines: a line's text is everything before its `\\n`, \
+            text: b"line 1:   spaces and a tab\t\nline 2: a \r inside\nline 3: two at the end\r\n\
+                    line 4: bye\n",
+            if_wrong: "Client Q sent four lines: a line's text is everything before its `\\n`, \
                        less a `\\r` just before it, and nothing else is taken away.",
             clues: &[
                 (
                     "line 1: spaces",
                     "The spaces and the tab at the ends of Q's first line are its text: does \
                      your server trim() the line? Take off only the line's end, the `\\n` and \
-                     a `\\r` before it, as the given code does.",
+                     a `\\r` just before it, as the given code does.",
+                ),
+                (
+                    "line 3: two at the end\n",
+                    "Q's third line ended with two `\\r`s before its `\\n`: only the last one \
+                     belongs to the line's end, and the first is text. Does your server take off \
+                     every `\\r` at the end (trim_end_matches)? Take off the `\\n`, then one \
+                     `\\r` if one is there.",
                 ),
                 (
                     "a  inside",

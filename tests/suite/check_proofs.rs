@@ -1413,6 +1413,14 @@ fn exercise_09_wrong_servers_fail() {
             ],
         ),
         wrong(
+            "line_trims_every_carriage_return",
+            LINES,
+            &[
+                "Client Q received",
+                "Does your server take off every `\\r` at the end (trim_end_matches)?",
+            ],
+        ),
+        wrong(
             "line_answers_an_empty_rest",
             LINES,
             &["Client Q's last line ended with its `\\n`, and then Q closed its sending side"],
@@ -1631,6 +1639,9 @@ fn answer_process() {
         "line_drops_the_last_line" => serve_line_server(line_servers::drops_the_last_line),
         "line_fixed_buffer" => serve_line_server(line_servers::fixed_buffer),
         "line_trims" => serve_line_server(line_servers::trims),
+        "line_trims_every_carriage_return" => {
+            serve_line_server(line_servers::trims_every_carriage_return)
+        }
         "line_answers_an_empty_rest" => serve_line_server(line_servers::answers_an_empty_rest),
         "line_keeps_the_carriage_return" => {
             serve_line_server(line_servers::keeps_the_carriage_return)

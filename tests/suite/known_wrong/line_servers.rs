@@ -44,7 +44,11 @@ pub fn serve(listener: TcpListener, answer_lines: AnswerLines) -> anyhow::Result
 /// Sends the answer to line `number`.
 fn answer(stream: &mut TcpStream, number: usize, line: &[u8]) -> anyhow::Result<()> {
     let text = String::from_utf8_lossy(line);
-    let text = text.trim_end_matches(['\r', '\n']);
+    // A line's end is its `\n` and a `\r` just before it; everything else is its text.
+    let text = match text.strip_suffix('\n') {
+        Some(text) => text.strip_suffix('\r').unwrap_or(text),
+        None => text.as_ref(),
+    };
     stream
         .write_all(format!("line {number}: {text}\n").as_bytes())
         .context("answering")
@@ -192,6 +196,24 @@ pub fn trims(stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
         }
         let text = String::from_utf8_lossy(&line);
         writer.write_all(format!("line {number}: {}\n", text.trim()).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Wrong: takes off every `\r` at a line's end (`trim_end_matches`), where only the one just
+/// before the `\n` belongs to the line's end.
+pub fn trims_every_carriage_return(stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    for number in 1.. {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        writer.write_all(format!("line {number}: {text}\n").as_bytes())?;
     }
     Ok(())
 }
