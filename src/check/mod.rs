@@ -64,6 +64,7 @@ mod crowd;
 mod diagnose;
 mod diff;
 pub mod echo_client;
+pub mod full_queue;
 pub mod greeting;
 pub mod http;
 pub mod idle_timeout;

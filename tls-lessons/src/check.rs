@@ -11,7 +11,9 @@
 //! - Whom the client reaches: a server whose certificate the given authority signed, by name
 //!   (`localhost`) and by address (`127.0.0.1`); then one signed by another authority with the
 //!   same names, one for another name, one that expired in 2020: each must be refused.
-//! - Silence: a server that accepts and never answers: `connect` must give up after `timeout`.
+//! - Silence: a server that accepts and never answers, and one whose queue of waiting
+//!   connections is full, so the connection is never made (on Linux and macOS; Windows refuses
+//!   it at once): `connect` must give up after `timeout`, in both.
 //! - What the connection carries: a line sent through it must come back (the handshake really
 //!   happened, in TLS).
 //! - A function that panics, exits or aborts: named (it runs in a child process of the check).
@@ -25,6 +27,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use course::check::full_queue::FullQueue;
 use course::check::{Exercise, Failure, Outcome, Transcript};
 use rustls::{ClientConnection, ServerConfig, ServerConnection, StreamOwned};
 
@@ -61,6 +64,9 @@ struct Round {
     /// The folder whose server certificate the server shows; `None` for a server that says
     /// nothing at all.
     shows: Option<PathBuf>,
+    /// Whether the server's queue of waiting connections is full, so that the connection is
+    /// never made at all ([`course::check::full_queue`]).
+    queue_full: bool,
     /// The folder whose authority the client is told to trust.
     trusts: PathBuf,
     name: &'static str,
@@ -127,6 +133,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
         Round {
             server: "a server whose certificate, for localhost, the given authority signed",
             shows: Some(trusted.clone()),
+            queue_full: false,
             trusts: trusted.clone(),
             name: "localhost",
             reachable: true,
@@ -137,6 +144,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
         Round {
             server: "the same server, reached by its address, 127.0.0.1",
             shows: Some(trusted.clone()),
+            queue_full: false,
             trusts: trusted.clone(),
             name: "127.0.0.1",
             reachable: true,
@@ -146,6 +154,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
         Round {
             server: "a server whose certificate another authority signed, for the same names",
             shows: Some(stranger),
+            queue_full: false,
             trusts: trusted.clone(),
             name: "localhost",
             reachable: false,
@@ -157,6 +166,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
         Round {
             server: "a server whose certificate the given authority signed, for example.test",
             shows: Some(other_name.clone()),
+            queue_full: false,
             trusts: other_name,
             name: "localhost",
             reachable: false,
@@ -167,6 +177,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
         Round {
             server: "a server whose certificate, signed by the given authority, expired in 2020",
             shows: Some(expired.clone()),
+            queue_full: false,
             trusts: expired,
             name: "localhost",
             reachable: false,
@@ -182,6 +193,19 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
             reachable: false,
             if_wrong: "The server never answered the handshake: connect should fail once \
                        `timeout` has passed.",
+            queue_full: false,
+        },
+        Round {
+            server: "a server whose queue of waiting connections is full, so that the \
+                     connection is never made",
+            shows: None,
+            trusts: folder.join("trusted"),
+            name: "localhost",
+            reachable: false,
+            if_wrong: "The connection itself was never made: TcpStream::connect waits for it a \
+                       minute or two. Does connect use TcpStream::connect_timeout(&server, \
+                       timeout)? Read and write timeouts start only once connected.",
+            queue_full: true,
         },
     ])
 }
@@ -192,12 +216,25 @@ fn play(
     connect: Arc<impl Connect>,
     transcript: &mut Transcript,
 ) -> Result<(), String> {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
-    let address = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    let config = round.shows.as_deref().map(server_config);
-    let serving = thread::spawn(move || serve_one(listener, config));
+    let full_queue;
+    let serving;
+    let address = if round.queue_full {
+        full_queue = Some(FullQueue::new().expect("the check needs a listener with a full queue"));
+        serving = None;
+        full_queue
+            .as_ref()
+            .map(|full| full.address)
+            .expect("just made")
+    } else {
+        full_queue = None;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
+        let address = listener
+            .local_addr()
+            .expect("a bound listener has an address");
+        let config = round.shows.as_deref().map(server_config);
+        serving = Some(thread::spawn(move || serve_one(listener, config)));
+        address
+    };
 
     let (returned_sender, returned) = mpsc::channel();
     let (name, authority) = (round.name, round.trusts.join(certificates::AUTHORITY_FILE));
@@ -232,11 +269,13 @@ fn play(
                 CALL_LIMIT.as_secs()
             ));
             return Err(format!(
-                "connect did not return within {} s, against {}.\nDoes every wait have a limit \
-                 of `timeout` (connect_timeout, set_read_timeout, set_write_timeout)? A server \
-                 that never answers must not keep the client for ever.",
+                "connect did not return within {} s, against {}, with a timeout of 500 ms.\n{}\n\
+                 Every wait needs a limit of `timeout` (connect_timeout, set_read_timeout, \
+                 set_write_timeout): a server that never answers must not keep the client for \
+                 ever.",
                 CALL_LIMIT.as_secs(),
-                round.server
+                round.server,
+                round.if_wrong
             ));
         }
     };
@@ -296,7 +335,7 @@ fn play(
             Ok(())
         }
     };
-    drop(serving);
+    drop((serving, full_queue));
     outcome
 }
 

@@ -78,20 +78,24 @@ fn verifier(authority: &Path) -> anyhow::Result<Arc<WebPkiServerVerifier>> {
     Ok(WebPkiServerVerifier::builder(Arc::new(roots)).build()?)
 }
 
-/// A connect that trusts `verifier`, with `timeout` on every wait unless `no_timeout`, and
-/// finishes the handshake unless `lazy`.
+/// A connect that trusts `verifier`, with `timeout` on every read and write (`None`: no limit),
+/// and on the connect itself unless `plain_connect`; it finishes the handshake unless `lazy`.
 fn connect_with(
     server: SocketAddr,
     name: &str,
     verifier: Arc<dyn ServerCertVerifier>,
     timeout: Option<Duration>,
     lazy: bool,
+    plain_connect: bool,
 ) -> anyhow::Result<Connection> {
     let config = ClientConfig::builder()
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    let tcp = TcpStream::connect(server)?;
+    let tcp = match timeout {
+        Some(timeout) if !plain_connect => TcpStream::connect_timeout(&server, timeout)?,
+        _ => TcpStream::connect(server)?,
+    };
     tcp.set_read_timeout(timeout)?;
     tcp.set_write_timeout(timeout)?;
     let name = ServerName::try_from(name.to_string())?;
@@ -120,7 +124,14 @@ fn ignores_the_name(
             )
         },
     };
-    connect_with(server, name, Arc::new(forgiving), Some(timeout), false)
+    connect_with(
+        server,
+        name,
+        Arc::new(forgiving),
+        Some(timeout),
+        false,
+        false,
+    )
 }
 
 fn ignores_the_dates(
@@ -140,7 +151,14 @@ fn ignores_the_dates(
             )
         },
     };
-    connect_with(server, name, Arc::new(forgiving), Some(timeout), false)
+    connect_with(
+        server,
+        name,
+        Arc::new(forgiving),
+        Some(timeout),
+        false,
+        false,
+    )
 }
 
 fn no_timeout(
@@ -149,7 +167,24 @@ fn no_timeout(
     authority: &Path,
     _: Duration,
 ) -> anyhow::Result<Connection> {
-    connect_with(server, name, verifier(authority)?, None, false)
+    connect_with(server, name, verifier(authority)?, None, false, false)
+}
+
+/// Wrong: every read and write has its limit, but the connect itself has none.
+fn no_connect_timeout(
+    server: SocketAddr,
+    name: &str,
+    authority: &Path,
+    timeout: Duration,
+) -> anyhow::Result<Connection> {
+    connect_with(
+        server,
+        name,
+        verifier(authority)?,
+        Some(timeout),
+        false,
+        true,
+    )
 }
 
 fn returns_before_the_handshake(
@@ -158,7 +193,14 @@ fn returns_before_the_handshake(
     authority: &Path,
     timeout: Duration,
 ) -> anyhow::Result<Connection> {
-    connect_with(server, name, verifier(authority)?, Some(timeout), true)
+    connect_with(
+        server,
+        name,
+        verifier(authority)?,
+        Some(timeout),
+        true,
+        false,
+    )
 }
 
 /// Right, of another design: rustls's verifier built by hand, behind `dangerous()` only to be
@@ -169,7 +211,14 @@ fn verifier_by_hand(
     authority: &Path,
     timeout: Duration,
 ) -> anyhow::Result<Connection> {
-    connect_with(server, name, verifier(authority)?, Some(timeout), false)
+    connect_with(
+        server,
+        name,
+        verifier(authority)?,
+        Some(timeout),
+        false,
+        false,
+    )
 }
 
 fn fails_with(connect: impl check::Connect, words: &str) {
@@ -209,6 +258,15 @@ fn a_connect_that_ignores_the_dates_fails() {
 #[test]
 fn a_connect_without_a_timeout_fails() {
     fails_with(no_timeout, "connect did not return within 2 s");
+}
+
+#[test]
+fn a_connect_without_a_limit_of_its_own_fails() {
+    fails_with(
+        no_connect_timeout,
+        "connect did not return within 2 s, against a server whose queue of waiting connections \
+         is full",
+    );
 }
 
 #[test]
