@@ -17,7 +17,9 @@
 //!   (round 3: never a round trip); every second connection closed after three echoes (round
 //!   4); one connection never answered (round 5: its client must give up after `timeout`, and
 //!   `measure` return); no connection at all (round 6: a port bound but not listening, which
-//!   refuses every connection and stays the check's, so nobody else can listen there).
+//!   refuses every connection and stays the check's, so nobody else can listen there); no
+//!   connection ever made (round 7: a listener whose queue is full, which Linux and macOS leave
+//!   unanswered, so every connect must give up after `timeout`; Windows refuses at once).
 //! - What is counted: round trips and errors must add up to clients times messages; an error
 //!   ends its client, so every count here is exact.
 //! - A function that panics, exits, aborts or never returns: named (it runs in a child process
@@ -32,6 +34,7 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread;
 use std::time::Duration;
 
+use super::full_queue::FullQueue;
 use super::{Exercise, Failure, Transcript, panics};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -87,6 +90,8 @@ enum Behaviour {
     IgnoresTheSecond,
     /// Nothing listens: every connection is refused.
     Refuses,
+    /// A listener whose queue of waiting connections is full: no connection is ever made.
+    QueueFull,
 }
 
 impl Behaviour {
@@ -111,6 +116,9 @@ impl Behaviour {
                 "an echo server that never answers the second client to connect".into()
             }
             Behaviour::Refuses => "a port where nothing listens (every connection refused)".into(),
+            Behaviour::QueueFull => "a server whose queue of waiting connections is full (no \
+                                     connection is ever made)"
+                .into(),
         }
     }
 
@@ -123,7 +131,7 @@ impl Behaviour {
             Behaviour::ClosesEverySecondAfterThree => CLIENTS / 2 * (MESSAGES - 3),
             Behaviour::IgnoresTheSecond => MESSAGES,
             // No connection at all: every client's every message.
-            Behaviour::Refuses => CLIENTS * MESSAGES,
+            Behaviour::Refuses | Behaviour::QueueFull => CLIENTS * MESSAGES,
         }
     }
 
@@ -161,17 +169,23 @@ impl Behaviour {
                  before it sends anything, and each of its messages counts as an error, none \
                  as a round trip."
             }
+            Behaviour::QueueFull => {
+                "No connection could be made: a connect that gives up after `timeout` is an \
+                 error that ends its client before it sends anything, and each of its messages \
+                 counts as an error, none as a round trip."
+            }
         }
     }
 }
 
-const ROUNDS: [Behaviour; 6] = [
+const ROUNDS: [Behaviour; 7] = [
     Behaviour::Late,
     Behaviour::InPieces,
     Behaviour::ChangesEveryThird,
     Behaviour::ClosesEverySecondAfterThree,
     Behaviour::IgnoresTheSecond,
     Behaviour::Refuses,
+    Behaviour::QueueFull,
 ];
 
 /// Runs the check: the transcript if `measure` counted right, otherwise what went wrong.
@@ -240,6 +254,21 @@ fn play(
         Ok(Err(_)) => {
             transcript.push(format!("{call} panicked"));
             return Err("measure panicked instead of returning what its clients saw.".into());
+        }
+        Err(_) if behaviour == Behaviour::QueueFull => {
+            transcript.push(format!(
+                "{call} did not return within {} s",
+                limit.as_secs()
+            ));
+            return Err(format!(
+                "measure did not return within {} s, against {}, with a timeout of {} ms.\nDoes \
+                 every connect have a limit of `timeout` too? A plain TcpStream::connect waits \
+                 for such a server a minute or two; TcpStream::connect_timeout(&server, timeout) \
+                 gives up in time. (Read and write timeouts start only once connected.)",
+                limit.as_secs(),
+                behaviour.describe(),
+                TIMEOUT.as_millis()
+            ));
         }
         Err(_) if behaviour == Behaviour::Refuses => {
             transcript.push(format!(
@@ -356,6 +385,8 @@ struct FakeServer {
     /// For [`Behaviour::Refuses`]: a socket bound to the port, not listening, so connections
     /// to it are refused, and no other program can take the port meanwhile.
     _refusing: Option<socket2::Socket>,
+    /// For [`Behaviour::QueueFull`]: the listener nobody can finish connecting to.
+    _full: Option<FullQueue>,
     stopping: Arc<AtomicBool>,
     most_connected: Arc<AtomicUsize>,
     accepting: thread::JoinHandle<()>,
@@ -372,6 +403,17 @@ impl FakeServer {
     fn start(behaviour: Behaviour) -> FakeServer {
         if behaviour == Behaviour::Refuses {
             return FakeServer::refusing();
+        }
+        if behaviour == Behaviour::QueueFull {
+            let full = FullQueue::new().expect("the check needs a listener with a full queue");
+            return FakeServer {
+                address: full.address,
+                _refusing: None,
+                _full: Some(full),
+                stopping: Arc::new(AtomicBool::new(false)),
+                most_connected: Arc::new(AtomicUsize::new(0)),
+                accepting: thread::spawn(|| {}),
+            };
         }
         let listener = TcpListener::bind("127.0.0.1:0").expect("the check needs a loopback port");
         let address = listener
@@ -416,6 +458,7 @@ impl FakeServer {
         FakeServer {
             address,
             _refusing: None,
+            _full: None,
             stopping,
             most_connected,
             accepting,
@@ -439,6 +482,7 @@ impl FakeServer {
         FakeServer {
             address,
             _refusing: Some(socket),
+            _full: None,
             stopping: Arc::new(AtomicBool::new(false)),
             most_connected: Arc::new(AtomicUsize::new(0)),
             accepting: thread::spawn(|| {}),
@@ -512,7 +556,7 @@ fn echo(
                 }
             }
             // A refusing port accepts nobody, so no connection comes here.
-            Behaviour::Refuses => return Ok(()),
+            Behaviour::Refuses | Behaviour::QueueFull => return Ok(()),
         }
     }
     Ok(())

@@ -1536,6 +1536,15 @@ fn exercise_11_wrong_load_generators_fail() {
             &["measure did not return within 3 s, against an echo server that never answers"],
         ),
         wrong_load(
+            "load_connect_has_no_limit",
+            load_clients::connect_has_no_limit,
+            &[
+                "measure did not return within 3 s, against a server whose queue of waiting \
+                 connections is full",
+                "Does every connect have a limit of `timeout` too?",
+            ],
+        ),
+        wrong_load(
             "load_own_timeout",
             load_clients::own_timeout,
             &["measure did not return within 3 s, against an echo server that never answers"],

@@ -14,7 +14,10 @@ fn message(client: usize, sequence: usize) -> Vec<u8> {
 }
 
 fn connect(server: SocketAddr, timeout: Option<Duration>) -> std::io::Result<TcpStream> {
-    let stream = TcpStream::connect(server)?;
+    let stream = match timeout {
+        Some(timeout) => TcpStream::connect_timeout(&server, timeout)?,
+        None => TcpStream::connect(server)?,
+    };
     stream.set_read_timeout(timeout)?;
     stream.set_write_timeout(timeout)?;
     Ok(stream)
@@ -202,6 +205,33 @@ pub fn refusal_is_one_error(
 pub fn no_timeout(server: SocketAddr, clients: usize, messages: usize, _: Duration) -> Counts {
     at_once(clients, move |number| {
         client(server, number, messages, None, true, right_round_trip)
+    })
+}
+
+/// Wrong: every read and write has the limit it was given, but the connect itself has none, so a
+/// client whose connection is never made waits a minute or two.
+pub fn connect_has_no_limit(
+    server: SocketAddr,
+    clients: usize,
+    messages: usize,
+    t: Duration,
+) -> Counts {
+    at_once(clients, move |number| {
+        // The mistake: a plain connect, with no limit of its own.
+        let Ok(mut stream) = TcpStream::connect(server) else {
+            return (Vec::new(), messages);
+        };
+        if stream.set_read_timeout(Some(t)).is_err() || stream.set_write_timeout(Some(t)).is_err() {
+            return (Vec::new(), messages);
+        }
+        let mut good = Vec::new();
+        for sequence in 0..messages {
+            match right_round_trip(&mut stream, &message(number, sequence), Instant::now()) {
+                Some(took) => good.push(took),
+                None => return (good, messages - sequence),
+            }
+        }
+        (good, 0)
     })
 }
 
