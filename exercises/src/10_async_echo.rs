@@ -3,8 +3,10 @@
 //! This is lesson 10's async echo server, with one thing missing: its accept loop `.await`s
 //! each client's echo before it accepts the next, so while one client is connected, even a
 //! silent one, everyone else waits. Change it so that every client is served by a tokio task of
-//! its own, and so that one client's trouble never reaches another client. The server runs on
-//! tokio's single-threaded runtime, so a task that blocks its thread stops every client too.
+//! its own, and so that one client's trouble never reaches another client, nor panics (tokio
+//! would catch a task's panic, but a client that hangs up is no bug: handle its error). The server
+//! runs on tokio's single-threaded runtime, so a task that blocks its thread stops every client
+//! too.
 //!
 //! Check it:       cargo test -p exercises 10
 //! Try it by hand: cargo run -p exercises --example ex10_async_echo

@@ -141,9 +141,10 @@ static FLOOD: Flood = Flood {
     // and whichever way it runs through the room, a reader does.
     listeners: &['C', 'I', 'J'],
     cut_off_notice: "* NAME was disconnected: they stopped reading their messages",
-    if_stuck: "While frank and gina read nothing, alice kept talking, and carol stopped hearing \
-               her: is the broker waiting for room in a full queue? `send` waits; `offer` (which \
-               uses `try_send`) does not: a client whose queue is full goes on `too_slow`.",
+    if_stuck: "While frank and gina read nothing, alice kept talking, and a client who was \
+               reading stopped hearing her: is the broker waiting for room in a full queue? \
+               `send` waits; `offer` (which uses `try_send`) does not: a client whose queue is \
+               full goes on `too_slow`.",
     if_never_cut_off: "frank and gina read nothing at all, yet were not both cut off: when \
                        `offer` finds a client's queue full, put the client on `too_slow`; \
                        `remove` then tells the room `* NAME was disconnected: they stopped \

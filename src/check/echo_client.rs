@@ -415,11 +415,17 @@ fn fake_server(
             } else {
                 format!("the server receives {}", show_short(&line))
             };
-            return problem(
-                seen,
+            // Whole lines came, then silence: the client is waiting for an echo before it sends
+            // the rest. Anything else that came is a line without its end.
+            let advice = if line.is_empty() && !received.is_empty() {
+                "send_lines should send all its lines before reading any echo: this server \
+                 answers once every line has come, as a server may, and a client that waits for \
+                 each echo before sending the next line waits for ever."
+            } else {
                 "send_lines should send each line followed by a newline (\"\\n\"), all of them \
-                 before reading any echo: that is how the server knows where each line ends.",
-            );
+                 before reading any echo: that is how the server knows where each line ends."
+            };
+            return problem(seen, advice);
         }
         received.push(line);
     }

@@ -226,9 +226,9 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
             let what = live::describe_arrival(&heard, &ending);
             clients.note(format!("{name} {what}"));
             return Err(format!(
-                "Client {name} {what}, where it should have waited its turn: with C, D, E and F \
-                 waiting, the queue held {MAX_WAITING}, which is what it may hold. Does your \
-                 queue hold fewer than max_waiting (bounded(max_waiting))?"
+                "Client {name} {what}, where it should have waited its turn: C, D, E and F are \
+                 {MAX_WAITING} waiting connections, and the queue may hold {MAX_WAITING}. Does \
+                 your queue hold fewer than max_waiting (bounded(max_waiting))?"
             ));
         }
     }

@@ -221,6 +221,8 @@ pub(super) const STEPS: [Step; STEP_COUNT] = [
         client: 'P',
         if_wrong: "Client P closed its sending side, so your server's read() returned 0: \
                        that is the moment to close the connection, but P was still waiting for \
-                       the close.",
+                       the close. Does your server go on after read() returns 0, or keep a \
+                       clone of the stream somewhere (try_clone, an Arc in a list)? A \
+                       connection closes only when every handle to it is dropped.",
     },
 ];
