@@ -10,7 +10,7 @@
 //! something arrives, and nothing can interrupt them from another thread. So every thread that
 //! would wait for ever waits in short turns instead, and looks at the shutdown between turns.
 
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -192,17 +192,22 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
     // The line being received. Bytes stay here across read timeouts, until its `\n` arrives.
     let mut line = Vec::new();
     loop {
-        match reader.read_until(b'\n', &mut line) {
+        match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(Ending::ClientLeft),
             Ok(_) if line.ends_with(b"\n") => {
                 writer.write_all(&line).context("echoing")?;
                 line.clear();
             }
-            // The client closed its side mid-line; the next read says so with 0.
+            // A piece of a line: it waits in `line` for the rest. (If the client has closed
+            // its side mid-line, the next read says so with 0.)
             Ok(_) => {}
-            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut). (A signal's
-            // interruption, Interrupted, never reaches here: read_until tries again by itself.)
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut), or a signal
+            // interrupted the read (Interrupted): look at the shutdown, and read again.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(error) => return Err(error).context("reading"),
         }
         // Between two lines is the moment to stop: nothing is in flight.
@@ -223,6 +228,21 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
             }
         }
     }
+}
+
+/// Reads what has arrived into `line`, up to the end of a line: one read at most, so that the
+/// caller looks at the shutdown after every read, even while a client sends its line slowly, a
+/// byte at a time (`read_until` would read on until the `\n`). Returns how many bytes it took:
+/// 0 when the client has closed its side.
+fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io::Result<usize> {
+    let arrived = reader.fill_buf()?;
+    let piece = match arrived.iter().position(|&byte| byte == b'\n') {
+        Some(end) => end + 1,
+        None => arrived.len(),
+    };
+    line.extend_from_slice(&arrived[..piece]);
+    reader.consume(piece);
+    Ok(piece)
 }
 // ANCHOR_END: serve_client
 

@@ -11,7 +11,7 @@
 //!                 then, in two more terminals: nc 127.0.0.1 65439; then Ctrl-C the server
 //! Hints are in the book, chapter "08: A graceful shutdown".
 
-use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -106,16 +106,20 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
     let mut writer = stream;
     let mut line = Vec::new();
     loop {
-        match reader.read_until(b'\n', &mut line) {
+        match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with(b"\n") => {
                 writer.write_all(&line)?;
                 line.clear();
             }
             Ok(_) => {}
-            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut). (A signal's
-            // interruption, Interrupted, never reaches here: read_until tries again by itself.)
-            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // A TURN went by in silence (Unix says WouldBlock, Windows TimedOut), or a signal
+            // interrupted the read (Interrupted): look at the shutdown, and read again.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(error) => return Err(error.into()),
         }
         if let Some(deadline) = stop.deadline() {
@@ -132,5 +136,20 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// Reads what has arrived into `line`, up to the end of a line: one read at most, so that the
+/// caller looks at the shutdown after every read, even while a client sends its line slowly, a
+/// byte at a time (`read_until` would read on until the `\n`). Returns how many bytes it took:
+/// 0 when the client has closed its side.
+fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io::Result<usize> {
+    let arrived = reader.fill_buf()?;
+    let piece = match arrived.iter().position(|&byte| byte == b'\n') {
+        Some(end) => end + 1,
+        None => arrived.len(),
+    };
+    line.extend_from_slice(&arrived[..piece]);
+    reader.consume(piece);
+    Ok(piece)
 }
 // ANCHOR_END: echo_lines

@@ -33,9 +33,11 @@
 //!   shutdown, so no read of its times out; it must be told goodbye between two lines (a server
 //!   that looks at the shutdown only after a timeout fails, unless the check's own thread is
 //!   held up for a whole TURN, which a very busy machine could do, rarely).
-//! - Not covered: a second Ctrl-C, a client that resets during the grace period, a client that
-//!   trickles one byte at a time and never ends its line (the given `read_until` loop never
-//!   looks at the deadline for it: lesson 08's server has the same limit).
+//! - A client that trickles: T sends its line a byte every [`TRICKLE_EVERY`] and never ends it,
+//!   so no read of its times out either; it must be cut off once the grace period is over (a
+//!   thread that reads with `read_until`, which reads on until the `\n`, never looks at the
+//!   deadline for it, and fails; the same caveat about the check's own thread as for K).
+//! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -68,6 +70,11 @@ const CHAT_EVERY: Duration = Duration::from_millis(5);
 /// How long K talks at most, from the shutdown on: past the grace period, so a server that
 /// never tells it goodbye is seen to keep echoing after the deadline.
 const CHAT_FOR: Duration = Duration::from_millis(1200);
+/// How often client T sends one more byte of a line it never ends, from just before the shutdown
+/// on: more often than TURN, so no read of its times out.
+const TRICKLE_EVERY: Duration = Duration::from_millis(10);
+/// How long T trickles at most: well past the grace period.
+const TRICKLE_FOR: Duration = Duration::from_millis(1600);
 
 /// How soon after the shutdown a newcomer must be refused. A server that looks at the shutdown
 /// every 50 ms, as lesson 08's does, refuses within 50 ms.
@@ -150,52 +157,84 @@ pub fn serve_as_program(serve: impl ServeUntilShutdown) -> ! {
     })
 }
 
-/// Client K: connects, and is served a first line (so the server surely knows it); then, on a
-/// thread of its own, sends `chat N\n` every [`CHAT_EVERY`] and reads what comes back, until it
-/// has heard the goodbye and the close, or [`CHAT_FOR`] has passed (it starts just before the
-/// shutdown). The thread returns everything K received after its first echo.
-fn chat_through_the_shutdown(address: SocketAddr) -> std::io::Result<thread::JoinHandle<Vec<u8>>> {
+/// How a client that talks through the shutdown talks: what it sends each time, how often, and
+/// for how long at most.
+struct Talk {
+    name: char,
+    every: Duration,
+    piece: fn(usize) -> Vec<u8>,
+    for_at_most: Duration,
+}
+
+/// What a talking client received after its first echo, and when its connection closed.
+struct Talked {
+    received: Vec<u8>,
+    closed_at: Option<Instant>,
+}
+
+/// A client that talks all through the shutdown: connects, and is served a first line (so the
+/// server surely knows it); then, on a thread of its own, sends `talk.piece(N)` every
+/// `talk.every` and reads what comes back, until the server has said its last words (the
+/// goodbye or the cut-off) and closed, or `talk.for_at_most` has passed (it starts just before
+/// the shutdown).
+fn talk_through_the_shutdown(
+    address: SocketAddr,
+    talk: Talk,
+) -> std::io::Result<thread::JoinHandle<Talked>> {
     use std::io::{Read, Write};
     let mut stream = TcpStream::connect_timeout(&address, PATIENCE)?;
     stream.set_read_timeout(Some(PATIENCE))?;
-    stream.write_all(b"hello from K\n")?;
-    let mut first = [0; 13];
+    let hello = format!("hello from {}\n", talk.name);
+    stream.write_all(hello.as_bytes())?;
+    let mut first = vec![0; hello.len()];
     stream.read_exact(&mut first)?;
-    if &first != b"hello from K\n" {
-        return Err(std::io::Error::other("K's first line was not echoed"));
+    if first != hello.as_bytes() {
+        return Err(std::io::Error::other("the first line was not echoed"));
     }
     Ok(thread::spawn(move || {
-        let until = Instant::now() + CHAT_FOR;
+        let until = Instant::now() + talk.for_at_most;
         let mut received = Vec::new();
         let mut buffer = [0; 4096];
+        let last_words = |received: &[u8]| {
+            [GOODBYE, CUT_OFF].iter().any(|words| {
+                received
+                    .windows(words.len())
+                    .any(|window| window == words.as_bytes())
+            })
+        };
         for number in 0.. {
-            let heard_goodbye = received
-                .windows(GOODBYE.len())
-                .any(|window| window == GOODBYE.as_bytes());
-            if heard_goodbye {
+            if last_words(&received) {
                 break;
             }
             if Instant::now() >= until {
-                // No goodbye while K talked: what a server says once it falls silent is
-                // another matter. Leaving closes K's connection.
-                return received;
+                // No last words while it talked: what a server says once the client falls
+                // silent is another matter. Leaving closes the connection.
+                return Talked {
+                    received,
+                    closed_at: None,
+                };
             }
-            // After the goodbye the server may be gone: a failed write is no news here.
-            let _ = stream.write_all(format!("chat {number}\n").as_bytes());
-            let next = Instant::now() + CHAT_EVERY;
+            // After the last words the server may be gone: a failed write is no news here.
+            let _ = stream.write_all(&(talk.piece)(number));
+            let next = Instant::now() + talk.every;
             while let Some(left) = next.checked_duration_since(Instant::now()) {
                 if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
                     break;
                 }
                 match stream.read(&mut buffer) {
-                    Ok(0) => return received,
+                    Ok(0) => {
+                        return Talked {
+                            received,
+                            closed_at: Some(Instant::now()),
+                        };
+                    }
                     Ok(count) => received.extend_from_slice(&buffer[..count]),
                     Err(error) if error.kind() == ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
             }
         }
-        // The close that follows the goodbye.
+        // The close that follows the last words.
         let _ = stream.set_read_timeout(Some(PATIENCE));
         while let Ok(count) = stream.read(&mut buffer) {
             if count == 0 {
@@ -203,7 +242,10 @@ fn chat_through_the_shutdown(address: SocketAddr) -> std::io::Result<thread::Joi
             }
             received.extend_from_slice(&buffer[..count]);
         }
-        received
+        Talked {
+            received,
+            closed_at: Some(Instant::now()),
+        }
     }))
 }
 
@@ -275,16 +317,46 @@ fn steps(
     }
     // K talks all through the shutdown, a whole line every CHAT_EVERY: it is between two lines
     // after each echo, where it must be told goodbye, though no read of its ever times out.
-    let chatting = chat_through_the_shutdown(address).map_err(|error| {
-        format!(
-            "Client K connected and sent \"hello from K\\n\", and did not get its echo ({}): \
-             before any shutdown, the server should echo every line, as lesson 08's does.",
-            describe_error(&error)
-        )
-    })?;
+    let not_served = |name: char| {
+        move |error: std::io::Error| {
+            format!(
+                "Client {name} connected and sent \"hello from {name}\\n\", and did not get its \
+                 echo ({}): before any shutdown, the server should echo every line, as lesson \
+                 08's does.",
+                describe_error(&error)
+            )
+        }
+    };
+    let chatting = talk_through_the_shutdown(
+        address,
+        Talk {
+            name: 'K',
+            every: CHAT_EVERY,
+            piece: |number| format!("chat {number}\n").into_bytes(),
+            for_at_most: CHAT_FOR,
+        },
+    )
+    .map_err(not_served('K'))?;
     clients.note(format!(
         "K connects, is echoed \"hello from K\\n\", and sends a line every {} ms from now on",
         CHAT_EVERY.as_millis()
+    ));
+    // T sends a line a byte at a time and never ends it: no read of its times out either, and it
+    // must be cut off once the grace period is over, like D.
+    let trickling = talk_through_the_shutdown(
+        address,
+        Talk {
+            name: 'T',
+            every: TRICKLE_EVERY,
+            piece: |_| b"x".to_vec(),
+            for_at_most: TRICKLE_FOR,
+        },
+    )
+    .map_err(not_served('T'))?;
+    clients.note(format!(
+        "T connects, is echoed \"hello from T\\n\", and from now on sends a line a byte every {} \
+         ms, never ending it",
+        TRICKLE_EVERY.as_millis()
     ));
     program.interrupt().map_err(|problem| {
         format!("The check could not ask your program to shut down: {problem}.")
@@ -342,7 +414,10 @@ fn steps(
     expect_close(clients, 'A').map_err(plain)?;
 
     // K, talking all along, must have been told goodbye between two of its lines.
-    let chatted = chatting.join().unwrap_or_default();
+    let chatted = chatting
+        .join()
+        .map(|talked| talked.received)
+        .unwrap_or_default();
     let goodbye_at = chatted
         .windows(GOODBYE.len())
         .position(|w| w == GOODBYE.as_bytes());
@@ -430,6 +505,59 @@ fn steps(
         )));
     }
     clients.note(format!("D {what}, once the grace period is over"));
+
+    // T, whose line never ended though its bytes kept coming, must have been cut off too.
+    let trickled = trickling.join().unwrap_or(Talked {
+        received: Vec::new(),
+        closed_at: None,
+    });
+    match trickled.closed_at {
+        Some(at) if trickled.received == CUT_OFF.as_bytes() && at >= shutdown_at + GRACE => {
+            clients.note(format!(
+                "T receives {}, then the connection closes, once the grace period is over",
+                super::peer::show(CUT_OFF.as_bytes())
+            ));
+        }
+        Some(at) if trickled.received == CUT_OFF.as_bytes() => {
+            clients.note("T is cut off before the grace period is over");
+            return Err(format!(
+                "Client T, mid-line, was cut off only {} ms after the shutdown, before the grace \
+                 period of {} ms was over: give a line in flight the whole grace period.",
+                at.duration_since(shutdown_at).as_millis() / 100 * 100,
+                GRACE.as_millis()
+            ));
+        }
+        None if trickled.received.is_empty() => {
+            clients.note(format!(
+                "T, sending a byte every {} ms, hears nothing and is not cut off within {} ms",
+                TRICKLE_EVERY.as_millis(),
+                TRICKLE_FOR.as_millis()
+            ));
+            clients.wrong_words = true;
+            return Err(format!(
+                "Client T sent its line a byte every {} ms and never ended it, so no read of its \
+                 ever waited a whole TURN, and it was not cut off within {} ms, though the grace \
+                 period was {} ms: does your thread look at the deadline only when a line ends or \
+                 a read times out (read_until reads on until the `\\n`)? Read once per turn \
+                 (read_line_piece), and look at the deadline after every read.",
+                TRICKLE_EVERY.as_millis(),
+                TRICKLE_FOR.as_millis(),
+                GRACE.as_millis()
+            ));
+        }
+        _ => {
+            clients.note(format!(
+                "T receives {}",
+                super::peer::show_short(&trickled.received)
+            ));
+            return Err(format!(
+                "Client T, mid-line when the shutdown came, received {} where {} and then the \
+                 close were expected once the grace period was over.",
+                super::peer::show_short(&trickled.received),
+                super::peer::show(CUT_OFF.as_bytes())
+            ));
+        }
+    }
 
     match program.wait_for_end(PATIENCE) {
         Some(End::Returned) => {

@@ -342,6 +342,8 @@ mod shutdown_ignores_a_dropped_sender;
 mod shutdown_keeps_listening;
 #[path = "known_wrong/shutdown_looks_only_when_silent.rs"]
 mod shutdown_looks_only_when_silent;
+#[path = "known_wrong/shutdown_reads_to_the_line_end.rs"]
+mod shutdown_reads_to_the_line_end;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
 mod shutdown_returns_at_once;
 #[path = "known_wrong/shutdown_rules.rs"]
@@ -965,6 +967,14 @@ fn exercise_08_wrong_shutdowns_fail() {
         return;
     }
     prove(vec![
+        wrong(
+            "shutdown_reads_to_the_line_end",
+            &shutdown::CHECK,
+            &[
+                "Client T sent its line a byte every 10 ms and never ended it",
+                "does your thread look at the deadline only when a line ends or a read times out",
+            ],
+        ),
         wrong(
             "shutdown_looks_only_when_silent",
             &shutdown::CHECK,
@@ -1695,6 +1705,9 @@ fn answer_process() {
         "pool_waits_for_room" => pool::serve_as_program(pool_waits_for_room::serve),
         "pool_worker_serves_one_client" => {
             pool::serve_as_program(pool_worker_serves_one_client::serve)
+        }
+        "shutdown_reads_to_the_line_end" => {
+            shutdown::serve_as_program(shutdown_reads_to_the_line_end::serve)
         }
         "shutdown_looks_only_when_silent" => {
             shutdown::serve_as_program(shutdown_looks_only_when_silent::serve)

@@ -113,6 +113,45 @@ fn a_line_that_never_ends_is_cut_off_at_the_deadline() {
 }
 
 #[test]
+fn a_line_sent_a_byte_at_a_time_is_cut_off_at_the_deadline() {
+    // A byte every 10 ms, never a newline: no read ever waits a whole TURN (50 ms) in silence, so
+    // only a thread that looks at the deadline after every read cuts this client off.
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "0.3"]);
+    let mut trickling = connect(&server);
+    trickling.write_all(b"a").unwrap();
+    let began = Instant::now();
+    signal(&server, "INT");
+    let mut heard = Vec::new();
+    let mut buffer = [0; 256];
+    trickling
+        .set_read_timeout(Some(Duration::from_millis(10)))
+        .unwrap();
+    // Until the server closes the connection, or 3 s (ten times the grace) have passed.
+    while began.elapsed() < Duration::from_secs(3) {
+        if trickling.write_all(b"b").is_err() {
+            break;
+        }
+        match trickling.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(count) => heard.extend_from_slice(&buffer[..count]),
+            Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&heard),
+        "The server has shut down; your unfinished line was dropped.\n",
+        "after {:?}",
+        began.elapsed()
+    );
+    assert!(server.wait_for_exit().success());
+    assert!(
+        began.elapsed() >= Duration::from_millis(300),
+        "cut off before the grace ended"
+    );
+}
+
+#[test]
 fn a_second_ctrl_c_exits_at_once() {
     // A grace far longer than the test's patience: only the second Ctrl-C can end it in time.
     let mut server = Server::start(SERVER, &["127.0.0.1:0", "600"]);
