@@ -42,6 +42,9 @@ fn sockets_for(check: &dyn Check) -> usize {
         "03_threaded_echo" => threaded_echo::SCRIPT.most_clients_at_once() + 4,
         "04_chat" => chat_broker::SCRIPT.most_clients_at_once() + 4,
         "09_line_server" => line_server::SCRIPT.most_clients_at_once() + 4,
+        // Seven clients at once (A, B, D, E, C refused, K and T), then Z, with a second
+        // process's pipes.
+        "08_shutdown" => 16,
         _ => SOCKETS_FOR_OTHER_CHECKS,
     }
 }
