@@ -41,6 +41,9 @@ pub(super) struct Run {
     /// The client that last reset its connection before sending a byte, until another connects:
     /// if that one cannot, the reset is the likely reason.
     reset_before_met: Option<char>,
+    /// The steps from the one being played on: where a client that cannot send finds the reply
+    /// it was sending for.
+    upcoming: &'static [Step],
 }
 
 /// What went wrong at a step: what happened, then the likely mistake, in words.
@@ -99,9 +102,11 @@ impl Check for Script {
             held: BTreeMap::new(),
             sent: BTreeMap::new(),
             reset_before_met: None,
+            upcoming: &[],
         };
         let mut stop = None;
-        for step in self.steps {
+        for (index, step) in self.steps.iter().enumerate() {
+            run.upcoming = &self.steps[index..];
             let done = match *step {
                 // Stopped, the program cannot accept the client before its reset has come: the
                 // reset surely happens before `accept`. (Where the check cannot stop it, it
@@ -295,6 +300,25 @@ impl Run {
     ) -> Surprise {
         let how = describe_error(error);
         self.note(format!("{name} cannot send {}: {how}", show_short(bytes)));
+        // The connection is gone. Whether the send or the reply after it meets that first is a
+        // race (a server that ends as the client writes): the verdict is the reply's either way,
+        // so the same answer always gets the same one.
+        if !is_timeout(error) {
+            let reply = self.upcoming.iter().take(4).find_map(|step| match *step {
+                Step::Receive {
+                    client,
+                    text,
+                    if_wrong,
+                    clues,
+                } if client == name => Some((text, if_wrong, clues)),
+                _ => None,
+            });
+            if let Some((text, if_wrong, clues)) = reply {
+                if let Err(surprise) = self.receive(name, text, if_wrong, clues) {
+                    return surprise;
+                }
+            }
+        }
         let likely = if is_timeout(error) {
             format!(
                 "The server stopped reading from client {name}: its bytes piled up until there \
