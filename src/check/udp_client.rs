@@ -20,6 +20,9 @@
 //! - Address families: IPv4 loopback, then, where the machine has it, a round over IPv6 loopback
 //!   (the socket `ask` is given and the server both on `[::1]`), whose lines join the transcript
 //!   only when it fails, so that the transcript is the same on every machine.
+//! - Datagrams to the check's server from elsewhere: never the client's (another program, or
+//!   the client of an earlier check still asking at a port the system has handed out again), so
+//!   ignored; the round's message sent from another socket than the one `ask` was given is named.
 //! - Not covered: errors from `recv_from` (on Linux an unconnected UDP socket hears of no ICMP
 //!   error; Windows reports an earlier datagram that found nobody as `ConnectionReset`).
 
@@ -333,6 +336,8 @@ struct Heard {
     problem: Option<String>,
     /// The client sent its message again when the stranger's datagram came.
     sent_again_at_the_stranger: bool,
+    /// The round's message came from another socket than the one `ask` was given.
+    from_another_socket: bool,
 }
 
 /// The scripted server's side of one round. Every wait has a limit.
@@ -346,6 +351,7 @@ fn serve_round(
         datagrams: 0,
         problem: None,
         sent_again_at_the_stranger: false,
+        from_another_socket: false,
     };
     let mut buffer = vec![0; 65_536];
     // The longest the client may take between two datagrams, with room to spare.
@@ -361,11 +367,25 @@ fn serve_round(
                     _ => format!("the server receives nothing more within {silence} ms"),
                 };
                 transcript.push(line);
+                if heard.datagrams == 0 && heard.from_another_socket {
+                    heard.problem = Some(format!(
+                        "{} came from another socket than the one ask was given: send with \
+                         that socket, whose address is where the server's answer goes.",
+                        show_short(round.message.as_bytes())
+                    ));
+                }
                 return heard;
             }
         };
         let text = String::from_utf8_lossy(&buffer[..size]).into_owned();
-        if from != client || text != round.message {
+        // Not from the client's socket: a datagram from elsewhere on this machine (another
+        // program, or the client of an earlier check still asking at a port now reused), never
+        // the client's; unless it is the round's message, sent from another socket.
+        if from != client {
+            heard.from_another_socket |= text == round.message;
+            continue;
+        }
+        if text != round.message {
             transcript.push(format!(
                 "the server receives {}",
                 show_short(text.as_bytes())
