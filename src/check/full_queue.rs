@@ -4,8 +4,9 @@
 //!
 //! Linux and macOS drop a connection request that finds the queue full, without a word, so the
 //! client's `connect` waits: a plain `TcpStream::connect` for a minute or two (chapter 07), one
-//! made with `connect_timeout` until its limit. Windows refuses such a request instead, so there
-//! `connect` fails at once either way, and a check can not tell the two apart.
+//! made with `connect_timeout` until its limit. Windows refuses such a request instead, and its
+//! client tries again for about 2 s before it reports the refusal: there a plain `connect` fails
+//! too, only later, and a check can hardly tell the two apart.
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -44,7 +45,8 @@ impl FullQueue {
         for _ in 0..8 {
             match TcpStream::connect_timeout(&address, PROBE_PATIENCE) {
                 Ok(stream) => waiting.push(stream),
-                // Windows refuses, where the others drop: connect fails at once there.
+                // Windows refuses, where the others drop (its probe gives up at its limit, or
+                // is refused): the queue is as full as it gets there.
                 Err(error)
                     if is_timeout(&error) || error.kind() == io::ErrorKind::ConnectionRefused =>
                 {
