@@ -7,7 +7,7 @@
 //! so both show up the same way: a silent client keeps everyone else waiting.
 
 use super::threaded_echo::{STEP_COUNT, STEPS};
-use super::{Exercise, Script, Step};
+use super::{Advice, Exercise, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "10_async_echo",
@@ -29,6 +29,12 @@ const A_FEW_AT_A_TIME: &str = "Twenty clients were connected at once: does your 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
     steps: &ASYNC_STEPS,
+    // The panic was a task's: tokio caught it on the thread that ran it, and the others went on.
+    advice: Advice {
+        on_panic: "That was a task's panic: tokio caught it, and the other clients went on, but \
+                   a client that hangs up is no bug. Handle its error (log it with eprintln!) \
+                   instead of unwrapping it.",
+    },
 };
 
 static ASYNC_STEPS: [Step; STEP_COUNT] = async_steps();

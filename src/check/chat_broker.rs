@@ -22,7 +22,7 @@
 //! - The queue's limit: the flood fills the slow clients' queues; the room must carry on. The
 //!   boundary (a queue exactly full, one under) is not covered: the check cannot see the queue.
 
-use super::{Crossfire, Exercise, Flood, Script, Step};
+use super::{Advice, Crossfire, Exercise, Flood, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "04_chat",
@@ -356,4 +356,5 @@ static STEPS: [Step; 99] = steps();
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
     steps: &STEPS,
+    advice: Advice::SERVER,
 };

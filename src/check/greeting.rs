@@ -18,7 +18,9 @@
 //!   the check could show on loopback.
 //! - Promptly: each reply within `PATIENCE` (2 s).
 
-use super::{Check, Exercise, LOOPBACK_IPV6, Played, Program, Script, Step, has_ipv6_loopback};
+use super::{
+    Advice, Check, Exercise, LOOPBACK_IPV6, Played, Program, Script, Step, has_ipv6_loopback,
+};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "01_greeting",
@@ -69,6 +71,7 @@ pub const SCRIPT: Script = Script {
             if_wrong: "After the greeting the server should close the connection.",
         },
     ],
+    advice: Advice::SERVER,
 };
 
 /// The whole check: [`SCRIPT`] over IPv4, then [`OVER_IPV6`] against the program started again
@@ -97,6 +100,7 @@ pub const OVER_IPV6: Script = Script {
             if_wrong: "After the greeting the server should close the connection.",
         },
     ],
+    advice: Advice::SERVER,
 };
 
 impl Check for Greeting {

@@ -32,7 +32,7 @@
 //!   names a server that returns, exits, panics or aborts.
 //! - Promptly: every answer within `PATIENCE` (2 s).
 
-use super::{Exercise, NOTHING_ARRIVED, Script, Step};
+use super::{Advice, Exercise, NOTHING_ARRIVED, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "09_line_server",
@@ -282,4 +282,5 @@ pub const SCRIPT: Script = Script {
                        is left only if something is.",
         },
     ],
+    advice: Advice::SERVER,
 };

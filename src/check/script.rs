@@ -10,7 +10,7 @@ use super::diagnose::Arrival;
 use super::peer::{Client, End, describe_error, is_timeout, show, show_short};
 use super::shaper::Shaper;
 use super::step::{NOTHING_ARRIVED, PATIENCE, PIECE_PAUSE, Step};
-use super::{Check, Exercise, Failure, Played, Program, Transcript};
+use super::{Advice, Check, Exercise, Failure, Played, Program, Transcript};
 
 /// How long [`Step::ReceiveNothing`] listens for bytes that should not come.
 const NOTHING_FOR: Duration = Duration::from_millis(250);
@@ -25,6 +25,8 @@ const LOOK_ELSEWHERE_FOR: Duration = Duration::from_millis(20);
 pub struct Script {
     pub exercise: Exercise,
     pub steps: &'static [Step],
+    /// What the verdict says beside the facts (most scripts: [`Advice::SERVER`]).
+    pub advice: Advice,
 }
 
 /// The state of one run of a script.
@@ -90,6 +92,10 @@ impl Script {
 impl Check for Script {
     fn exercise(&self) -> Exercise {
         self.exercise
+    }
+
+    fn advice(&self) -> Advice {
+        self.advice
     }
 
     fn play(&self, program: &mut Program) -> Played {

@@ -41,7 +41,7 @@
 
 use std::time::Duration;
 
-use super::{Exercise, NOTHING_ARRIVED, Script, Step};
+use super::{Advice, Exercise, NOTHING_ARRIVED, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "03_threaded_echo",
@@ -84,6 +84,7 @@ const NO_ECHO: &str = "Does your server send back every byte it reads, as soon a
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,
     steps: &STEPS,
+    advice: Advice::SERVER,
 };
 
 /// The steps, as an array, so that exercise 10's check (the same promises, made by an async
