@@ -337,6 +337,8 @@ mod shutdown_exits_instead_of_returning;
 mod shutdown_forgets_idle_clients;
 #[path = "known_wrong/shutdown_forgets_the_reader_buffer.rs"]
 mod shutdown_forgets_the_reader_buffer;
+#[path = "known_wrong/shutdown_grace_too_short.rs"]
+mod shutdown_grace_too_short;
 #[path = "known_wrong/shutdown_ignored.rs"]
 mod shutdown_ignored;
 #[path = "known_wrong/shutdown_ignores_a_dropped_sender.rs"]
@@ -1035,6 +1037,15 @@ fn exercise_08_wrong_shutdowns_fail() {
             // What D hears depends on how the server's threads are scheduled; the mistake,
             // which the verdict names, is the same.
             &["or the shutdown would wait for it for ever"],
+        ),
+        wrong(
+            "shutdown_grace_too_short",
+            &shutdown::CHECK,
+            &[
+                "Client D receives \"The server has shut down; your unfinished line was \
+                 dropped.\\n\", then the connection closes before the grace period of 600 ms \
+                 after the shutdown was over",
+            ],
         ),
         wrong(
             "shutdown_returns_at_once",
@@ -1736,6 +1747,7 @@ fn answer_process() {
         "shutdown_forgets_the_reader_buffer" => {
             shutdown::serve_as_program(shutdown_forgets_the_reader_buffer::serve)
         }
+        "shutdown_grace_too_short" => shutdown::serve_as_program(shutdown_grace_too_short::serve),
         "shutdown_ignored" => shutdown::serve_as_program(shutdown_ignored::serve),
         "shutdown_keeps_listening" => shutdown::serve_as_program(shutdown_keeps_listening::serve),
         "shutdown_returns_at_once" => shutdown::serve_as_program(shutdown_returns_at_once::serve),
