@@ -492,6 +492,24 @@ impl Program {
         }
     }
 
+    /// Waits up to `wait` for the program to end, but only if its listener refuses a connection
+    /// though the program still runs: then it is most likely on its way out (`serve` returned,
+    /// and `main` is ending), which on a busy machine can take a while. A listener that still
+    /// takes connections (or does not answer within a moment) says it is not ending: `None` at
+    /// once.
+    pub fn end_if_closing(&mut self, wait: Duration) -> Option<End> {
+        if let Some(end) = self.end_now() {
+            return Some(end);
+        }
+        self.child.as_ref()?;
+        match std::net::TcpStream::connect_timeout(&self.address, Duration::from_millis(100)) {
+            Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {
+                self.wait_for_end(wait)
+            }
+            _ => None,
+        }
+    }
+
     fn end_from(&self, status: ExitStatus) -> End {
         // The pipes may still hold the last lines: give the readers a moment to take them.
         for _ in 0..40 {

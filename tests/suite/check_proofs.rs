@@ -347,6 +347,8 @@ mod shutdown_ignores_a_dropped_sender;
 mod shutdown_keeps_listening;
 #[path = "known_wrong/shutdown_looks_only_when_silent.rs"]
 mod shutdown_looks_only_when_silent;
+#[path = "known_wrong/shutdown_never_returns.rs"]
+mod shutdown_never_returns;
 #[path = "known_wrong/shutdown_reads_to_the_line_end.rs"]
 mod shutdown_reads_to_the_line_end;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
@@ -1045,6 +1047,14 @@ fn exercise_08_wrong_shutdowns_fail() {
                 "Client D receives \"The server has shut down; your unfinished line was \
                  dropped.\\n\", then the connection closes before the grace period of 600 ms \
                  after the shutdown was over",
+            ],
+        ),
+        wrong(
+            "shutdown_never_returns",
+            &shutdown::CHECK,
+            &[
+                "Every client was closed, but serve() did not return: does it wait for \
+                 something that never ends",
             ],
         ),
         wrong(
@@ -1750,6 +1760,7 @@ fn answer_process() {
         "shutdown_grace_too_short" => shutdown::serve_as_program(shutdown_grace_too_short::serve),
         "shutdown_ignored" => shutdown::serve_as_program(shutdown_ignored::serve),
         "shutdown_keeps_listening" => shutdown::serve_as_program(shutdown_keeps_listening::serve),
+        "shutdown_never_returns" => shutdown::serve_as_program(shutdown_never_returns::serve),
         "shutdown_returns_at_once" => shutdown::serve_as_program(shutdown_returns_at_once::serve),
         "shutdown_waits_for_ever" => shutdown::serve_as_program(shutdown_waits_for_ever::serve),
         "timeouts_close_without_a_word" => {
