@@ -452,16 +452,21 @@ enum WriterEnded {
 
 // ANCHOR: lines
 // Every line a client receives is made by one of these four functions: the formats are decided
-// here once, and each one makes its text printable.
+// here once, and each one makes its text printable, and the sender's name too (a server may
+// take any name: exercise 04's does).
 
 /// `alice: hello`: a message from `from` to the room.
 pub fn chat_line(from: &str, text: &str) -> Line {
-    Line::from(format!("{from}: {}\n", printable(text)))
+    Line::from(format!("{}: {}\n", printable(from), printable(text)))
 }
 
 /// `alice (private): hello`: a message from `from` to one client.
 pub fn private_line(from: &str, text: &str) -> Line {
-    Line::from(format!("{from} (private): {}\n", printable(text)))
+    Line::from(format!(
+        "{} (private): {}\n",
+        printable(from),
+        printable(text)
+    ))
 }
 
 /// `* bob joined`: news from the server.

@@ -278,6 +278,15 @@ impl Program {
         Ok(program)
     }
 
+    /// Starts the program afresh in place of this one, which is ended first: for a check whose
+    /// run proved nothing and must play again. `None` where the check did not start it.
+    pub fn restart(&mut self) -> Option<Result<(), NotStarted>> {
+        let (target, args) = self.started_as.clone()?;
+        let old = std::mem::replace(self, Program::already_running(self.address, None));
+        drop(old);
+        Some(Program::start(&target, &args).map(|fresh| *self = fresh))
+    }
+
     /// Starts the same program again, listening at `listen` (such as [`LOOPBACK_IPV6`]), beside
     /// this one; `None` when the check cannot choose where it listens (a server at an address,
     /// or a command, which is given only a port).

@@ -593,7 +593,8 @@ impl Run {
                 Ok(count) => count > 0,
                 Err(_) => false,
             };
-        drop(client);
+        // A zero linger makes the close a reset on every system, not only where unread bytes do.
+        client.reset();
         if !unread {
             let line = format!(
                 "{name} receives nothing within {} s, where the room's last line was due",
@@ -633,7 +634,8 @@ impl Run {
         let _ = client.stream.set_read_timeout(Some(PATIENCE));
         let mut peeked = [0; 1];
         let peeked = client.stream.peek(&mut peeked);
-        drop(client);
+        // A zero linger makes the close a reset on every system, not only where unread bytes do.
+        client.reset();
         let sent = show(text);
         let what_happened = match peeked {
             Ok(1) => {

@@ -81,16 +81,17 @@ pub enum Step {
     HalfClose(char),
     /// The client closes its connection.
     Close(char),
-    /// The client closes its connection while bytes it has not read are waiting for it: the
-    /// system then resets the connection, and the server's next read or write fails.
+    /// The client closes its connection while bytes it has not read are waiting for it, with a
+    /// reset: Linux and macOS make such a close a reset by themselves, and the check's zero
+    /// linger makes it one everywhere. The server's next read or write fails.
     Reset(char),
     /// Several clients send many chat lines at the same moment: see [`Crossfire`].
     Crossfire(&'static Crossfire),
     /// One client floods the room while others read nothing: see [`Flood`].
     Flood(&'static Flood),
     /// The client sends these bytes, waits for the reply to start arriving, then disappears
-    /// without reading it. Closing a socket that holds unread data makes the system reset the
-    /// connection: the server sees an error instead of a clean end.
+    /// without reading it, closing with a reset (as for [`Step::Reset`]): the server sees an
+    /// error instead of a clean end.
     Vanish {
         client: char,
         text: &'static [u8],

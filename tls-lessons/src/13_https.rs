@@ -184,5 +184,6 @@ const PROGRAM: Program = Program {
     max_extra_args: 1,
     try_it: "Start lesson 12 first, in another terminal:\n  cargo run --bin 12_http\n\
              Then fetch a file with curl, trusting the authority this program prints:\n  \
-             curl --cacert CA_FILE https://localhost:65447/hello.txt",
+             curl --cacert CA_FILE https://localhost:65447/hello.txt\n\
+             (Windows' own curl: add --ssl-revoke-best-effort; see chapter 13.)",
 };
