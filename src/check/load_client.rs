@@ -19,7 +19,9 @@
 //!   `measure` return); no connection at all (round 6: a port bound but not listening, which
 //!   refuses every connection and stays the check's, so nobody else can listen there); no
 //!   connection ever made (round 7: a listener whose queue is full, which Linux and macOS leave
-//!   unanswered, so every connect must give up after `timeout`; Windows refuses at once).
+//!   unanswered, so every connect must give up after `timeout`; Windows refuses such a request,
+//!   after about 2 s of its client's tries, so there the round cannot tell: see
+//!   [`super::full_queue`]).
 //! - What is counted: round trips and errors must add up to clients times messages; an error
 //!   ends its client, so every count here is exact.
 //! - A function that panics, exits, aborts or never returns: named (it runs in a child process
