@@ -350,14 +350,42 @@ impl Drop for Terminal {
     }
 }
 
-/// How many sockets the tests of this program may hold open at once, all together: room under
-/// the 256 open files that macOS allows a process by default, for everything else it holds.
-pub const SOCKET_BUDGET: usize = 180;
+/// How many sockets the tests of this program may hold open at once, all together: the open
+/// files this process may have (its soft limit, `ulimit -n`), less room for everything else it
+/// holds, and at most [`MOST_SOCKETS`]. Under macOS's default of 256 open files that is 180; on a
+/// system that allows more, more tests run at once, and the suite ends sooner.
+pub fn socket_budget() -> usize {
+    static BUDGET: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| match open_files_limit() {
+        Some(limit) => limit.saturating_sub(OTHER_FILES).clamp(16, MOST_SOCKETS),
+        None => MOST_SOCKETS,
+    })
+}
 
-static SOCKETS_FREE: std::sync::Mutex<usize> = std::sync::Mutex::new(SOCKET_BUDGET);
+/// Room for the files a test program holds besides its tests' sockets: its own executable and
+/// libraries, the pipes to the programs it starts, and the few sockets of small tests.
+const OTHER_FILES: usize = 76;
+
+/// The budget where the system allows many open files: more tests at once would only crowd two
+/// cores.
+const MOST_SOCKETS: usize = 400;
+
+/// This process's soft limit on open files, as `ulimit -n` says it in a shell it starts (which
+/// inherits the limit): `None` where there is no such limit to ask for (Windows, or
+/// `unlimited`).
+fn open_files_limit() -> Option<usize> {
+    if !cfg!(unix) {
+        return None;
+    }
+    let output = Command::new("sh").args(["-c", "ulimit -n"]).output().ok()?;
+    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+}
+
+/// What is left of the budget; `None` until the first test asks for a share.
+static SOCKETS_FREE: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
 static SOCKETS_RETURNED: std::sync::Condvar = std::sync::Condvar::new();
 
-/// A share of [`SOCKET_BUDGET`], given back when dropped.
+/// A share of [`socket_budget`], given back when dropped.
 pub struct Sockets(usize);
 
 /// Waits until `count` sockets' worth of the budget is free, and takes it. A test that opens
@@ -366,16 +394,16 @@ pub struct Sockets(usize);
 /// running at the same time never run the process out of file descriptors. More than the whole
 /// budget means all of it: such a test runs alone.
 pub fn sockets(count: usize) -> Sockets {
-    let count = count.min(SOCKET_BUDGET);
+    let count = count.min(socket_budget());
     let mut free = SOCKETS_FREE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    while *free < count {
+    while *free.get_or_insert_with(socket_budget) < count {
         free = SOCKETS_RETURNED
             .wait(free)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
-    *free -= count;
+    *free.get_or_insert_with(socket_budget) -= count;
     Sockets(count)
 }
 
@@ -383,7 +411,8 @@ impl Drop for Sockets {
     fn drop(&mut self) {
         *SOCKETS_FREE
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) += self.0;
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get_or_insert_with(socket_budget) += self.0;
         SOCKETS_RETURNED.notify_all();
     }
 }
