@@ -251,7 +251,7 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
         .parent()
         .and_then(|examples| examples.parent())
         .context("find the target folder")?
-        .join(name);
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.exists() {
         bail!(
             "{} is missing: build it first with the same profile, e.g. \
