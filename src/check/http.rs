@@ -12,19 +12,19 @@
 //! 4. D asks for `Connection: close`: a server that does not read the headers fails here. S
 //!    sends the Hosts browsers send (an address and a port, IPv6's in brackets, a name with dots
 //!    and a hyphen): a check_host that allows too few characters fails here.
-//! 5. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
+//! 5. O sends DELETE (405), then HTTP/1.0 without Host (200, then a close); P a head of exactly
+//!    [`MAX_HEAD_BYTES`] (200) and one of a byte more (431); Q a request with a body (200, then
+//!    a close: this server reads no body).
+//! 6. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
 //!    (400), a method in small letters (400), two spaces after the method (400), a space or a
 //!    tab in a header's name (400), a version that is not HTTP/1.x (400), headers that never end (431),
 //!    and a head of exactly MAX_HEAD_BYTES with no blank line, after which the client waits
 //!    (431 at once: it can only be longer).
-//! 6. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
+//! 7. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
 //!    own: an HTTP/1.1 request without `Host` (I), an HTTP/1.0 one with two (J: the rule holds
 //!    for every version), an HTTP/1.1 one with two in different cases
 //!    (X), with an invalid one (K), and two `Content-Length`s that differ, with a second request
 //!    smuggled behind the first (L).
-//! 7. O sends DELETE (405), then HTTP/1.0 without Host (200, then a close); P a head of exactly
-//!    [`MAX_HEAD_BYTES`] (200) and one of a byte more (431); Q a request with a body (200, then
-//!    a close: this server reads no body).
 //! 8. R sends a bad request with 64 KiB behind it: the connection must close, not be reset.
 //! 9. M sends half a request and hangs up; N must still be served.
 //! 10. W, quiet after its answer, must be closed without a word; V sends one byte every 100 ms

@@ -13,7 +13,8 @@
 //!   same names, one for another name, one that expired in 2020: each must be refused.
 //! - Silence: a server that accepts and never answers, and one whose queue of waiting
 //!   connections is full, so the connection is never made (on Linux and macOS; Windows refuses
-//!   it at once): `connect` must give up after `timeout`, in both.
+//!   it, after about 2 s of its client's tries, so there the round cannot tell: see
+//!   `course::check::full_queue`): `connect` must give up after `timeout`, in both.
 //! - What the connection carries: a line sent through it must come back (the handshake really
 //!   happened, in TLS).
 //! - A function that panics, exits or aborts: named (it runs in a child process of the check).
@@ -142,7 +143,7 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
                        it trust that authority (a RootCertStore holding its certificate)?",
         },
         Round {
-            server: "the same server, reached by its address, 127.0.0.1",
+            server: "a server with the same certificate, reached by its address, 127.0.0.1",
             shows: Some(trusted.clone()),
             queue_full: false,
             trusts: trusted.clone(),
