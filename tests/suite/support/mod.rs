@@ -381,8 +381,9 @@ fn open_files_limit() -> Option<usize> {
     String::from_utf8(output.stdout).ok()?.trim().parse().ok()
 }
 
-/// What is left of the budget; `None` until the first test asks for a share.
-static SOCKETS_FREE: std::sync::Mutex<Option<usize>> = std::sync::Mutex::new(None);
+/// What is left of the budget.
+static SOCKETS_FREE: std::sync::LazyLock<std::sync::Mutex<usize>> =
+    std::sync::LazyLock::new(|| std::sync::Mutex::new(socket_budget()));
 static SOCKETS_RETURNED: std::sync::Condvar = std::sync::Condvar::new();
 
 /// A share of [`socket_budget`], given back when dropped.
@@ -398,12 +399,12 @@ pub fn sockets(count: usize) -> Sockets {
     let mut free = SOCKETS_FREE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    while *free.get_or_insert_with(socket_budget) < count {
+    while *free < count {
         free = SOCKETS_RETURNED
             .wait(free)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
     }
-    *free.get_or_insert_with(socket_budget) -= count;
+    *free -= count;
     Sockets(count)
 }
 
@@ -411,8 +412,7 @@ impl Drop for Sockets {
     fn drop(&mut self) {
         *SOCKETS_FREE
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get_or_insert_with(socket_budget) += self.0;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += self.0;
         SOCKETS_RETURNED.notify_all();
     }
 }
