@@ -177,7 +177,8 @@ fn play_once(program: &mut Program) -> Run {
     // (Nested, not a let chain: those need Rust 1.88, and the course asks for 1.85.)
     if let Some(surprise) = &stop {
         if end_judged && !surprise.starts_with("Your ") && !clients.wrong_words {
-            if let Some(end) = program.wait_for_end(Duration::from_millis(300)) {
+            // (Not `Program::end_if_closing`: after the shutdown the listener is closed anyway.)
+            if let Some(end) = program.wait_for_end(super::verdict::END_MAY_FOLLOW) {
                 stop = Some(format!("{}\n{surprise}", ended_early(&mut clients, &end)));
             }
         }

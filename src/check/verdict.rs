@@ -32,7 +32,7 @@ impl Advice {
 
 /// How long after a check stopped the program is given to say how it ended: it may have ended
 /// just now, which is what made the check stop.
-const END_MAY_FOLLOW: Duration = Duration::from_millis(300);
+pub(super) const END_MAY_FOLLOW: Duration = Duration::from_millis(300);
 
 /// How long a program whose listener has closed is given on top of that to end: on a busy
 /// machine its way out of `main` can take longer than [`END_MAY_FOLLOW`], and the verdict must
