@@ -5,7 +5,9 @@
 //! and says nothing: within a little more than the limit it must receive the goodbye line, and
 //! then see its connection close. Meanwhile client B talks, a line every [`TALK_EVERY`], for
 //! twice the limit: every line must come back, and B must never be closed. Then client C
-//! connects, to show the server still serves newcomers.
+//! connects, to show the server still serves newcomers, and client R talks and then breaks its
+//! connection with a reset: that is not silence, and the server's log must not take it for a
+//! client that left or went quiet.
 //!
 //! # The input space, and what covers it
 //!
@@ -21,7 +23,11 @@
 //!   newline for longer than the limit: every byte comes back, at once (an echo of whole lines,
 //!   or of text, fails), and pieces are talk (an idle clock that only a newline restarts fails).
 //! - What fails in the APIs: the read timeout's error (WouldBlock on Unix, TimedOut on Windows)
-//!   must end only A's connection: C must still be served.
+//!   must end only A's connection: C must still be served. A read that fails otherwise (R's
+//!   reset: ConnectionReset) is a broken connection, not the limit running out: the given
+//!   `serve_client` logs `PEER disconnected abruptly` for it, and a server whose log says `PEER
+//!   disconnected` there took every read error for silence (or for a goodbye). Only that line
+//!   fails: a server that logs otherwise, or not at all, is not judged by its log.
 //! - Not covered: IPv6.
 
 use std::io::Write;
@@ -115,7 +121,7 @@ impl Check for IdleTimeout {
 
     fn play(&self, program: &mut Program) -> Played {
         let mut transcript = Transcript::default();
-        let result = play(program.address(), &mut transcript);
+        let result = play(program, &mut transcript);
         Played::from_steps(
             result
                 .map(|()| transcript.clone())
@@ -136,8 +142,9 @@ fn connect(server: SocketAddr, name: char) -> Result<Client, String> {
     })
 }
 
-/// Plays the three clients, writing down what happened.
-fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
+/// Plays the four clients, writing down what happened.
+fn play(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
+    let server = program.address();
     let silent = connect(server, 'A')?;
     transcript.push("A connects and says nothing");
     let watching = watch_silent(silent);
@@ -189,20 +196,55 @@ fn play(server: SocketAddr, transcript: &mut Transcript) -> Result<(), String> {
         .map_err(|_| "Client C could not send: the server closed its connection.".to_string())?;
     transcript.push("C sends \"hello\\n\"");
     match newcomer.read_at_most(6, PATIENCE) {
-        (echo, _) if echo == b"hello\n" => {
-            transcript.push("C receives \"hello\\n\"");
-            Ok(())
-        }
+        (echo, _) if echo == b"hello\n" => transcript.push("C receives \"hello\\n\""),
         _ => {
             transcript.push("C receives no echo");
-            Err(
+            return Err(
                 "After closing client A, your server did not echo client C's line: did A's \
                  timeout end more than A's connection? Handle it in A's own thread, and keep \
                  accepting."
                     .to_string(),
-            )
+            );
         }
     }
+    reset_is_not_silence(program, transcript)
+}
+
+/// Client R talks, then breaks its connection with a reset, and the server's log is read for
+/// what it made of that: a read error other than the limit running out must not end the client
+/// as a quiet one.
+fn reset_is_not_silence(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
+    let mut breaking = connect(program.address(), 'R')?;
+    // The server logs a client by the address it sees: R's own.
+    let seen_as = breaking.address;
+    let sent = breaking.stream.write_all(b"bye\n").is_ok();
+    let (echo, _) = breaking.read_at_most(4, PATIENCE);
+    if !sent || echo != b"bye\n" {
+        transcript.push("R connects, sends \"bye\\n\", and receives no echo");
+        return Err(
+            "Client R, a newcomer after C, got no echo of its line: your server stopped serving \
+             new clients."
+                .to_string(),
+        );
+    }
+    // The echo is back, so the server's thread is reading again when the reset comes: its read
+    // fails with ConnectionReset, at once.
+    breaking.reset();
+    transcript.push("R connects, sends \"bye\\n\", receives it, and resets its connection");
+    let quiet_leave = format!("{seen_as} disconnected");
+    let logged = program.printed_line(&quiet_leave, PATIENCE);
+    if logged.as_deref().map(str::trim_end) == Some(quiet_leave.as_str()) {
+        transcript.push("the server logs R as `disconnected`, not `disconnected abruptly`");
+        return Err(format!(
+            "Client R broke its connection with a reset, and your server logged \
+             `{quiet_leave}`, as for a client that closed or went quiet: does echo return \
+             Ok(()) for every read error? Only WouldBlock (Unix) and TimedOut (Windows) mean the \
+             limit ran out; return any other error (`Err(error) => return \
+             Err(error).context(\"reading\")`), so that serve_client logs it as `disconnected \
+             abruptly`."
+        ));
+    }
+    Ok(())
 }
 
 /// What A saw, as transcript lines, and what it likely means if it was wrong.

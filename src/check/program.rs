@@ -27,6 +27,10 @@ pub const START_WITHIN: Duration = Duration::from_secs(10);
 /// How many of the last lines the program wrote on stderr a verdict quotes.
 const STDERR_LINES_KEPT: usize = 6;
 
+/// How many of the last lines the program wrote on stdout a check may look through: a server's
+/// log of its clients, a line or two each.
+const STDOUT_LINES_KEPT: usize = 256;
+
 /// The line a program prints once its `serve` has returned `Ok(())` ([`crate::cli::serve_by_hand`]
 /// and [`serve_as_program`] print it): without it, an exit with status 0 is an `exit` call.
 pub const STOPPED_LINE: &str = "serve() returned Ok(()): the server has stopped";
@@ -149,6 +153,8 @@ struct Heard {
     error: Option<String>,
     /// Whether [`STOPPED_LINE`] was printed.
     said_stopped: bool,
+    /// The last lines on stdout, oldest first.
+    stdout_tail: VecDeque<String>,
     /// A panic whose message is on the next line (Rust 1.73 and later print it so).
     panic_location: Option<String>,
 }
@@ -553,6 +559,25 @@ impl Program {
         lock(&self.heard).said_stopped
     }
 
+    /// The first line the program printed on stdout that starts with `start`, waiting up to
+    /// `wait` for it to come. `None` for a program the check did not start (its output is not
+    /// the check's to read), or one that printed no such line in time.
+    pub fn printed_line(&self, start: &str, wait: Duration) -> Option<String> {
+        self.child.as_ref()?;
+        let deadline = Instant::now() + wait;
+        loop {
+            let found = lock(&self.heard)
+                .stdout_tail
+                .iter()
+                .find(|line| line.starts_with(start))
+                .cloned();
+            if found.is_some() || Instant::now() >= deadline {
+                return found;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Asks the program to shut down as Ctrl-C would (SIGINT). Only Unix can send it.
     pub fn interrupt(&self) -> Result<(), String> {
         if self.child.is_none() {
@@ -710,8 +735,15 @@ fn follow_stdout(
                     told = sender.send(address).is_ok();
                 }
             }
-            if line.trim_end() == STOPPED_LINE {
-                lock(&heard).said_stopped = true;
+            {
+                let mut heard = lock(&heard);
+                if line.trim_end() == STOPPED_LINE {
+                    heard.said_stopped = true;
+                }
+                if heard.stdout_tail.len() == STDOUT_LINES_KEPT {
+                    heard.stdout_tail.pop_front();
+                }
+                heard.stdout_tail.push_back(line.clone());
             }
             // A test binary started again for an answer says what libtest says: not the answer's.
             let line = match line.split_once(" ... ") {

@@ -364,6 +364,8 @@ pub mod solution_08_shutdown;
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
 mod timeouts_count_from_connect;
+#[path = "known_wrong/timeouts_reset_is_silence.rs"]
+mod timeouts_reset_is_silence;
 #[path = "known_wrong/timeouts_variants.rs"]
 mod timeouts_variants;
 #[path = "known_wrong/udp_client_never_gives_up.rs"]
@@ -871,6 +873,14 @@ fn exercise_06_wrong_timeouts_fail() {
             &[
                 "Client B, which sent something every 400 ms, received \"you sent nothing for 1 s",
                 "in pieces with no newline for the last 1 s: does your server restart its idle clock only when a whole line arrives?",
+            ],
+        ),
+        wrong(
+            "timeouts_reset_is_silence",
+            &idle_timeout::CHECK,
+            &[
+                "Client R broke its connection with a reset, and your server logged `127.0.0.1:",
+                "does echo return Ok(()) for every read error?",
             ],
         ),
         wrong(
@@ -1765,6 +1775,9 @@ fn answer_process() {
         "shutdown_waits_for_ever" => shutdown::serve_as_program(shutdown_waits_for_ever::serve),
         "timeouts_close_without_a_word" => {
             idle_timeout::serve_as_program(timeouts_close_without_a_word::serve)
+        }
+        "timeouts_reset_is_silence" => {
+            idle_timeout::serve_as_program(timeouts_reset_is_silence::serve)
         }
         "timeouts_echoes_lines" => idle_timeout::serve_as_program(timeouts_variants::echoes_lines),
         "timeouts_clock_from_newline" => {
