@@ -221,13 +221,24 @@ fn verifier_by_hand(
     )
 }
 
-fn fails_with(connect: impl check::Connect, words: &str) {
-    match check::run(connect) {
-        Ok(_) => panic!("a wrong connect passed; it should fail with: {words}"),
-        Err(failure) => assert!(
-            failure.reason.contains(words),
-            "the verdict should contain {words:?}:\n{failure}"
-        ),
+/// The wrong `connect` must fail with `words`, on every run: once by default, or as many times
+/// as `COURSE_PROOF_REPEAT` says (`.ci/run` asks for 20, as for the other checks' proofs), so
+/// that a verdict that hangs on a race shows here rather than on a learner's machine.
+fn fails_with(connect: impl check::Connect + Copy, words: &str) {
+    let runs: u32 = std::env::var("COURSE_PROOF_REPEAT")
+        .ok()
+        .and_then(|runs| runs.parse().ok())
+        .unwrap_or(1);
+    for number in 1..=runs {
+        match check::run(connect) {
+            Ok(_) => panic!(
+                "run {number} of {runs}: a wrong connect passed; it should fail with: {words}"
+            ),
+            Err(failure) => assert!(
+                failure.reason.contains(words),
+                "run {number} of {runs}: the verdict should contain {words:?}:\n{failure}"
+            ),
+        }
     }
 }
 
