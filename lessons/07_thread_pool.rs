@@ -4,7 +4,9 @@
 //! number of *worker* threads once, at the start, and hands them connections through a bounded
 //! queue (a crossbeam channel). While every worker is busy, new connections wait in the queue;
 //! when the queue is full too, the next connection is told so in one line and closed. However
-//! many clients connect, the process runs WORKERS threads plus the accept loop.
+//! many clients connect, the process runs WORKERS threads plus the accept loop (and, for a
+//! moment after each turn-away, a short-lived thread that closes that connection gently: at most
+//! 16 at once, `course::close`).
 //!
 //! The price is in the word *fixed*: a worker serves one client from connect to close, so
 //! WORKERS silent clients are enough to keep everyone else waiting. The book's chapter shows it.

@@ -7,8 +7,10 @@
 //! exits at once, for when you cannot wait.
 //!
 //! The hard part is not the signal but the waiting: std's `accept` and `read` block until
-//! something arrives, and nothing can interrupt them from another thread. So every thread that
-//! would wait for ever waits in short turns instead, and looks at the shutdown between turns.
+//! something arrives, and std has no portable way to interrupt them from another thread (a
+//! `shutdown` of the stream wakes a `read` on Linux and macOS, not on Windows, and std offers
+//! nothing that wakes `accept`). So every thread that would wait for ever waits in short turns
+//! instead, and looks at the shutdown between turns.
 
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -334,8 +334,9 @@ enum Received {
     End { mid_line: bool },
 }
 
-/// Cuts a client's bytes into lines, and never keeps more than one line's worth of them. (The
-/// standard `read_line` would keep reading a line without end, as long as the client sends.)
+/// Cuts a client's bytes into lines, and keeps no more than one line's worth of them (besides
+/// what waits in its `BufReader`'s buffer, of a fixed size). (The standard `read_line` would keep
+/// reading a line without end, as long as the client sends.)
 struct LineReader<R> {
     input: BufReader<R>,
     /// The start of a line whose end has not arrived yet. Its room is set aside once, for the

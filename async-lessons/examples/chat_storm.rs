@@ -6,7 +6,7 @@
 //!     cargo build --release --bin 04_chat --bin 10_async_chat
 //!     cargo run --release -p async-lessons --example chat_storm -- [SERVER...]
 //!
-//! The servers default to `04_chat 10_async_chat`. For each, two scenarios, each on a fresh
+//! The servers default to `04_chat 10_async_chat`. For each, three scenarios, each on a fresh
 //! server:
 //!
 //! 1. 999 clients join at once; then one of them sends one message, which the other 998 must
@@ -34,8 +34,10 @@ use tokio::sync::mpsc;
 
 /// How long a scenario waits for deliveries before it counts the rest as lost.
 const PATIENCE: Duration = Duration::from_secs(10);
-/// How long joining may take. A server whose listen backlog is too small for the storm drops
-/// connections it cannot queue, and the system retries them after 1 s, 3 s, 7 s, 15 s...
+/// How long joining may take. A server whose listen backlog is too small for the storm: on
+/// Linux and macOS the system drops connections it cannot queue, and the client's system resends
+/// them a second or more later, then less and less often (`book/src/measurements/syn_retries.txt`
+/// for Linux); on Windows they are refused, and retried for about 2 s.
 const JOIN_PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::main]

@@ -111,7 +111,17 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, seat: Seat) {
 fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::Result<String> {
     stream.set_read_timeout(Some(site.idle_timeout))?;
     stream.set_write_timeout(Some(site.idle_timeout))?;
-    let mut commands = BufReader::new(stream.try_clone()?);
+    // A second handle for reading needs a file descriptor. When the process has none left
+    // (clients that just left may still hold theirs), say so, rather than close without a word.
+    let reader = match stream.try_clone() {
+        Ok(reader) => reader,
+        Err(error) => {
+            let text = "The server cannot take another client just now: try again later.";
+            let _ = Reply::new(421, text).send(&mut &stream);
+            return Err(error).context("a second handle on the connection, for reading");
+        }
+    };
+    let mut commands = BufReader::new(reader);
     let mut session = Session {
         local: stream.local_addr()?,
         control: Control { stream, peer },

@@ -60,7 +60,8 @@ pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> 
     // Closed listener: the system refuses newcomers from now on.
     drop(listener);
     stop.begin(Instant::now() + grace);
-    // Each client thread ends by itself by the deadline, so these joins are bounded.
+    // Each client thread ends by itself, soon after the deadline at the latest: these joins are
+    // bounded.
     for client in clients {
         let _ = client.join();
     }

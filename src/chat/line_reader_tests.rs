@@ -1,5 +1,5 @@
 //! Property tests of [`LineReader`]: for any bytes, cut into reads at any points, it finds the
-//! lines, refusals and end that the rules say, and holds at most one line's worth of bytes.
+//! lines, refusals and end that the rules say, and its line in progress holds at most one line's worth of bytes.
 //!
 //! TCP decides where one read ends and the next begins, so a reader that is right only when a
 //! line arrives in one piece is wrong. Examples cannot try every cut; a property test tries a

@@ -60,9 +60,10 @@ const SLOW_MEDIAN: Duration = Duration::from_millis(150);
 /// that run one after another take about 4 s there, and must reach that round's verdict (they
 /// were never all connected at once).
 const FIRST_ROUND_LIMIT: Duration = Duration::from_secs(6);
-/// How long `measure` may take in every later round. Clients that run at once and give up
-/// after `timeout` finish each in well under a second (the last round, where one client waits
-/// for an echo that never comes, in about `timeout`); one that waits much longer than its
+/// How long `measure` may take in the later rounds (all but the first and the one whose server
+/// refuses, which get [`FIRST_ROUND_LIMIT`]). Clients that run at once and give up after
+/// `timeout` finish each in well under a second (the round where one client waits for an echo
+/// that never comes, in about `timeout`); one that waits much longer than its
 /// `timeout`, or for ever, is named here, and the verdict comes within a few seconds.
 const ROUND_LIMIT: Duration = Duration::from_secs(3);
 

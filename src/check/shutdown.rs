@@ -1,9 +1,9 @@
-//! The check for exercise 08: a graceful shutdown, triggered in-process through the `shutdown`
-//! channel the learner's `serve` is given, the way mini-redis passes its servers a shutdown
-//! signal.
+//! The check for exercise 08: a graceful shutdown, through the `shutdown` channel the learner's
+//! `serve` is given, the way mini-redis passes its servers a shutdown signal. The check runs the
+//! exercise's program and presses Ctrl-C for it; the program's handler sends `()` on the channel.
 //!
 //! Before the shutdown, client A has sent half a line, B is idle, and D has sent half a line it
-//! will never finish. Then the check sends `()` on the channel and judges what each one hears: a
+//! will never finish. Then the check presses Ctrl-C and judges what each one hears: a
 //! newcomer (C) must be refused; B must hear the goodbye; A, finishing its line, must get its
 //! echo and then the goodbye; D must be cut off once the grace period is over; and `serve` must
 //! return `Ok(())`, but only after every connection is closed.

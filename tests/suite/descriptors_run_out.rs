@@ -155,6 +155,13 @@ const SERVERS: &[Case] = &[
             true,
         )
     },
+    Case {
+        // Each client needs a second descriptor (a handle for reading), and the departed
+        // clients' may not be back yet: a newcomer may hear 421 and try again.
+        busy: Some(b"421 "),
+        // Its folder is the default one, lessons/14_ftp_site, from the course's own folder.
+        ..serves(env!("CARGO_BIN_EXE_14_ftp"), &[], b"", b"220 ", true)
+    },
 ];
 #[cfg(async_chat)]
 const SERVERS: &[Case] = &[

@@ -18,7 +18,8 @@ const IGNORED: &str = env!("CARGO_BIN_EXE_06_mistake_ignored_errors");
 const HARD_CODED: &str = env!("CARGO_BIN_EXE_06_mistake_hard_coded_address");
 
 /// How long a test watches a careless program fail to do anything. Waiting for ever cannot be
-/// tested; a wait well past the point where the right program has answered stands in for it.
+/// tested; a wait past the point where a right program has answered stands in for it (lesson
+/// 03's server echoes at once; the careless client is watched past its fixed twin's end).
 const A_WHILE: Duration = Duration::from_millis(700);
 
 /// Asserts that nothing arrives on `stream` for [`A_WHILE`].
@@ -47,8 +48,23 @@ fn without_a_timeout_the_client_waits_on_and_on() {
             "127.0.0.1:65434"
         )
     );
-    // Still waiting, long after: the Terminal is killed when dropped.
+    // The fixed client, started now against the same silent server, gives up after its own
+    // limit; the careless one is still waiting a while after that. (Killed when dropped.)
+    let mut fixed = Terminal::start(NO_TIMEOUT, &[&silent.address.to_string(), "fixed"]);
+    let gave_up = fixed.finish();
+    assert!(
+        !gave_up.status.success()
+            && gave_up
+                .stderr
+                .contains("the server sent nothing for too long"),
+        "the fixed client should give up: {}",
+        gave_up.stderr
+    );
     thread::sleep(A_WHILE);
+    assert!(
+        client.still_running(),
+        "the careless client should still be waiting after the fixed one gave up"
+    );
     client.end_input();
     assert!(silent.next_line().ends_with("connected"));
 }

@@ -20,8 +20,8 @@ pub enum Received {
     End { mid_line: bool },
 }
 
-/// Lesson 04's `LineReader`, with `.await`: it cuts a client's bytes into lines, and never
-/// keeps more than one line's worth of them.
+/// Lesson 04's `LineReader`, with `.await`: it cuts a client's bytes into lines, and keeps no
+/// more than one line's worth of them (besides what waits in its `BufReader`'s buffer).
 pub struct LineReader<R> {
     input: BufReader<R>,
     /// The start of a line whose end has not arrived yet. It lives here, not in a local variable
@@ -55,7 +55,10 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
             }
             let newline = available.iter().position(|&byte| byte == b'\n');
             let piece = &available[..newline.unwrap_or(available.len())];
-            if !self.skipping {
+            // The line so far may be one byte longer than the limit: that byte may be the `\r`
+            // of a `\r\n` ending, which does not count. Whether it is, only the next byte tells.
+            let fits = self.partial.len() + piece.len() <= MAX_LINE_BYTES + 1;
+            if !self.skipping && fits {
                 self.partial.extend_from_slice(piece);
             }
             let used = piece.len() + usize::from(newline.is_some());
@@ -65,21 +68,22 @@ impl<R: AsyncRead + Unpin> LineReader<R> {
                 self.skipping = newline.is_none();
                 continue;
             }
-            // One byte more than the limit may be the `\r` of a `\r\n` ending.
-            if newline.is_none() && self.partial.len() > MAX_LINE_BYTES + 1 {
+            if !fits {
+                // Too long, whatever comes next: report it once, and skip the rest of it.
                 self.partial.clear();
-                self.skipping = true;
+                self.skipping = newline.is_none();
                 return Ok(Received::TooLong);
             }
             if newline.is_some() {
-                let mut line = std::mem::take(&mut self.partial);
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                if line.len() > MAX_LINE_BYTES {
-                    return Ok(Received::TooLong);
-                }
-                return Ok(Received::Line(line));
+                // telnet ends lines with `\r\n`; the `\r` is part of the ending, not the text.
+                let text = self.partial.strip_suffix(b"\r").unwrap_or(&self.partial);
+                let received = if text.len() > MAX_LINE_BYTES {
+                    Received::TooLong
+                } else {
+                    Received::Line(text.to_vec())
+                };
+                self.partial.clear();
+                return Ok(received);
             }
         }
     }

@@ -12,8 +12,10 @@
 //! - one *writer* task per client takes lines from that client's queue and writes them to its
 //!   socket.
 //!
-//! The line formats, the limits, and how a client leaves come from the course library
-//! (`src/chat.rs`), so both servers send exactly the same lines.
+//! The line formats, the limits on lines, queues and writes, and how a client leaves come from
+//! the course library (`src/chat.rs`), so both servers send exactly the same lines. The seats,
+//! the longest name and the time to choose one are set below, as lesson 04 sets them (a test,
+//! `limits_are_lesson_04s`, keeps them the same).
 //!
 //! Three files: this one is the lesson, from `main` to the broker's loop; `lines.rs` cuts a
 //! client's bytes into lines; `room.rs` is the room, lesson 04's.
@@ -87,8 +89,8 @@ async fn main() -> course::cli::MainResult {
 // ANCHOR: listen
 /// How many connections the system may hold completed, waiting for the accept loop to take them.
 /// `TcpListener::bind`, tokio's as the standard library's, asks for 128. When a thousand clients
-/// connect at once, the system drops what does not fit, and those clients wait a second or more
-/// for their retry. (Linux caps this at `/proc/sys/net/core/somaxconn`, 4096 on recent systems.)
+/// connect at once, Linux and macOS drop what does not fit, and those clients wait a second or
+/// more for their retry (Windows refuses it, and its client retries for about 2 s). (Linux caps this at `/proc/sys/net/core/somaxconn`, 4096 on recent systems.)
 const BACKLOG: u32 = 1024;
 
 /// `TcpListener::bind`, with room for [`BACKLOG`] waiting connections.

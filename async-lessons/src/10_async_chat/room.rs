@@ -1,6 +1,7 @@
 //! Lesson 10's room: who is here, and who hears what. It is lesson 04's room (`lessons/04_chat.rs`),
-//! line for line, except at the two places where it reaches a client: `offer` puts a line in a
-//! tokio queue, and `remove` cuts a slow client off by aborting its writer task. A test
+//! line for line, except at the three places where it reaches a client: `arrive` keeps a handle
+//! on the client's writer task, `offer` puts a line in a tokio queue, and `remove` cuts a slow
+//! client off by aborting its writer task. A test
 //! (`room_is_lesson_04s` in `async-lessons/tests/suite/lesson_10_async_chat.rs`) keeps the two
 //! alike. One method is lesson 10's own: `a_writer_lags`, which the broker asks after each event.
 
@@ -59,7 +60,8 @@ impl Client {
 }
 
 // From here on, the room is lesson 04's, line for line, except where it reaches a client:
-// `offer` (tokio's `try_send`) and `remove` (aborting the writer task).
+// `arrive` (a handle on the writer task), `offer` (tokio's `try_send`) and `remove` (aborting
+// the writer task).
 impl Room {
     pub fn new(name_time: Duration) -> Room {
         Room {

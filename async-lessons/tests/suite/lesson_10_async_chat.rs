@@ -83,6 +83,25 @@ fn room_is_lesson_04s() {
     }
 }
 
+/// The chat's own limits, set in each server's main file rather than in `src/chat.rs`: the seats,
+/// the longest name, and the time to choose one. Both chats keep the same.
+#[test]
+fn limits_are_lesson_04s() {
+    const LESSON_04: &str = include_str!("../../../lessons/04_chat.rs");
+    const LESSON_10: &str = include_str!("../../src/10_async_chat/main.rs");
+    for item in [
+        "const MAX_CLIENTS",
+        "const MAX_NAME_CHARS",
+        "const NAME_TIME",
+    ] {
+        assert_eq!(
+            item_text(LESSON_04, item),
+            item_text(LESSON_10, item),
+            "`{item}` differs in lessons/04_chat.rs and lesson 10's main.rs"
+        );
+    }
+}
+
 /// The code of the item that starts with `start` (after any `pub `), through its closing line,
 /// without its comment lines, and with `pub ` taken out so that visibility does not count.
 fn item_text(source: &str, start: &str) -> String {

@@ -304,6 +304,11 @@ impl Terminal {
         }
     }
 
+    /// Whether the program has not exited yet.
+    pub fn still_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Ends the input, as Ctrl-D does at a terminal.
     pub fn end_input(&mut self) {
         self.stdin = None;
