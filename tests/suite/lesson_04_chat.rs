@@ -250,7 +250,13 @@ fn a_session_for_the_book() {
 fn names_are_checked_and_asked_for_again() {
     let server = start();
     let mut alice = Chatter::join(&server, "alice");
+    let mut bob = Chatter::join(&server, "bob");
+    alice.expect("* bob joined");
     let mut newcomer = Chatter::connect(&server, "newcomer");
+    // Someone talks in the room while the newcomer has no name: once bob has heard it, the room
+    // has had its say, and the newcomer's next line must still be the answer to its first try.
+    alice.type_line("anyone new?");
+    bob.expect("alice: anyone new?");
     let only = "! a name may hold only the letters a-z and A-Z, digits, - and _";
     let twenty_one = "abcdefghij_klmnopqrst";
     for (name, problem) in [
@@ -272,10 +278,11 @@ fn names_are_checked_and_asked_for_again() {
     let twenty = "Robert_the-2nd_12345";
     newcomer.send_bytes(format!("{twenty}\r\n").as_bytes());
     newcomer.expect(&format!(
-        "* Welcome, {twenty}! Also here: alice. /help lists the commands."
+        "* Welcome, {twenty}! Also here: alice, bob. /help lists the commands."
     ));
-    // Nobody heard the attempts: the first thing alice hears is the join.
+    // Nobody heard the attempts: the first thing alice and bob hear next is the join.
     alice.expect(&format!("* {twenty} joined"));
+    bob.expect(&format!("* {twenty} joined"));
 }
 
 #[test]
@@ -578,13 +585,22 @@ fn invalid_utf8_is_refused_and_the_connection_kept() {
     // (Not 0xFF: that byte starts a telnet command, see `telnet_commands_are_not_text`.)
     alice.send_bytes(b"\xfe\xfd\xfc\n");
     alice.expect("! line refused: it is not UTF-8 text");
-    // A name must be text too.
+    // A name must be text too, and no longer than a line may be.
     let mut newcomer = Chatter::connect(&server, "newcomer");
     newcomer.send_bytes(b"b\xf6b\n");
     newcomer.expect("! line refused: it is not UTF-8 text");
+    newcomer.type_line(&"n".repeat(course::chat::MAX_LINE_BYTES + 1));
+    newcomer.expect(&format!(
+        "! line refused: it is longer than {} bytes",
+        course::chat::MAX_LINE_BYTES
+    ));
 
     alice.type_line("still here");
     bob.expect("alice: still here");
+    // No second question after a refused line, nothing of the room heard before a name, and the
+    // name still awaited: the next line the newcomer hears is its welcome.
+    newcomer.type_line("carol");
+    newcomer.expect("* Welcome, carol! Also here: alice, bob. /help lists the commands.");
     assert_still_serving(&server);
 }
 
