@@ -3,7 +3,11 @@
 //!
 //! The learner's `serve(listener, idle)` runs with a short limit, [`IDLE`]. Client A connects
 //! and says nothing: within a little more than the limit it must receive the goodbye line, and
-//! then see its connection close. Meanwhile client B talks, a line every [`TALK_EVERY`], for
+//! then see its connection close, really closed: what A sends after the end of the stream must
+//! meet a reset within [`RELEASED_WITHIN`]. Clients P, Q, S, T and U each send one line, at
+//! moments spread over the first limit, and then go quiet: each must be told goodbye one limit
+//! after its line, not before, and not nearly two limits after (a server that looks at silence
+//! only once a limit). Meanwhile client B talks, a line every [`TALK_EVERY`], for
 //! twice the limit: every line must come back, and B must never be closed. Then client C
 //! connects, to show the server still serves newcomers, and client R talks and then breaks its
 //! connection with a reset: that is not silence, and the server's log must not take it for a
@@ -11,14 +15,16 @@
 //!
 //! # The input space, and what covers it
 //!
-//! - Who connects: a silent client (A), a talking one (B, a line every [`TALK_EVERY`] for
-//!   [`TALK_FOR`], twice the limit), then a newcomer (C), over IPv4 loopback.
+//! - Who connects: a silent client (A), five that go quiet after one line (P to U), a talking one
+//!   (B, a line every [`TALK_EVERY`] for [`TALK_FOR`], twice the limit), then a newcomer (C) and
+//!   a client that breaks its connection (R), over IPv4 loopback.
 //! - The limit's boundary: A must be closed within the limit and a margin (not before it: the
 //!   goodbye arriving early fails), B, whose silences stay under the limit, must never be closed,
 //!   and its time since connecting passes the limit (a limit counted from connect fails).
 //! - What arrives: the goodbye line, then the close: a close without a word fails, and so does a
-//!   connection left open, and so does a goodbye that comes only after [`CLOSED_WITHIN`] (a read
-//!   timeout of twice the limit, say).
+//!   connection left open, or only half closed (`shutdown(Write)`, then a wait for the client),
+//!   and so does a goodbye that comes only after [`CLOSED_WITHIN`] (a read timeout of twice the
+//!   limit, say), counted from the client's last byte.
 //! - What B sends: a line with a byte that is not UTF-8, a line of text, then pieces with no
 //!   newline for longer than the limit: every byte comes back, at once (an echo of whole lines,
 //!   or of text, fails), and pieces are talk (an idle clock that only a newline restarts fails).
@@ -95,7 +101,39 @@ struct Silent {
     received: Vec<u8>,
     /// How long after connecting the connection closed (or failed), if it did.
     closed_after: Option<Duration>,
+    /// After the end of the stream: whether the server's socket was gone within
+    /// [`RELEASED_WITHIN`] (A's bytes were answered with a reset). `None` when the connection
+    /// ended with a reset, or not at all.
+    released: Option<bool>,
 }
+
+/// The clients that talk once and then go quiet, each with when it sends its one line, counted
+/// from connecting: spread over one limit, so that a server which looks at its clients' silence
+/// only once a limit (a watchdog) finds one of them quiet for nearly two limits.
+const QUIET_AFTER_A_LINE: [(char, Duration); 5] = [
+    ('P', Duration::from_millis(100)),
+    ('Q', Duration::from_millis(300)),
+    ('S', Duration::from_millis(500)),
+    ('T', Duration::from_millis(700)),
+    ('U', Duration::from_millis(900)),
+];
+
+/// What a client that went quiet after one line saw.
+struct QuietAfterALine {
+    name: char,
+    /// When it sent its line, after connecting.
+    sent_at: Duration,
+    echoed: bool,
+    /// What came after the echo.
+    received: Vec<u8>,
+    /// How long after its line the connection closed (or failed), if it did.
+    closed_after: Option<Duration>,
+}
+
+/// After A's goodbye and the end of its stream, how long A gives the server to let go of the
+/// connection: time for a close that first drains the client's last bytes for a moment, as
+/// lesson 12's `close_gently` does.
+const RELEASED_WITHIN: Duration = Duration::from_secs(2);
 
 /// The check, for [`super::run`].
 pub struct IdleTimeout;
@@ -148,6 +186,18 @@ fn play(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
     let silent = connect(server, 'A')?;
     transcript.push("A connects and says nothing");
     let watching = watch_silent(silent);
+    let mut quiet_ones = Vec::new();
+    for (name, sent_at) in QUIET_AFTER_A_LINE {
+        quiet_ones.push(watch_quiet_after_a_line(
+            connect(server, name)?,
+            name,
+            sent_at,
+        ));
+    }
+    transcript.push(
+        "P, Q, S, T and U connect, and each sends one line at its own moment (100, 300, 500, 700 \
+         and 900 ms after connecting), then says nothing",
+    );
 
     let mut talking = connect(server, 'B')?;
     transcript.push("B connects");
@@ -155,10 +205,13 @@ fn play(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
     let talked = talk(&mut talking, &watching, &mut silent);
     let silent = match silent {
         Some(silent) => silent,
-        None => watching.recv_timeout(WATCH_SILENT).unwrap_or(Silent {
-            received: Vec::new(),
-            closed_after: None,
-        }),
+        None => watching
+            .recv_timeout(WATCH_SILENT + RELEASED_WITHIN + PATIENCE)
+            .unwrap_or(Silent {
+                received: Vec::new(),
+                closed_after: None,
+                released: None,
+            }),
     };
     let (silent_lines, silent_wrong) = silent_verdict(&silent);
     match talked {
@@ -185,6 +238,19 @@ fn play(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
     if let Some(reason) = silent_wrong {
         return Err(reason);
     }
+    for watching in quiet_ones {
+        let quiet = watching
+            .recv_timeout(WATCH_SILENT * 2)
+            .expect("a quiet client's watch ends by itself");
+        if let Err((line, reason)) = quiet_verdict(&quiet) {
+            transcript.push(line);
+            return Err(reason);
+        }
+    }
+    transcript.push(
+        "each of P, Q, S, T and U gets its line back, receives the goodbye about 1 s after it, \
+         and sees the server close the connection",
+    );
     drop(talking);
     transcript.push("B closes the connection");
 
@@ -330,8 +396,135 @@ fn silent_verdict(silent: &Silent) -> (Vec<String>, Option<String>) {
                     .to_string(),
             ),
         ),
+        (false, Some(_)) if silent.released == Some(false) => (
+            vec![
+                format!("A receives {text:?}"),
+                "A sees the end of the stream, but the connection stays open: what A sends \
+                 after it is taken in for 2 s"
+                    .to_string(),
+            ],
+            Some(format!(
+                "Client A got the goodbye and the end of the stream, but its connection was not \
+                 closed: for {} s after, the server's side still took in what A sent. Did your \
+                 server only shut down its sending side (shutdown(Write)), and wait for the \
+                 client to close? A client that never does would hold the connection, and its \
+                 thread, for ever: after the goodbye, return, so that the stream is dropped and \
+                 the connection closes.",
+                RELEASED_WITHIN.as_secs()
+            )),
+        ),
         (false, Some(_)) => (vec![format!("A receives {text:?}"), closed], None),
     }
+}
+
+/// Whether a client that went quiet after one line was told goodbye one limit after its line:
+/// a transcript line and the likely mistake when it was not.
+fn quiet_verdict(quiet: &QuietAfterALine) -> Result<(), (String, String)> {
+    let name = quiet.name;
+    let limit = IDLE.as_secs();
+    let sent_at = quiet.sent_at.as_millis();
+    if !quiet.echoed {
+        return Err((
+            format!("{name} sends a line {sent_at} ms after connecting, and gets no echo"),
+            format!(
+                "Client {name} sent a line {sent_at} ms after connecting and got no echo of it \
+                 within {} s: every byte comes back, at once.",
+                PATIENCE.as_secs()
+            ),
+        ));
+    }
+    let text = String::from_utf8_lossy(&quiet.received).into_owned();
+    match quiet.closed_after {
+        Some(after) if after < IDLE * 8 / 10 => Err((
+            format!(
+                "{name}, quiet after its line, is closed {} ms after that line, before the limit \
+                 of {limit} s",
+                after.as_millis() / 100 * 100
+            ),
+            format!(
+                "Client {name} sent a line {sent_at} ms after connecting, and its connection was \
+                 closed only {} ms after that line, before it had been silent for {limit} s: \
+                 count silence from a client's last byte.",
+                after.as_millis() / 100 * 100
+            ),
+        )),
+        Some(after) if text == GOODBYE && after > CLOSED_WITHIN => Err((
+            format!(
+                "{name}, quiet after its line, receives the goodbye and the close only about {} \
+                 ms after that line",
+                after.as_millis() / 100 * 100
+            ),
+            format!(
+                "Client {name} sent a line {sent_at} ms after connecting and then said nothing, \
+                 and was told goodbye only about {} ms after that line, though the limit is \
+                 {limit} s (and {} ms the most the check allows): does your server look at its \
+                 clients' silence only now and then (a watchdog that wakes once a limit, say)? A \
+                 client that goes quiet just after a look is then silent for nearly two limits \
+                 before the next look sees it. A read timeout of idle counts each client's \
+                 silence from its own last byte.",
+                after.as_millis() / 100 * 100,
+                CLOSED_WITHIN.as_millis()
+            ),
+        )),
+        Some(_) if text == GOODBYE => Ok(()),
+        _ => Err((
+            format!(
+                "{name}, quiet after its line, receives {text:?}{}",
+                match quiet.closed_after {
+                    Some(_) => ", and the connection closes",
+                    None => ", and its connection stays open",
+                }
+            ),
+            format!(
+                "Client {name} sent a line {sent_at} ms after connecting and then said nothing: \
+                 {} s after that line it should have received {GOODBYE:?} and seen the \
+                 connection close, but it received {text:?}{}.",
+                limit,
+                match quiet.closed_after {
+                    Some(_) => "",
+                    None => " and its connection stayed open",
+                }
+            ),
+        )),
+    }
+}
+
+/// Plays a client that sends one line `sent_at` after connecting, then goes quiet, on a thread
+/// of its own: what it hears, and when the connection closes, counted from its line.
+fn watch_quiet_after_a_line(
+    mut client: Client,
+    name: char,
+    sent_at: Duration,
+) -> Receiver<QuietAfterALine> {
+    let (sender, receiver) = mpsc::channel();
+    let connected = Instant::now();
+    thread::spawn(move || {
+        thread::sleep(sent_at.saturating_sub(connected.elapsed()));
+        let line = format!("{name} says one thing, then nothing\n");
+        let sent = Instant::now();
+        let echoed = client.stream.write_all(line.as_bytes()).is_ok()
+            && client.read_at_most(line.len(), PATIENCE).0 == line.as_bytes();
+        let mut received = Vec::new();
+        let deadline = sent + WATCH_SILENT;
+        let closed_after = loop {
+            if !echoed {
+                break None;
+            }
+            match client.read_some(deadline) {
+                Ok(bytes) => received.extend_from_slice(&bytes),
+                Err(End::Timeout) => break None,
+                Err(End::Closed | End::Failed(_)) => break Some(sent.elapsed()),
+            }
+        };
+        let _ = sender.send(QuietAfterALine {
+            name,
+            sent_at,
+            echoed,
+            received,
+            closed_after,
+        });
+    });
+    receiver
 }
 
 /// A duration in whole seconds, rounded: what a verdict says, the same from run to run.
@@ -346,20 +539,46 @@ fn watch_silent(mut client: Client) -> Receiver<Silent> {
         let started = Instant::now();
         let deadline = started + WATCH_SILENT;
         let mut received = Vec::new();
+        let mut released = None;
         let closed_after = loop {
             match client.read_some(deadline) {
                 Ok(bytes) => received.extend_from_slice(&bytes),
                 Err(End::Timeout) => break None,
+                Err(End::Closed) => {
+                    let closed_after = started.elapsed();
+                    released = Some(let_go(&mut client));
+                    break Some(closed_after);
+                }
                 // A reset: closed, if rudely.
-                Err(End::Closed | End::Failed(_)) => break Some(started.elapsed()),
+                Err(End::Failed(_)) => break Some(started.elapsed()),
             }
         };
         let _ = sender.send(Silent {
             received,
             closed_after,
+            released,
         });
     });
     receiver
+}
+
+/// After the end of the stream, whether the server let go of the connection: A sends a byte every
+/// 100 ms, and a socket the server has closed answers with a reset, which the next write or read
+/// reports. A server that only shut down its sending side takes the bytes in, without a word.
+fn let_go(client: &mut Client) -> bool {
+    let deadline = Instant::now() + RELEASED_WITHIN;
+    while Instant::now() < deadline {
+        if client.stream.write_all(b"?").is_err() {
+            return true;
+        }
+        // The pace of the probe, not a wait for the server: the read below waits for the reset.
+        match client.read_some(Instant::now() + Duration::from_millis(100)) {
+            Err(End::Failed(_)) => return true,
+            Err(End::Closed) => thread::sleep(Duration::from_millis(100)),
+            Ok(_) | Err(End::Timeout) => {}
+        }
+    }
+    false
 }
 
 /// How client B's talking went.
@@ -386,6 +605,8 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
             true => client.read_at_most(line.len(), PATIENCE),
             false => (Vec::new(), End::Closed),
         };
+        // When the first bytes of the reply came, counted from B's write.
+        let answered_after = sent_at.elapsed();
         if echo != line {
             let after = seconds(started.elapsed());
             let mut received = echo;
@@ -403,6 +624,28 @@ fn talk(client: &mut Client, watching: &Receiver<Silent>, silent: &mut Option<Si
                 show(&received)
             };
             let sent = show(&line);
+            // B waited for the echo of a piece with no newline, saying nothing meanwhile, and the
+            // goodbye came a whole limit later: the server kept the piece to itself, and B's wait
+            // was the silence it then counted, rightly.
+            if !line.ends_with(b"\n")
+                && received.starts_with(GOODBYE.as_bytes())
+                && answered_after >= IDLE * 8 / 10
+            {
+                return Talked::Dropped {
+                    line: format!(
+                        "B sends {sent}, with no newline, receives no echo of it, and about {} s \
+                         later (B saying nothing while it waits) receives {what}",
+                        seconds(answered_after)
+                    ),
+                    reason: format!(
+                        "Client B sent {sent}, with no newline, and got no echo of it: it waited, \
+                         and about {} s later received {what}.\nDoes your server echo whole \
+                         lines only (read_line, lines())? Every byte comes back as soon as it \
+                         arrives: echo what each read returns.",
+                        seconds(answered_after)
+                    ),
+                };
+            }
             // Nothing back on a connection still open: the server waits for more.
             let waits = received.is_empty() && matches!(end, End::Timeout);
             let likely = if !line.ends_with(b"\n") && waits {

@@ -45,6 +45,8 @@ fn sockets_for(check: &dyn Check) -> usize {
         // Seven clients at once (A, B, D, E, C refused, K and T), then Z, with a second
         // process's pipes.
         "08_shutdown" => 16,
+        // A, B, and five clients that go quiet after a line, with a second process's pipes.
+        "06_timeouts" => 16,
         _ => SOCKETS_FOR_OTHER_CHECKS,
     }
 }
@@ -364,10 +366,14 @@ pub mod solution_08_shutdown;
 mod timeouts_close_without_a_word;
 #[path = "known_wrong/timeouts_count_from_connect.rs"]
 mod timeouts_count_from_connect;
+#[path = "known_wrong/timeouts_half_close.rs"]
+mod timeouts_half_close;
 #[path = "known_wrong/timeouts_reset_is_silence.rs"]
 mod timeouts_reset_is_silence;
 #[path = "known_wrong/timeouts_variants.rs"]
 mod timeouts_variants;
+#[path = "known_wrong/timeouts_watchdog.rs"]
+mod timeouts_watchdog;
 #[path = "known_wrong/udp_client_never_gives_up.rs"]
 mod udp_client_never_gives_up;
 #[path = "known_wrong/udp_client_never_retries.rs"]
@@ -873,6 +879,30 @@ fn exercise_06_wrong_timeouts_fail() {
             &[
                 "Client B, which sent something every 400 ms, received \"you sent nothing for 1 s",
                 "in pieces with no newline for the last 1 s: does your server restart its idle clock only when a whole line arrives?",
+            ],
+        ),
+        wrong(
+            "timeouts_watchdog",
+            &idle_timeout::CHECK,
+            &[
+                "sent a line 100 ms after connecting and then said nothing, and was told goodbye only about 1",
+                "does your server look at its clients' silence only now and then",
+            ],
+        ),
+        wrong(
+            "timeouts_half_close",
+            &idle_timeout::CHECK,
+            &[
+                "Client A got the goodbye and the end of the stream, but its connection was not closed",
+                "Did your server only shut down its sending side",
+            ],
+        ),
+        wrong(
+            "timeouts_echoes_byte_lines",
+            &idle_timeout::CHECK,
+            &[
+                "Client B sent \"piece 2 of a line, no newline yet; \", with no newline, and got no echo of it",
+                "Does your server echo whole lines only",
             ],
         ),
         wrong(
@@ -1776,10 +1806,15 @@ fn answer_process() {
         "timeouts_close_without_a_word" => {
             idle_timeout::serve_as_program(timeouts_close_without_a_word::serve)
         }
+        "timeouts_watchdog" => idle_timeout::serve_as_program(timeouts_watchdog::serve),
+        "timeouts_half_close" => idle_timeout::serve_as_program(timeouts_half_close::serve),
         "timeouts_reset_is_silence" => {
             idle_timeout::serve_as_program(timeouts_reset_is_silence::serve)
         }
         "timeouts_echoes_lines" => idle_timeout::serve_as_program(timeouts_variants::echoes_lines),
+        "timeouts_echoes_byte_lines" => {
+            idle_timeout::serve_as_program(timeouts_variants::echoes_byte_lines)
+        }
         "timeouts_clock_from_newline" => {
             idle_timeout::serve_as_program(timeouts_variants::clock_from_newline)
         }

@@ -1,6 +1,8 @@
-//! Known wrong, three ways, each a server that closes quiet clients with the goodbye, but:
+//! Known wrong, four ways, each a server that closes quiet clients with the goodbye, but:
 //! - [`echoes_lines`] echoes whole lines of text (`read_line`): a piece with no newline waits,
 //!   and a byte that is not UTF-8 ends the connection, where every byte should come back;
+//! - [`echoes_byte_lines`] echoes whole lines of bytes (`read_until`): any byte goes, but a piece
+//!   with no newline waits, and its client, waiting for the echo, falls silent;
 //! - [`limit_doubled`] gives each read twice the limit, "for slack": the goodbye comes late;
 //! - [`clock_from_newline`] restarts its idle clock only when a read brings a newline: a client
 //!   that talks in pieces for longer than the limit is told goodbye mid-line.
@@ -22,6 +24,25 @@ pub fn echoes_lines(listener: TcpListener, idle: Duration) -> anyhow::Result<()>
             match reader.read_line(&mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => writer.write_all(line.as_bytes())?,
+                Err(error) if timed_out(&error) => return say_goodbye(&mut writer, idle),
+                Err(error) => return Err(error),
+            }
+        }
+    })
+}
+
+pub fn echoes_byte_lines(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    serve(listener, idle, |stream, idle| {
+        stream.set_read_timeout(Some(idle))?;
+        let mut writer = stream.try_clone()?;
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            // The mistake: a line at a time, bytes this time.
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => return Ok(()),
+                Ok(_) => writer.write_all(&line)?,
                 Err(error) if timed_out(&error) => return say_goodbye(&mut writer, idle),
                 Err(error) => return Err(error),
             }
