@@ -286,7 +286,8 @@ pub mod request {
     /// are how request smuggling works (chapter 12): refused, as RFC 9112 §6.3 says.
     fn body_length(request: &Request) -> Result<Option<u64>, Refusal> {
         // TODO: read every Content-Length header. Refuse (`Refusal::Malformed("...")`) one that
-        // is not a number, and two that differ: the server cannot tell where the body ends.
+        // is not a number (digits only: `+5` is not one), and two that differ: the server cannot
+        // tell where the body ends.
         Ok(request
             .headers_named("Content-Length")
             .next()

@@ -18,13 +18,14 @@
 //! 6. The bad inputs, each on a connection of its own: not HTTP (400), a header without a colon
 //!    (400), a method in small letters (400), two spaces after the method (400), a space or a
 //!    tab in a header's name (400), a version that is not HTTP/1.x (400), headers that never end (431),
-//!    and a head of exactly MAX_HEAD_BYTES with no blank line, after which the client waits
-//!    (431 at once: it can only be longer).
+//!    a head of exactly MAX_HEAD_BYTES with no blank line, after which the client waits (431 at
+//!    once: it can only be longer), and a target that does not start with `/` (1, 400).
 //! 7. What RFC 9112 says a server MUST refuse (400, then close), each on a connection of its
-//!    own: an HTTP/1.1 request without `Host` (I), an HTTP/1.0 one with two (J: the rule holds
-//!    for every version), an HTTP/1.1 one with two in different cases
-//!    (X), with an invalid one (K), and two `Content-Length`s that differ, with a second request
-//!    smuggled behind the first (L).
+//!    own: an HTTP/1.1 request without `Host` (I), an HTTP/1.0 one with the same two (J: the rule
+//!    holds for every version, and for a Host said twice), an HTTP/1.1 one with two in different
+//!    cases (X), with an invalid one (K), a `Content-Length` that is not a number (2: `abc`; 3:
+//!    `+0`, which `u64::from_str` takes), and two `Content-Length`s that differ, with a second
+//!    request smuggled behind the first (L).
 //! 8. R sends a bad request with 64 KiB behind it: the connection must close, not be reset.
 //! 9. M sends half a request and hangs up; N must still be served.
 //! 10. W, quiet after its answer, must be closed without a word; V sends one byte every 100 ms
@@ -808,7 +809,7 @@ fn play(
     // A head not ended at exactly the limit: it can only be longer.
     let prefix = "GET /hello HTTP/1.1\r\nHost: check\r\nCookie: ";
     let at_the_limit = format!("{prefix}{}", "x".repeat(MAX_HEAD_BYTES - prefix.len()));
-    let bad: [(char, &str, &[u8], u16, &str); 14] = [
+    let bad: [(char, &str, &[u8], u16, &str); 17] = [
         (
             'E',
             "\"hello there\\r\\n\\r\\n\" (not HTTP)",
@@ -887,6 +888,14 @@ fn play(
              the limit: waiting for one more byte keeps the client waiting for nothing.",
         ),
         (
+            '1',
+            "GET hello HTTP/1.1 (a target that does not start with /)",
+            b"GET hello HTTP/1.1\r\nHost: check\r\n\r\n",
+            400,
+            "Does your request::parse check that the target starts with /? This server serves \
+             paths only, and `hello` is not one.",
+        ),
+        (
             'I',
             "GET /hello HTTP/1.1 with no Host header",
             b"GET /hello HTTP/1.1\r\nAccept: */*\r\n\r\n",
@@ -896,13 +905,12 @@ fn play(
         ),
         (
             'J',
-            "GET /hello HTTP/1.0 with two Host headers",
-            b"GET /hello HTTP/1.0\r\nHost: check\r\nHost: other\r\n\r\n",
+            "GET /hello HTTP/1.0 with two Host headers, both \"check\"",
+            b"GET /hello HTTP/1.0\r\nHost: check\r\nHost: check\r\n\r\n",
             400,
-            "Does your check_host refuse a request with two Host headers, whatever its version? \
-             A proxy in front could read one and your server the other: RFC 9112 §3.2 asks 400 \
-             for any request with two, HTTP/1.0 too (only a missing Host is HTTP/1.1's rule \
-             alone).",
+            "Does your check_host refuse a request with two Host headers, whatever its version, \
+             and whatever they say? RFC 9112 §3.2 asks 400 for any request with two, even the \
+             same twice, HTTP/1.0 too (only a missing Host is HTTP/1.1's rule alone).",
         ),
         (
             'X',
@@ -920,6 +928,26 @@ fn play(
             400,
             "Does your check_host refuse a Host that is not a host[:port]? Only letters, \
              digits and -.:[]_~ belong in one (RFC 9112 §3.2: 400).",
+        ),
+        (
+            '2',
+            "GET /hello with Content-Length: abc",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nContent-Length: abc\r\n\r\n",
+            400,
+            "Does your body_length refuse a Content-Length that is not a number? Skipping it \
+             serves the request as if it had no body, and whatever the client meant as its \
+             body is then read as the next request: how request smuggling starts (RFC 9112 \
+             §6.3: 400, and close).",
+        ),
+        (
+            '3',
+            "GET /hello with Content-Length: +0 (a sign is no digit)",
+            b"GET /hello HTTP/1.1\r\nHost: check\r\nContent-Length: +0\r\n\r\n",
+            400,
+            "Does your body_length refuse a Content-Length that is not a number? A length is \
+             digits and nothing else (RFC 9110 §8.6): `+0`, `abc` or an empty value must be \
+             refused, or a proxy in front may read the body's end another way. (Rust's \
+             u64::from_str takes a leading +: check the digits first.)",
         ),
         (
             'L',

@@ -1122,6 +1122,38 @@ fn exercise_08_wrong_shutdowns_fail() {
 fn exercise_12_wrong_http_servers_fail() {
     prove(vec![
         wrong(
+            "http_two_hosts_if_they_differ",
+            &http::CHECK,
+            &[
+                "Client J sent GET /hello HTTP/1.0 with two Host headers, both \"check\"",
+                "and whatever they say?",
+            ],
+        ),
+        wrong(
+            "http_any_target",
+            &http::CHECK,
+            &[
+                "Client 1 sent GET hello HTTP/1.1 (a target that does not start with /)",
+                "check that the target starts with /?",
+            ],
+        ),
+        wrong(
+            "http_lengths_by_from_str",
+            &http::CHECK,
+            &[
+                "Client 3 sent GET /hello with Content-Length: +0",
+                "u64::from_str takes a leading +",
+            ],
+        ),
+        wrong(
+            "http_skips_lengths_not_numbers",
+            &http::CHECK,
+            &[
+                "Client 2 sent GET /hello with Content-Length: abc",
+                "Skipping it serves the request as if it had no body",
+            ],
+        ),
+        wrong(
             "http_one_read_is_a_request",
             &http::CHECK,
             &[
@@ -1201,7 +1233,7 @@ fn exercise_12_wrong_http_servers_fail() {
             &http::CHECK,
             &[
                 "Client J sent GET /hello HTTP/1.0 with two Host headers",
-                "whatever its version?",
+                "whatever its version, and whatever they say?",
             ],
         ),
         wrong(
@@ -1743,6 +1775,14 @@ fn answer_process() {
         "http_waits_at_the_limit" => serve_as_program(http_variants::waits_at_the_limit),
         "http_splits_on_whitespace" => serve_as_program(http_variants::splits_on_whitespace),
         "http_counts_host_by_case" => serve_as_program(http_variants::counts_host_by_case),
+        "http_two_hosts_if_they_differ" => {
+            serve_as_program(http_variants::two_hosts_if_they_differ)
+        }
+        "http_any_target" => serve_as_program(http_variants::any_target),
+        "http_lengths_by_from_str" => serve_as_program(http_variants::lengths_by_from_str),
+        "http_skips_lengths_not_numbers" => {
+            serve_as_program(http_variants::skips_lengths_not_numbers)
+        }
         "http_allows_a_tab_in_a_name" => serve_as_program(http_variants::allows_a_tab_in_a_name),
         "http_host_rules_for_http11_only" => {
             serve_as_program(http_variants::host_rules_for_http11_only)

@@ -268,13 +268,19 @@ pub fn parse_head(head: &str) -> Result<Request, Refusal> {
     let mut lengths = headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-        .map(|(_, value)| value.parse::<u64>());
+        // Digits, and nothing else: `+0` is no length (RFC 9110 §8.6).
+        .map(
+            |(_, value)| match value.bytes().all(|b| b.is_ascii_digit()) {
+                true => value.parse::<u64>().ok(),
+                false => None,
+            },
+        );
     let mut has_body = false;
     if let Some(first) = lengths.next() {
-        let Ok(first) = first else {
+        let Some(first) = first else {
             return Err(Refusal::Malformed("a Content-Length is not a number"));
         };
-        if lengths.any(|other| other != Ok(first)) {
+        if lengths.any(|other| other != Some(first)) {
             return Err(Refusal::Malformed("Content-Lengths that differ"));
         }
         has_body = first > 0;

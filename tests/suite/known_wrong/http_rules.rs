@@ -398,9 +398,13 @@ pub mod request {
     pub fn right_body_length(request: &Request) -> Result<Option<u64>, Refusal> {
         let mut length = None;
         for value in request.headers_named("Content-Length") {
+            // Digits only (RFC 9110 §8.6): `u64::from_str` would also take a leading `+`.
+            let digits = value.bytes().all(|byte| byte.is_ascii_digit());
             let this = value
                 .parse::<u64>()
-                .map_err(|_| Refusal::Malformed("a Content-Length is not a number"))?;
+                .ok()
+                .filter(|_| digits)
+                .ok_or(Refusal::Malformed("a Content-Length is not a number"))?;
             if length.is_some_and(|length| length != this) {
                 return Err(Refusal::Malformed(
                     "two different Content-Length values: where the body ends is unclear",

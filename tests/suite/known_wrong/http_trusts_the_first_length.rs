@@ -18,10 +18,11 @@ pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
 fn the_first_length(request: &Request) -> Result<Option<u64>, Refusal> {
     // The mistake: the first Content-Length wins, and any other is never read.
     match request.headers_named("Content-Length").next() {
-        Some(value) => value
+        Some(value) if value.bytes().all(|b| b.is_ascii_digit()) => value
             .parse::<u64>()
             .map(Some)
             .map_err(|_| Refusal::Malformed("a Content-Length is not a number")),
+        Some(_) => Err(Refusal::Malformed("a Content-Length is not a number")),
         None => Ok(None),
     }
 }
