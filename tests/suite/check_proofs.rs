@@ -1603,6 +1603,14 @@ fn wrong_load(name: &'static str, measure: Measure, words: &'static [&'static st
 fn exercise_11_wrong_load_generators_fail() {
     prove(vec![
         wrong_load(
+            "load_compares_a_prefix",
+            load_clients::compares_a_prefix,
+            &[
+                "measure returned 24 round trips and 0 errors where 4 to 8 round trips",
+                "Does yours compare only the first bytes of what it read",
+            ],
+        ),
+        wrong_load(
             "load_one_after_another",
             load_clients::one_after_another,
             &["clients were never all connected at once (it returned 24 round trips and 0 errors)"],
@@ -1673,9 +1681,14 @@ fn exercise_11_wrong_load_generators_fail() {
 
 #[test]
 fn exercise_11_right_load_generator_of_another_design_passes() {
-    let answer: Measure = load_clients::by_lines;
-    if let Err(failure) = load_client::run_as("load_by_lines.rs", answer) {
-        panic!("a correct answer of another design fails the check:\n{failure}");
+    let answers: [(&str, Measure); 2] = [
+        ("load_by_lines.rs", load_clients::by_lines),
+        ("load_takes_what_came.rs", load_clients::takes_what_came),
+    ];
+    for (file, answer) in answers {
+        if let Err(failure) = load_client::run_as(file, answer) {
+            panic!("a correct answer of another design ({file}) fails the check:\n{failure}");
+        }
     }
 }
 

@@ -316,3 +316,59 @@ pub fn by_lines(server: SocketAddr, clients: usize, messages: usize, t: Duration
         (good, 0)
     })
 }
+
+/// Wrong: reads until the echo's length is in, compares those first bytes only, and throws away
+/// whatever else the same reads brought: an echo with more after it passes for the message.
+pub fn compares_a_prefix(
+    server: SocketAddr,
+    clients: usize,
+    messages: usize,
+    t: Duration,
+) -> Counts {
+    at_once(clients, move |number| {
+        client(
+            server,
+            number,
+            messages,
+            Some(t),
+            true,
+            |stream, message, _| {
+                let started = Instant::now();
+                stream.write_all(message).ok()?;
+                let mut echo = Vec::new();
+                let mut piece = [0; 1024];
+                while echo.len() < message.len() {
+                    let count = stream.read(&mut piece).ok().filter(|&count| count > 0)?;
+                    echo.extend_from_slice(&piece[..count]);
+                }
+                (echo[..message.len()] == *message).then(|| started.elapsed())
+            },
+        )
+    })
+}
+
+/// Right, of another design: reads what comes until the echo's length is in, and takes the echo
+/// as right only if what came is exactly the message, nothing more. A byte more after an echo,
+/// in the same read, is its error, one message before the solution would see it.
+pub fn takes_what_came(server: SocketAddr, clients: usize, messages: usize, t: Duration) -> Counts {
+    at_once(clients, move |number| {
+        client(
+            server,
+            number,
+            messages,
+            Some(t),
+            true,
+            |stream, message, _| {
+                let started = Instant::now();
+                stream.write_all(message).ok()?;
+                let mut echo = Vec::new();
+                let mut piece = [0; 1024];
+                while echo.len() < message.len() {
+                    let count = stream.read(&mut piece).ok().filter(|&count| count > 0)?;
+                    echo.extend_from_slice(&piece[..count]);
+                }
+                (echo == message).then(|| started.elapsed())
+            },
+        )
+    })
+}
