@@ -3,6 +3,7 @@
 import socket
 import sys
 import threading
+import time
 
 
 def echo(conn, addr):
@@ -24,7 +25,14 @@ def main():
     host, port = server_socket.getsockname()
     print(f'listening on {host}:{port}', flush=True)
     while True:
-        conn, addr = server_socket.accept()
+        try:
+            conn, addr = server_socket.accept()
+        except OSError as error:
+            # A client that reset before it was accepted (macOS reports it here), or no file
+            # descriptor left: log it, pause a moment so a lasting failure does not spin, go on.
+            print(f'accept failed: {error}', file=sys.stderr)
+            time.sleep(0.1)
+            continue
         threading.Thread(target=echo, args=(conn, addr), daemon=True).start()
 
 
