@@ -317,6 +317,18 @@ pub fn by_lines(server: SocketAddr, clients: usize, messages: usize, t: Duration
     })
 }
 
+/// What whole reads bring until at least `length` bytes are in: the echo, and whatever came with
+/// it. `None` when the connection fails or closes first.
+fn what_came(stream: &mut TcpStream, length: usize) -> Option<Vec<u8>> {
+    let mut came = Vec::new();
+    let mut piece = [0; 1024];
+    while came.len() < length {
+        let count = stream.read(&mut piece).ok().filter(|&count| count > 0)?;
+        came.extend_from_slice(&piece[..count]);
+    }
+    Some(came)
+}
+
 /// Wrong: reads until the echo's length is in, compares those first bytes only, and throws away
 /// whatever else the same reads brought: an echo with more after it passes for the message.
 pub fn compares_a_prefix(
@@ -335,12 +347,7 @@ pub fn compares_a_prefix(
             |stream, message, _| {
                 let started = Instant::now();
                 stream.write_all(message).ok()?;
-                let mut echo = Vec::new();
-                let mut piece = [0; 1024];
-                while echo.len() < message.len() {
-                    let count = stream.read(&mut piece).ok().filter(|&count| count > 0)?;
-                    echo.extend_from_slice(&piece[..count]);
-                }
+                let echo = what_came(stream, message.len())?;
                 (echo[..message.len()] == *message).then(|| started.elapsed())
             },
         )
@@ -361,12 +368,7 @@ pub fn takes_what_came(server: SocketAddr, clients: usize, messages: usize, t: D
             |stream, message, _| {
                 let started = Instant::now();
                 stream.write_all(message).ok()?;
-                let mut echo = Vec::new();
-                let mut piece = [0; 1024];
-                while echo.len() < message.len() {
-                    let count = stream.read(&mut piece).ok().filter(|&count| count > 0)?;
-                    echo.extend_from_slice(&piece[..count]);
-                }
+                let echo = what_came(stream, message.len())?;
                 (echo == message).then(|| started.elapsed())
             },
         )
