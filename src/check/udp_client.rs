@@ -247,6 +247,9 @@ fn play(round: &Round, ask: Arc<impl Ask>, transcript: &mut Transcript) -> Resul
     let heard = serve_round(round, &server, client_address, transcript);
     if heard.datagrams > ATTEMPTS {
         // Already wrong, whatever ask returns; and a client that never gives up never returns.
+        // Answer it once, so that it stops: left sending, it would send for ever to a port the
+        // system may hand out again, to a later round's socket, as a stranger nobody planned.
+        let _ = server.send_to(b"(the check is over)", client_address);
         return judge(round, heard, &Returned::NotYet);
     }
     let returned = match returned.recv_timeout(WAIT * ATTEMPTS + SLACK) {
