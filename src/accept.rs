@@ -176,11 +176,15 @@ fn first_report(error: &io::Error) -> String {
         ""
     };
     format!(
-        "could not accept a connection: {error}. {advice}Trying again every {} ms, and saying \
-         so once a minute while it lasts.",
+        "{FAILED}: {error}. {advice}Trying again every {} ms, and saying so once a minute while \
+         it lasts.",
         PAUSE.as_millis()
     )
 }
+
+/// How the log's first line about a failed accept starts: a check looks for it where no accept
+/// could fail.
+pub const FAILED: &str = "could not accept a connection";
 
 /// Whether `error` says the process (`EMFILE`) or the whole system (`ENFILE`) has no file
 /// descriptor left. The numbers are the same on Linux and macOS; Windows has its own, for sockets.

@@ -27,9 +27,9 @@ pub const START_WITHIN: Duration = Duration::from_secs(10);
 /// How many of the last lines the program wrote on stderr a verdict quotes.
 const STDERR_LINES_KEPT: usize = 6;
 
-/// How many of the last lines the program wrote on stdout a check may look through: a server's
-/// log of its clients, a line or two each.
-const STDOUT_LINES_KEPT: usize = 256;
+/// How many of the last lines the program wrote on stdout, and on stderr, a check may look
+/// through: a server's log of its clients, a line or two each.
+const LOG_LINES_KEPT: usize = 256;
 
 /// The line a program prints once its `serve` has returned `Ok(())` ([`crate::cli::serve_by_hand`]
 /// and [`serve_as_program`] print it): without it, an exit with status 0 is an `exit` call.
@@ -155,6 +155,8 @@ struct Heard {
     said_stopped: bool,
     /// The last lines on stdout, oldest first.
     stdout_tail: VecDeque<String>,
+    /// The last lines on stderr, as many as on stdout, for a check to look through.
+    stderr_log: VecDeque<String>,
     /// A panic whose message is on the next line (Rust 1.73 and later print it so).
     panic_location: Option<String>,
 }
@@ -578,6 +580,17 @@ impl Program {
         }
     }
 
+    /// The first line the program wrote on stderr so far that starts with `start`. `None` for a
+    /// program the check did not start, or one that wrote no such line.
+    pub fn logged_line(&self, start: &str) -> Option<String> {
+        self.child.as_ref()?;
+        lock(&self.heard)
+            .stderr_log
+            .iter()
+            .find(|line| line.starts_with(start))
+            .cloned()
+    }
+
     /// Asks the program to shut down as Ctrl-C would (SIGINT). Only Unix can send it.
     pub fn interrupt(&self) -> Result<(), String> {
         if self.child.is_none() {
@@ -740,7 +753,7 @@ fn follow_stdout(
                 if line.trim_end() == STOPPED_LINE {
                     heard.said_stopped = true;
                 }
-                if heard.stdout_tail.len() == STDOUT_LINES_KEPT {
+                if heard.stdout_tail.len() == LOG_LINES_KEPT {
                     heard.stdout_tail.pop_front();
                 }
                 heard.stdout_tail.push_back(line.clone());
@@ -781,6 +794,10 @@ fn note_stderr_line(heard: &mut Heard, line: &str) {
         heard.stderr_tail.pop_front();
     }
     heard.stderr_tail.push_back(line.to_string());
+    if heard.stderr_log.len() == LOG_LINES_KEPT {
+        heard.stderr_log.pop_front();
+    }
+    heard.stderr_log.push_back(line.to_string());
     if let Some(location) = heard.panic_location.take() {
         heard.panics.push(format!("{line} (at {location})"));
         return;

@@ -39,6 +39,10 @@
 //!   so no read of its times out either; it must be cut off once the grace period is over (a
 //!   thread that reads with `read_until`, which reads on until the `\n`, never looks at the
 //!   deadline for it, and fails; T measures its gaps too, as K does).
+//! - What the program logs: none of the clients above can make `accept` fail, so a log line that
+//!   says it failed (the given `AcceptFailures`' words) is a false alarm, and fails: most likely
+//!   `WouldBlock`, "nobody is waiting", was taken for a failure. A check reads a log only for a
+//!   line that shows a mistake: what the program logs in its own words passes.
 //! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::io::ErrorKind;
@@ -147,6 +151,9 @@ impl Check for Shutdown {
         if stop.is_none() {
             stop = dropped_sender(program, &mut clients).err();
         }
+        if stop.is_none() {
+            stop = false_alarm(program, &mut clients).err();
+        }
         Played {
             transcript: clients.transcript,
             stop,
@@ -189,6 +196,26 @@ fn play_once(program: &mut Program) -> Run {
         proven,
         stop,
     }
+}
+
+/// None of the check's clients can make `accept` fail (none leaves before it is accepted, and a
+/// few connections leave the program plenty of file descriptors): a log that says it failed is a
+/// false alarm, read off the given `AcceptFailures`' words. Most likely `WouldBlock`, which a
+/// non-blocking listener's `accept` returns whenever nobody is waiting, was taken for a failure:
+/// then the server also pauses [`crate::accept::PAUSE`] more at every turn.
+fn false_alarm(program: &Program, clients: &mut Clients) -> Result<(), String> {
+    let Some(line) = program.logged_line(crate::accept::FAILED) else {
+        return Ok(());
+    };
+    clients.note(format!("the server's log says: {line}"));
+    Err(format!(
+        "Your server logged that accept failed (\"{line}\"), though none of the check's clients \
+         could make it fail. Does WouldBlock go to failures.pause_after? A non-blocking \
+         listener's accept returns WouldBlock whenever nobody is waiting: that is the turn to \
+         wait for the shutdown, not a failure. Taken for one, it fills the log with a trouble \
+         that is not there, and adds a {} ms pause to every turn.",
+        crate::accept::PAUSE.as_millis()
+    ))
 }
 
 /// Serves the learner's server as its program would: Ctrl-C (SIGINT) or SIGTERM sends `()` on

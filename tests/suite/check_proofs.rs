@@ -357,6 +357,8 @@ mod shutdown_reads_to_the_line_end;
 mod shutdown_returns_at_once;
 #[path = "known_wrong/shutdown_rules.rs"]
 pub mod shutdown_rules;
+#[path = "known_wrong/shutdown_takes_nobody_for_a_failure.rs"]
+mod shutdown_takes_nobody_for_a_failure;
 #[path = "known_wrong/shutdown_waits_for_ever.rs"]
 mod shutdown_waits_for_ever;
 /// The reference solution of exercise 08, which one known-wrong answer wraps.
@@ -1054,6 +1056,14 @@ fn exercise_08_wrong_shutdowns_fail() {
                 "Client Z receives nothing within 1 s where \"The server is shutting down. \
                  Goodbye!\\n\" was expected: The shutdown channel's sender was dropped",
                 "Does your accept loop take only Ok(()) for a stop?",
+            ],
+        ),
+        wrong(
+            "shutdown_takes_nobody_for_a_failure",
+            &shutdown::CHECK,
+            &[
+                "Your server logged that accept failed (\"could not accept a connection: ",
+                "Does WouldBlock go to failures.pause_after?",
             ],
         ),
         wrong(
@@ -1847,6 +1857,9 @@ fn answer_process() {
         "shutdown_ignores_a_dropped_sender" => {
             shutdown::serve_as_program(shutdown_ignores_a_dropped_sender::serve)
         }
+        "shutdown_takes_nobody_for_a_failure" => {
+            shutdown::serve_as_program(shutdown_takes_nobody_for_a_failure::serve)
+        }
         "shutdown_forgets_the_reader_buffer" => {
             shutdown::serve_as_program(shutdown_forgets_the_reader_buffer::serve)
         }
@@ -2176,6 +2189,10 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
         .replace(
             "Err(RecvTimeoutError::Disconnected) if !rules.disconnected_stops => {} ",
             "",
+        )
+        .replace(
+            "ErrorKind::WouldBlock && !rules.would_block_is_a_failure",
+            "ErrorKind::WouldBlock",
         )
         .replace("(rules.wind_down)(listener, &stop, grace, clients);", &wind_down);
     assert_eq!(serve, item_named(&solution, "serve"), "serve");

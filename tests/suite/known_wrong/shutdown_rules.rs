@@ -23,6 +23,8 @@ pub struct Rules {
         fn(&[u8], &BufReader<&TcpStream>, &mut &TcpStream, &Stop) -> std::io::Result<bool>,
     /// Whether a dropped sender (the channel disconnected) stops the accept loop, as `()` does.
     pub disconnected_stops: bool,
+    /// Whether the accept loop takes `WouldBlock` ("nobody is waiting") for a failed accept.
+    pub would_block_is_a_failure: bool,
 }
 
 /// The reference solution's rules.
@@ -30,6 +32,7 @@ pub const RIGHT: Rules = Rules {
     wind_down: right_wind_down,
     at_a_turn: right_at_a_turn,
     disconnected_stops: true,
+    would_block_is_a_failure: false,
 };
 
 /// The rules of the server in this process (one answer per process).
@@ -74,7 +77,8 @@ pub fn serve_with(
                 clients.retain(|client| !client.is_finished());
                 continue;
             }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
+            Err(error)
+                if error.kind() == ErrorKind::WouldBlock && !rules.would_block_is_a_failure => {}
             Err(error) => failures.pause_after(error),
         }
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
