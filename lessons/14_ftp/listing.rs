@@ -65,8 +65,8 @@ pub fn entries(root: &Path, folder: &Path) -> io::Result<Vec<Entry>> {
 /// One line of LIST, as `ls -l` prints it, since that is what clients parse:
 ///
 /// ```text
-/// -r--r--r-- 1 ftp ftp       57 Dec  3 08:38 hello.txt
-/// dr-xr-xr-x 1 ftp ftp     4096 Dec  3 08:38 docs
+/// -r--r--r-- 1 ftp ftp           87 Dec  3 08:38 hello.txt
+/// dr-xr-xr-x 1 ftp ftp         4096 Dec  3 08:38 docs
 /// ```
 ///
 /// The permissions are what an FTP client may do here (read-only unless `--writable`), not the
