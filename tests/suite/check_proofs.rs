@@ -2072,6 +2072,19 @@ fn item_named(source: &str, name: &str) -> String {
         .join(" ")
 }
 
+/// The known-wrong `timeouts_reset_is_silence` is caught by what the given `serve_client` logs:
+/// only while that is the given one, word for word, in the exercise and the solution alike.
+#[test]
+fn exercise_06_the_given_serve_client_is_the_same_everywhere() {
+    let given = item_named(&read("solutions/src/06_timeouts.rs"), "serve_client");
+    for copy in [
+        "exercises/src/06_timeouts.rs",
+        "tests/suite/known_wrong/timeouts_reset_is_silence.rs",
+    ] {
+        assert_eq!(item_named(&read(copy), "serve_client"), given, "{copy}");
+    }
+}
+
 /// The known-wrong pools differ from the reference solution in one rule each only while
 /// `pool_rules.rs` is the solution's server, which is the exercise's: word for word, with the
 /// rules put back where the copy calls them.

@@ -1,6 +1,8 @@
 //! Known wrong: closes silent clients as the task asks, but takes every read error for the limit
 //! running out: a client that breaks its connection with a reset gets a goodbye it cannot read,
 //! and the given `serve_client` logs it as `disconnected`, as if it had left or gone quiet.
+//! That log is the check's evidence, so `serve_client` is the given one word for word
+//! (`exercise_06_the_given_serve_client_is_the_same_everywhere` in tests/suite/check_proofs.rs).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,7 +16,7 @@ pub fn serve(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// As given in the exercise: logs how the client left.
+/// Runs on the client's own thread: echoes, and logs how the client left.
 fn serve_client(stream: TcpStream, idle: Duration) {
     let peer = match stream.peer_addr() {
         Ok(peer) => peer.to_string(),
