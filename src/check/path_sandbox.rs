@@ -563,7 +563,11 @@ pub fn check_exercise(resolve: impl Resolve) {
 pub fn check_solution(resolve: impl Resolve) {
     if cfg!(unix) {
         super::check_client_solution(EXERCISE, || run(resolve));
-    } else if let Err(failure) = super::in_child::run_in_child(EXERCISE, || run(resolve)) {
-        panic!("\n\nthe reference solution fails its own check:\n{failure}\n");
+    } else {
+        let outcome = super::in_child::run_in_child(EXERCISE, || run(resolve));
+        super::verdict::report(EXERCISE.id, &outcome);
+        if let Err(failure) = outcome {
+            panic!("\n\nthe reference solution fails its own check:\n{failure}\n");
+        }
     }
 }
