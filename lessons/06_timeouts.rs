@@ -24,7 +24,7 @@ fn main() -> course::cli::MainResult {
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
-    println!("a client silent for {} s is closed", idle.as_secs());
+    println!("a client silent for {} s is closed", idle.as_secs_f64());
 
     // ANCHOR: accept_loop
     // Some failures last (the process is out of file descriptors): `failures` pauses after each
@@ -65,10 +65,10 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, idle: Duration) {
     println!("{peer} connected");
     match echo(stream, peer, idle) {
         Ok(Left::Closed) => println!("{peer} disconnected"),
-        Ok(Left::Idle) => println!("{peer} sent nothing for {} s: closed", idle.as_secs()),
+        Ok(Left::Idle) => println!("{peer} sent nothing for {} s: closed", idle.as_secs_f64()),
         Ok(Left::NotReading) => println!(
             "{peer} read nothing we sent for {} s: closed",
-            idle.as_secs()
+            idle.as_secs_f64()
         ),
         Err(error) => println!("{peer} disconnected abruptly: {error:#}"),
     }
@@ -122,7 +122,7 @@ fn echo(mut stream: TcpStream, peer: SocketAddr, idle: Duration) -> anyhow::Resu
 fn goodbye(idle: Duration) -> String {
     format!(
         "you sent nothing for {} s, so the server is closing this connection\n",
-        idle.as_secs()
+        idle.as_secs_f64()
     )
 }
 // ANCHOR_END: goodbye

@@ -80,6 +80,6 @@ fn echo(mut stream: TcpStream, idle: Duration) -> anyhow::Result<()> {
 pub fn goodbye(idle: Duration) -> String {
     format!(
         "you sent nothing for {} s, so the server is closing this connection\n",
-        idle.as_secs()
+        idle.as_secs_f64()
     )
 }

@@ -34,6 +34,12 @@
 //!   `serve_client` logs `PEER disconnected abruptly` for it, and a server whose log says `PEER
 //!   disconnected` there took every read error for silence (or for a goodbye). Only that line
 //!   fails: a server that logs otherwise, or not at all, is not judged by its log.
+//! - The limit's value: a whole second, then, for the program started again, [`SHORT_IDLE`],
+//!   under one: client Z, silent, must be told goodbye (in the limit's own words, `0.4 s`) and
+//!   closed after it, not at once and not a second later. A limit made whole seconds
+//!   (`Duration::from_secs(idle.as_secs())`) is zero there, which `set_read_timeout` refuses, and
+//!   one rounded up is a second. (Only where the check starts the program: a server already
+//!   running has its own limit.)
 //! - Not covered: IPv6.
 
 use std::io::Write;
@@ -43,6 +49,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::peer::{Client, End, show};
+use super::program::LOOPBACK;
 use super::{Advice, Check, Exercise, Played, Program, Transcript};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -80,6 +87,23 @@ fn talk_line(number: usize) -> Vec<u8> {
         1 => b"line 1\n".to_vec(),
         _ => format!("piece {number} of a line, no newline yet; ").into_bytes(),
     }
+}
+
+/// The limit the program is started again with: under a second, and not a whole number of
+/// seconds.
+pub const SHORT_IDLE: Duration = Duration::from_millis(400);
+
+/// By when, under [`SHORT_IDLE`], silent client Z must have the goodbye and the close: the limit
+/// and room for a busy machine, but less than a second, which a limit rounded up would take.
+const SHORT_CLOSED_WITHIN: Duration = Duration::from_millis(950);
+
+/// The goodbye a silent client must receive under a limit of `idle`: `goodbye(idle)` in the
+/// exercise and the lesson.
+fn goodbye_for(idle: Duration) -> String {
+    format!(
+        "you sent nothing for {} s, so the server is closing this connection\n",
+        idle.as_secs_f64()
+    )
 }
 
 /// How long any client waits for an echo. A correct server answers in milliseconds.
@@ -168,9 +192,14 @@ impl Check for IdleTimeout {
     }
 }
 
-/// Serves the learner's server as its program would, with the check's idle limit.
+/// Serves the learner's server as its program would, with the idle limit the check gives it
+/// (its first argument after the address: [`IDLE`], or [`SHORT_IDLE`] when started again).
 pub fn serve_as_program(serve: impl ServeWithIdle) -> ! {
-    super::serve_as_program(|listener| serve(listener, IDLE))
+    let idle = super::program::given_args()
+        .first()
+        .and_then(|seconds| crate::cli::seconds("IDLE_SECONDS", seconds).ok())
+        .unwrap_or(IDLE);
+    super::serve_as_program(|listener| serve(listener, idle))
 }
 
 /// Connects a scripted client, with a time limit on every wait.
@@ -273,7 +302,97 @@ fn play(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
             );
         }
     }
-    reset_is_not_silence(program, transcript)
+    reset_is_not_silence(program, transcript)?;
+    under_a_second(program, transcript)
+}
+
+/// The program is started again with a limit under a second, [`SHORT_IDLE`], and client Z
+/// connects and says nothing: the goodbye, in that limit's words, and the close must come after
+/// the limit, and well before a second.
+fn under_a_second(program: &Program, transcript: &mut Transcript) -> Result<(), String> {
+    let limit = SHORT_IDLE.as_secs_f64();
+    let Some(again) = program.start_again_with_args(LOOPBACK, &[limit.to_string()]) else {
+        return Ok(());
+    };
+    transcript.push(format!(
+        "(the program is started again, with a limit of {limit} s)"
+    ));
+    let again = again.map_err(|problem| {
+        format!(
+            "Your program, started again with a limit of {limit} s, did not start: {}",
+            problem.sentence
+        )
+    })?;
+    // Timed from before the connect: the server's clock cannot start earlier, so a goodbye
+    // after a whole second is never seen sooner.
+    let started = Instant::now();
+    let mut silent = connect(again.address(), 'Z')?;
+    transcript.push("Z connects and says nothing");
+    let goodbye = goodbye_for(SHORT_IDLE);
+    let mut received = Vec::new();
+    // Watched past the limit for a close that comes late, to say so.
+    let deadline = started + SHORT_CLOSED_WITHIN + PATIENCE;
+    let closed_after = loop {
+        match silent.read_some(deadline) {
+            Ok(bytes) => received.extend_from_slice(&bytes),
+            Err(End::Timeout) => break None,
+            Err(End::Closed | End::Failed(_)) => break Some(started.elapsed()),
+        }
+    };
+    let shown = show(&received);
+    let rounded = "Is the limit made whole seconds? `Duration::from_secs(idle.as_secs())` makes \
+                   0.4 s zero, which set_read_timeout refuses, and rounding up makes it a \
+                   second: give each read `idle` itself.";
+    match closed_after {
+        Some(after) if after < SHORT_IDLE * 8 / 10 => {
+            let what = if received.is_empty() {
+                "with nothing sent".to_string()
+            } else {
+                format!("after sending {shown}")
+            };
+            transcript.push(format!(
+                "Z's connection closes {} ms after it connected, {what}",
+                after.as_millis() / 10 * 10
+            ));
+            Err(format!(
+                "With a limit of {limit} s, client Z was closed {} ms after it connected, {what}, \
+                 before it had been silent for the limit. {rounded}",
+                after.as_millis() / 10 * 10
+            ))
+        }
+        Some(after) if received == goodbye.as_bytes() && after <= SHORT_CLOSED_WITHIN => {
+            transcript.push(format!("Z receives {}", show(goodbye.as_bytes())));
+            transcript.push("Z sees the server close the connection");
+            Ok(())
+        }
+        Some(_) | None if received.is_empty() || received == goodbye.as_bytes() => {
+            let seen = match closed_after {
+                Some(after) => format!(
+                    "closed {} ms after it connected",
+                    after.as_millis() / 10 * 10
+                ),
+                None => format!(
+                    "still open {} ms after it connected",
+                    (SHORT_CLOSED_WITHIN + PATIENCE).as_millis()
+                ),
+            };
+            transcript.push(format!("Z receives {shown}, and its connection is {seen}"));
+            Err(format!(
+                "With a limit of {limit} s, client Z, silent, received {shown} and its connection \
+                 was {seen}, where the goodbye and the close should come soon after {limit} s \
+                 (by {} ms). {rounded}",
+                SHORT_CLOSED_WITHIN.as_millis()
+            ))
+        }
+        _ => {
+            transcript.push(format!("Z receives {shown}"));
+            Err(format!(
+                "With a limit of {limit} s, client Z received {shown} where {} was expected: \
+                 send goodbye(idle), with the limit it was given.",
+                show(goodbye.as_bytes())
+            ))
+        }
+    }
 }
 
 /// Client R talks, then breaks its connection with a reset, and the server's log is read for

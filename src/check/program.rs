@@ -43,6 +43,21 @@ pub const ANSWER_VARIABLE: &str = "COURSE_CHECK_ANSWER";
 /// (see [`serve_as_program`]); without it, `127.0.0.1:0`.
 pub const LISTEN_VARIABLE: &str = "COURSE_CHECK_LISTEN";
 
+/// The environment variable that gives an answer played by a test binary the arguments its
+/// program would get after the address, one per line (see [`given_args`]).
+pub const ARGS_VARIABLE: &str = "COURSE_CHECK_ARGS";
+
+/// The arguments after the address that the check gave this answer's program, when a test
+/// binary plays it (see [`Target::AnswerInThisTest`]): what `main` would read from its command
+/// line.
+pub fn given_args() -> Vec<String> {
+    std::env::var(ARGS_VARIABLE)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// Where a check starts the learner's server: IPv4 loopback, on a port the system picks.
 pub const LOOPBACK: &str = "127.0.0.1:0";
 
@@ -302,6 +317,17 @@ impl Program {
         self.start_again_with(listen, &[])
     }
 
+    /// Like [`Program::start_again_at`], with `args` after the address in place of the check's
+    /// own.
+    pub fn start_again_with_args(
+        &self,
+        listen: &str,
+        args: &[String],
+    ) -> Option<Result<Program, NotStarted>> {
+        let (target, _) = self.started_as.as_ref()?;
+        Some(Program::start_at(target, listen, args, &[]))
+    }
+
     /// Like [`Program::start_again_at`], with these environment variables set for the program.
     pub fn start_again_with(
         &self,
@@ -340,6 +366,7 @@ impl Program {
                     ])
                     .env(ANSWER_VARIABLE, answer)
                     .env(LISTEN_VARIABLE, listen)
+                    .env(ARGS_VARIABLE, args.join("\n"))
                     .envs(env.iter().copied())
                     // The answer's panics are shown as a program's are, without a backtrace.
                     .env("RUST_BACKTRACE", "0");

@@ -923,6 +923,23 @@ fn exercise_06_wrong_timeouts_fail() {
                 "is each read's time limit longer than idle?",
             ],
         ),
+        wrong(
+            "timeouts_whole_seconds",
+            &idle_timeout::CHECK,
+            &[
+                "With a limit of 0.4 s, client Z was closed ",
+                "with nothing sent, before it had been silent for the limit. Is the limit made \
+                 whole seconds?",
+            ],
+        ),
+        wrong(
+            "timeouts_rounded_up",
+            &idle_timeout::CHECK,
+            &[
+                "With a limit of 0.4 s, client Z, silent, received \"you sent nothing for 0.4 s",
+                "Is the limit made whole seconds?",
+            ],
+        ),
     ]);
 }
 
@@ -1887,6 +1904,10 @@ fn answer_process() {
         "timeouts_limit_doubled" => {
             idle_timeout::serve_as_program(timeouts_variants::limit_doubled)
         }
+        "timeouts_whole_seconds" => {
+            idle_timeout::serve_as_program(timeouts_variants::whole_seconds)
+        }
+        "timeouts_rounded_up" => idle_timeout::serve_as_program(timeouts_variants::rounded_up),
         "timeouts_count_from_connect" => {
             idle_timeout::serve_as_program(timeouts_count_from_connect::serve)
         }

@@ -16,7 +16,7 @@ pub fn serve(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
 fn goodbye(idle: Duration) -> String {
     format!(
         "you sent nothing for {} s, so the server is closing this connection\n",
-        idle.as_secs()
+        idle.as_secs_f64()
     )
 }
 

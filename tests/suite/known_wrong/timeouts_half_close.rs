@@ -24,7 +24,7 @@ fn echo(mut stream: TcpStream, idle: Duration) -> std::io::Result<()> {
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let goodbye = format!(
                     "you sent nothing for {} s, so the server is closing this connection\n",
-                    idle.as_secs()
+                    idle.as_secs_f64()
                 );
                 stream.write_all(goodbye.as_bytes())?;
                 // The mistake: half a close, and a wait with no limit for the client's half.

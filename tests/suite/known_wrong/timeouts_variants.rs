@@ -5,7 +5,11 @@
 //!   with no newline waits, and its client, waiting for the echo, falls silent;
 //! - [`limit_doubled`] gives each read twice the limit, "for slack": the goodbye comes late;
 //! - [`clock_from_newline`] restarts its idle clock only when a read brings a newline: a client
-//!   that talks in pieces for longer than the limit is told goodbye mid-line.
+//!   that talks in pieces for longer than the limit is told goodbye mid-line;
+//! - [`whole_seconds`] gives each read the limit in whole seconds: under a second that is zero,
+//!   which `set_read_timeout` refuses, and the client is dropped at once;
+//! - [`rounded_up`] rounds the limit up to whole seconds: under a second, the goodbye comes a
+//!   second after the client fell silent.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -66,6 +70,38 @@ pub fn limit_doubled(listener: TcpListener, idle: Duration) -> anyhow::Result<()
     })
 }
 
+pub fn whole_seconds(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    // The mistake: the limit in whole seconds, the fraction dropped.
+    serve(listener, idle, |stream, idle| {
+        read_with_limit(stream, idle, Duration::from_secs(idle.as_secs()))
+    })
+}
+
+pub fn rounded_up(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
+    // The mistake: the limit rounded up to whole seconds.
+    serve(listener, idle, |stream, idle| {
+        read_with_limit(
+            stream,
+            idle,
+            Duration::from_secs(idle.as_secs_f64().ceil() as u64),
+        )
+    })
+}
+
+/// A right echo, but each read waits `limit`, which the mistakes above make other than `idle`.
+fn read_with_limit(mut stream: TcpStream, idle: Duration, limit: Duration) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(limit))?;
+    let mut buffer = [0; 1024];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(count) => stream.write_all(&buffer[..count])?,
+            Err(error) if timed_out(&error) => return say_goodbye(&mut stream, idle),
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 pub fn clock_from_newline(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
     serve(listener, idle, |mut stream, idle| {
         let mut last_line = Instant::now();
@@ -110,7 +146,7 @@ fn timed_out(error: &std::io::Error) -> bool {
 fn say_goodbye(stream: &mut TcpStream, idle: Duration) -> std::io::Result<()> {
     let goodbye = format!(
         "you sent nothing for {} s, so the server is closing this connection\n",
-        idle.as_secs()
+        idle.as_secs_f64()
     );
     stream.write_all(goodbye.as_bytes())
 }

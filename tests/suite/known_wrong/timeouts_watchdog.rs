@@ -27,7 +27,7 @@ fn echo(mut stream: TcpStream, idle: Duration) -> std::io::Result<()> {
             if !heard_by_watchdog.swap(false, Ordering::SeqCst) {
                 let goodbye = format!(
                     "you sent nothing for {} s, so the server is closing this connection\n",
-                    idle.as_secs()
+                    idle.as_secs_f64()
                 );
                 let _ = watchdog.write_all(goodbye.as_bytes());
                 let _ = watchdog.shutdown(Shutdown::Both);
