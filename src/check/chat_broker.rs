@@ -17,12 +17,15 @@
 //! - Who connects: named clients, one that never names itself, readers that stop reading.
 //! - How they leave: a clean close, a reset with lines unread, a hang-up mid-line, `/quit`, and
 //!   being cut off as too slow; each must be announced with its own words, the nameless never.
+//!   After `/quit` the goodbye must come before the close: hal, then six more quitters in a row
+//!   (a `remove` that shuts down every leaver's connection races its writer for the goodbye, and
+//!   seldom wins seven times running).
 //! - Order and loss: two talkers send 50 lines each at the same moment; every listener must hear
 //!   every line, in one order.
 //! - The queue's limit: the flood fills the slow clients' queues; the room must carry on. The
 //!   boundary (a queue exactly full, one under) is not covered: the check cannot see the queue.
 
-use super::{Advice, Crossfire, Exercise, Flood, Script, Step};
+use super::{Advice, Crossfire, Exercise, Flood, Quitters, Script, Step};
 
 pub const EXERCISE: Exercise = Exercise {
     id: "04_chat",
@@ -38,6 +41,15 @@ const NOT_ANNOUNCED: &str = "A newcomer joined, and someone already in the room 
 const LOST: &str = "A client whose connection broke (a reset, or a hang-up in the middle of a \
                     line) is announced as `* NAME left (connection lost)`: `remove` tells \
                     `Leaving::Lost` apart from a clean goodbye.";
+
+/// What it likely means when a client that typed `/quit` does not get its goodbye.
+const NO_GOODBYE: &str = "The given `hear` queues the goodbye, then calls `remove`: does `remove` \
+                          shut down the connection of a client that leaves by itself? The \
+                          goodbye is then lost whenever the shutdown comes before the client's \
+                          writer has sent it. Only a client cut off as too slow needs the \
+                          shutdown (its writer may be stuck in a write); for any other, dropping \
+                          its `Client` lets the writer send what is queued, the goodbye \
+                          included, and then close the connection.";
 
 /// Steps for client `who` to connect and take the name `name`.
 macro_rules! join {
@@ -133,6 +145,19 @@ static CROSSFIRE: Crossfire = Crossfire {
                 *except* its sender.",
 };
 
+static QUITTERS: Quitters = Quitters {
+    quitters: &[
+        ('K', "kim"),
+        ('L', "lee"),
+        ('M', "mia"),
+        ('N', "ned"),
+        ('O', "oli"),
+        ('P', "pat"),
+    ],
+    watchers: &['A', 'C'],
+    if_no_goodbye: NO_GOODBYE,
+};
+
 static FLOOD: Flood = Flood {
     talker: ('A', "alice"),
     slow: &[('F', "frank"), ('G', "gina")],
@@ -151,7 +176,7 @@ static FLOOD: Flood = Flood {
                        reading their messages`.",
 };
 
-const fn steps() -> [Step; 99] {
+const fn steps() -> [Step; 100] {
     let [a1, a2, a3, a4] = join!('A', "alice");
     let [b1, b2, b3, b4] = join!('B', "bob");
     let [c1, c2, c3, c4] = join!('C', "carol");
@@ -252,8 +277,7 @@ const fn steps() -> [Step; 99] {
         Step::Receive {
             client: 'H',
             text: b"* Goodbye, hal!\n",
-            if_wrong: "hal typed /quit: the given code in `hear` says goodbye, then calls \
-                       `remove`.",
+            if_wrong: NO_GOODBYE,
             clues: &[],
         },
         Step::ReceiveClose {
@@ -271,6 +295,7 @@ const fn steps() -> [Step; 99] {
             "* hal left\n",
             "hal left with /quit, and carol was not told."
         ),
+        Step::Quitters(&QUITTERS),
         // U, who never joined, has heard nothing of all that; it leaves, and nobody may hear of
         // it.
         Step::ReceiveNothing {
@@ -351,7 +376,7 @@ const fn steps() -> [Step; 99] {
     ]
 }
 
-static STEPS: [Step; 99] = steps();
+static STEPS: [Step; 100] = steps();
 
 pub const SCRIPT: Script = Script {
     exercise: EXERCISE,

@@ -10,9 +10,10 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
+use super::peer::End;
 use super::peer::{describe_error, show, show_short};
 use super::script::{Run, Surprise, list};
-use super::step::{Crossfire, Flood};
+use super::step::{Crossfire, Flood, Quitters};
 
 /// How long the readers are given to show a probe line has reached them.
 const PROBE_PATIENCE: Duration = Duration::from_millis(500);
@@ -113,6 +114,102 @@ impl Run {
             ));
         }
         Ok(())
+    }
+
+    pub(super) fn quitters(&mut self, quitters: &Quitters) -> Result<(), Surprise> {
+        let who: Vec<char> = quitters
+            .quitters
+            .iter()
+            .map(|(client, _)| *client)
+            .collect();
+        let watchers = quitters.watchers;
+        self.note(format!(
+            "{} join one after the other, and each types \"/quit\" as soon as it is welcome",
+            list(&who)
+        ));
+        for &(client, name) in quitters.quitters {
+            self.connect(client)?;
+            let joined = format!("* {name} joined");
+            let expected = [
+                (
+                    client,
+                    "* Welcome to the chat! What is your name?".to_string(),
+                ),
+                (client, format!("* Welcome, {name}!")),
+            ];
+            if let Err(error) = self
+                .client(client)
+                .stream
+                .write_all(format!("{name}\n").as_bytes())
+            {
+                let line = format!("{client} cannot send its name: {}", describe_error(&error));
+                return Err(self.noted(line, "Is your server still serving newcomers?"));
+            }
+            for (reader, line) in expected
+                .into_iter()
+                .chain(watchers.iter().map(|&watcher| (watcher, joined.clone())))
+            {
+                self.expect_line(reader, &line, "")?;
+            }
+            if let Err(error) = self.client(client).stream.write_all(b"/quit\n") {
+                let line = format!("{client} cannot send \"/quit\": {}", describe_error(&error));
+                return Err(self.noted(line, "Is your server still serving newcomers?"));
+            }
+            let goodbye = format!("* Goodbye, {name}!");
+            self.expect_line(client, &goodbye, quitters.if_no_goodbye)?;
+            match self
+                .client(client)
+                .read_some(std::time::Instant::now() + super::PATIENCE)
+            {
+                Err(End::Closed) => {}
+                other => {
+                    let what = match other {
+                        Ok(bytes) => format!("receives {}", show_short(&bytes)),
+                        Err(End::Failed(how)) => format!("sees {how}"),
+                        _ => format!("sees nothing more within {} s", super::PATIENCE.as_secs()),
+                    };
+                    let line = format!("{client} {what} where the connection should close");
+                    return Err(self.noted(
+                        line,
+                        "After /quit, `remove` takes the client out of the room: dropping its \
+                         client drops its queue, and its writer closes the connection.",
+                    ));
+                }
+            }
+            let left = format!("* {name} left");
+            for &watcher in watchers {
+                self.expect_line(watcher, &left, "")?;
+            }
+        }
+        self.note(format!(
+            "each of them receives its goodbye, then the close, and {} {} each join and each leave",
+            list(watchers),
+            if watchers.len() == 1 { "hears" } else { "hear" },
+        ));
+        Ok(())
+    }
+
+    /// `client` must read the line `line` next (without its `\n`); otherwise the verdict says
+    /// what came instead, then `likely`.
+    fn expect_line(&mut self, client: char, line: &str, likely: &str) -> Result<(), Surprise> {
+        match self.client(client).read_line() {
+            Ok(text) if text == line => Ok(()),
+            Ok(text) => {
+                let what = format!(
+                    "{client} receives {} where {} was due",
+                    show_short(text.as_bytes()),
+                    show(format!("{line}\n").as_bytes())
+                );
+                Err(self.noted(what, likely))
+            }
+            Err(end) => {
+                let what = format!(
+                    "{client} receives {end} where {} was due",
+                    show(format!("{line}\n").as_bytes())
+                );
+                Err(self.noted(what, likely))
+            }
+        }
     }
 
     /// Reads `count` lines for `client`, or says what happened instead.
@@ -268,6 +365,32 @@ impl Run {
                             "{listener} receives {shown} where {name}'s line {count} was due"
                         );
                         self.note(what.clone());
+                        // A later line where an earlier one was due: lost, or only overtaken?
+                        // If the due line still comes, it was overtaken.
+                        let due = format!("{}\n", line(*count));
+                        if later_line_of(name, &text)
+                            && self
+                                .client(listener)
+                                .sees_within(due.as_bytes(), PROBE_PATIENCE)
+                        {
+                            self.note(format!(
+                                "{listener} receives {name}'s line {count} after that"
+                            ));
+                            return Err(Surprise::new(
+                                format!(
+                                    "{}, and line {count} came after it: lines overtook each \
+                                     other.",
+                                    capitalised(&what)
+                                ),
+                                &format!(
+                                    "While {name} was talking, a line of theirs reached \
+                                     {listener} after a later one. Does every line go into every \
+                                     queue from the broker's one thread, in the order the broker \
+                                     handles events? (A thread per delivery lets lines overtake \
+                                     each other.)"
+                                ),
+                            ));
+                        }
                         return Err(unexpected_during_flood(flood, &notices, &text, &what));
                     }
                     Err(end) => {
@@ -376,12 +499,9 @@ fn unexpected_during_flood(flood: &Flood, notices: &[String], line: &str, what: 
             ),
         );
     }
-    // A later line of the talker's, where an earlier one was due: that one never came.
-    let skipped = line
-        .strip_prefix(&format!("{name}: "))
-        .and_then(|rest| rest.split_once(' '))
-        .is_some_and(|(number, _)| number.parse::<usize>().is_ok());
-    if skipped {
+    // A later line of the talker's, where an earlier one was due, and it did not come after: it
+    // never came.
+    if later_line_of(name, line) {
         return Surprise::new(
             format!("{first}: the line that was due never came."),
             &format!(
@@ -401,6 +521,14 @@ fn unexpected_during_flood(flood: &Flood, notices: &[String], line: &str, what: 
              sent."
         ),
     )
+}
+
+/// Whether `line` is one of `name`'s numbered lines (`NAME: N ...`), heard where an earlier one
+/// was due.
+fn later_line_of(name: &str, line: &str) -> bool {
+    line.strip_prefix(&format!("{name}: "))
+        .and_then(|rest| rest.split_once(' '))
+        .is_some_and(|(number, _)| number.parse::<usize>().is_ok())
 }
 
 /// A transcript line as the first sentence of a verdict: `C receives...` → `Client C

@@ -97,7 +97,7 @@ pub use program::{
     LOOPBACK_IPV6, Program, Target, has_ipv6_loopback, requested_answer, serve_as_program,
 };
 pub use script::Script;
-pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Step};
+pub use step::{Crossfire, Flood, NOTHING_ARRIVED, PATIENCE, Quitters, Step};
 pub use verdict::Advice;
 
 /// A server exercise's check, as `cargo run -p exercises -- check NN` finds it: it can judge a

@@ -70,6 +70,8 @@ impl Script {
         for step in self.steps {
             match step {
                 Step::Connect(_) => now += 1,
+                // One at a time, each closed before the next connects.
+                Step::Quitters(_) => most = most.max(now + 1),
                 Step::ConnectAll(names) => now += names.len(),
                 Step::Close(_) | Step::Reset(_) | Step::Vanish { .. } => {
                     now = now.saturating_sub(1)
@@ -190,6 +192,7 @@ impl Run {
                 if_wrong,
             } => self.vanish(client, text, if_wrong),
             Step::Crossfire(crossfire) => self.crossfire(crossfire),
+            Step::Quitters(quitters) => self.quitters(quitters),
             Step::Flood(flood) => self.flood(flood),
         }
     }
@@ -204,7 +207,7 @@ impl Run {
             .unwrap_or_else(|| panic!("check script bug: client {name} is not connected"))
     }
 
-    fn connect(&mut self, name: char) -> Result<(), Surprise> {
+    pub(super) fn connect(&mut self, name: char) -> Result<(), Surprise> {
         match Client::connect(self.server) {
             Ok(client) => {
                 self.clients.insert(name, client);

@@ -130,15 +130,29 @@ impl Check for Shutdown {
     fn play(&self, program: &mut Program) -> Played {
         let mut run = play_once(program);
         // A run in which the check's own K or T was held up proves nothing of them: play again,
-        // with the program started afresh, a few times at most.
+        // with the program started afresh, a few times at most. Even when a later step failed:
+        // K's verdict, had K not been held up, would have come first.
+        let mut held_up_failure = None;
         for _ in 1..PLAYS {
-            if run.stop.is_some() || run.proven {
+            if run.proven {
                 break;
             }
             match program.restart() {
-                Some(Ok(())) => run = play_once(program),
+                Some(Ok(())) => {
+                    let previous = std::mem::replace(&mut run, play_once(program));
+                    if previous.stop.is_some() && held_up_failure.is_none() {
+                        held_up_failure = Some(previous);
+                    }
+                }
                 // Started once, a program that cannot start again is no news of its shutdown.
                 _ => break,
+            }
+        }
+        // Being held up only ever lets a server pass a step it should fail: a failure seen in a
+        // held-up run is news, and stands if the runs after it passed.
+        if run.stop.is_none() {
+            if let Some(failed) = held_up_failure {
+                run = failed;
             }
         }
         let Run {

@@ -89,6 +89,8 @@ pub enum Step {
     Crossfire(&'static Crossfire),
     /// One client floods the room while others read nothing: see [`Flood`].
     Flood(&'static Flood),
+    /// Clients join one after the other, and each leaves at once with `/quit`: see [`Quitters`].
+    Quitters(&'static Quitters),
     /// The client sends these bytes, waits for the reply to start arriving, then disappears
     /// without reading it, closing with a reset (as for [`Step::Reset`]): the server sees an
     /// error instead of a clean end.
@@ -116,6 +118,21 @@ pub struct Crossfire {
     pub if_reordered: &'static str,
     /// What it likely means when a talker hears its own lines.
     pub if_echoed: &'static str,
+}
+
+/// Clients join the chat one after the other, and each types `/quit` as soon as it is welcome:
+/// each must receive its goodbye and then the close, and the watchers must hear each join and
+/// each leave. The goodbye is queued just before the broker takes the client out of the room, so
+/// a broker that also shuts the connection down races its own writer for it: one quitter may
+/// win that race by luck, several in a row hardly ever do.
+#[derive(Debug)]
+pub struct Quitters {
+    /// The clients that join and quit, with their chat names.
+    pub quitters: &'static [(char, &'static str)],
+    /// Clients already in the room, which must hear of each join and each leave.
+    pub watchers: &'static [char],
+    /// What it likely means when a quitter's goodbye does not come before the close.
+    pub if_no_goodbye: &'static str,
 }
 
 /// One client (the talker) sends 1 KB lines, while others (the slow ones) read nothing and the
