@@ -204,7 +204,7 @@ impl Run {
             }
             Err(end) => {
                 let what = format!(
-                    "{client} receives {end} where {} was due",
+                    "{client} waits for {}, but {end}",
                     show(format!("{line}\n").as_bytes())
                 );
                 Err(self.noted(what, likely))
