@@ -702,7 +702,7 @@ fn exercise_04_wrong_brokers_fail() {
             "chat_shuts_down_every_leaver",
             CHAT,
             &[
-                "where \"* Goodbye, ",
+                "\"* Goodbye, ",
                 "does `remove` shut down the connection of a client that leaves by itself?",
             ],
         ),
