@@ -10,7 +10,11 @@
 //!
 //! - Whom the client reaches: a server whose certificate the given authority signed, by name
 //!   (`localhost`) and by address (`127.0.0.1`); then one signed by another authority with the
-//!   same names, one for another name, one that expired in 2020: each must be refused.
+//!   same names, one for another name, one for the address only reached by the name (a client
+//!   that checks the address it connected to, not the name, accepts it), one that expired in
+//!   2020: each must be refused.
+//! - The connection returned: its socket must keep a read and a write timeout (no round can make
+//!   a write wait, so the check asks the socket).
 //! - Silence: a server that accepts and never answers, and one whose queue of waiting
 //!   connections is full, so the connection is never made (on Linux and macOS; Windows refuses
 //!   it, after about 2 s of its client's tries, so there the round cannot tell: see
@@ -101,13 +105,27 @@ pub fn run(connect: impl Connect) -> Outcome {
     let connect = Arc::new(connect);
     let mut transcript = Transcript::default();
     let mut outcome = Ok(());
+    // A wait without a limit on a connection `connect` returned: judged once every round has
+    // passed, since whom the client trusts is the first thing to get right.
+    let mut unlimited = None;
     for (number, round) in rounds.iter().enumerate() {
         transcript.push(format!("round {}: {}", number + 1, round.server));
-        if let Err(reason) = play(round, Arc::clone(&connect), &mut transcript) {
+        if let Err(reason) = play(round, Arc::clone(&connect), &mut transcript, &mut unlimited) {
             transcript.push("(the check stops here)");
             outcome = Err(reason);
             break;
         }
+    }
+    if let (Ok(()), Some(wait)) = (&outcome, unlimited) {
+        transcript.push(format!(
+            "the connections connect returned have no {wait} timeout on their socket"
+        ));
+        outcome = Err(format!(
+            "connect returned connections whose socket has no {wait} timeout ({wait}_timeout() is \
+             None): every {wait} through them can wait for ever, on a server that stops \
+             answering.\nGive every wait a limit of `timeout`, the reads and the writes after the \
+             handshake too (set_read_timeout, set_write_timeout), and keep them set."
+        ));
     }
     let _ = std::fs::remove_dir_all(&folder);
     match outcome {
@@ -125,10 +143,12 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
     let trusted = folder.join("trusted");
     let stranger = folder.join("stranger");
     let other_name = folder.join("other-name");
+    let address_only = folder.join("address-only");
     let expired = folder.join("expired");
     certificates::make(&trusted, certificates::NAMES, Validity::Now)?;
     certificates::make(&stranger, certificates::NAMES, Validity::Now)?;
     certificates::make(&other_name, &["example.test"], Validity::Now)?;
+    certificates::make(&address_only, &["127.0.0.1"], Validity::Now)?;
     certificates::make(&expired, certificates::NAMES, Validity::Expired)?;
     Ok(vec![
         Round {
@@ -176,6 +196,19 @@ fn make_rounds(folder: &Path) -> anyhow::Result<Vec<Round>> {
                        the name accepts any server the authority ever vouched for.",
         },
         Round {
+            server: "a server whose certificate the given authority signed, for 127.0.0.1 only, \
+                     reached as localhost",
+            shows: Some(address_only.clone()),
+            queue_full: false,
+            trusts: address_only,
+            name: "localhost",
+            reachable: false,
+            if_wrong: "Your connect accepted a certificate for 127.0.0.1 when it was told to reach \
+                       localhost: does it check the certificate against the address it connects \
+                       to, rather than the name it was given? The name is whom the client means \
+                       to reach; the address is only where it looked.",
+        },
+        Round {
             server: "a server whose certificate, signed by the given authority, expired in 2020",
             shows: Some(expired.clone()),
             queue_full: false,
@@ -216,6 +249,7 @@ fn play(
     round: &Round,
     connect: Arc<impl Connect>,
     transcript: &mut Transcript,
+    unlimited: &mut Option<&'static str>,
 ) -> Result<(), String> {
     let full_queue;
     let serving;
@@ -295,6 +329,9 @@ fn play(
     let outcome = match (result, round.reachable) {
         (Ok(mut connection), true) => {
             transcript.push(format!("{call} returned a connection"));
+            if unlimited.is_none() {
+                *unlimited = wait_without_a_limit(&connection);
+            }
             match echo_through(&mut connection) {
                 Ok(()) => {
                     transcript.push("a line sent through it came back");
@@ -382,6 +419,17 @@ fn serve_one(listener: TcpListener, config: Option<Arc<ServerConfig>>) {
         }
         line.clear();
     }
+}
+
+/// `read` or `write`, if the connection's socket waits without a limit for it.
+fn wait_without_a_limit(connection: &Connection) -> Option<&'static str> {
+    if !matches!(connection.sock.read_timeout(), Ok(Some(_))) {
+        return Some("read");
+    }
+    if !matches!(connection.sock.write_timeout(), Ok(Some(_))) {
+        return Some("write");
+    }
+    None
 }
 
 /// Sends a line through the learner's connection, and reads it back.

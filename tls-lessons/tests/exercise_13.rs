@@ -203,6 +203,49 @@ fn returns_before_the_handshake(
     )
 }
 
+/// Wrong: checks the certificate against the address it connects to, not the name it is given.
+fn checks_the_address(
+    server: SocketAddr,
+    _name: &str,
+    authority: &Path,
+    timeout: Duration,
+) -> anyhow::Result<Connection> {
+    let address = server.ip().to_string();
+    connect_with(
+        server,
+        &address,
+        verifier(authority)?,
+        Some(timeout),
+        false,
+        false,
+    )
+}
+
+/// Wrong: the handshake has its limits, but they are taken off once it is done.
+fn clears_the_timeouts_after_the_handshake(
+    server: SocketAddr,
+    name: &str,
+    authority: &Path,
+    timeout: Duration,
+) -> anyhow::Result<Connection> {
+    let tls = verifier_by_hand(server, name, authority, timeout)?;
+    tls.sock.set_read_timeout(None)?;
+    tls.sock.set_write_timeout(None)?;
+    Ok(tls)
+}
+
+/// Wrong: reads have their limit, writes none.
+fn no_write_timeout(
+    server: SocketAddr,
+    name: &str,
+    authority: &Path,
+    timeout: Duration,
+) -> anyhow::Result<Connection> {
+    let tls = verifier_by_hand(server, name, authority, timeout)?;
+    tls.sock.set_write_timeout(None)?;
+    Ok(tls)
+}
+
 /// Right, of another design: rustls's verifier built by hand, behind `dangerous()` only to be
 /// given explicitly.
 fn verifier_by_hand(
@@ -285,6 +328,30 @@ fn a_connect_that_returns_before_the_handshake_fails() {
     fails_with(
         returns_before_the_handshake,
         "connect returned before the TLS handshake was done",
+    );
+}
+
+#[test]
+fn a_connect_that_checks_the_address_not_the_name_fails() {
+    fails_with(
+        checks_the_address,
+        "Your connect accepted a certificate for 127.0.0.1 when it was told to reach localhost",
+    );
+}
+
+#[test]
+fn a_connect_that_clears_its_timeouts_after_the_handshake_fails() {
+    fails_with(
+        clears_the_timeouts_after_the_handshake,
+        "connect returned connections whose socket has no read timeout",
+    );
+}
+
+#[test]
+fn a_connect_without_a_write_timeout_fails() {
+    fails_with(
+        no_write_timeout,
+        "connect returned connections whose socket has no write timeout",
     );
 }
 
