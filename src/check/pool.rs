@@ -16,7 +16,9 @@
 //!   (A leaves, C is served): a worker that serves one client and stops fails.
 //! - When they leave: A closes gently, then B and C reset their connections in the middle of a
 //!   line, one after the other: the worker's read or write fails, and it must serve the next in
-//!   the queue (D, then E); a worker that stops at an error fails.
+//!   the queue (D, then E); a worker that stops at an error fails. Then F resets while it still
+//!   waits in the queue, and D leaves: D's worker takes F's broken connection (`peer_addr` and
+//!   the first read fail), and must still serve newcomer H while E holds the other worker.
 //! - After the turn-away: G sends a line, as a client that has not noticed may; the given
 //!   `turn_away` closes gently and takes it in silence, a stream dropped outright answers with a
 //!   reset (which can erase the busy line), and fails.
@@ -277,17 +279,34 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
             ),
         )?;
     }
-    for name in ['D', 'E', 'F'] {
-        clients.close(name);
-    }
+    // F, still waiting in the queue, gives up with a reset before any worker takes it. When D
+    // leaves, D's worker takes F's connection, already broken (its peer_addr() fails, and so
+    // does its first read): a worker that stops there is lost, and with E still served, H, a
+    // newcomer, would wait for ever.
+    clients.reset('F');
+    clients.close('D');
     clients.connect('H')?;
     clients.send('H', "hello from H\n")?;
     clients.receive(
         'H',
         "hello from H\n",
+        "F reset its connection while it waited in the queue; then D left, so D's worker took \
+         F's connection, already broken, and H, a newcomer, was not served though E held only \
+         the other worker. Does a worker stop when a connection it takes is broken before it \
+         is served (peer_addr() fails, or the first read)? Log it and take the next: a worker \
+         that stops is a worker the pool has lost for good.",
+    )?;
+    for name in ['E', 'H'] {
+        clients.close(name);
+    }
+    clients.connect('I')?;
+    clients.send('I', "hello from I\n")?;
+    clients.receive(
+        'I',
+        "hello from I\n",
         "Everyone else had left, and a new client was not served: do your workers keep going?",
     )?;
-    clients.close('H');
+    clients.close('I');
     // The pool sits idle, its workers waiting for the queue; then one more client comes.
     std::thread::sleep(IDLE_SPELL);
     clients.note(format!(

@@ -331,6 +331,8 @@ mod pool_waits_for_room;
 mod pool_worker_retires_when_idle;
 #[path = "known_wrong/pool_worker_serves_one_client.rs"]
 mod pool_worker_serves_one_client;
+#[path = "known_wrong/pool_worker_stops_at_a_broken_newcomer.rs"]
+mod pool_worker_stops_at_a_broken_newcomer;
 #[path = "known_wrong/pool_worker_stops_at_an_error.rs"]
 mod pool_worker_stops_at_an_error;
 #[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
@@ -987,6 +989,15 @@ fn exercise_07_wrong_pools_fail() {
                 "Client D receives nothing within 1 s where \"hello from D\\n\" was expected: \
                  B reset its connection in the middle of a line",
                 "Does a worker stop at its client's error",
+            ],
+        ),
+        wrong(
+            "pool_worker_stops_at_a_broken_newcomer",
+            &pool::CHECK,
+            &[
+                "Client H receives nothing within 1 s where \"hello from H\\n\" was expected: \
+                 F reset its connection while it waited in the queue",
+                "Does a worker stop when a connection it takes is broken before it is served",
             ],
         ),
         wrong(
@@ -1876,6 +1887,9 @@ fn answer_process() {
         }
         "pool_worker_stops_at_an_error" => {
             pool::serve_as_program(pool_worker_stops_at_an_error::serve)
+        }
+        "pool_worker_stops_at_a_broken_newcomer" => {
+            pool::serve_as_program(pool_worker_stops_at_a_broken_newcomer::serve)
         }
         "shutdown_drops_lines_in_flight" => {
             shutdown::serve_as_program(shutdown_drops_lines_in_flight::serve)
