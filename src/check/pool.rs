@@ -230,7 +230,9 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
             return Err(format!(
                 "Client {name} {what}, where it should have waited its turn: C, D, E and F are \
                  {MAX_WAITING} waiting connections, and the queue may hold {MAX_WAITING}. Does \
-                 your queue hold fewer than max_waiting (bounded(max_waiting))?"
+                 your accept loop turn a client away before the queue is full (a test of its \
+                 own, one short), or does your queue hold fewer than max_waiting \
+                 (bounded(max_waiting))? Let try_send say when it is full."
             ));
         }
     }

@@ -507,8 +507,9 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
             Err(format!(
                 "The server dropped the first datagram, and ask returned an error ({words:?}) \
                  without sending {} again: UDP loses datagrams without telling anyone, so when \
-                 the wait runs out, send again, up to {ATTEMPTS} attempts in all. (And when no \
-                 time is left of the wait, send again: a read timeout of zero is refused.)",
+                 the wait runs out, send again, up to {ATTEMPTS} attempts in all. A wait that \
+                 runs out is WouldBlock on Unix and TimedOut on Windows: match both. (And when \
+                 no time is left of the wait, send again: a read timeout of zero is refused.)",
                 show_short(round.message.as_bytes())
             ))
         }
@@ -554,10 +555,13 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
             echo.len()
         )),
         (_, Some(_), Returned::Error(words)) => Err(format!(
-            "ask returned an error ({words:?}), though the server answered: which call failed? \
-             Only a wait that runs out (WouldBlock on Unix, TimedOut on Windows) means \
-             \"send again\"; a stranger's datagram means \"wait for what is left\". (A read \
-             timeout of zero is refused: when no time is left, send again instead.)"
+            "ask returned an error ({words:?}), though the server answered: did ask take the \
+             server's answer for a stranger's? Compare the sender's address recv_from gives \
+             with `server` as they are, two SocketAddr values (text, or the IP alone, can differ \
+             for the same address). Or did a call fail? Only a wait that runs out (WouldBlock \
+             on Unix, TimedOut on Windows) means \"send again\"; a stranger's datagram means \
+             \"wait for what is left\". (A read timeout of zero is refused: when no time is \
+             left, send again instead.)"
         )),
         (_, None, Returned::Answer(got, _)) => Err(format!(
             "Nobody answered, and ask returned {} anyway: when every attempt goes \

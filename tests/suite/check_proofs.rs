@@ -970,7 +970,7 @@ fn exercise_07_wrong_pools_fail() {
         wrong(
             "pool_queue_one_short",
             &pool::CHECK,
-            &["Does your queue hold fewer than max_waiting"],
+            &["Does your accept loop turn a client away before the queue is full"],
         ),
         wrong(
             "pool_closes_without_a_word",
