@@ -145,6 +145,14 @@ impl Clients {
         heard
     }
 
+    /// Takes client `name` out of the crowd, for a thread of its own to read (see
+    /// [`Client::read_at_most`]).
+    pub(super) fn take(&mut self, name: char) -> Client {
+        self.clients
+            .remove(&name)
+            .unwrap_or_else(|| panic!("check bug: client {name} is not connected"))
+    }
+
     /// Reads everything client `name` receives until the server closes the connection, or
     /// `within` runs out.
     pub(super) fn read_to_close(&mut self, name: char, within: Duration) -> (Vec<u8>, Ending) {

@@ -17,8 +17,9 @@
 //! - When they leave: A closes gently, then B and C reset their connections in the middle of a
 //!   line, one after the other: the worker's read or write fails, and it must serve the next in
 //!   the queue (D, then E); a worker that stops at an error fails. Then F resets while it still
-//!   waits in the queue, and D leaves: D's worker takes F's broken connection (`peer_addr` and
-//!   the first read fail), and must still serve newcomer H while E holds the other worker.
+//!   waits in the queue, and D leaves: D's worker takes F's broken connection (its first read
+//!   fails, and on Linux and macOS `peer_addr` too), and must still serve newcomer H while E
+//!   holds the other worker.
 //! - After the turn-away: G sends a line, as a client that has not noticed may; the given
 //!   `turn_away` closes gently and takes it in silence, a stream dropped outright answers with a
 //!   reset (which can erase the busy line), and fails.
@@ -282,9 +283,9 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
         )?;
     }
     // F, still waiting in the queue, gives up with a reset before any worker takes it. When D
-    // leaves, D's worker takes F's connection, already broken (its peer_addr() fails, and so
-    // does its first read): a worker that stops there is lost, and with E still served, H, a
-    // newcomer, would wait for ever.
+    // leaves, D's worker takes F's connection, already broken (its first read fails, and on
+    // Linux and macOS its peer_addr() too): a worker that stops there is lost, and with E still
+    // served, H, a newcomer, would wait for ever.
     clients.reset('F');
     clients.close('D');
     clients.connect('H')?;
@@ -295,7 +296,7 @@ fn steps(clients: &mut Clients, count_threads: ThreadCount<'_>) -> Result<(), St
         "F reset its connection while it waited in the queue; then D left, so D's worker took \
          F's connection, already broken, and H, a newcomer, was not served though E held only \
          the other worker. Does a worker stop when a connection it takes is broken before it \
-         is served (peer_addr() fails, or the first read)? Log it and take the next: a worker \
+         is served (the first read fails, or peer_addr())? Log it and take the next: a worker \
          that stops is a worker the pool has lost for good.",
     )?;
     for name in ['E', 'H'] {

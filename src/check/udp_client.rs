@@ -557,8 +557,9 @@ fn judge(round: &Round, heard: Heard, returned: &Returned) -> Result<(), String>
         (_, Some(_), Returned::Error(words)) => Err(format!(
             "ask returned an error ({words:?}), though the server answered: did ask take the \
              server's answer for a stranger's? Compare the sender's address recv_from gives \
-             with `server` as they are, two SocketAddr values (text, or the IP alone, can differ \
-             for the same address). Or did a call fail? Only a wait that runs out (WouldBlock \
+             with `server` as two SocketAddr values (==): text put together by hand can differ \
+             for the same address (IPv6 needs brackets), and the IP alone lets a stranger on \
+             another port through. Or did a call fail? Only a wait that runs out (WouldBlock \
              on Unix, TimedOut on Windows) means \"send again\"; a stranger's datagram means \
              \"wait for what is left\". (A read timeout of zero is refused: when no time is \
              left, send again instead.)"

@@ -992,15 +992,6 @@ fn exercise_07_wrong_pools_fail() {
             ],
         ),
         wrong(
-            "pool_worker_stops_at_a_broken_newcomer",
-            &pool::CHECK,
-            &[
-                "Client H receives nothing within 1 s where \"hello from H\\n\" was expected: \
-                 F reset its connection while it waited in the queue",
-                "Does a worker stop when a connection it takes is broken before it is served",
-            ],
-        ),
-        wrong(
             "pool_worker_retires_when_idle",
             &pool::CHECK,
             &[
@@ -1031,6 +1022,20 @@ fn exercise_07_wrong_pools_fail() {
             &["Exercise not finished: your server reached a `todo!()`"],
         ),
     ];
+    // On Linux and macOS, peer_addr() fails for a connection reset before it was served (ENOTCONN);
+    // Windows may still answer it, and then this answer goes on to the read, fails, and carries
+    // on, as it should.
+    if cfg!(unix) {
+        cases.push(wrong(
+            "pool_worker_stops_at_a_broken_newcomer",
+            &pool::CHECK,
+            &[
+                "Client H receives nothing within 1 s where \"hello from H\\n\" was expected: \
+                 F reset its connection while it waited in the queue",
+                "Does a worker stop when a connection it takes is broken before it is served",
+            ],
+        ));
+    }
     // Only Linux shows the check a process's threads; elsewhere this answer passes, as the
     // exercise's own text admits.
     if cfg!(target_os = "linux") {
