@@ -55,18 +55,9 @@ pub fn echoes_byte_lines(listener: TcpListener, idle: Duration) -> anyhow::Resul
 }
 
 pub fn limit_doubled(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
-    serve(listener, idle, |mut stream, idle| {
-        // The mistake: more time than the limit.
-        stream.set_read_timeout(Some(idle * 2))?;
-        let mut buffer = [0; 1024];
-        loop {
-            match stream.read(&mut buffer) {
-                Ok(0) => return Ok(()),
-                Ok(count) => stream.write_all(&buffer[..count])?,
-                Err(error) if timed_out(&error) => return say_goodbye(&mut stream, idle),
-                Err(error) => return Err(error),
-            }
-        }
+    // The mistake: more time than the limit.
+    serve(listener, idle, |stream, idle| {
+        read_with_limit(stream, idle, idle * 2)
     })
 }
 
@@ -88,7 +79,8 @@ pub fn rounded_up(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
     })
 }
 
-/// A right echo, but each read waits `limit`, which the mistakes above make other than `idle`.
+/// A right echo, but each read waits `limit`, which the mistakes above and `limit_doubled` make
+/// other than `idle`.
 fn read_with_limit(mut stream: TcpStream, idle: Duration, limit: Duration) -> std::io::Result<()> {
     stream.set_read_timeout(Some(limit))?;
     let mut buffer = [0; 1024];
