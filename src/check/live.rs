@@ -199,6 +199,12 @@ impl Clients {
         self.note(format!("{name} closes the connection"));
     }
 
+    /// Closes every client's connection, without a word in the transcript: for a check that is
+    /// done with them and wants their sockets back.
+    pub(super) fn leave_quietly(&mut self) {
+        self.clients.clear();
+    }
+
     /// Client `name` resets its connection (see [`Client::reset`]).
     pub(super) fn reset(&mut self, name: char) {
         if let Some(client) = self.clients.remove(&name) {

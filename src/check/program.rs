@@ -294,7 +294,7 @@ impl Program {
     /// Starts (or finds) the learner's server. `args` are the check's own arguments, given after
     /// the address to a program.
     pub fn start(target: &Target, args: &[String]) -> Result<Program, NotStarted> {
-        let mut program = Program::start_at(target, LOOPBACK, args, &[])?;
+        let mut program = Program::start_at(target, LOOPBACK, args, &[], None)?;
         if matches!(target, Target::Program(_) | Target::AnswerInThisTest { .. }) {
             program.started_as = Some((target.clone(), args.to_vec()));
         }
@@ -325,7 +325,7 @@ impl Program {
         args: &[String],
     ) -> Option<Result<Program, NotStarted>> {
         let (target, _) = self.started_as.as_ref()?;
-        Some(Program::start_at(target, listen, args, &[]))
+        Some(Program::start_at(target, listen, args, &[], None))
     }
 
     /// Like [`Program::start_again_at`], with these environment variables set for the program.
@@ -335,7 +335,28 @@ impl Program {
         env: &[(&str, &str)],
     ) -> Option<Result<Program, NotStarted>> {
         let (target, args) = self.started_as.as_ref()?;
-        Some(Program::start_at(target, listen, args, env))
+        Some(Program::start_at(target, listen, args, env, None))
+    }
+
+    /// Starts the same program again at [`LOOPBACK`], beside this one, allowed at most
+    /// `open_files` open files and sockets (`ulimit -n`, which `sh` sets before it becomes the
+    /// program): a check can then run it out of file descriptors. `None` where the check did not
+    /// start the program, and off Unix, where no such limit can be set from outside.
+    pub fn start_again_with_open_files(
+        &self,
+        open_files: u32,
+    ) -> Option<Result<Program, NotStarted>> {
+        if !cfg!(unix) {
+            return None;
+        }
+        let (target, args) = self.started_as.as_ref()?;
+        Some(Program::start_at(
+            target,
+            LOOPBACK,
+            args,
+            &[],
+            Some(open_files),
+        ))
     }
 
     fn start_at(
@@ -343,6 +364,7 @@ impl Program {
         listen: &str,
         args: &[String],
         env: &[(&str, &str)],
+        open_files: Option<u32>,
     ) -> Result<Program, NotStarted> {
         match target {
             Target::Address(address) => Ok(Program::already_running(*address, None)),
@@ -351,6 +373,7 @@ impl Program {
                 command.arg(listen).args(args).envs(env.iter().copied());
                 // A panic's file:line is what the verdict quotes; a backtrace would bury it.
                 command.env("RUST_BACKTRACE", "0");
+                let command = with_open_files_at_most(command, open_files);
                 Program::spawn(command, None, false, &path.display().to_string())
             }
             Target::AnswerInThisTest { test, answer } => {
@@ -370,6 +393,7 @@ impl Program {
                     .envs(env.iter().copied())
                     // The answer's panics are shown as a program's are, without a backtrace.
                     .env("RUST_BACKTRACE", "0");
+                let command = with_open_files_at_most(command, open_files);
                 Program::spawn(command, None, false, answer)
             }
             Target::Command(line) => {
@@ -618,6 +642,17 @@ impl Program {
             .cloned()
     }
 
+    /// The first line the program wrote on stderr (of the last lines kept, as for
+    /// [`Program::logged_line`]) that contains one of `words`.
+    pub fn logged_line_containing(&self, words: &[&str]) -> Option<String> {
+        self.child.as_ref()?;
+        lock(&self.heard)
+            .stderr_log
+            .iter()
+            .find(|line| words.iter().any(|word| line.contains(word)))
+            .cloned()
+    }
+
     /// Asks the program to shut down as Ctrl-C would (SIGINT). Only Unix can send it.
     pub fn interrupt(&self) -> Result<(), String> {
         if self.child.is_none() {
@@ -804,6 +839,27 @@ fn follow_stdout(
 
 /// Reads the program's stderr: keeps its last lines, its panics and how it ended, and shows every
 /// line with the test's output.
+/// `command`, run by `sh` after `ulimit -n open_files` where a limit is given. `exec` then
+/// replaces the shell with the program, so the process the check watches is the program's own.
+fn with_open_files_at_most(command: Command, open_files: Option<u32>) -> Command {
+    let Some(open_files) = open_files else {
+        return command;
+    };
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(name, value),
+            None => shell.env_remove(name),
+        };
+    }
+    shell
+}
+
 fn follow_stderr(stderr: impl Read + Send + 'static, heard: Arc<Mutex<Heard>>) {
     thread::spawn(move || {
         for line in BufReader::new(stderr).lines() {

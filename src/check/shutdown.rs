@@ -43,6 +43,11 @@
 //!   says it failed (the given `AcceptFailures`' words) is a false alarm, and fails: most likely
 //!   `WouldBlock`, "nobody is waiting", was taken for a failure. A check reads a log only for a
 //!   line that shows a mistake: what the program logs in its own words passes.
+//! - When accept fails: the program is started again with at most [`OPEN_FILES`] files and
+//!   sockets open (`ulimit -n`; Unix only, and only where the check starts the program), and as
+//!   many clients connect and stay, so accept fails (`EMFILE`) while some wait. The log must say
+//!   so (the error's text, or the given `AcceptFailures`' words), the program must keep running,
+//!   and a newcomer must be served once the crowd has left.
 //! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::io::ErrorKind;
@@ -168,6 +173,10 @@ impl Check for Shutdown {
         if stop.is_none() {
             stop = false_alarm(program, &mut clients).err();
         }
+        if stop.is_none() {
+            clients.leave_quietly();
+            stop = out_of_descriptors(program, &mut clients).err();
+        }
         Played {
             transcript: clients.transcript,
             stop,
@@ -230,6 +239,127 @@ fn false_alarm(program: &Program, clients: &mut Clients) -> Result<(), String> {
          that is not there, and adds a {} ms pause to every turn.",
         crate::accept::PAUSE.as_millis()
     ))
+}
+
+/// The most files and sockets the program may have open when the check starts it again to run
+/// it out of file descriptors (`ulimit -n`): its standard input, output and error, its listener,
+/// and whatever else it opens (the Ctrl-C handler's pipe, say) leave room for a few clients.
+pub const OPEN_FILES: u32 = 10;
+
+/// How many clients connect to the program started with [`OPEN_FILES`], and stay: as many as it
+/// may have files open, so some of them surely wait in the listener's queue while `accept` fails.
+const CROWD: usize = OPEN_FILES as usize;
+
+/// How long after the crowd came the log must say accept failed: the given loop says so at the
+/// first failure, a turn after the last client it could take.
+const SAYS_WITHIN: Duration = Duration::from_secs(2);
+
+/// What a failed `accept` logs when the process is out of file descriptors, as the error's own
+/// text shows it (`EMFILE`, the same on Linux and macOS), or in the given `AcceptFailures`' words:
+/// a log line that says so in other words must name the error.
+const RAN_OUT_WORDS: [&str; 3] = ["Too many open files", "os error 24", crate::accept::FAILED];
+
+/// The program, started again with at most [`OPEN_FILES`] open, and more clients than it can
+/// hold: its accept fails (`EMFILE`) while they wait. It must say so on stderr (a server that
+/// runs out in silence leaves whoever runs it no clue why clients wait), keep running, and serve
+/// a newcomer once the crowd has left. (Only on Unix, where `sh` sets the limit, and only where
+/// the check starts the program.)
+fn out_of_descriptors(program: &Program, clients: &mut Clients) -> Result<(), String> {
+    let Some(again) = program.start_again_with_open_files(OPEN_FILES) else {
+        return Ok(());
+    };
+    clients.note(format!(
+        "(the program is started again, allowed at most {OPEN_FILES} open files: `ulimit -n \
+         {OPEN_FILES}`)"
+    ));
+    let mut again = again.map_err(|problem| {
+        format!(
+            "Your program, started again with at most {OPEN_FILES} open files (`ulimit -n \
+             {OPEN_FILES}`), did not start: {}",
+            problem.sentence
+        )
+    })?;
+    let mut newcomer = Clients::new(again.address());
+    let played = (|| {
+        let crowd = (0..CROWD)
+            .map(|_| TcpStream::connect_timeout(&again.address(), PATIENCE))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| {
+                format!(
+                    "{CROWD} clients connect at once, and one of them could not ({}): is your \
+                     server still accepting connections?",
+                    describe_error(&error)
+                )
+            })?;
+        newcomer.note(format!(
+            "{CROWD} clients connect and stay: more than the program can hold, so accept fails \
+             while some of them wait"
+        ));
+        let deadline = Instant::now() + SAYS_WITHIN;
+        let said = loop {
+            if let Some(line) = again.logged_line_containing(&RAN_OUT_WORDS) {
+                break Some(line);
+            }
+            if Instant::now() >= deadline || again.end_now().is_some() {
+                break None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        let Some(line) = said else {
+            if again.end_now().is_some() {
+                // The end is the news: see below.
+                return Err(String::new());
+            }
+            return Err(format!(
+                "Your server ran out of file descriptors and its log said nothing: {CROWD} \
+                 clients connected to it, allowed at most {OPEN_FILES} open files (`ulimit -n \
+                 {OPEN_FILES}`), so accept failed (\"Too many open files\") while some of them \
+                 waited, and within {} s no line on stderr said so. Does every error but \
+                 WouldBlock still go to failures.pause_after, as in the given loop? A failure \
+                 taken for \"nobody is waiting\" leaves whoever runs the server no clue why its \
+                 clients wait.",
+                SAYS_WITHIN.as_secs_f64()
+            ));
+        };
+        newcomer.note(format!("the server's log says: {line}"));
+        drop(crowd);
+        newcomer.note(format!("the {CROWD} clients leave"));
+        newcomer.connect('N')?;
+        newcomer.send('N', "hello from N\n")?;
+        newcomer.receive(
+            'N',
+            "hello from N\n",
+            "Once the crowd left, the server had files to spare again, and should have taken \
+             the newcomer from the queue at its next try, and served it. Does your accept loop \
+             stop trying after a failure?",
+        )
+    })();
+    for line in newcomer.transcript.lines() {
+        clients.note(line.clone());
+    }
+    // A program that ended, out of file descriptors or once the crowd left: that is the news,
+    // and what the newcomer saw its evidence.
+    played.map_err(|surprise| {
+        let Some(end) = again
+            .end_now()
+            .or_else(|| again.wait_for_end(super::verdict::END_MAY_FOLLOW))
+        else {
+            return surprise;
+        };
+        format!(
+            "{}\nIt ended once it ran out of file descriptors: {CROWD} clients connected to it, \
+             allowed at most {OPEN_FILES} open files, so accept failed while some of them waited. \
+             A failed accept is no reason to stop serving: keep the given `Err(error) => \
+             failures.pause_after(error)` arm (no `?` on accept, no return), and the waiting \
+             clients are served as soon as others leave.{}",
+            end.sentence(),
+            if surprise.is_empty() {
+                String::new()
+            } else {
+                format!("\n{surprise}")
+            }
+        )
+    })
 }
 
 /// Serves the learner's server as its program would: Ctrl-C (SIGINT) or SIGTERM sends `()` on

@@ -43,8 +43,8 @@ fn sockets_for(check: &dyn Check) -> usize {
         "04_chat" => chat_broker::SCRIPT.most_clients_at_once() + 4,
         "09_line_server" => line_server::SCRIPT.most_clients_at_once() + 4,
         // Seven clients at once (A, B, D, E, C refused, K and T), then Z, with a second
-        // process's pipes.
-        "08_shutdown" => 16,
+        // process's pipes; then a crowd and a newcomer, with a third's.
+        "08_shutdown" => shutdown::OPEN_FILES as usize + 8,
         // A, B, and five clients that go quiet after a line, with a second process's pipes.
         "06_timeouts" => 16,
         _ => SOCKETS_FOR_OTHER_CHECKS,
@@ -355,10 +355,14 @@ mod shutdown_keeps_listening;
 mod shutdown_looks_only_when_silent;
 #[path = "known_wrong/shutdown_never_returns.rs"]
 mod shutdown_never_returns;
+#[path = "known_wrong/shutdown_quiet_when_accept_fails.rs"]
+mod shutdown_quiet_when_accept_fails;
 #[path = "known_wrong/shutdown_reads_to_the_line_end.rs"]
 mod shutdown_reads_to_the_line_end;
 #[path = "known_wrong/shutdown_returns_at_once.rs"]
 mod shutdown_returns_at_once;
+#[path = "known_wrong/shutdown_returns_when_accept_fails.rs"]
+mod shutdown_returns_when_accept_fails;
 #[path = "known_wrong/shutdown_rules.rs"]
 pub mod shutdown_rules;
 #[path = "known_wrong/shutdown_takes_nobody_for_a_failure.rs"]
@@ -1108,6 +1112,24 @@ fn exercise_08_wrong_shutdowns_fail() {
             &[
                 "Your server logged that accept failed (\"could not accept a connection: ",
                 "Does WouldBlock go to failures.pause_after?",
+            ],
+        ),
+        wrong(
+            "shutdown_quiet_when_accept_fails",
+            &shutdown::CHECK,
+            &[
+                "Your server ran out of file descriptors and its log said nothing: 10 clients \
+                 connected to it, allowed at most 10 open files",
+                "Does every error but WouldBlock still go to failures.pause_after",
+            ],
+        ),
+        wrong(
+            "shutdown_returns_when_accept_fails",
+            &shutdown::CHECK,
+            &[
+                "Your program ended while the check ran: your serve() returned an error, so it \
+                 stopped accepting clients: Too many open files",
+                "It ended once it ran out of file descriptors",
             ],
         ),
         wrong(
@@ -1908,6 +1930,12 @@ fn answer_process() {
         "shutdown_takes_nobody_for_a_failure" => {
             shutdown::serve_as_program(shutdown_takes_nobody_for_a_failure::serve)
         }
+        "shutdown_quiet_when_accept_fails" => {
+            shutdown::serve_as_program(shutdown_quiet_when_accept_fails::serve)
+        }
+        "shutdown_returns_when_accept_fails" => {
+            shutdown::serve_as_program(shutdown_returns_when_accept_fails::serve)
+        }
         "shutdown_forgets_the_reader_buffer" => {
             shutdown::serve_as_program(shutdown_forgets_the_reader_buffer::serve)
         }
@@ -2258,6 +2286,11 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
         .replace(
             "ErrorKind::WouldBlock && !rules.would_block_is_a_failure",
             "ErrorKind::WouldBlock",
+        )
+        .replace("Err(_) if rules.failure_is_quiet => {} ", "")
+        .replace(
+            "Err(error) if rules.failure_ends_serve => return Err(error.into()), ",
+            "",
         )
         .replace("(rules.wind_down)(listener, &stop, grace, clients);", &wind_down);
     assert_eq!(serve, item_named(&solution, "serve"), "serve");

@@ -25,6 +25,10 @@ pub struct Rules {
     pub disconnected_stops: bool,
     /// Whether the accept loop takes `WouldBlock` ("nobody is waiting") for a failed accept.
     pub would_block_is_a_failure: bool,
+    /// Whether the accept loop takes a failed accept for "nobody is waiting": no log, no pause.
+    pub failure_is_quiet: bool,
+    /// Whether a failed accept ends `serve`, with the error (a `?` on accept).
+    pub failure_ends_serve: bool,
 }
 
 /// The reference solution's rules.
@@ -33,6 +37,8 @@ pub const RIGHT: Rules = Rules {
     at_a_turn: right_at_a_turn,
     disconnected_stops: true,
     would_block_is_a_failure: false,
+    failure_is_quiet: false,
+    failure_ends_serve: false,
 };
 
 /// The rules of the server in this process (one answer per process).
@@ -79,6 +85,8 @@ pub fn serve_with(
             }
             Err(error)
                 if error.kind() == ErrorKind::WouldBlock && !rules.would_block_is_a_failure => {}
+            Err(_) if rules.failure_is_quiet => {}
+            Err(error) if rules.failure_ends_serve => return Err(error.into()),
             Err(error) => failures.pause_after(error),
         }
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
