@@ -244,6 +244,8 @@ fn false_alarm(program: &Program, clients: &mut Clients) -> Result<(), String> {
 /// The most files and sockets the program may have open when the check starts it again to run
 /// it out of file descriptors (`ulimit -n`): its standard input, output and error, its listener,
 /// and whatever else it opens (the Ctrl-C handler's pipe, say) leave room for a few clients.
+/// (Descriptors the test process itself inherited without close-on-exec, such as a `make`
+/// jobserver's two, pass on to the program and take room too: ten leaves space for them.)
 pub const OPEN_FILES: u32 = 10;
 
 /// How many clients connect to the program started with [`OPEN_FILES`], and stay: as many as it
