@@ -28,7 +28,7 @@ fn main() -> course::cli::MainResult {
 
     // ANCHOR: accept_loop
     // Some failures last (the process is out of file descriptors): `failures` pauses after each
-    // one rather than spin the processor, and logs a spell of them once, not once per retry.
+    // one rather than spin the processor, and logs a spell of them, not every retry.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

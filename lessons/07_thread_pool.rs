@@ -78,7 +78,7 @@ fn accept_connections(
     max_waiting: usize,
 ) -> anyhow::Result<()> {
     // Out of file descriptors, every `accept` fails until a client leaves: `failures` pauses
-    // after each failure rather than spin, and logs a spell of them once, not ten times a second.
+    // after each failure rather than spin, and logs a spell of them, not ten times a second.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

@@ -87,8 +87,8 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
         .context("making the listener non-blocking")?;
     let stop = Arc::new(Stop::default());
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
-    // After a failed accept (out of file descriptors, say): pause, and log a spell of failures
-    // once, as every server in the course does.
+    // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
+    // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
     loop {
         match listener.accept() {

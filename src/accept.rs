@@ -1,4 +1,4 @@
-//! What a server does when `accept` fails: pause, and say so once, not once per try.
+//! What a server does when `accept` fails: pause, and log a spell of failures, not every try.
 //!
 //! Most accept errors are over at once: a client gave up while its connection waited in the
 //! queue. One kind lasts: when the process has as many files and sockets open as the system lets

@@ -114,7 +114,8 @@ fn accept_clients(listener: TcpListener, events: Sender<Event>, max_clients: usi
     let seats = Seats::new(max_clients);
     let mut last_id: ClientId = 0;
     // Some errors last, such as running out of file descriptors: `failures` pauses after each
-    // one, rather than fail again at once and spin the processor, and logs it once, not per try.
+    // one, rather than fail again at once and spin the processor, and logs a spell of them, not
+    // every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

@@ -22,7 +22,7 @@ use course::accept::AcceptFailures;
 /// Serves every client that connects to `listener`, until the program is stopped.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
     // Out of file descriptors, every accept fails at once until a client leaves: pause after
-    // each failure instead of spinning, and log the trouble once, not once per try.
+    // each failure instead of spinning, and log a spell of trouble, not every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

@@ -37,7 +37,7 @@ pub fn serve(listener: TcpListener, workers: usize, max_waiting: usize) -> anyho
     }
     drop(queue);
     // Out of file descriptors, every accept fails at once until a client leaves: pause after
-    // each failure instead of spinning, and log the trouble once, not once per try.
+    // each failure instead of spinning, and log a spell of trouble, not every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

@@ -37,8 +37,8 @@ pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> 
     listener.set_nonblocking(true)?;
     let stop = Arc::new(Stop::default());
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
-    // After a failed accept (out of file descriptors, say): pause, and log a spell of failures
-    // once, as every server in the course does.
+    // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
+    // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
     loop {
         match listener.accept() {

@@ -21,7 +21,7 @@ use course::accept::AcceptFailures;
 /// Serves every client on a thread of its own, closing those silent for `idle`.
 pub fn serve(listener: TcpListener, idle: Duration) -> anyhow::Result<()> {
     // Out of file descriptors, every accept fails at once until a client leaves: pause after
-    // each failure instead of spinning, and log the trouble once, not once per try.
+    // each failure instead of spinning, and log a spell of trouble, not every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

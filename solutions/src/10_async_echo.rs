@@ -17,7 +17,8 @@ async fn accept_clients(listener: std::net::TcpListener) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = TcpListener::from_std(listener)?;
     // Out of file descriptors, every accept fails at once until a client leaves: pause after
-    // each failure (tokio's pause, which holds no thread) and log the trouble once.
+    // each failure (tokio's pause, which holds no thread), and log a spell of trouble, not
+    // every try.
     let mut failures = AcceptFailures::new();
     loop {
         let (stream, peer) = match listener.accept().await {
