@@ -31,7 +31,8 @@ fn main() -> course::cli::MainResult {
     // ANCHOR: accept_loop
     // Accepting can fail, and one failure lasts: out of file descriptors, every try fails at
     // once until a client leaves. `failures` pauses the loop after each one, and keeps the log
-    // to one line instead of one per try.
+    // to a line when the spell starts (and one a minute while it lasts, one when it ends)
+    // instead of one per try.
     let mut failures = AcceptFailures::new();
     // `incoming()` waits for the next client and hands us a connected stream: Python's accept().
     // Unlike the Python server this course grew from, which accepted once and exited, this

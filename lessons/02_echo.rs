@@ -18,7 +18,8 @@ fn main() -> course::cli::MainResult {
     println!("listening on {}", listener.local_addr()?);
 
     // ANCHOR: accept_loop
-    // As in lesson 01: pause after a failed accept, and log a lasting failure once.
+    // As in lesson 01: pause after a failed accept, and log a lasting failure's spell, not
+    // every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {

@@ -20,7 +20,8 @@ fn main() -> course::cli::MainResult {
     // ANCHOR: accept_loop
     // This server holds a socket per client, so it is the one that meets the limit on open
     // files (`ulimit -n`): then every accept fails at once, until a client leaves. `failures`
-    // pauses the loop after each failure, so it waits instead of spinning, and logs it once.
+    // pauses the loop after each failure, so it waits instead of spinning, and logs the spell,
+    // not every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

@@ -35,7 +35,7 @@ fn main() -> course::cli::MainResult {
     };
     let actual = listener.local_addr()?;
     println!("listening on {actual}");
-    // After a failed accept, pause and log once, as every server in the course does.
+    // After a failed accept, pause, and log the spell, not every try, as every server does.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {

@@ -59,7 +59,7 @@ fn serve_carelessly(listener: TcpListener) {
 // ANCHOR: fix
 /// The fix: an error ends at most one client's connection, and the log says what happened.
 fn serve_carefully(listener: TcpListener) {
-    // A failed accept is logged, once for a spell of them, with a pause before each retry.
+    // A spell of failed accepts is logged, not every try, with a pause before each retry.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

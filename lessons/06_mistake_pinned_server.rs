@@ -31,7 +31,7 @@ fn main() -> course::cli::MainResult {
     let listener =
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
-    // After a failed accept, pause and log once, as every server in the course does.
+    // After a failed accept, pause, and log the spell, not every try, as every server does.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         match connection {

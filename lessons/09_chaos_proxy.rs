@@ -38,7 +38,8 @@ fn main() -> course::cli::MainResult {
 
     // ANCHOR: accept_loop
     // Out of file descriptors, say, accept errors last: `failures` pauses before each retry
-    // rather than spin the processor, and logs a spell of them once rather than flood the log.
+    // rather than spin the processor, and logs a spell of them, not every try, which would
+    // flood the log.
     let mut failures = AcceptFailures::new();
     for (number, connection) in (1_u64..).zip(listener.incoming()) {
         let client = match connection {

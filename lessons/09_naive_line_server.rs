@@ -22,7 +22,8 @@ fn main() -> course::cli::MainResult {
         TcpListener::bind(address).map_err(|error| course::explain::bind_error(address, error))?;
     println!("listening on {}", listener.local_addr()?);
 
-    // Such errors last (out of file descriptors, say): pause, retry, and log them once.
+    // Such errors last (out of file descriptors, say): pause, retry, and log the spell, not
+    // every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

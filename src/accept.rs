@@ -45,7 +45,7 @@ pub const REPORT_EVERY: Duration = Duration::from_secs(60);
 pub const SETTLED_AFTER: Duration = Duration::from_secs(1);
 // ANCHOR_END: timing
 
-/// Failed accepts, remembered so that a spell of failures is logged once when it starts, then
+/// Failed accepts, remembered so that a spell of failures is logged when it starts, then
 /// once a minute with a count while it lasts, and once when it is over. Owned by the accept loop.
 #[derive(Debug, Default)]
 pub struct AcceptFailures {

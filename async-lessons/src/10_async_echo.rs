@@ -34,7 +34,7 @@ async fn main() -> course::cli::MainResult {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Out of file descriptors, say. Such errors last: log a spell of them once, and
+                // Out of file descriptors, say. Such errors last: log the spell, not every try, and
                 // pause before trying again rather than spin the processor. The pause is
                 // tokio's: in async code `thread::sleep` (what lesson 03's `pause_after` does)
                 // stalls every task that shares the thread. Here it would only delay accepting,

@@ -26,7 +26,8 @@ use course::accept::AcceptFailures;
 /// Answers every client that connects to `listener`, each on a thread of its own, until the
 /// program is stopped.
 pub fn serve(listener: TcpListener) -> anyhow::Result<()> {
-    // Such errors last (out of file descriptors, say): pause, retry, and log them once.
+    // Such errors last (out of file descriptors, say): pause, retry, and log the spell, not
+    // every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {

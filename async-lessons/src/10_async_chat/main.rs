@@ -158,8 +158,8 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(error) => {
-                // Some errors last, such as running out of file descriptors: log a spell of them
-                // once, and pause (tokio's pause, as in the echo) before each retry.
+                // Some errors last, such as running out of file descriptors: log a spell of them,
+                // not every try, and pause (tokio's pause, as in the echo) before each retry.
                 tokio::time::sleep(failures.log_failure(error)).await;
                 continue;
             }

@@ -17,7 +17,8 @@ pub type AnswerLines = fn(TcpStream, SocketAddr) -> anyhow::Result<()>;
 /// Answers every client that connects to `listener`, each on a thread of its own, until the
 /// program is stopped.
 pub fn serve(listener: TcpListener, answer_lines: AnswerLines) -> anyhow::Result<()> {
-    // Such errors last (out of file descriptors, say): pause, retry, and log them once.
+    // Such errors last (out of file descriptors, say): pause, retry, and log the spell, not
+    // every try.
     let mut failures = AcceptFailures::new();
     for connection in listener.incoming() {
         let stream = match connection {
