@@ -73,8 +73,8 @@ fn send_line(
     //
     // From a server that never sends a newline, it would read for ever, into memory: `take`
     // stops it. An echo is exactly what we sent, but a server may answer with something else, a
-    // busy line or a goodbye, and that deserves to be shown whole: so the limit is our message's
-    // size, or a line of text, whichever is longer.
+    // busy line or a goodbye, and that deserves to be shown whole: so the limit is the echo's
+    // size (our message and its newline), or a line of text, whichever is longer.
     let echo_bytes = message.len() + 1;
     let limit = echo_bytes.max(MAX_OTHER_LINE);
     let mut reply = Vec::new();

@@ -76,8 +76,9 @@ impl AcceptFailures {
     }
 
     // ANCHOR: calls
-    /// Call when `accept` failed: logs the failure to stderr if the log has not said it already,
-    /// then waits [`PAUSE`], so that a failure that lasts does not spin the processor.
+    /// Call when `accept` failed: logs the failure to stderr when a spell of failures starts (and
+    /// then once a minute, with a count, while it lasts), then waits [`PAUSE`], so that a failure
+    /// that lasts does not spin the processor.
     pub fn pause_after(&mut self, error: io::Error) {
         if let Some(line) = self.failed(error, Instant::now()) {
             eprintln!("{line}");
