@@ -19,8 +19,8 @@
 //!   check says it cannot.
 //! - The grace period's boundaries: A's line, finished half-way through, must be echoed before the
 //!   goodbye; D must be cut off only once the grace period is over, and not much later. (A run in
-//!   which the check was held up until [`A_SENT_LATE`] before sending A's line proves nothing of
-//!   A, and is played again, as for K below.)
+//!   which the check was held up until [`A_SENT_LATE`] before sending A's line, and A then
+//!   failed, proves nothing from there on, and is played again, as for K below.)
 //! - How the bytes come: A's and D's whole line and the start of the next in one write, before
 //!   the shutdown; during it, A's end of line and the start of another in one write, so that the
 //!   start of the next line sits in the reader's buffer, not yet in the line being read: a
@@ -697,15 +697,17 @@ fn steps(
     match a_finishes(clients) {
         Ok(()) => {}
         // The check's own thread was held up (a very busy machine), and A's line went out so
-        // late that a right server's deadline may have passed before it came: this run proves
-        // nothing of A, and the check plays again, as for K and T.
+        // late that a right server's deadline may have passed before it came. The check is then
+        // behind the server's grace period, so what it reads from here on proves nothing
+        // either: the run ends here, and the check plays again, as when K or T is held up.
         Err(_) if a_sent_after >= A_SENT_LATE => {
             *proven = false;
             clients.note(format!(
-                "(A's line went out {} ms into the grace period, held up: A proves nothing this \
-                 run)",
+                "(A's line went out {} ms into the grace period, held up: this run proves \
+                 nothing from here on)",
                 a_sent_after.as_millis()
             ));
+            return Ok(());
         }
         Err(surprise) => return Err(surprise),
     }
