@@ -20,9 +20,18 @@ use course::check::{
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
 const ANSWERS: &str = "check_proofs::answer_process";
 
-/// The share of the checks that are not scripts (exercises 05 to 08 and 12): exercise 07's holds
-/// seven clients at most.
+/// The share of the checks that are not scripts (exercises 07 and 12): exercise 07's holds seven
+/// clients at most.
 const SOCKETS_FOR_OTHER_CHECKS: usize = 12;
+
+/// Exercise 05's share: its check's server socket, the answer's client socket and two
+/// strangers', all in this process (the answer runs here, not in a process of its own).
+const SOCKETS_FOR_UDP_CHECK: usize = 6;
+
+/// Exercise 11's share, all in this process: four clients and the check server's ends of them,
+/// its listener, a port bound to refuse, and a full queue's listener with up to eight probes and
+/// the four clients that wait on it.
+const SOCKETS_FOR_LOAD_CHECK: usize = 20;
 
 /// One answer to try, and what must come of it.
 struct Case {
@@ -788,6 +797,7 @@ fn exercise_04_the_given_broker_is_the_same_everywhere() {
 fn wrong_with<A: Copy + Send + 'static>(
     name: &'static str,
     run_as: fn(&str, A) -> Result<course::check::Transcript, Failure>,
+    sockets: usize,
     answer: A,
     words: &'static [&'static str],
 ) -> Case {
@@ -801,7 +811,7 @@ fn wrong_with<A: Copy + Send + 'static>(
             }
             Ok(())
         }),
-        sockets: SOCKETS_FOR_OTHER_CHECKS,
+        sockets,
     }
 }
 
@@ -811,6 +821,7 @@ fn exercise_05_wrong_udp_clients_fail() {
         wrong_with(
             "udp_client_never_retries",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_never_retries::ask,
             &[
                 "The server dropped the first datagram, and ask returned an error (",
@@ -820,24 +831,28 @@ fn exercise_05_wrong_udp_clients_fail() {
         wrong_with(
             "udp_client_trusts_anyone",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_trusts_anyone::ask,
             &["which came from a stranger, not from the server"],
         ),
         wrong_with(
             "udp_client_never_gives_up",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_never_gives_up::ask,
             &["The server received \"anyone?\" 4 times"],
         ),
         wrong_with(
             "udp_client_variants",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::small_buffer,
             &["ask returned 1025 bytes of the 8000-byte echo: the datagram was cut."],
         ),
         wrong_with(
             "udp_client_variants",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::stranger_ends_the_wait,
             &[
                 "A stranger's datagram came first, and ask sent \"hello again\" again at once",
@@ -847,6 +862,7 @@ fn exercise_05_wrong_udp_clients_fail() {
         wrong_with(
             "udp_client_variants",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::wait_restarts,
             &[
                 "The server dropped \"still there?\" and a stranger sent the client a datagram \
@@ -860,6 +876,7 @@ fn exercise_05_wrong_udp_clients_fail() {
         cases.push(wrong_with(
             "udp_client_variants",
             udp_client::run_as,
+            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::hard_coded_address,
             &[
                 "Over IPv6 loopback",
@@ -1672,7 +1689,7 @@ fn wrong_load(name: &'static str, measure: Measure, words: &'static [&'static st
     fn run_as(file: &str, measure: Measure) -> Result<course::check::Transcript, Failure> {
         load_client::run_as(file, measure)
     }
-    wrong_with(name, run_as, measure, words)
+    wrong_with(name, run_as, SOCKETS_FOR_LOAD_CHECK, measure, words)
 }
 
 #[test]
@@ -1762,6 +1779,7 @@ fn exercise_11_right_load_generator_of_another_design_passes() {
         ("load_takes_what_came.rs", load_clients::takes_what_came),
     ];
     for (file, answer) in answers {
+        let _sockets = support::sockets(SOCKETS_FOR_LOAD_CHECK);
         if let Err(failure) = load_client::run_as(file, answer) {
             panic!("a correct answer of another design ({file}) fails the check:\n{failure}");
         }
