@@ -815,54 +815,51 @@ fn wrong_with<A: Copy + Send + 'static>(
     }
 }
 
+/// A known-wrong `ask`: it must fail exercise 05's check, saying `words`.
+fn wrong_udp<A: udp_client::Ask + Copy + 'static>(
+    name: &'static str,
+    ask: A,
+    words: &'static [&'static str],
+) -> Case {
+    wrong_with(name, udp_client::run_as, SOCKETS_FOR_UDP_CHECK, ask, words)
+}
+
 #[test]
 fn exercise_05_wrong_udp_clients_fail() {
     let mut cases = vec![
-        wrong_with(
+        wrong_udp(
             "udp_client_never_retries",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_never_retries::ask,
             &[
                 "The server dropped the first datagram, and ask returned an error (",
                 "without sending \"are you there?\" again",
             ],
         ),
-        wrong_with(
+        wrong_udp(
             "udp_client_trusts_anyone",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_trusts_anyone::ask,
             &["which came from a stranger, not from the server"],
         ),
-        wrong_with(
+        wrong_udp(
             "udp_client_never_gives_up",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_never_gives_up::ask,
             &["The server received \"anyone?\" 4 times"],
         ),
-        wrong_with(
+        wrong_udp(
             "udp_client_variants",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::small_buffer,
             &["ask returned 1025 bytes of the 8000-byte echo: the datagram was cut."],
         ),
-        wrong_with(
+        wrong_udp(
             "udp_client_variants",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::stranger_ends_the_wait,
             &[
                 "A stranger's datagram came first, and ask sent \"hello again\" again at once",
                 "neither the answer nor the end of the wait",
             ],
         ),
-        wrong_with(
+        wrong_udp(
             "udp_client_variants",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::wait_restarts,
             &[
                 "The server dropped \"still there?\" and a stranger sent the client a datagram \
@@ -873,10 +870,8 @@ fn exercise_05_wrong_udp_clients_fail() {
     ];
     // Only a server on IPv6 loopback shows a hard-coded 127.0.0.1.
     if has_ipv6_loopback() {
-        cases.push(wrong_with(
+        cases.push(wrong_udp(
             "udp_client_variants",
-            udp_client::run_as,
-            SOCKETS_FOR_UDP_CHECK,
             udp_client_variants::hard_coded_address,
             &[
                 "Over IPv6 loopback",
