@@ -21,17 +21,23 @@ const CHAT_CLIENT: &str = env!("CARGO_BIN_EXE_04_chat_client");
 
 /// Starts the proxy on any port, in front of `upstream`, with `options`.
 fn proxy(upstream: &Server, options: &[&str]) -> Server {
+    proxy_and_banner(upstream, options).0
+}
+
+/// Starts the proxy like [`proxy`], and returns the two lines it prints after `listening on`:
+/// what it does to the bytes, and its seed.
+fn proxy_and_banner(upstream: &Server, options: &[&str]) -> (Server, [String; 2]) {
     let upstream = upstream.address.to_string();
     let mut args = vec!["127.0.0.1:0", upstream.as_str()];
     args.extend_from_slice(options);
     let proxy = Server::start(PROXY, &args);
+    let banner = [proxy.next_line(), proxy.next_line()];
     assert!(
-        proxy
-            .next_line()
-            .starts_with(&format!("forwarding to {upstream}: "))
+        banner[0].starts_with(&format!("forwarding to {upstream}: ")),
+        "{banner:?}"
     );
-    assert!(proxy.next_line().starts_with("seed "));
-    proxy
+    assert!(banner[1].starts_with("seed "), "{banner:?}");
+    (proxy, banner)
 }
 
 /// Reads one line, `\n` dropped; panics if none comes in time.
@@ -94,7 +100,7 @@ fn the_naive_server_works_on_loopback_but_breaks_behind_the_proxy() {
 #[test]
 fn merging_writes_makes_two_lines_one() {
     let naive = Server::start_on_any_port(NAIVE);
-    let proxy = proxy(&naive, &["--merge", "100"]);
+    let (proxy, banner) = proxy_and_banner(&naive, &["--merge", "100", "--seed", "1"]);
     let mut client = proxy.connect();
     client.set_nodelay(true).unwrap();
     // Two writes, two lines: straight to the server, they would get two answers.
@@ -107,10 +113,12 @@ fn merging_writes_makes_two_lines_one() {
     // The naive server's real port is shown as its default, like the proxy's.
     let transcript = format!(
         "$ cargo run --bin 09_naive_line_server\nlistening on NAIVE\n\n\
-         $ cargo run --bin 09_chaos_proxy -- 127.0.0.1:65440 NAIVE --merge 100\n\
-         listening on {proxy}\n\n\
+         $ cargo run --bin 09_chaos_proxy -- 127.0.0.1:65440 NAIVE --merge 100 --seed 1\n\
+         listening on {proxy}\n{}\n{}\n\n\
          # a client connects to the proxy and writes \"one\\n\", then \"two\\n\": two writes\n\
          {}\n{}\n",
+        banner[0],
+        banner[1],
         answers[0],
         answers[1],
         proxy = proxy.address,
