@@ -356,9 +356,10 @@ impl Drop for Terminal {
 }
 
 /// How many sockets the tests of this program may hold open at once, all together: the open
-/// files this process may have (its soft limit, `ulimit -n`), less room for everything else it
-/// holds, and at most [`MOST_SOCKETS`]. Under macOS's default of 256 open files that is 180; on a
-/// system that allows more, more tests run at once, and the suite ends sooner.
+/// files this process may have (its soft limit, `ulimit -n`, raised first if the hard limit
+/// allows: see [`open_files_limit`]), less room for everything else it holds, and at most
+/// [`MOST_SOCKETS`]. Where the limit cannot be raised past 256 (`ulimit -n 256` sets both
+/// limits) that is 180; where it can, more tests run at once, and the suite ends sooner.
 pub fn socket_budget() -> usize {
     static BUDGET: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *BUDGET.get_or_init(|| match open_files_limit() {
@@ -375,15 +376,41 @@ const OTHER_FILES: usize = 76;
 /// cores.
 const MOST_SOCKETS: usize = 400;
 
-/// This process's soft limit on open files, as `ulimit -n` says it in a shell it starts (which
-/// inherits the limit): `None` where there is no such limit to ask for (Windows, or
-/// `unlimited`).
+/// This process's soft limit on open files (`ulimit -n`), after raising it towards what the
+/// budget can use, [`MOST_SOCKETS`] and [`OTHER_FILES`], as far as the hard limit allows. A
+/// program may raise its own soft limit up to its hard limit; macOS starts programs with a soft
+/// limit of 256 and a far higher hard one, and many Linux systems with 1024 and more. `None`
+/// where there is no such limit (Windows).
+#[cfg(unix)]
 fn open_files_limit() -> Option<usize> {
-    if !cfg!(unix) {
+    let wanted = (MOST_SOCKETS + OTHER_FILES) as libc::rlim_t;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes the two limits into the struct it is given, which lives here.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return None;
     }
-    let output = Command::new("sh").args(["-c", "ulimit -n"]).output().ok()?;
-    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+    if limit.rlim_cur != libc::RLIM_INFINITY && limit.rlim_cur < wanted {
+        let raised = libc::rlimit {
+            rlim_cur: wanted.min(limit.rlim_max),
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: `setrlimit` only reads the struct. If it refuses, the old limit stands.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit.rlim_cur = raised.rlim_cur;
+        }
+    }
+    if limit.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    usize::try_from(limit.rlim_cur).ok()
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<usize> {
+    None
 }
 
 /// What is left of the budget.
