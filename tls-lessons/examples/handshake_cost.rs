@@ -52,8 +52,15 @@ fn main() -> anyhow::Result<()> {
          echo, close"
     );
     let cores = std::thread::available_parallelism().map_or(0, |cores| cores.get());
+    // The servers come from the same profile as this program (see `start`), so this program's
+    // own build says how they were built. A debug build measures the compiler more than TLS.
+    let build = if cfg!(debug_assertions) {
+        "a debug build (not comparable: run with --release)"
+    } else {
+        "built with --release"
+    };
     println!(
-        "on {} ({}), {cores} cores, servers built with --release",
+        "on {} ({}), {cores} cores, servers {build}",
         std::env::consts::OS,
         std::env::consts::ARCH
     );
