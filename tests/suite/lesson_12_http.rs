@@ -196,6 +196,14 @@ fn pipelined_requests_in_one_write_get_their_answers_in_order() {
 #[test]
 fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
     let server = start();
+    // The escapes aim at the course's own Cargo.toml, two folders above the site: a server that
+    // glued the path onto the folder would send it.
+    assert!(
+        std::path::Path::new(SITE)
+            .join("../../Cargo.toml")
+            .is_file(),
+        "the escapes' target is missing"
+    );
     let cases: &[(&str, &[u8], u16)] = &[
         ("not HTTP", b"hello there\r\n\r\n", 400),
         ("no colon", b"GET / HTTP/1.1\r\nHost t\r\n\r\n", 400),
@@ -218,32 +226,32 @@ fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
         ),
         (
             "dot dot",
-            b"GET /../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "encoded dot dot",
-            b"GET /%2e%2e/Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /%2e%2e/%2e%2e/Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "encoded slash",
-            b"GET /%2E%2E%2FCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /%2E%2E%2F%2E%2E%2FCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "backslash",
-            b"GET /..\\Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /..\\..\\Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "encoded backslash",
-            b"GET /..%5cCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /..%5c..%5cCargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
             "deeper",
-            b"GET /x/../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET /x/../../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
         (
@@ -259,12 +267,12 @@ fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
         ),
         (
             "no slash",
-            b"GET ../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET ../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             400,
         ),
         (
             "absolute form with ..",
-            b"GET http://t/../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"GET http://t/../../Cargo.toml HTTP/1.1\r\nHost: t\r\n\r\n",
             403,
         ),
     ];
