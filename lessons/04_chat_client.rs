@@ -22,7 +22,8 @@ use course::cli::{Program, Role};
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The longest line accepted from a server, in bytes, not counting its line ending. The chat's
-/// longest is the answer to `/who` with a thousand people in the room, about 22 KB. A server that
+/// longest are the welcome and the answer to `/who` with a thousand people in the room, about
+/// 22 KB. A server that
 /// sends more without a newline is not talking in lines, and this client stops rather than keep
 /// everything it sends in memory.
 const MAX_SERVER_LINE_BYTES: usize = 64 * 1024;

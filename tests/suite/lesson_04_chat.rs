@@ -293,8 +293,9 @@ fn messages_reach_everyone_else_but_not_the_sender() {
     alice.type_line("hello, both of you");
     bob.expect("alice: hello, both of you");
     carol.expect("alice: hello, both of you");
-    // Empty lines are ignored, and `\r\n` is a line ending like `\n`.
-    alice.send_bytes(b"\n\r\n   \nfrom telnet\r\n");
+    // Empty lines are ignored, and so are lines of only white space, Unicode's included (a tab,
+    // a no-break space U+00A0, an ideographic space U+3000); `\r\n` is a line ending like `\n`.
+    alice.send_bytes("\n\r\n   \n\t \u{a0}\u{3000}\nfrom telnet\r\n".as_bytes());
     bob.expect("alice: from telnet");
     carol.expect("alice: from telnet");
     // The server handles a client's lines in order, so had it echoed alice's messages to her,
@@ -361,13 +362,23 @@ fn commands_work_and_unknown_ones_are_refused() {
 
     alice.type_line("/shout hey");
     alice.expect("! unknown command /shout: /help lists the commands");
+    // A command's name is lower case: /WHO is another, unknown, word.
+    alice.type_line("/WHO");
+    alice.expect("! unknown command /WHO: /help lists the commands");
+    // A command that takes no argument ignores one.
+    alice.type_line("/who is here?");
+    alice.expect("* 3 here: alice, Bob, carol");
+    // A `/` anywhere but at the start is plain text, for the room.
+    alice.type_line("either/or, and 1/2");
+    bob.expect("alice: either/or, and 1/2");
+    carol.expect("alice: either/or, and 1/2");
     alice.type_line("/help");
     alice.expect("* Commands:");
     for _ in 0..6 {
         assert!(alice.next_line().starts_with("* "));
     }
 
-    // Carol heard none of it: her next line is the next thing said to the room.
+    // Carol heard none of the commands: her next line is the next thing said to the room.
     bob.type_line("done");
     carol.expect("Bob: done");
     alice.expect("Bob: done");
