@@ -41,8 +41,8 @@ fn main() -> course::cli::MainResult {
 // ANCHOR: mistake
 /// The mistake: both calls may wait for ever.
 fn without_timeouts(address: SocketAddr) -> anyhow::Result<String> {
-    // `connect` waits as long as the system keeps trying: for an address where no machine
-    // answers, that is tens of seconds, on Linux about two minutes.
+    // `connect` waits as long as the system keeps trying: for a machine that silently drops
+    // the handshake, that is tens of seconds, on Linux about two minutes (chapter 07).
     let mut stream = TcpStream::connect(address).context("connecting")?;
     let mut buffer = [0; 1024];
     // `read` waits until the server sends something or closes. A server that does neither

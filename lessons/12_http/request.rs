@@ -135,14 +135,15 @@ pub fn parse(buffer: &[u8]) -> Result<Option<(Request, usize)>, Refusal> {
     if start >= MAX_HEAD_BYTES {
         return Err(Refusal::HeadTooLarge); // empty lines count too, or they could fill memory
     }
+    // The limit counts the line's own bytes, not its line end: a `\r` may be the start of one.
     let Some(line_end) = find_line_end(buffer, start) else {
-        return if buffer.len() - start > MAX_REQUEST_LINE_BYTES {
+        return if without_cr(&buffer[start..]).len() > MAX_REQUEST_LINE_BYTES {
             Err(Refusal::TargetTooLong)
         } else {
             Ok(None)
         };
     };
-    if line_end - start > MAX_REQUEST_LINE_BYTES {
+    if without_cr(&buffer[start..line_end]).len() > MAX_REQUEST_LINE_BYTES {
         return Err(Refusal::TargetTooLong);
     }
     let Some(head_end) = find_blank_line(buffer, line_end + 1) else {
@@ -157,7 +158,7 @@ pub fn parse(buffer: &[u8]) -> Result<Option<(Request, usize)>, Refusal> {
     }
     let mut lines = buffer[start..head_end]
         .split(|byte| *byte == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+        .map(without_cr);
     let mut request = parse_request_line(lines.next().unwrap_or_default())?;
     for line in lines.filter(|line| !line.is_empty()) {
         request.headers.push(parse_header(line)?);
@@ -167,6 +168,11 @@ pub fn parse(buffer: &[u8]) -> Result<Option<(Request, usize)>, Refusal> {
     Ok(Some((request, head_end)))
 }
 // ANCHOR_END: parser
+
+/// A line without the `\r` of its `\r\n`.
+fn without_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
 
 /// Whether `buffer` holds nothing of a request yet: at most the empty lines before one.
 pub fn nothing_yet(buffer: &[u8]) -> bool {

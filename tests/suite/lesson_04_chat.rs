@@ -266,6 +266,9 @@ fn names_are_checked_and_asked_for_again() {
         ("bob!", only),
         ("zoë", only),
         ("/quit", only),
+        // Two rules broken at once: the page's order says which one the answer names.
+        ("bob the builder, 1234", only),
+        ("ëëëëëëëëëëëëëëëëëëëëë", only),
         ("ALICE", "! the name ALICE is taken"),
         ("Alice", "! the name Alice is taken"),
     ] {
@@ -359,6 +362,10 @@ fn commands_work_and_unknown_ones_are_refused() {
     alice.expect("! usage: /msg NAME TEXT");
     alice.type_line("/msg Bob    ");
     alice.expect("! usage: /msg NAME TEXT");
+    // The spaces around the argument, and those at the start of TEXT, are not part of it.
+    alice.type_line("/msg   Bob    quietly  ");
+    bob.expect("alice (private): quietly");
+    alice.expect("* sent privately to Bob");
 
     alice.type_line("/shout hey");
     alice.expect("! unknown command /shout: /help lists the commands");

@@ -187,6 +187,61 @@ fn rfc9112_3_a_long_target_is_414_and_a_long_head_431() {
     let server = start();
     let long_target = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(9000));
     refused_and_closed(&server, "a 9,000-byte target", long_target.as_bytes(), 414);
+    // Both sides of each limit. A request line of `length` bytes, its line end not counted.
+    let request_line = |length: usize| {
+        let line = format!(
+            "GET /{} HTTP/1.1",
+            "a".repeat(length - "GET / HTTP/1.1".len())
+        );
+        assert_eq!(line.len(), length);
+        line
+    };
+    for line_end in ["\r\n", "\n"] {
+        let at_the_limit = format!("{}{line_end}Host: t\r\n\r\n", request_line(4096));
+        let answer = ask(server.address, at_the_limit.as_bytes());
+        assert_eq!(
+            answer.status, 404,
+            "a request line of 4096 bytes: {answer:?}"
+        );
+    }
+    let one_over = format!("{}\r\nHost: t\r\n\r\n", request_line(4097));
+    refused_and_closed(
+        &server,
+        "a request line of 4097 bytes",
+        one_over.as_bytes(),
+        414,
+    );
+    // A line of 4096 bytes whose `\r` arrives before its `\n`, in a write of its own.
+    let mut reader = BufReader::new(server.connect());
+    let first_part = format!("{}\r", request_line(4096));
+    reader
+        .get_mut()
+        .write_all(first_part.as_bytes())
+        .expect("send");
+    reader.get_mut().flush().expect("send");
+    reader
+        .get_mut()
+        .write_all(b"\nHost: t\r\n\r\n")
+        .expect("send");
+    let answer = read_response(&mut reader, false);
+    assert_eq!(
+        answer.status, 404,
+        "4096 bytes, then \\r\\n cut: {answer:?}"
+    );
+    // The head: 8192 bytes from the request line to the blank line's end is the most.
+    let head_of = |length: usize| {
+        let start = "GET /hello.txt HTTP/1.1\r\nHost: t\r\nCookie: ";
+        let filler = length - start.len() - "\r\n\r\n".len();
+        format!("{start}{}\r\n\r\n", "x".repeat(filler))
+    };
+    let answer = ask(server.address, head_of(8192).as_bytes());
+    assert_eq!(answer.status, 200, "a head of 8192 bytes: {answer:?}");
+    refused_and_closed(
+        &server,
+        "a head of 8193 bytes",
+        head_of(8193).as_bytes(),
+        431,
+    );
     let long_head = format!(
         "GET / HTTP/1.1\r\nHost: t\r\nCookie: {}\r\n\r\n",
         "x".repeat(10 * 1024)
