@@ -171,18 +171,25 @@ fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::R
 /// Reads one command line, without its line end. `None` when the client closed the connection.
 /// A line that is not UTF-8 is read and returned lossily, `�` in place of what is not text.
 fn read_command(commands: &mut BufReader<TcpStream>) -> io::Result<Option<String>> {
+    let too_long = || {
+        let why = format!("Command line over {MAX_COMMAND_BYTES} bytes: closing.");
+        io::Error::new(ErrorKind::InvalidData, why)
+    };
+    // The limit is on the command, not on its line end: read one `\r\n` more.
     let mut line = Vec::new();
-    let mut at_most = commands.by_ref().take(MAX_COMMAND_BYTES + 1);
+    let mut at_most = commands.by_ref().take(MAX_COMMAND_BYTES + 2);
     at_most.read_until(b'\n', &mut line)?;
-    if !line.ends_with(b"\n") {
-        if line.len() as u64 > MAX_COMMAND_BYTES {
-            let why = format!("Command line over {MAX_COMMAND_BYTES} bytes: closing.");
-            return Err(io::Error::new(ErrorKind::InvalidData, why));
+    let Some(command) = line.strip_suffix(b"\n") else {
+        if line.len() as u64 > MAX_COMMAND_BYTES + 1 {
+            return Err(too_long());
         }
         return Ok(None); // Closed, perhaps in the middle of a line: nothing to answer.
+    };
+    let command = command.strip_suffix(b"\r").unwrap_or(command);
+    if command.len() as u64 > MAX_COMMAND_BYTES {
+        return Err(too_long());
     }
-    let line = String::from_utf8_lossy(&line);
-    Ok(Some(line.trim_end_matches(['\r', '\n']).into()))
+    Ok(Some(String::from_utf8_lossy(command).into()))
 }
 // ANCHOR_END: command_loop
 

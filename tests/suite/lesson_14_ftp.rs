@@ -560,6 +560,24 @@ fn a_command_line_with_no_end_is_refused_and_closed() {
         (500, "Command line over 4096 bytes: closing.".into())
     );
     client.assert_closed();
+    // Both sides of the limit, which counts the command and not its line end.
+    let command_of = |length: usize| format!("NOOP {}", "x".repeat(length - "NOOP ".len()));
+    for line_end in ["\r\n", "\n"] {
+        let mut client = Client::connect(server.address);
+        client.send(format!("{}{line_end}", command_of(4096)).as_bytes());
+        assert_eq!(
+            client.reply().0,
+            200,
+            "a command of 4096 bytes, then {line_end:?}"
+        );
+        client.send(format!("{}{line_end}", command_of(4097)).as_bytes());
+        assert_eq!(
+            client.reply(),
+            (500, "Command line over 4096 bytes: closing.".into()),
+            "a command of 4097 bytes, then {line_end:?}"
+        );
+        client.assert_closed();
+    }
 }
 
 #[test]
@@ -573,6 +591,12 @@ fn a_client_past_the_seat_limit_hears_421_and_a_freed_seat_is_taken_again() {
     assert_eq!(
         line,
         "421 Too many clients (1 at once): try again later.\r\n"
+    );
+    line.clear();
+    let after = second.read_line(&mut line).expect("the close, in time");
+    assert_eq!(
+        after, 0,
+        "after 421 the server closes the connection: {line:?}"
     );
     drop(first);
     // The server logs a client's leaving after it gave the seat back.
