@@ -89,24 +89,13 @@ fn run(check: &dyn Check, name: &str) -> check::Outcome {
     check::run(check, &Target::answer_in_test(ANSWERS, name))
 }
 
-/// How many times each known-wrong answer is run: every run must fail, with the same words.
-/// `COURSE_PROOF_REPEAT=20 cargo test --test suite check_proofs` proves the verdicts deterministic
-/// (`.ci/run` does); by default each runs once, to keep `cargo test` quick.
-fn repeats() -> usize {
-    std::env::var("COURSE_PROOF_REPEAT")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(1)
-        .max(1)
-}
-
-/// The answer must fail `check` on every one of [`repeats`] runs, and each verdict must contain
-/// every one of `words`.
+/// The answer must fail `check` on every one of [`support::proof_repeats`] runs, and each verdict
+/// must contain every one of `words`.
 fn wrong(name: &'static str, check: &'static dyn Check, words: &'static [&'static str]) -> Case {
     Case {
         name,
         prove: Box::new(move || {
-            let runs = repeats();
+            let runs = support::proof_repeats();
             for number in 1..=runs {
                 says(name, run(check, name).err(), words)
                     .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;
@@ -140,7 +129,7 @@ fn wrong_client(
     Case {
         name,
         prove: Box::new(move || {
-            let runs = repeats();
+            let runs = support::proof_repeats();
             for number in 1..=runs {
                 let failure = echo_client::run_as(&format!("{name}.rs"), send_lines);
                 says(name, failure.err(), words)
@@ -804,7 +793,7 @@ fn wrong_with<A: Copy + Send + 'static>(
     Case {
         name,
         prove: Box::new(move || {
-            let runs = repeats();
+            let runs = support::proof_repeats();
             for number in 1..=runs {
                 says(name, run_as(&format!("{name}.rs"), answer).err(), words)
                     .map_err(|problem| format!("on run {number} of {runs}: {problem}"))?;

@@ -6,6 +6,8 @@
 //! `async-lessons/tests/known_wrong/` and `known_right/`. The exercise as shipped is proven to
 //! fail by `.ci/run`.
 
+use crate::support;
+
 use course::check::{self, Failure, Target, async_echo, serve_as_program};
 
 #[path = "../known_wrong/async_echo_blocks_its_thread.rs"]
@@ -18,22 +20,11 @@ mod async_echo_stops_after_first_line;
 /// The test that plays an answer, as a program of its own (see [`answer_process`]).
 const ANSWERS: &str = "proofs::answer_process";
 
-/// How many times each known-wrong answer is run: once by default, to keep `cargo test` quick,
-/// or as many times as `COURSE_PROOF_REPEAT` says (`.ci/run` asks for 20, as for the other
-/// checks' proofs), so that a verdict that depends on a race shows here, not on a learner's
-/// machine.
-fn repeats() -> usize {
-    std::env::var("COURSE_PROOF_REPEAT")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(1)
-        .max(1)
-}
-
-/// Runs exercise 10's check on the answer `name` [`repeats`] times; every run must fail.
+/// Runs exercise 10's check on the answer `name` [`support::proof_repeats`] times; every run must
+/// fail.
 /// Returns each run's failure.
 fn failures(name: &str) -> Vec<Failure> {
-    let runs = repeats();
+    let runs = support::proof_repeats();
     (1..=runs)
         .map(|number| {
             match check::run(&async_echo::SCRIPT, &Target::answer_in_test(ANSWERS, name)) {
