@@ -57,9 +57,7 @@ impl Options {
             match argument.as_str() {
                 "--clients" | "-c" => options.clients = whole(&argument, &value()?, 1)? as usize,
                 "--messages" | "-n" => options.messages = Some(whole(&argument, &value()?, 1)?),
-                "--size" | "-d" => {
-                    options.size = whole(&argument, &value()?, 1)?.min(1 << 30) as usize
-                }
+                "--size" | "-d" => options.size = size(&argument, &value()?)?,
                 "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
                 "--timeout" => options.timeout = seconds(&argument, &value()?)?,
                 "--chat" => options.mode = Mode::Chat,
@@ -129,6 +127,23 @@ pub fn whole(option: &str, text: &str, least: u64) -> anyhow::Result<u64> {
     }
 }
 
+/// The smallest message that still names its client and itself: `000001 000000001` and the
+/// newline. A smaller one would be cut before its own number, and a stale reply, the answer to an
+/// earlier message, would pass for the right one.
+pub const MIN_SIZE: usize = 17;
+
+/// `--size`: at least [`MIN_SIZE`], and at most 1 GiB (a message is built in memory).
+fn size(option: &str, text: &str) -> anyhow::Result<usize> {
+    match text.parse::<u64>() {
+        Ok(bytes) if bytes >= MIN_SIZE as u64 => Ok(bytes.min(1 << 30) as usize),
+        _ => bail!(
+            "{option} needs a whole number of bytes from {MIN_SIZE} up, not {text:?}: each \
+             message carries its client's number and its own (`000001 000000001` and a \
+             newline), so that a reply to another message cannot pass for it"
+        ),
+    }
+}
+
 pub fn seconds(option: &str, text: &str) -> anyhow::Result<Duration> {
     match text.parse::<f64>().map(Duration::try_from_secs_f64) {
         Ok(Ok(duration)) if !duration.is_zero() => Ok(duration),
@@ -149,7 +164,7 @@ pub const PROGRAM: Program = Program {
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
              --clients N (-c)      clients connected at once; default 10\n  \
              --messages M (-n)     messages each client sends, one at a time; default 100\n  \
-             --size BYTES (-d)     bytes per message, newline included; default 64\n  \
+             --size BYTES (-d)     bytes per message, newline included; default 64, at least 17\n  \
              --duration SECONDS    send for this long instead of M messages\n  \
              --timeout SECONDS     a reply later than this is an error; default 5\n  \
              --chat                a chat server (lesson 04's protocol): time each message's\n                        \

@@ -195,6 +195,8 @@ enum Wrong {
     Corrupts,
     /// Every third line gets no reply at all.
     Drops,
+    /// Answers every line with the connection's first: a stale reply, right but for the number.
+    Replays,
     /// Reads everything and answers nothing.
     Stalls,
     /// Closes every connection at once, like a server that turns everyone away.
@@ -248,11 +250,15 @@ fn serve_wrongly(stream: TcpStream, how: Wrong) {
         return;
     }
     let mut line = Vec::new();
+    let mut first = None;
     for number in 1.. {
         line.clear();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
+        }
+        if let Wrong::Replays = how {
+            line = first.get_or_insert_with(|| line.clone()).clone();
         }
         let third = number % 3 == 0;
         match how {
@@ -309,6 +315,39 @@ fn dropped_replies_are_errors() {
     assert_eq!(field(&json, "late"), 3 * 2, "{json}");
     assert_eq!(field(&json, "round_trips"), 3 * 4, "{json}");
     assert!(run.stderr.contains("6 late"), "{}", run.stderr);
+}
+
+/// The message's numbers are what tell a stale reply from the right one, so they must fit:
+/// `--size 17` (the smallest, `000000 000000001` and the newline) still catches every stale
+/// reply, and a smaller size, which would cut them off, is refused.
+#[test]
+fn stale_replies_are_errors_down_to_the_smallest_size() {
+    let server = WrongServer::start(Wrong::Replays);
+    let run = load(
+        server.address,
+        &[
+            "--clients",
+            "3",
+            "--messages",
+            "4",
+            "--size",
+            "17",
+            "--json",
+        ],
+    );
+    assert!(!run.status.success(), "it should fail: {run:?}");
+    let json = run.stdout.trim();
+    // On each connection the first reply is right and the second is the first again; then the
+    // client starts a new connection.
+    assert_eq!(field(json, "wrong"), 3 * 2, "{json}");
+    assert_eq!(field(json, "round_trips"), 3 * 2, "{json}");
+    for (size, refused) in [("16", true), ("17", false)] {
+        let run = load(server.address, &["--messages", "1", "--size", size]);
+        let said = run
+            .stderr
+            .contains("--size needs a whole number of bytes from 17 up");
+        assert_eq!(said, refused, "--size {size}: {}", run.stderr);
+    }
 }
 
 #[test]
