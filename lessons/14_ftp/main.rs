@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use course::accept::AcceptFailures;
@@ -109,7 +109,6 @@ fn serve_client(stream: TcpStream, peer: SocketAddr, seat: Seat) {
 // ANCHOR: command_loop
 /// The control connection, from greeting to goodbye: read a command, answer it, repeat.
 fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::Result<String> {
-    stream.set_read_timeout(Some(site.idle_timeout))?;
     stream.set_write_timeout(Some(site.idle_timeout))?;
     // A second handle for reading needs a file descriptor. When the process has none left
     // (clients that just left may still hold theirs), say so, rather than close without a word.
@@ -121,7 +120,10 @@ fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::R
             return Err(error).context("a second handle on the connection, for reading");
         }
     };
-    let mut commands = BufReader::new(reader);
+    let mut commands = BufReader::new(UntilDeadline {
+        stream: reader,
+        deadline: Instant::now(),
+    });
     let mut session = Session {
         local: stream.local_addr()?,
         control: Control { stream, peer },
@@ -136,6 +138,9 @@ fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::R
         .control
         .reply(220, "Anonymous FTP, passive mode only.")?;
     loop {
+        // The idle limit is for a whole command: a client that sends a byte now and then must
+        // still finish its command in time, or it could hold its seat for ever.
+        commands.get_mut().deadline = Instant::now() + site.idle_timeout;
         let line = match read_command(&mut commands) {
             Ok(Some(line)) => line,
             Ok(None) => return Ok("it closed the connection".into()),
@@ -170,17 +175,24 @@ fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::R
 
 /// Reads one command line, without its line end. `None` when the client closed the connection.
 /// A line that is not UTF-8 is read and returned lossily, `�` in place of what is not text.
-fn read_command(commands: &mut BufReader<TcpStream>) -> io::Result<Option<String>> {
+fn read_command(commands: &mut impl BufRead) -> io::Result<Option<String>> {
     let too_long = || {
         let why = format!("Command line over {MAX_COMMAND_BYTES} bytes: closing.");
         io::Error::new(ErrorKind::InvalidData, why)
     };
-    // The limit is on the command, not on its line end: read one `\r\n` more.
+    // The limit is on the command, not on its line end. Read one byte past the longest command:
+    // unless it is the line end, or the `\r` before it, the line is too long, and the client
+    // hears so at once rather than after sending more.
     let mut line = Vec::new();
-    let mut at_most = commands.by_ref().take(MAX_COMMAND_BYTES + 2);
-    at_most.read_until(b'\n', &mut line)?;
+    commands
+        .take(MAX_COMMAND_BYTES + 1)
+        .read_until(b'\n', &mut line)?;
+    if line.len() as u64 == MAX_COMMAND_BYTES + 1 && line.ends_with(b"\r") {
+        commands.take(1).read_until(b'\n', &mut line)?;
+    }
     let Some(command) = line.strip_suffix(b"\n") else {
-        if line.len() as u64 > MAX_COMMAND_BYTES + 1 {
+        let command = line.strip_suffix(b"\r").unwrap_or(&line);
+        if command.len() as u64 > MAX_COMMAND_BYTES {
             return Err(too_long());
         }
         return Ok(None); // Closed, perhaps in the middle of a line: nothing to answer.
@@ -190,6 +202,24 @@ fn read_command(commands: &mut BufReader<TcpStream>) -> io::Result<Option<String
         return Err(too_long());
     }
     Ok(Some(String::from_utf8_lossy(command).into()))
+}
+
+/// The control connection's reading half, which gives up at a deadline: each read waits only
+/// for the time left, so bytes that trickle in do not put the deadline off.
+struct UntilDeadline {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Read for UntilDeadline {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buffer)
+    }
 }
 // ANCHOR_END: command_loop
 

@@ -8,10 +8,13 @@ use std::time::Duration;
 use anyhow::Context;
 
 // ANCHOR: limits
-/// How many clients may be logged on at once. The next one hears `421` and is closed.
+/// How many clients may be connected at once, logged in or not. The next one hears `421` and is
+/// closed.
 pub const MAX_CLIENTS: usize = 32;
-/// How long a control connection may stay silent. FTP clients idle between commands while
-/// their user thinks, so this is minutes, not seconds; then `421` and the connection closes.
+/// How long a command may take to arrive. FTP clients idle between commands while their user
+/// thinks, so this is minutes, not seconds; then `421` and the connection closes. It is a
+/// deadline for the whole command, not for each byte: a client that sends one byte now and then
+/// is closed all the same.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 /// How long a data port announced by PASV or EPSV waits for its client to connect, once a
 /// transfer command came. Then `425`: a port nobody uses must not stay open for ever.
@@ -19,7 +22,8 @@ pub const DATA_PATIENCE: Duration = Duration::from_secs(10);
 /// The largest file STOR accepts (with `--writable`). A bigger one is cut off with `552` and
 /// not kept: without a limit, one client could fill the disk.
 pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
-/// The longest command line. A client that sends more without a line end is closed with `500`.
+/// The longest command, its line end not counted. A client that sends more is closed with
+/// `500` as soon as a byte past the limit is not the line end.
 pub const MAX_COMMAND_BYTES: u64 = 4096;
 // ANCHOR_END: limits
 

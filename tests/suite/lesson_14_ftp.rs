@@ -8,6 +8,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use support::{PATIENCE, Server};
 
@@ -578,6 +580,21 @@ fn a_command_line_with_no_end_is_refused_and_closed() {
         );
         client.assert_closed();
     }
+    // A longest command whose `\r` and `\n` come in writes of their own is still served.
+    let mut client = Client::connect(server.address);
+    client.send(command_of(4096).as_bytes());
+    client.send(b"\r");
+    client.send(b"\n");
+    assert_eq!(client.reply().0, 200, "4096 bytes, then \\r and \\n apart");
+    // A byte past the limit that is no line end is refused at once: the client that sent it and
+    // waits hears 500, not the idle limit's 421 five minutes later.
+    client.send(command_of(4097).as_bytes());
+    assert_eq!(
+        client.reply(),
+        (500, "Command line over 4096 bytes: closing.".into()),
+        "4097 bytes and no line end, the client waiting"
+    );
+    client.assert_closed();
 }
 
 #[test]
@@ -613,6 +630,37 @@ fn a_silent_client_hears_421_and_is_closed() {
         (421, "Idle for 300ms: closing the connection.".into())
     );
     client.assert_closed();
+}
+
+/// The idle limit is a deadline for a whole command: a client that sends a byte every 100 ms,
+/// never finishing its command, hears 421 when the limit is up all the same (a timeout for each
+/// read would let it hold its seat for ever).
+#[test]
+fn a_client_that_trickles_a_command_hears_421_when_the_limit_is_up() {
+    let server = start(SITE, &["--idle-seconds", "1"]);
+    let mut client = Client::logged_in(server.address);
+    let started = Instant::now();
+    let mut trickle = client
+        .control
+        .get_ref()
+        .try_clone()
+        .expect("a second handle");
+    let trickler = thread::spawn(move || {
+        // Until the server closes, or for at most PATIENCE.
+        while started.elapsed() < PATIENCE && trickle.write_all(b"x").is_ok() {
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    assert_eq!(
+        client.reply(),
+        (421, "Idle for 1s: closing the connection.".into())
+    );
+    assert!(
+        started.elapsed() < PATIENCE,
+        "the 421 came only when the trickle stopped"
+    );
+    drop(client);
+    trickler.join().expect("the trickling thread");
 }
 
 /// A stranger from another address, connecting to the announced port before the client, is
