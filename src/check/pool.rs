@@ -57,8 +57,9 @@ const AFTER_THE_CLOSE: Duration = Duration::from_millis(300);
 /// after waiting in vain for up to 3 s (a `recv_timeout` whose Timeout ends its loop) is gone by
 /// then. (Longer waits are not covered: each second here is a second of every run.)
 pub const IDLE_SPELL: Duration = Duration::from_millis(3500);
-/// Threads tolerated beyond the workers and the accept loop: a server may keep a helper or two
-/// (a thread that logs, say).
+/// Threads tolerated beyond the workers and the accept loop: when they are counted, the given
+/// `turn_away` may still be closing G gently on a short-lived thread of its own (`close_gently`,
+/// up to a second), and a server may keep one helper more (a thread that logs, say).
 const THREAD_SLACK: usize = 2;
 
 /// What the learner writes: serve on `listener` with `workers` threads and a queue of
