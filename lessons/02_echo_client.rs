@@ -77,14 +77,16 @@ fn send_line(
     // size (our message and its newline), or a line of text, whichever is longer.
     let echo_bytes = message.len() + 1;
     let limit = echo_bytes.max(MAX_OTHER_LINE);
+    // One byte more than the limit is read, so that a reply of exactly `limit` bytes is not
+    // taken for a longer one.
     let mut reply = Vec::new();
     reader
-        .take(limit as u64)
+        .take(limit as u64 + 1)
         .read_until(b'\n', &mut reply)
         .map_err(|error| course::explain::read_error("the server", error))?;
     // Bytes a server misbehaved with are shown with "�" rather than not at all.
     let shown = String::from_utf8_lossy(&reply).into_owned();
-    if reply.len() == limit && reply.last() != Some(&b'\n') {
+    if reply.len() > limit {
         let why = format!(
             "its reply went past {limit} bytes without a newline, beginning {:?}: is it an \
              echo server?",
@@ -98,10 +100,11 @@ fn send_line(
     }
     reply.pop();
     if reply != message.as_bytes() {
+        // Without its newline, and nothing else: a `\r` before it is part of the difference.
         bail!(
             "the server answered {:?} instead of echoing {message:?}: is it an echo server, or \
              is it telling you why it will not echo?",
-            shown.trim_end()
+            String::from_utf8_lossy(&reply)
         );
     }
     Ok(String::from_utf8_lossy(&reply).into_owned())

@@ -2,12 +2,14 @@
 //!
 //! Most accept errors are over at once: a client gave up while its connection waited in the
 //! queue. One kind lasts: when the process has as many files and sockets open as the system lets
-//! it have (`EMFILE`, "Too many open files"; see `ulimit -n`), every `accept` fails at once, until
-//! some client leaves and closes its socket. A loop that logs the error and tries again straight
-//! away then spins: it keeps a whole processor core busy and writes the same log line without
-//! end, while the clients it already has wait for that same processor. Pausing a moment costs nothing (no
-//! connection can be accepted anyway), and the waiting connections are not lost: they queue in
-//! the listening socket's backlog until the server can take them.
+//! it have (`EMFILE`, "Too many open files"; see `ulimit -n`). On Linux every `accept` then fails
+//! at once, until some client leaves and closes its socket, and a loop that logs the error and
+//! tries again straight away spins: it keeps a whole processor core busy and writes the same log
+//! line without end, while the clients it already has wait for that same processor. Pausing a
+//! moment costs nothing (no connection can be accepted anyway), and there the waiting
+//! connections are not lost: they queue in the listening socket's backlog until the server can
+//! take them. (macOS takes the newcomer's connection first, then closes it when no descriptor is
+//! left for it: each failure loses that client. The pause keeps the log short there too.)
 //!
 //! Every server in the course keeps an [`AcceptFailures`] beside its accept loop:
 //!
@@ -172,7 +174,8 @@ impl AcceptFailures {
 fn first_report(error: &io::Error) -> String {
     let advice = if out_of_file_descriptors(error) {
         "The process has as many files and connections open as it may (see `ulimit -n`): the \
-         clients it has are still served, and new ones wait in the queue until some leave. "
+         clients it has are still served, and new ones wait in the queue until some leave (on \
+         Linux; macOS closes each new one instead). "
     } else {
         ""
     };

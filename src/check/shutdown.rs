@@ -370,8 +370,8 @@ fn out_of_descriptors(program: &Program, clients: &mut Clients) -> Result<(), St
             "{}\nIt ended once it ran out of file descriptors: {CROWD} clients connected to it, \
              allowed at most {OPEN_FILES} open files, so accept failed while some of them waited. \
              A failed accept is no reason to stop serving: keep the given `Err(error) => \
-             failures.pause_after(error)` arm (no `?` on accept, no return), and the waiting \
-             clients are served as soon as others leave.{}",
+             failures.pause_after(error)` arm (no `?` on accept, no return), and the clients \
+             who come once others have left are served.{}",
             end.sentence(),
             if surprise.is_empty() {
                 String::new()

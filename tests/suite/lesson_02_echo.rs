@@ -3,6 +3,8 @@
 use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::thread;
 use std::time::Duration;
 
 use support::{Server, normalize, read_exactly, run};
@@ -67,9 +69,14 @@ fn every_byte_comes_back_however_it_is_split() {
 fn a_long_message_from_the_lesson_client_comes_back_whole() {
     let server = Server::start_on_any_port(SERVER);
     let long = "x".repeat(50_000);
-    let client = run(CLIENT, &[&server.address.to_string(), &long], "");
+    // Typed in, not given as an argument: Windows allows a command line of 32,767 characters.
+    let client = run(CLIENT, &[&server.address.to_string()], &format!("{long}\n"));
     assert!(client.status.success(), "{client:?}");
-    assert_eq!(client.stdout, format!("received {long:?}\n"));
+    assert!(
+        client.stdout.contains(&format!("received {long:?}\n")),
+        "{}",
+        &client.stdout[..client.stdout.len().min(300)]
+    );
 }
 
 #[test]
@@ -178,6 +185,55 @@ fn the_lesson_client_refuses_a_reply_longer_than_its_echo() {
     }
     assert!(!client.stderr.contains("panicked"), "{}", client.stderr);
     server.join().expect("the flooding server");
+}
+
+/// A server that sends `reply` to its one client at once, then closes its side.
+fn replying_then_closing(reply: Vec<u8>) -> (SocketAddr, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = listener.local_addr().expect("its address");
+    let serving = thread::spawn(move || {
+        let (mut client, _) = listener.accept().expect("accept the client");
+        let _ = client.set_read_timeout(Some(support::PATIENCE));
+        let _ = client.write_all(&reply);
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        let _ = client.read_to_end(&mut Vec::new());
+    });
+    (address, serving)
+}
+
+/// Both sides of the client's limit on a reply to "hi" (1024 bytes, its newline included), and a
+/// reply that differs only by the `\r` before its newline, which the client must show.
+#[test]
+fn the_lesson_client_holds_its_reply_limit_exactly_and_shows_a_stray_cr() {
+    let x = |count: usize| vec![b'x'; count];
+    let cases: [(Vec<u8>, &str); 5] = [
+        (x(1024), "the server closed the connection after sending"),
+        (x(1025), "its reply went past 1024 bytes without a newline"),
+        (
+            [x(1023), b"\n".to_vec()].concat(),
+            "the server answered \"xxx",
+        ),
+        (
+            [x(1024), b"\n".to_vec()].concat(),
+            "its reply went past 1024 bytes without a newline",
+        ),
+        (
+            b"hi\r\n".to_vec(),
+            "the server answered \"hi\\r\" instead of echoing \"hi\"",
+        ),
+    ];
+    for (reply, wanted) in cases {
+        let length = reply.len();
+        let (address, server) = replying_then_closing(reply);
+        let client = run(CLIENT, &[&address.to_string(), "hi"], "");
+        assert!(!client.status.success(), "{client:?}");
+        assert!(
+            client.stderr.contains(wanted),
+            "a reply of {length} bytes: {}",
+            client.stderr
+        );
+        server.join().expect("the server");
+    }
 }
 
 /// A server that answers with something else than the echo, as lesson 07's pool does when it is
