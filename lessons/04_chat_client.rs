@@ -23,7 +23,7 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The longest line accepted from a server, in bytes, not counting its line ending. The chat's
 /// longest are the welcome and the answer to `/who` with a thousand people in the room, about
-/// 22 KB. A server that
+/// 22 KB (a room of about 2,980 or more would go past this limit). A server that
 /// sends more without a newline is not talking in lines, and this client stops rather than keep
 /// everything it sends in memory.
 const MAX_SERVER_LINE_BYTES: usize = 64 * 1024;
