@@ -3,8 +3,6 @@
 use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener};
-use std::thread;
 use std::time::Duration;
 
 use support::{Server, normalize, read_exactly, run};
@@ -187,20 +185,6 @@ fn the_lesson_client_refuses_a_reply_longer_than_its_echo() {
     server.join().expect("the flooding server");
 }
 
-/// A server that sends `reply` to its one client at once, then closes its side.
-fn replying_then_closing(reply: Vec<u8>) -> (SocketAddr, thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    let address = listener.local_addr().expect("its address");
-    let serving = thread::spawn(move || {
-        let (mut client, _) = listener.accept().expect("accept the client");
-        let _ = client.set_read_timeout(Some(support::PATIENCE));
-        let _ = client.write_all(&reply);
-        let _ = client.shutdown(std::net::Shutdown::Write);
-        let _ = client.read_to_end(&mut Vec::new());
-    });
-    (address, serving)
-}
-
 /// Both sides of the client's limit on a reply to "hi" (1024 bytes, its newline included), and a
 /// reply that differs only by the `\r` before its newline, which the client must show.
 #[test]
@@ -224,7 +208,7 @@ fn the_lesson_client_holds_its_reply_limit_exactly_and_shows_a_stray_cr() {
     ];
     for (reply, wanted) in cases {
         let length = reply.len();
-        let (address, server) = replying_then_closing(reply);
+        let (address, server) = support::sending_server(1, reply, support::AfterSending::EndStream);
         let client = run(CLIENT, &[&address.to_string(), "hi"], "");
         assert!(!client.status.success(), "{client:?}");
         assert!(

@@ -96,6 +96,26 @@ pub fn connect(address: SocketAddr) -> TcpStream {
 /// holds each connection until its client has gone. For proving that a client bounds what it
 /// accepts. Join the handle at the end of the test, so no server thread is left behind.
 pub fn flooding_server(clients: usize, bytes: Vec<u8>) -> (SocketAddr, thread::JoinHandle<()>) {
+    sending_server(clients, bytes, AfterSending::HoldOpen)
+}
+
+/// What a [`sending_server`] does once it has sent its bytes.
+#[derive(Clone, Copy)]
+pub enum AfterSending {
+    /// Keeps its side open until the client has gone: no end of stream ever comes.
+    HoldOpen,
+    /// Ends its side of the stream (`shutdown(Write)`), so the client reads the bytes and then
+    /// the end, and waits for the client to go.
+    EndStream,
+}
+
+/// A server that accepts `clients` clients and sends each `bytes`, then does `after`. Join the
+/// handle at the end of the test, so no server thread is left behind.
+pub fn sending_server(
+    clients: usize,
+    bytes: Vec<u8>,
+    after: AfterSending,
+) -> (SocketAddr, thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a flooding server");
     let address = listener.local_addr().expect("its address");
     let bytes = std::sync::Arc::new(bytes);
@@ -108,8 +128,11 @@ pub fn flooding_server(clients: usize, bytes: Vec<u8>) -> (SocketAddr, thread::J
                     // Time limits, so a client that never goes cannot keep this thread.
                     let _ = client.set_read_timeout(Some(PATIENCE));
                     let _ = client.set_write_timeout(Some(PATIENCE));
-                    // The client stops reading part way, and closes: a failed write is expected.
+                    // The client may stop reading part way, and close: a failed write is expected.
                     let _ = client.write_all(&bytes);
+                    if let AfterSending::EndStream = after {
+                        let _ = client.shutdown(std::net::Shutdown::Write);
+                    }
                     let _ = client.read_to_end(&mut Vec::new());
                 })
             })
