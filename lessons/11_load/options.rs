@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use course::cli::{Parsed, Program, Role};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -134,14 +134,15 @@ pub const MIN_SIZE: usize = 17;
 
 /// `--size`: at least [`MIN_SIZE`], and at most 1 GiB (a message is built in memory).
 fn size(option: &str, text: &str) -> anyhow::Result<usize> {
-    match text.parse::<u64>() {
-        Ok(bytes) if bytes >= MIN_SIZE as u64 => Ok(bytes.min(1 << 30) as usize),
-        _ => bail!(
+    // `whole` judges the number; the error here also says why the least size is what it is.
+    let bytes = whole(option, text, MIN_SIZE as u64).map_err(|_| {
+        anyhow!(
             "{option} needs a whole number of bytes from {MIN_SIZE} up, not {text:?}: each \
              message carries its client's number and its own (`000001 000000001` and a \
              newline), so that a reply to another message cannot pass for it"
-        ),
-    }
+        )
+    })?;
+    Ok(bytes.min(1 << 30) as usize)
 }
 
 pub fn seconds(option: &str, text: &str) -> anyhow::Result<Duration> {
