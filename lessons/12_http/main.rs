@@ -177,7 +177,8 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: 
         Ok(Arrival::Refused(refusal)) => return refuse(stream, peer, &refusal, site),
         Ok(Arrival::TooSlow) if !request::nothing_yet(&buffer) => {
             log::line(format!(
-                "{peer} turned away: no whole request at the door within {DOOR_TIMEOUT:?}"
+                "{peer} turned away: no whole request at the door within {:?}",
+                site.door_timeout
             ));
             return turn_away(stream, site);
         }

@@ -430,12 +430,15 @@ fn python_http_client_keeps_the_connection_alive() {
     let server = start();
     // Two requests on one HTTPConnection; the live page says how many requests its own
     // connection has made, so it shows whether the connection was kept.
-    // Python also reads the Date header with its own calendar, to check that it says now.
+    // Python also reads the Date header with its own calendar, to check that it says now, and
+    // writes that moment back, to check every part of it, the weekday too (which the reading
+    // alone ignores).
     let script = "import http.client, sys, time, email.utils\n\
                   c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=10)\n\
                   c.request('GET', '/hello.txt'); r = c.getresponse(); r.read()\n\
                   date = email.utils.parsedate_to_datetime(r.getheader('Date')).timestamp()\n\
                   assert abs(date - time.time()) < 60, r.getheader('Date')\n\
+                  assert email.utils.formatdate(date, usegmt=True) == r.getheader('Date'), r.getheader('Date')\n\
                   print(r.status)\n\
                   c.request('GET', '/'); r = c.getresponse()\n\
                   print(r.status); print(r.read().decode())\n";

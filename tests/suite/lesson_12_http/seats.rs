@@ -180,6 +180,34 @@ fn a_busy_connection_keeps_its_seat_and_the_newcomer_hears_503() {
     assert!(served > 0);
 }
 
+/// A header timeout shorter than `DOOR_TIMEOUT` shortens the wait at the door too: a newcomer
+/// whose head is still unfinished hears 503 then, and the log names the wait it was given.
+#[test]
+fn a_newcomer_too_slow_at_the_door_hears_503_after_the_shorter_of_the_two_waits() {
+    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "0.5", "1"]);
+    assert!(server.next_line().starts_with("open http://"));
+    let mut seated = server.connect();
+    let seated_address = seated.local_addr().expect("its address");
+    seated.write_all(b"GET / HTTP/1.1\r\n").expect("send");
+    log_line(&server, |line| {
+        line == format!("{seated_address} connected")
+    });
+    let mut newcomer = server.connect();
+    newcomer.write_all(b"GET / HTTP/1.1\r\n").expect("send");
+    let mut answer = Vec::new();
+    let _ = newcomer.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 503 "),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    let line = log_line(&server, |line| line.contains("at the door within"));
+    assert!(
+        line.ends_with("at the door within 500ms"),
+        "the log should name the wait the newcomer had: {line:?}"
+    );
+}
+
 /// The seats the slowloris test gives the server: few, so that the door fills up too.
 const SEATS: usize = 8;
 /// How many slow clients the slowloris test holds: more than the seats and the 64 places at the
