@@ -31,7 +31,8 @@ const GRACE: Duration = Duration::from_secs(5);
 /// to be accepted, and the shutdown this long to be noticed.
 const TURN: Duration = Duration::from_millis(50);
 /// How long a write may wait for a client that does not read. Without it, one such client would
-/// keep its thread in `write` for ever, and the shutdown waiting for that thread.
+/// keep its thread in `write` for ever, and the shutdown waiting for that thread. (A client that
+/// reads, but slowly, is bounded by the shutdown's deadline instead: see `write_before_deadline`.)
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every connected client hears when the server stops.
 const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
@@ -57,7 +58,7 @@ fn main() -> course::cli::MainResult {
 }
 
 /// A channel that receives `()` at the first Ctrl-C or SIGTERM. The second one ends the process
-/// at once, with the status a shell gives a program stopped by Ctrl-C (130).
+/// at once, with the status a Unix shell gives a program stopped by Ctrl-C (130).
 fn on_ctrl_c() -> anyhow::Result<Receiver<()>> {
     let (signal, shutdown) = crossbeam_channel::bounded(1);
     let mut already_asked = false;
@@ -197,7 +198,7 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
         match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(Ending::ClientLeft),
             Ok(_) if line.ends_with(b"\n") => {
-                writer.write_all(&line).context("echoing")?;
+                write_before_deadline(stream, &line, stop).context("echoing")?;
                 line.clear();
             }
             // A piece of a line: it waits in `line` for the rest. (If the client has closed
@@ -245,6 +246,31 @@ fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io
     line.extend_from_slice(&arrived[..piece]);
     reader.consume(piece);
     Ok(piece)
+}
+
+/// Writes all of `bytes`, as `write_all` does, except that once the shutdown has begun each write
+/// may wait only until its deadline. A client that reads its echo slowly lets every write make a
+/// little progress, never stalling a whole WRITE_TIMEOUT, so `write_all` alone would go on for as
+/// long as that client liked, and the shutdown would wait for it.
+fn write_before_deadline(stream: &TcpStream, mut bytes: &[u8], stop: &Stop) -> io::Result<()> {
+    let mut writer = stream;
+    while !bytes.is_empty() {
+        if let Some(deadline) = stop.deadline() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let late = "the shutdown's deadline came before the echo was sent";
+                return Err(io::Error::new(ErrorKind::TimedOut, late));
+            }
+            stream.set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
+        }
+        match writer.write(bytes) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(written) => bytes = &bytes[written..],
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 // ANCHOR_END: serve_client
 

@@ -7,6 +7,7 @@ use crate::support;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use support::{Server, read_exactly};
@@ -148,6 +149,46 @@ fn a_line_sent_a_byte_at_a_time_is_cut_off_at_the_deadline() {
     assert!(
         began.elapsed() >= Duration::from_millis(300),
         "cut off before the grace ended"
+    );
+}
+
+/// A client that reads its echo, but slowly, lets every write make a little progress, so no write
+/// ever waits a whole write timeout: only a server whose writes watch the deadline too ends in
+/// time. (At this pace the echo below would take minutes.)
+#[test]
+fn a_client_reading_its_echo_slowly_is_cut_off_at_the_deadline() {
+    let mut server = Server::start(SERVER, &["127.0.0.1:0", "2"]);
+    let mut slow = connect(&server);
+    // Far past every buffer between the two ends (a few MiB on loopback); its end comes later.
+    slow.write_all(&vec![b'x'; 32 << 20]).unwrap();
+    signal(&server, "INT");
+    wait_for_shutdown_line(&server);
+    slow.write_all(b"\n").unwrap();
+    let reading = AtomicBool::new(true);
+    let heard = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            // 16 KiB every 100 ms, until the test is done or 15 s have passed.
+            let began = Instant::now();
+            let mut heard = Vec::new();
+            let mut buffer = vec![0; 16 << 10];
+            while reading.load(Ordering::Relaxed) && began.elapsed() < Duration::from_secs(15) {
+                match slow.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => heard.extend_from_slice(&buffer[..count]),
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            heard
+        });
+        let status = server.wait_for_exit();
+        reading.store(false, Ordering::Relaxed);
+        assert!(status.success(), "{status:?}");
+        reader.join().expect("the slow reader")
+    });
+    assert!(
+        heard.starts_with(b"xxxx"),
+        "the echo should have begun: {:?}",
+        String::from_utf8_lossy(&heard[..heard.len().min(80)])
     );
 }
 
