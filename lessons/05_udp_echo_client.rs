@@ -30,12 +30,10 @@ const BUFFER_BYTES: usize = 65_536;
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let server = args.address;
-    if server.port() == 0 {
-        let wrong = anyhow!(
-            "port 0 means \"any free port\" to a server, but a client must name the port the \
-             server got: use the one in the server's `listening on` line"
-        );
-        return Err(wrong.into());
+    // Port 0, or 0.0.0.0: the echo would come from a real address of the server's machine, not
+    // from the one we sent to, and be ignored as a stranger's (see `wait_for_echo`).
+    if let Some(advice) = course::explain::not_a_server_address(server) {
+        return Err(anyhow!("cannot send to {server}: {advice}").into());
     }
 
     // ANCHOR: bind

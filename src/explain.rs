@@ -4,7 +4,7 @@
 //! the explanation first and the system's own words under `Caused by:`.
 
 use std::io::{self, ErrorKind};
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Explains why `TcpListener::bind` or `UdpSocket::bind` on `address` failed.
 pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
@@ -23,11 +23,13 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
             address.ip()
         ),
         // Windows reserves whole blocks of high ports (Hyper-V, WSL2 and Docker take them, often
-        // in 49152-65535, where the lessons' ports are) and refuses them with "access denied".
+        // in 49152-65535, where the lessons' ports are) and refuses them with "access denied";
+        // it keeps TCP's reserved ranges and UDP's apart.
         ErrorKind::PermissionDenied => format!(
             "permission denied: the system keeps this port for itself. On Windows that usually \
              means it lies in a range reserved for Hyper-V, WSL2 or Docker (`netsh interface \
-             ipv4 show excludedportrange protocol=tcp` lists them). Pass another address, such \
+             ipv4 show excludedportrange protocol=tcp` lists them; `protocol=udp` for a UDP \
+             port). Pass another address, such \
              as {ip}:0 for any free port, or {ip}:8000",
             ip = address.ip()
         ),
@@ -41,21 +43,34 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
     anyhow::Error::new(error).context(format!("cannot listen on {address}: {advice}"))
 }
 
-/// Explains why connecting to `address` failed.
-pub fn connect_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
+/// Why a client cannot send to `address`, if it cannot: port 0 and the unspecified addresses
+/// (`0.0.0.0`, `::`) mean something only to a server.
+pub fn not_a_server_address(address: SocketAddr) -> Option<String> {
     if address.port() == 0 {
-        let advice = "port 0 means \"any free port\" to a server, but a client must name the \
-                      port the server got: use the one in the server's `listening on` line";
-        return anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"));
+        return Some(
+            "port 0 means \"any free port\" to a server, but a client must name the port the \
+             server got: use the one in the server's `listening on` line"
+                .to_string(),
+        );
     }
     if address.ip().is_unspecified() {
-        // Linux and macOS quietly take 0.0.0.0 as "this machine" here; Windows refuses it.
-        let advice = format!(
+        let this_machine: SocketAddr = match address {
+            SocketAddr::V4(_) => (Ipv4Addr::LOCALHOST, address.port()).into(),
+            SocketAddr::V6(_) => (Ipv6Addr::LOCALHOST, address.port()).into(),
+        };
+        return Some(format!(
             "{} means \"every network interface\" to a server, but a client must name one: use \
-             127.0.0.1:{} on the server's machine",
-            address.ip(),
-            address.port()
-        );
+             {this_machine} on the server's machine",
+            address.ip()
+        ));
+    }
+    None
+}
+
+/// Explains why connecting to `address` failed.
+pub fn connect_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
+    // Linux and macOS quietly take 0.0.0.0 as "this machine" in a TCP connect; Windows refuses it.
+    if let Some(advice) = not_a_server_address(address) {
         return anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"));
     }
     let advice = match error.kind() {

@@ -220,6 +220,30 @@ fn the_client_refuses_port_0() {
     );
 }
 
+/// A server's "every interface" is no address to send to: on Linux the datagram goes, but the
+/// echo comes from 127.0.0.1, not from 0.0.0.0, and would be ignored as a stranger's three times
+/// over. The client says what to use instead, before sending anything.
+#[test]
+fn the_client_refuses_the_unspecified_address_and_names_this_machine() {
+    let server = Server::start(SERVER, &["0.0.0.0:0"]);
+    let port = server.address.port();
+    for (given, instead) in [
+        (format!("0.0.0.0:{port}"), format!("127.0.0.1:{port}")),
+        (format!("[::]:{port}"), format!("[::1]:{port}")),
+    ] {
+        let client = run(CLIENT, &[&given, "hi"], "");
+        assert!(!client.status.success(), "{client:?}");
+        assert!(
+            client
+                .stderr
+                .contains(&format!("use {instead} on the server's machine")),
+            "{}",
+            client.stderr
+        );
+        assert!(!client.stdout.contains("ignored"), "{}", client.stdout);
+    }
+}
+
 /// The client's buffer bounds what a server can make it hold, and is big enough that no echo is
 /// cut short: the largest datagram UDP over IPv4 carries comes back whole. (Linux only: macOS
 /// sends at most 9,216 bytes unless told otherwise, and Windows limits a command line to 32,767

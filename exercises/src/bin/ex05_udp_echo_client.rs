@@ -19,6 +19,10 @@ const PROGRAM: Program = Program {
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let message = args.extra.first().map_or("Hello, UDP!", String::as_str);
+    // Port 0 or 0.0.0.0 is no server's address: say so, as lesson 05's client does.
+    if let Some(advice) = course::explain::not_a_server_address(args.address) {
+        return Err(anyhow::anyhow!("cannot send to {}: {advice}", args.address).into());
+    }
     let any_port = if args.address.is_ipv4() {
         "0.0.0.0:0"
     } else {
