@@ -41,9 +41,10 @@ const WILL_TO_DONT: std::ops::RangeInclusive<u8> = 251..=254;
 /// Subnegotiation begins (SB) and ends (SE).
 const SB: u8 = 250;
 const SE: u8 = 240;
-/// The longest subnegotiation skipped. Real ones are a few bytes (a window size is four); a client
-/// that starts one and never ends it gets its bytes back as text after this many, instead of
-/// losing everything it sends from then on.
+/// The most bytes skipped after `IAC SB` (its closing `IAC SE` among them). Real subnegotiations
+/// are a few bytes (a window size is four); a client that starts one and never ends it gets its
+/// bytes back after this many, read as text is (a 255 still starts a command), instead of losing
+/// everything it sends from then on.
 const MAX_SUBNEGOTIATION: usize = 1024;
 
 /// Takes Telnet's commands out of a stream of bytes. Feed it each piece as it arrives.
@@ -99,8 +100,10 @@ impl TelnetFilter {
                 _ => (State::Text, None),
             },
             State::Option => (State::Text, None),
+            // The longest subnegotiation is over: the byte is read as text is, so a 255 here
+            // still starts a command.
             State::Subnegotiation(skipped) if skipped >= MAX_SUBNEGOTIATION => {
-                (State::Text, Some(byte))
+                TelnetFilter { state: State::Text }.step(byte)
             }
             State::Subnegotiation(skipped) => match byte {
                 IAC => (State::SubnegotiationCommand(skipped + 1), None),
@@ -108,6 +111,12 @@ impl TelnetFilter {
             },
             State::SubnegotiationCommand(skipped) => match byte {
                 SE => (State::Text, None),
+                // The IAC was the last byte the subnegotiation could take: it starts a command
+                // as in text, and takes this byte with it.
+                _ if skipped >= MAX_SUBNEGOTIATION => TelnetFilter {
+                    state: State::Command,
+                }
+                .step(byte),
                 // IAC IAC inside a subnegotiation is a 255 of its data; anything else is not
                 // Telnet, and is skipped with it.
                 _ => (State::Subnegotiation(skipped + 1), None),
@@ -202,6 +211,32 @@ mod tests {
         sent.extend(std::iter::repeat_n(b'x', MAX_SUBNEGOTIATION));
         sent.extend_from_slice(b"hello\n");
         assert_eq!(filtered(&[&sent]), b"hello\n");
+    }
+
+    /// Where the subnegotiation's limit falls just before, on, or just after a lone 255, that
+    /// 255 still takes the byte after it, and nothing past the limit is lost.
+    #[test]
+    fn a_255_at_the_limit_of_a_subnegotiation_still_starts_a_command() {
+        for filler in [
+            MAX_SUBNEGOTIATION - 2,
+            MAX_SUBNEGOTIATION - 1,
+            MAX_SUBNEGOTIATION,
+        ] {
+            let mut sent = b"\xff\xfa".to_vec();
+            sent.extend(std::iter::repeat_n(b'x', filler));
+            sent.extend_from_slice(b"\xffabc\n");
+            assert_eq!(filtered(&[&sent]), b"bc\n", "{filler} bytes before the 255");
+        }
+        // At the limit, IAC SE still ends it, and IAC IAC is a byte 255 of text.
+        for (end, wanted) in [
+            (&b"\xff\xf0hi\n"[..], &b"hi\n"[..]),
+            (b"\xff\xffhi\n", b"\xffhi\n"),
+        ] {
+            let mut sent = b"\xff\xfa".to_vec();
+            sent.extend(std::iter::repeat_n(b'x', MAX_SUBNEGOTIATION - 1));
+            sent.extend_from_slice(end);
+            assert_eq!(filtered(&[&sent]), wanted, "{end:?}");
+        }
     }
 
     #[test]
