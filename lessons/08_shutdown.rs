@@ -32,7 +32,7 @@ const GRACE: Duration = Duration::from_secs(5);
 const TURN: Duration = Duration::from_millis(50);
 /// How long a write may wait for a client that does not read. Without it, one such client would
 /// keep its thread in `write` for ever, and the shutdown waiting for that thread. (A client that
-/// reads, but slowly, is bounded by the shutdown's deadline instead: see `write_before_deadline`.)
+/// reads, but slowly, is bounded by the shutdown's deadline instead: see `BeforeDeadline`.)
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every connected client hears when the server stops.
 const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
@@ -198,7 +198,9 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<Ending> {
         match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(Ending::ClientLeft),
             Ok(_) if line.ends_with(b"\n") => {
-                write_before_deadline(stream, &line, stop).context("echoing")?;
+                BeforeDeadline { stream, stop }
+                    .write_all(&line)
+                    .context("echoing")?;
                 line.clear();
             }
             // A piece of a line: it waits in `line` for the rest. (If the client has closed
@@ -248,29 +250,33 @@ fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io
     Ok(piece)
 }
 
-/// Writes all of `bytes`, as `write_all` does, except that once the shutdown has begun each write
-/// may wait only until its deadline. A client that reads its echo slowly lets every write make a
-/// little progress, never stalling a whole WRITE_TIMEOUT, so `write_all` alone would go on for as
+/// The client's stream, for its echo: once the shutdown has begun, each write may wait only until
+/// the deadline. A client that reads its echo slowly lets every write make a little progress,
+/// never stalling a whole WRITE_TIMEOUT, so `write_all` on the stream itself would go on for as
 /// long as that client liked, and the shutdown would wait for it.
-fn write_before_deadline(stream: &TcpStream, mut bytes: &[u8], stop: &Stop) -> io::Result<()> {
-    let mut writer = stream;
-    while !bytes.is_empty() {
-        if let Some(deadline) = stop.deadline() {
+struct BeforeDeadline<'a> {
+    stream: &'a TcpStream,
+    stop: &'a Stop,
+}
+
+impl Write for BeforeDeadline<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if let Some(deadline) = self.stop.deadline() {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 let late = "the shutdown's deadline came before the echo was sent";
                 return Err(io::Error::new(ErrorKind::TimedOut, late));
             }
-            stream.set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
+            self.stream
+                .set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
         }
-        match writer.write(bytes) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(written) => bytes = &bytes[written..],
-            Err(error) if error.kind() == ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
+        let mut stream = self.stream;
+        stream.write(bytes)
     }
-    Ok(())
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 // ANCHOR_END: serve_client
 

@@ -27,6 +27,9 @@ pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
 /// How long a thread waits before it looks at the shutdown again.
 const TURN: Duration = Duration::from_millis(50);
+/// How long a write may wait for a client that does not read, so that one such client cannot keep
+/// its thread in `write` for ever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 // ANCHOR: serve
 /// Serves clients on `listener` until `shutdown` receives (or its sender is dropped), then shuts
@@ -89,7 +92,7 @@ fn start_client(stream: TcpStream, stop: &Arc<Stop>) -> anyhow::Result<JoinHandl
     stream.set_nonblocking(false)?;
     // Reads wait at most one TURN, so the thread notices the shutdown even from a silent client.
     stream.set_read_timeout(Some(TURN))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let stop = Arc::clone(stop);
     Ok(thread::spawn(move || {
         if let Err(error) = echo_lines(&stream, &stop) {
@@ -98,7 +101,7 @@ fn start_client(stream: TcpStream, stop: &Arc<Stop>) -> anyhow::Result<JoinHandl
     }))
 }
 
-#[allow(unused_variables)] // `stop` is yours to read: see the TODO in the loop.
+#[allow(unused_variables, unused_mut)] // `writer` is yours for GOODBYE and CUT_OFF: see the TODO.
 // ANCHOR: echo_lines
 /// Echoes whole lines until the client leaves, or the shutdown reaches this client.
 fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
@@ -109,7 +112,7 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
         match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with(b"\n") => {
-                writer.write_all(&line)?;
+                BeforeDeadline { stream, stop }.write_all(&line)?;
                 line.clear();
             }
             Ok(_) => {}
@@ -142,5 +145,34 @@ fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io
     line.extend_from_slice(&arrived[..piece]);
     reader.consume(piece);
     Ok(piece)
+}
+
+/// The client's stream, for its echo: once the shutdown has begun, each write may wait only until
+/// the deadline. A client that reads its echo slowly lets every write make a little progress,
+/// never stalling a whole WRITE_TIMEOUT, so `write_all` on the stream itself would go on for as
+/// long as that client liked, and the shutdown would wait for it.
+struct BeforeDeadline<'a> {
+    stream: &'a TcpStream,
+    stop: &'a Stop,
+}
+
+impl Write for BeforeDeadline<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if let Some(deadline) = self.stop.deadline() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let late = "the shutdown's deadline came before the echo was sent";
+                return Err(io::Error::new(ErrorKind::TimedOut, late));
+            }
+            self.stream
+                .set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
+        }
+        let mut stream = self.stream;
+        stream.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 // ANCHOR_END: echo_lines

@@ -50,6 +50,12 @@
 //!   many clients connect and stay, so accept fails (`EMFILE`) while some wait. The log must say
 //!   so (the error's text, or the given `AcceptFailures`' words), the program must keep running,
 //!   and a newcomer must be served once the crowd has left.
+//! - A client that reads slowly: the program is started again, and S sends a line far past every
+//!   buffer between the two ends ([`SLOW_LINE`]), ends it once the shutdown has begun (an idle
+//!   client I has heard its goodbye), and reads the echo a little at a time, so each write makes
+//!   some progress and no write timeout runs out.
+//!   The program must still end soon after its deadline (a plain `write_all` goes on for
+//!   minutes). (Only where the check starts the program.)
 //! - Not covered: a second Ctrl-C, a client that resets during the grace period.
 
 use std::io::ErrorKind;
@@ -171,6 +177,9 @@ impl Check for Shutdown {
         // The other way to stop, played by a program of its own, once the first has passed.
         if stop.is_none() {
             stop = dropped_sender(program, &mut clients).err();
+        }
+        if stop.is_none() {
+            stop = slow_reader(program, &mut clients).err();
         }
         if stop.is_none() {
             stop = false_alarm(program, &mut clients).err();
@@ -955,6 +964,150 @@ fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String
         clients.note(line.clone());
     }
     // A program that ended while Z waited: that is the news, and Z's wait its evidence.
+    played.map_err(|surprise| match again.end_now() {
+        Some(end) if !surprise.contains("serve() did not return") => {
+            format!("{}\n{surprise}", end.sentence())
+        }
+        _ => surprise,
+    })
+}
+
+/// How long client S's line is: far past every buffer between the two ends (a few MiB on
+/// loopback), so that its echo, read slowly, is still being written long after the deadline.
+const SLOW_LINE: usize = 16 << 20;
+/// How much of its echo S reads at a time, and how often: about 160 KB a second, at which the
+/// echo of [`SLOW_LINE`] would take well over a minute.
+const SLOW_PIECE: usize = 16 << 10;
+const SLOW_EVERY: Duration = Duration::from_millis(100);
+
+/// A client that reads its echo slowly: the program started again, S sends a line of
+/// [`SLOW_LINE`] bytes without its end; Ctrl-C; S ends the line and reads the echo a little at a
+/// time. Each of the server's writes then makes a little progress, so no write timeout ever runs
+/// out: a `write_all` goes on for as long as S reads, and the server must still end soon after
+/// its deadline. (Only where the check starts the program.)
+fn slow_reader(program: &Program, clients: &mut Clients) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Some(again) = program.start_again_with(LOOPBACK, &[]) else {
+        return Ok(());
+    };
+    clients.note("(the program is started again, for clients I and S)");
+    let mut again = again.map_err(|problem| {
+        format!(
+            "Your program, started again for a client that reads slowly, did not start: {}",
+            problem.sentence
+        )
+    })?;
+    let mut these = Clients::new(again.address());
+    let played = (|| {
+        // I is idle: its goodbye shows that the server has begun its shutdown, deadline set.
+        these.connect('I')?;
+        these.send('I', "hello from I\n")?;
+        these.receive(
+            'I',
+            "hello from I\n",
+            "before any shutdown, the server should echo every line, as lesson 08's does.",
+        )?;
+        let served = (|| -> std::io::Result<TcpStream> {
+            let mut stream = TcpStream::connect_timeout(&again.address(), PATIENCE)?;
+            stream.set_read_timeout(Some(PATIENCE))?;
+            stream.set_write_timeout(Some(PATIENCE))?;
+            stream.write_all(b"hello from S\n")?;
+            let mut echo = [0; 13];
+            stream.read_exact(&mut echo)?;
+            if &echo != b"hello from S\n" {
+                return Err(std::io::Error::other("the first line was not echoed"));
+            }
+            stream.write_all(&vec![b'x'; SLOW_LINE])?;
+            Ok(stream)
+        })();
+        let mut stream = served.map_err(|error| {
+            format!(
+                "Client S connected, sent \"hello from S\\n\" and then a line of {} MiB \
+                 without its end, and could not ({}): before any shutdown, the server should \
+                 echo every line and read every byte, as lesson 08's does.",
+                SLOW_LINE >> 20,
+                describe_error(&error)
+            )
+        })?;
+        these.note(format!(
+            "S connects, sends \"hello from S\\n\", is echoed, and sends a line of {} MiB \
+             without its end",
+            SLOW_LINE >> 20
+        ));
+        let shutdown_at = Instant::now();
+        again.interrupt().map_err(|problem| {
+            format!("The check could not ask your program to shut down: {problem}.")
+        })?;
+        these.note("the check presses Ctrl-C");
+        these.receive(
+            'I',
+            GOODBYE,
+            "I was connected and idle when the shutdown came, as B was.",
+        )?;
+        expect_close(&mut these, 'I')?;
+        // Only now does S end its line: the server's shutdown has begun, so the whole echo is
+        // written after its deadline was set.
+        let _ = stream.write_all(b"\n");
+        these.note(format!(
+            "S ends its line and reads its echo, {} KiB every {} ms",
+            SLOW_PIECE >> 10,
+            SLOW_EVERY.as_millis()
+        ));
+        let reading = AtomicBool::new(true);
+        let ends_by = GRACE + ENDS_WITHIN;
+        let end = thread::scope(|scope| {
+            scope.spawn(|| {
+                let mut piece = vec![0; SLOW_PIECE];
+                while reading.load(Ordering::Relaxed) && shutdown_at.elapsed() < ends_by + PATIENCE
+                {
+                    if !matches!(stream.read(&mut piece), Ok(count) if count > 0) {
+                        break;
+                    }
+                    thread::sleep(SLOW_EVERY);
+                }
+            });
+            let end = again.wait_for_end(ends_by.saturating_sub(shutdown_at.elapsed()));
+            reading.store(false, Ordering::Relaxed);
+            end
+        });
+        match end {
+            Some(End::Returned) => {
+                these.note("the program ends soon after the grace period: serve() returned Ok(())");
+                Ok(())
+            }
+            Some(end) => Err(format!(
+                "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
+                end.sentence(),
+                end.advice()
+            )),
+            None => {
+                these.note(format!(
+                    "S reads its echo all along, and the program has not ended {} s after the \
+                     shutdown",
+                    ends_by.as_secs_f64()
+                ));
+                Err(format!(
+                    "Client S sent a line of {} MiB, ended it once the shutdown had begun, and \
+                     read its echo {} KiB every {} ms: {} s after the shutdown, with a grace \
+                     period of {} ms, serve() had not returned. Is the echo a plain write_all? \
+                     A client that reads slowly lets every write make a little progress, so no \
+                     write timeout runs out, and write_all goes on for as long as the client \
+                     reads: keep the given BeforeDeadline, which gives each write only the \
+                     time left.",
+                    SLOW_LINE >> 20,
+                    SLOW_PIECE >> 10,
+                    SLOW_EVERY.as_millis(),
+                    ends_by.as_secs_f64(),
+                    GRACE.as_millis()
+                ))
+            }
+        }
+    })();
+    for line in these.transcript.lines() {
+        clients.note(line.clone());
+    }
+    // A program that ended while I or S waited: that is the news, and their wait its evidence.
     played.map_err(|surprise| match again.end_now() {
         Some(end) if !surprise.contains("serve() did not return") => {
             format!("{}\n{surprise}", end.sentence())

@@ -335,6 +335,8 @@ mod pool_worker_stops_at_a_broken_newcomer;
 mod pool_worker_stops_at_an_error;
 #[path = "known_wrong/shutdown_drops_lines_in_flight.rs"]
 mod shutdown_drops_lines_in_flight;
+#[path = "known_wrong/shutdown_echo_outlasts_the_deadline.rs"]
+mod shutdown_echo_outlasts_the_deadline;
 #[path = "known_wrong/shutdown_exits_instead_of_returning.rs"]
 mod shutdown_exits_instead_of_returning;
 #[path = "known_wrong/shutdown_forgets_idle_clients.rs"]
@@ -1143,6 +1145,15 @@ fn exercise_08_wrong_shutdowns_fail() {
             ],
         ),
         wrong(
+            "shutdown_echo_outlasts_the_deadline",
+            &shutdown::CHECK,
+            &[
+                "Client S sent a line of 16 MiB, ended it once the shutdown had begun, and \
+                 read its echo 16 KiB every 100 ms",
+                "Is the echo a plain write_all?",
+            ],
+        ),
+        wrong(
             "shutdown_drops_lines_in_flight",
             &shutdown::CHECK,
             &[
@@ -1923,6 +1934,9 @@ fn answer_process() {
         "shutdown_drops_lines_in_flight" => {
             shutdown::serve_as_program(shutdown_drops_lines_in_flight::serve)
         }
+        "shutdown_echo_outlasts_the_deadline" => {
+            shutdown::serve_as_program(shutdown_echo_outlasts_the_deadline::serve)
+        }
         "shutdown_forgets_idle_clients" => {
             shutdown::serve_as_program(shutdown_forgets_idle_clients::serve)
         }
@@ -2257,7 +2271,15 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
     let solution = read("solutions/src/08_shutdown.rs");
     let exercise = read("exercises/src/08_shutdown.rs");
     let copy = read("tests/suite/known_wrong/shutdown_rules.rs");
-    for name in ["GOODBYE", "CUT_OFF", "TURN", "start_client"] {
+    for name in [
+        "GOODBYE",
+        "CUT_OFF",
+        "TURN",
+        "WRITE_TIMEOUT",
+        "start_client",
+        "write",
+        "flush",
+    ] {
         assert_eq!(
             item_named(&copy, name),
             item_named(&solution, name),
@@ -2302,10 +2324,16 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
         " Ok(false) }",
     )
     .replace("return Ok(true);", "return Ok(());");
-    let echo_lines = item_named(&copy, "echo_lines").replace(
-        "if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? { return Ok(()); }",
-        &at_a_turn,
-    );
+    let echo_lines = item_named(&copy, "echo_lines")
+        .replace(
+            "if (rules().at_a_turn)(&line, &reader, &mut writer, stop)? { return Ok(()); }",
+            &at_a_turn,
+        )
+        .replace(
+            "if rules().echo_ignores_the_deadline { writer.write_all(&line)?; } else { \
+             BeforeDeadline { stream, stop }.write_all(&line)?; }",
+            "BeforeDeadline { stream, stop }.write_all(&line)?;",
+        );
     assert_eq!(
         echo_lines,
         item_named(&solution, "echo_lines"),

@@ -158,11 +158,13 @@ fn a_line_sent_a_byte_at_a_time_is_cut_off_at_the_deadline() {
 #[test]
 fn a_client_reading_its_echo_slowly_is_cut_off_at_the_deadline() {
     let mut server = Server::start(SERVER, &["127.0.0.1:0", "2"]);
+    let mut idle = connect(&server);
     let mut slow = connect(&server);
     // Far past every buffer between the two ends (a few MiB on loopback); its end comes later.
     slow.write_all(&vec![b'x'; 32 << 20]).unwrap();
     signal(&server, "INT");
-    wait_for_shutdown_line(&server);
+    // The idle client's goodbye shows the deadline is set: the whole echo is written after it.
+    assert_eq!(rest_of(&mut idle), GOODBYE);
     slow.write_all(b"\n").unwrap();
     let reading = AtomicBool::new(true);
     let heard = std::thread::scope(|scope| {

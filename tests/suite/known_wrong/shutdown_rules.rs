@@ -29,6 +29,9 @@ pub struct Rules {
     pub failure_is_quiet: bool,
     /// Whether a failed accept ends `serve`, with the error (a `?` on accept).
     pub failure_ends_serve: bool,
+    /// Whether the echo is a plain `write_all`, which a client reading slowly holds past the
+    /// deadline, in place of the given `BeforeDeadline`.
+    pub echo_ignores_the_deadline: bool,
 }
 
 /// The reference solution's rules.
@@ -39,6 +42,7 @@ pub const RIGHT: Rules = Rules {
     would_block_is_a_failure: false,
     failure_is_quiet: false,
     failure_ends_serve: false,
+    echo_ignores_the_deadline: false,
 };
 
 /// The rules of the server in this process (one answer per process).
@@ -56,6 +60,9 @@ pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
 /// How long a thread waits before it looks at the shutdown again.
 const TURN: Duration = Duration::from_millis(50);
+/// How long a write may wait for a client that does not read, so that one such client cannot keep
+/// its thread in `write` for ever.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves clients on `listener` until `shutdown` receives (or its sender is dropped), then shuts
 /// down, giving lines in flight at most `grace` to arrive.
@@ -122,7 +129,7 @@ fn start_client(stream: TcpStream, stop: &Arc<Stop>) -> anyhow::Result<JoinHandl
     stream.set_nonblocking(false)?;
     // Reads wait at most one TURN, so the thread notices the shutdown even from a silent client.
     stream.set_read_timeout(Some(TURN))?;
-    stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let stop = Arc::clone(stop);
     Ok(thread::spawn(move || {
         if let Err(error) = echo_lines(&stream, &stop) {
@@ -140,7 +147,11 @@ fn echo_lines(stream: &TcpStream, stop: &Stop) -> anyhow::Result<()> {
         match read_line_piece(&mut reader, &mut line) {
             Ok(0) => return Ok(()),
             Ok(_) if line.ends_with(b"\n") => {
-                writer.write_all(&line)?;
+                if rules().echo_ignores_the_deadline {
+                    writer.write_all(&line)?;
+                } else {
+                    BeforeDeadline { stream, stop }.write_all(&line)?;
+                }
                 line.clear();
             }
             Ok(_) => {}
@@ -172,6 +183,35 @@ fn read_line_piece(reader: &mut BufReader<&TcpStream>, line: &mut Vec<u8>) -> io
     line.extend_from_slice(&arrived[..piece]);
     reader.consume(piece);
     Ok(piece)
+}
+
+/// The client's stream, for its echo: once the shutdown has begun, each write may wait only until
+/// the deadline. A client that reads its echo slowly lets every write make a little progress,
+/// never stalling a whole WRITE_TIMEOUT, so `write_all` on the stream itself would go on for as
+/// long as that client liked, and the shutdown would wait for it.
+struct BeforeDeadline<'a> {
+    stream: &'a TcpStream,
+    stop: &'a Stop,
+}
+
+impl Write for BeforeDeadline<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if let Some(deadline) = self.stop.deadline() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let late = "the shutdown's deadline came before the echo was sent";
+                return Err(io::Error::new(ErrorKind::TimedOut, late));
+            }
+            self.stream
+                .set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
+        }
+        let mut stream = self.stream;
+        stream.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 // The reference solution's rules, as plain functions.
