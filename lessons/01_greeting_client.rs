@@ -31,7 +31,9 @@ fn main() -> course::cli::MainResult {
     // ANCHOR: read
     // The server says its line and closes. `read_to_end` keeps reading until that close (a read
     // that returns 0 bytes), however the bytes were split on their way here. `take` stops it one
-    // byte past the limit, so a server that never closes cannot make it read for ever.
+    // byte past the limit, so a server that never closes cannot make it read more than that, and
+    // each read waits at most PATIENCE. (A server that sends a byte now and then can still keep
+    // it a while: a deadline for the whole exchange is lesson 06's subject.)
     let mut received = Vec::new();
     (&mut stream)
         .take(MAX_GREETING_BYTES as u64 + 1)
