@@ -53,8 +53,10 @@ fn echo(mut stream: TcpStream, fixed: bool) -> anyhow::Result<()> {
     let peer = stream.peer_addr().context("asking who connected")?;
     println!("{peer} connected; everyone else waits until it leaves");
     if fixed {
-        // The fix: a silent client can hold up the others for SILENCE_LIMIT, not for ever.
+        // The fix: a silent client can hold up the others for SILENCE_LIMIT, not for ever, and
+        // so can one that stops reading its echo, at each write.
         stream.set_read_timeout(Some(SILENCE_LIMIT))?;
+        stream.set_write_timeout(Some(SILENCE_LIMIT))?;
     }
     let mut buffer = [0; 1024];
     loop {
@@ -67,7 +69,8 @@ fn echo(mut stream: TcpStream, fixed: bool) -> anyhow::Result<()> {
                     "you sent nothing for {} s: goodbye, others are waiting\n",
                     SILENCE_LIMIT.as_secs()
                 );
-                // The client may not be reading either; it is being closed all the same.
+                // The client may not be reading either: the write gives up after SILENCE_LIMIT,
+                // and the client is closed all the same.
                 let _ = stream.write_all(goodbye.as_bytes());
                 println!(
                     "{peer} was silent for {} s: closed",

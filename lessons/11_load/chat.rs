@@ -335,8 +335,8 @@ pub fn read_line(reader: &mut BufReader<TcpStream>) -> Result<String, Failure> {
 }
 
 /// Reads one line into `line`, as `read_line` does, but never more than
-/// [`MAX_SERVER_LINE_BYTES`]: `take` stops a line without end there. A longer line, or one that
-/// is not UTF-8, is an `InvalidData` error that says which.
+/// [`MAX_SERVER_LINE_BYTES`] and its line end (`\n` or `\r\n`): `take` stops a line without end
+/// there. A longer line, or one that is not UTF-8, is an `InvalidData` error that says which.
 pub fn read_line_within_limit(
     reader: &mut impl BufRead,
     line: &mut String,
@@ -345,9 +345,14 @@ pub fn read_line_within_limit(
     // blame the text rather than the length.
     let mut bytes = Vec::new();
     let count = reader
-        .take(MAX_SERVER_LINE_BYTES as u64)
+        .take(MAX_SERVER_LINE_BYTES as u64 + 2)
         .read_until(b'\n', &mut bytes)?;
-    if count == MAX_SERVER_LINE_BYTES && !bytes.ends_with(b"\n") {
+    let ending = if bytes.ends_with(b"\r\n") {
+        2
+    } else {
+        usize::from(bytes.ends_with(b"\n"))
+    };
+    if count - ending > MAX_SERVER_LINE_BYTES {
         let why = format!(
             "the server sent a line longer than {MAX_SERVER_LINE_BYTES} bytes: is it a chat server?"
         );

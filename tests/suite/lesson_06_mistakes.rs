@@ -107,6 +107,24 @@ fn the_fixed_server_closes_the_silent_client_and_serves_the_next() {
     assert_eq!(read_exactly(&mut waiting, 13), b"anyone home?\n");
 }
 
+/// A client that sends far more than the buffers hold and never reads its echo: the fixed server's
+/// echo stalls, and its write limit, not only its read limit, lets the next client in.
+#[test]
+fn the_fixed_server_gives_up_on_a_client_that_never_reads() {
+    let server = Server::start(PINNED, &["127.0.0.1:0", "fixed"]);
+    let mut hoarder = server.connect();
+    hoarder.set_write_timeout(Some(PATIENCE)).unwrap();
+    // More than the loopback buffers both ways hold (about 12 MiB on Linux), then silence.
+    let flood = thread::spawn(move || {
+        let _ = hoarder.write_all(&vec![b'x'; 32 << 20]);
+        hoarder
+    });
+    let mut waiting = server.connect();
+    waiting.write_all(b"anyone home?\n").unwrap();
+    assert_eq!(read_exactly(&mut waiting, 13), b"anyone home?\n");
+    drop(flood.join().expect("the flooding client"));
+}
+
 #[test]
 fn a_line_that_is_not_text_kills_the_careless_server() {
     let server = Server::start_on_any_port(IGNORED);

@@ -444,6 +444,46 @@ fn a_chat_server_that_never_ends_its_line_is_refused() {
     server.join().expect("the flooding server");
 }
 
+/// Both sides of the 64 KiB limit on a chat server's line, its line end not counted: a welcome of
+/// 65,536 bytes is read (and refused as the wrong welcome), one byte more is too long.
+#[test]
+fn a_chat_server_line_of_64_kib_is_read_and_one_byte_more_is_too_long() {
+    let x = |count: usize| vec![b'x'; count];
+    let cases: [(Vec<u8>, bool); 4] = [
+        ([x(65_536), b"\n".to_vec()].concat(), false),
+        ([x(65_536), b"\r\n".to_vec()].concat(), false),
+        ([x(65_537), b"\n".to_vec()].concat(), true),
+        ([x(65_536), b"\rx\n".to_vec()].concat(), true),
+    ];
+    for (welcome, too_long) in cases {
+        let length = welcome.len();
+        // Two clients, the fewest a chat run takes; each hears the same welcome.
+        let (address, server) =
+            support::sending_server(2, welcome, support::AfterSending::EndStream);
+        let run = load(
+            address,
+            &[
+                "--chat",
+                "--clients",
+                "2",
+                "--messages",
+                "1",
+                "--timeout",
+                "1",
+            ],
+        );
+        assert!(!run.status.success(), "{run:?}");
+        assert_eq!(
+            run.stdout
+                .contains("the server sent a line longer than 65536 bytes"),
+            too_long,
+            "a welcome of {length} bytes: {}",
+            run.stdout
+        );
+        server.join().expect("the sending server");
+    }
+}
+
 /// `--spawn` takes a lesson's name, built beside `11_load`, as well as a path.
 #[test]
 fn spawn_takes_a_lessons_name() {

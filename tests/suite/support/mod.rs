@@ -110,7 +110,8 @@ pub enum AfterSending {
 }
 
 /// A server that accepts `clients` clients and sends each `bytes`, then does `after`. Join the
-/// handle at the end of the test, so no server thread is left behind.
+/// handle at the end of the test, so no server thread is left behind. A client that never comes
+/// is waited for [`PATIENCE`], then the server panics and says so, so that joining it never hangs.
 pub fn sending_server(
     clients: usize,
     bytes: Vec<u8>,
@@ -119,10 +120,30 @@ pub fn sending_server(
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a flooding server");
     let address = listener.local_addr().expect("its address");
     let bytes = std::sync::Arc::new(bytes);
+    listener
+        .set_nonblocking(true)
+        .expect("a listener that can wait with a deadline");
     let serving = thread::spawn(move || {
+        let deadline = std::time::Instant::now() + PATIENCE;
         let each: Vec<_> = (0..clients)
-            .map(|_| {
-                let (mut client, _) = listener.accept().expect("accept a client");
+            .map(|number| {
+                let mut client = loop {
+                    match listener.accept() {
+                        Ok((client, _)) => break client,
+                        Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                            assert!(
+                                std::time::Instant::now() < deadline,
+                                "client {} of {clients} never connected within {PATIENCE:?}",
+                                number + 1
+                            );
+                            thread::sleep(Duration::from_millis(10));
+                        }
+                        Err(error) => panic!("accept a client: {error}"),
+                    }
+                };
+                client
+                    .set_nonblocking(false)
+                    .expect("a blocking connection, as accept gives on Linux");
                 let bytes = std::sync::Arc::clone(&bytes);
                 thread::spawn(move || {
                     // Time limits, so a client that never goes cannot keep this thread.
