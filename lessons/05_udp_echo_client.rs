@@ -31,8 +31,9 @@ const BUFFER_BYTES: usize = 65_536;
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
     let server = args.address;
-    // Port 0, or 0.0.0.0: the echo would come from a real address of the server's machine, not
-    // from the one we sent to, and be ignored as a stranger's (see `wait_for_echo`).
+    // Port 0 names no server (sending to it fails). 0.0.0.0 names none either: on Linux the
+    // datagram goes, but the echo comes from a real address of the server's machine, not from
+    // the one we sent to, and would be ignored as a stranger's (see `wait_for_echo`).
     if let Some(advice) = course::explain::not_a_server_address(server) {
         return Err(anyhow!("cannot send to {server}: {advice}").into());
     }

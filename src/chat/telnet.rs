@@ -41,10 +41,10 @@ const WILL_TO_DONT: std::ops::RangeInclusive<u8> = 251..=254;
 /// Subnegotiation begins (SB) and ends (SE).
 const SB: u8 = 250;
 const SE: u8 = 240;
-/// The most bytes skipped after `IAC SB` (its closing `IAC SE` among them). Real subnegotiations
-/// are a few bytes (a window size is four); a client that starts one and never ends it gets its
-/// bytes back after this many, read as text is (a 255 still starts a command), instead of losing
-/// everything it sends from then on.
+/// The most bytes skipped after `IAC SB` (an IAC that is the last of them still starts a command,
+/// `IAC SE` or another). Real subnegotiations are a few bytes (a window size is four); a client
+/// that starts one and never ends it gets its bytes back after this many, read as text is (a 255
+/// still starts a command), instead of losing everything it sends from then on.
 const MAX_SUBNEGOTIATION: usize = 1024;
 
 /// Takes Telnet's commands out of a stream of bytes. Feed it each piece as it arrives.

@@ -110,8 +110,9 @@ pub enum AfterSending {
 }
 
 /// A server that accepts `clients` clients and sends each `bytes`, then does `after`. Join the
-/// handle at the end of the test, so no server thread is left behind. A client that never comes
-/// is waited for [`PATIENCE`], then the server panics and says so, so that joining it never hangs.
+/// handle at the end of the test, so no server thread is left behind. The clients have
+/// [`PATIENCE`] in all, from the start, to connect; if one never comes, the server panics and
+/// says so, so that joining it never hangs.
 pub fn sending_server(
     clients: usize,
     bytes: Vec<u8>,
