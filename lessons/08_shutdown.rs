@@ -271,7 +271,12 @@ impl Write for BeforeDeadline<'_> {
                 .set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
         }
         let mut stream = self.stream;
-        stream.write(bytes)
+        let written = stream.write(bytes);
+        // The goodbye or cut-off that may follow has its whole WRITE_TIMEOUT again.
+        if self.stop.deadline().is_some() {
+            self.stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        }
+        written
     }
 
     fn flush(&mut self) -> io::Result<()> {
