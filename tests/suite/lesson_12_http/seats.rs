@@ -184,14 +184,19 @@ fn a_busy_connection_keeps_its_seat_and_the_newcomer_hears_503() {
 /// whose head is still unfinished hears 503 then, and the log names the wait it was given.
 #[test]
 fn a_newcomer_too_slow_at_the_door_hears_503_after_the_shorter_of_the_two_waits() {
-    let server = Server::start(HTTP, &["127.0.0.1:0", SITE, "0.5", "1"]);
+    // The seat is busy writing a file bigger than every buffer to a client that does not read,
+    // so it stays taken whatever the newcomer's timing.
+    let big = vec![b'x'; 16 << 20];
+    let site = TempSite::new("door", &[("big.bin", &big)]);
+    let server = Server::start(HTTP, &["127.0.0.1:0", &site.folder_arg(), "0.5", "1"]);
     assert!(server.next_line().starts_with("open http://"));
     let mut seated = server.connect();
-    let seated_address = seated.local_addr().expect("its address");
-    seated.write_all(b"GET / HTTP/1.1\r\n").expect("send");
-    log_line(&server, |line| {
-        line == format!("{seated_address} connected")
-    });
+    seated
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let mut status = [0; 12];
+    seated.read_exact(&mut status).expect("the answer begins");
+    assert_eq!(&status, b"HTTP/1.1 200");
     let mut newcomer = server.connect();
     newcomer.write_all(b"GET / HTTP/1.1\r\n").expect("send");
     let mut answer = Vec::new();
