@@ -1079,15 +1079,8 @@ fn the_lesson_client_exits_cleanly_when_the_server_closes() {
 #[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_refuses_a_line_without_end() {
     // A server that sends a megabyte without a newline, then waits.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = listener.local_addr().expect("local address").to_string();
-    let flooding = thread::spawn(move || {
-        let (mut client, _) = listener.accept().expect("accept");
-        let _ = client.write_all(&vec![b'x'; 1024 * 1024]);
-        // Hold the connection until the client has gone.
-        let _ = client.read_to_end(&mut Vec::new());
-    });
-    let mut client = Terminal::start(CLIENT, &[&address]);
+    let (address, flooding) = support::flooding_server(1, vec![b'x'; 1024 * 1024]);
+    let mut client = Terminal::start(CLIENT, &[&address.to_string()]);
     assert!(client.next_line().starts_with("-- connected to "));
     let finished = client.finish();
     assert!(!finished.status.success(), "{finished:?}");
