@@ -909,42 +909,34 @@ fn steps(
 /// channel's sender instead of sending `()`. `recv` then says the channel is disconnected, and
 /// the task says that means stop too. (Only where the check starts the program itself.)
 fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String> {
-    let Some(again) = program.start_again_with(LOOPBACK, &[(SHUTDOWN_BY_VARIABLE, "drop")]) else {
-        return Ok(());
-    };
-    clients.note(
-        "(the program is started again; this time Ctrl-C drops the shutdown channel's sender \
-         instead of sending ())",
-    );
-    let mut again = again.map_err(|problem| {
-        format!(
-            "Your program, started again to be stopped the other way, did not start: {}",
-            problem.sentence
-        )
-    })?;
-    let mut z = Clients::new(again.address());
-    let played = (|| {
-        z.connect('Z')?;
-        z.send('Z', "hello from Z\n")?;
-        z.receive(
-            'Z',
-            "hello from Z\n",
-            "before any shutdown, the server should echo every line, as lesson 08's does.",
-        )?;
-        again.interrupt().map_err(|problem| {
-            format!("The check could not ask your program to shut down: {problem}.")
-        })?;
-        z.note("the check presses Ctrl-C: the shutdown channel's sender is dropped");
-        z.receive(
-            'Z',
-            GOODBYE,
-            "The shutdown channel's sender was dropped, and that means stop too (\"or its \
+    let why = "so that Ctrl-C drops the shutdown channel's sender instead of sending ()";
+    play_again(
+        program,
+        clients,
+        &[(SHUTDOWN_BY_VARIABLE, "drop")],
+        why,
+        |again, z| {
+            z.connect('Z')?;
+            z.send('Z', "hello from Z\n")?;
+            z.receive(
+                'Z',
+                "hello from Z\n",
+                "before any shutdown, the server should echo every line, as lesson 08's does.",
+            )?;
+            again.interrupt().map_err(|problem| {
+                format!("The check could not ask your program to shut down: {problem}.")
+            })?;
+            z.note("the check presses Ctrl-C: the shutdown channel's sender is dropped");
+            z.receive(
+                'Z',
+                GOODBYE,
+                "The shutdown channel's sender was dropped, and that means stop too (\"or its \
              sender is dropped\"): recv_timeout then says RecvTimeoutError::Disconnected, at \
              once and every time after. Does your accept loop take only Ok(()) for a stop? A \
              loop that goes on after Disconnected never stops, and spins.",
-        )?;
-        expect_close(&mut z, 'Z')?;
-        match again.wait_for_end(PATIENCE) {
+            )?;
+            expect_close(z, 'Z')?;
+            match again.wait_for_end(PATIENCE) {
             Some(End::Returned) => {
                 z.note("the program ends: serve() returned Ok(())");
                 Ok(())
@@ -960,17 +952,8 @@ fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String
                     .to_string(),
             ),
         }
-    })();
-    for line in z.transcript.lines() {
-        clients.note(line.clone());
-    }
-    // A program that ended while Z waited: that is the news, and Z's wait its evidence.
-    played.map_err(|surprise| match again.end_now() {
-        Some(end) if !surprise.contains("serve() did not return") => {
-            format!("{}\n{surprise}", end.sentence())
-        }
-        _ => surprise,
-    })
+        },
+    )
 }
 
 /// How long client S's line is: far past every buffer between the two ends (a few MiB on
@@ -1008,134 +991,155 @@ fn slow_reader_once(
 ) -> Result<(), String> {
     use std::io::{Read, Write};
     use std::sync::atomic::{AtomicBool, Ordering};
-    let Some(again) = program.start_again_with(LOOPBACK, &[]) else {
-        return Ok(());
-    };
-    clients.note("(the program is started again, for clients I and S)");
-    let mut again = again.map_err(|problem| {
-        format!(
-            "Your program, started again for a client that reads slowly, did not start: {}",
-            problem.sentence
-        )
-    })?;
-    let mut these = Clients::new(again.address());
-    let played = (|| {
-        // I is idle: its goodbye shows that the server has begun its shutdown, deadline set.
-        these.connect('I')?;
-        these.send('I', "hello from I\n")?;
-        these.receive(
-            'I',
-            "hello from I\n",
-            "before any shutdown, the server should echo every line, as lesson 08's does.",
-        )?;
-        let served = (|| -> std::io::Result<TcpStream> {
-            let mut stream = TcpStream::connect_timeout(&again.address(), PATIENCE)?;
-            stream.set_read_timeout(Some(PATIENCE))?;
-            stream.set_write_timeout(Some(PATIENCE))?;
-            stream.write_all(b"hello from S\n")?;
-            let mut echo = [0; 13];
-            stream.read_exact(&mut echo)?;
-            if &echo != b"hello from S\n" {
-                return Err(std::io::Error::other("the first line was not echoed"));
-            }
-            stream.write_all(&vec![b'x'; SLOW_LINE])?;
-            Ok(stream)
-        })();
-        let mut stream = served.map_err(|error| {
-            format!(
-                "Client S connected, sent \"hello from S\\n\" and then a line of {} MiB \
+    play_again(
+        program,
+        clients,
+        &[],
+        "for clients I and S",
+        |again, these| {
+            // I is idle: its goodbye shows that the server has begun its shutdown, deadline set.
+            these.connect('I')?;
+            these.send('I', "hello from I\n")?;
+            these.receive(
+                'I',
+                "hello from I\n",
+                "before any shutdown, the server should echo every line, as lesson 08's does.",
+            )?;
+            let served = (|| -> std::io::Result<TcpStream> {
+                let mut stream = TcpStream::connect_timeout(&again.address(), PATIENCE)?;
+                stream.set_read_timeout(Some(PATIENCE))?;
+                stream.set_write_timeout(Some(PATIENCE))?;
+                stream.write_all(b"hello from S\n")?;
+                let mut echo = [0; 13];
+                stream.read_exact(&mut echo)?;
+                if &echo != b"hello from S\n" {
+                    return Err(std::io::Error::other("the first line was not echoed"));
+                }
+                stream.write_all(&vec![b'x'; SLOW_LINE])?;
+                Ok(stream)
+            })();
+            let mut stream = served.map_err(|error| {
+                format!(
+                    "Client S connected, sent \"hello from S\\n\" and then a line of {} MiB \
                  without its end, and could not ({}): before any shutdown, the server should \
                  echo every line and read every byte, as lesson 08's does.",
-                SLOW_LINE >> 20,
-                describe_error(&error)
-            )
-        })?;
-        these.note(format!(
-            "S connects, sends \"hello from S\\n\", is echoed, and sends a line of {} MiB \
+                    SLOW_LINE >> 20,
+                    describe_error(&error)
+                )
+            })?;
+            these.note(format!(
+                "S connects, sends \"hello from S\\n\", is echoed, and sends a line of {} MiB \
              without its end",
-            SLOW_LINE >> 20
-        ));
-        let shutdown_at = Instant::now();
-        again.interrupt().map_err(|problem| {
-            format!("The check could not ask your program to shut down: {problem}.")
-        })?;
-        these.note("the check presses Ctrl-C");
-        these.receive(
-            'I',
-            GOODBYE,
-            "I was connected and idle when the shutdown came, as B was.",
-        )?;
-        expect_close(&mut these, 'I')?;
-        // Only now does S end its line: the server's shutdown has begun, so the whole echo is
-        // written after its deadline was set.
-        let _ = stream.write_all(b"\n");
-        *held_up = shutdown_at.elapsed() >= GRACE / 2;
-        these.note(format!(
-            "S ends its line and reads its echo, {} KiB every {} ms",
-            SLOW_PIECE >> 10,
-            SLOW_EVERY.as_millis()
-        ));
-        let reading = AtomicBool::new(true);
-        let ends_by = GRACE + ENDS_WITHIN;
-        let end = thread::scope(|scope| {
-            scope.spawn(|| {
-                let mut piece = vec![0; SLOW_PIECE];
-                while reading.load(Ordering::Relaxed) && shutdown_at.elapsed() < ends_by + PATIENCE
-                {
-                    if !matches!(stream.read(&mut piece), Ok(count) if count > 0) {
-                        break;
+                SLOW_LINE >> 20
+            ));
+            let shutdown_at = Instant::now();
+            again.interrupt().map_err(|problem| {
+                format!("The check could not ask your program to shut down: {problem}.")
+            })?;
+            these.note("the check presses Ctrl-C");
+            these.receive(
+                'I',
+                GOODBYE,
+                "I was connected and idle when the shutdown came, as B was.",
+            )?;
+            expect_close(these, 'I')?;
+            // Only now does S end its line: the server's shutdown has begun, so the whole echo is
+            // written after its deadline was set.
+            let _ = stream.write_all(b"\n");
+            *held_up = shutdown_at.elapsed() >= GRACE / 2;
+            these.note(format!(
+                "S ends its line and reads its echo, {} KiB every {} ms",
+                SLOW_PIECE >> 10,
+                SLOW_EVERY.as_millis()
+            ));
+            let reading = AtomicBool::new(true);
+            let ends_by = GRACE + ENDS_WITHIN;
+            let end = thread::scope(|scope| {
+                scope.spawn(|| {
+                    let mut piece = vec![0; SLOW_PIECE];
+                    while reading.load(Ordering::Relaxed)
+                        && shutdown_at.elapsed() < ends_by + PATIENCE
+                    {
+                        if !matches!(stream.read(&mut piece), Ok(count) if count > 0) {
+                            break;
+                        }
+                        thread::sleep(SLOW_EVERY);
                     }
-                    thread::sleep(SLOW_EVERY);
-                }
+                });
+                let end = again.wait_for_end(ends_by.saturating_sub(shutdown_at.elapsed()));
+                reading.store(false, Ordering::Relaxed);
+                end
             });
-            let end = again.wait_for_end(ends_by.saturating_sub(shutdown_at.elapsed()));
-            reading.store(false, Ordering::Relaxed);
-            end
-        });
-        match end {
-            Some(End::Returned) if *held_up => {
-                these.note(
-                    "(S's line end went out late in the grace period, held up: this run proves \
+            match end {
+                Some(End::Returned) if *held_up => {
+                    these.note(
+                        "(S's line end went out late in the grace period, held up: this run proves \
                      nothing of a slow reader, and is played again)",
-                );
-                Ok(())
-            }
-            Some(End::Returned) => {
-                these.note("the program ends soon after the grace period: serve() returned Ok(())");
-                Ok(())
-            }
-            Some(end) => Err(format!(
-                "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
-                end.sentence(),
-                end.advice()
-            )),
-            None => {
-                these.note(format!(
-                    "S reads its echo all along, and the program has not ended {} s after the \
+                    );
+                    Ok(())
+                }
+                Some(End::Returned) => {
+                    these.note(
+                        "the program ends soon after the grace period: serve() returned Ok(())",
+                    );
+                    Ok(())
+                }
+                Some(end) => Err(format!(
+                    "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
+                    end.sentence(),
+                    end.advice()
+                )),
+                None => {
+                    these.note(format!(
+                        "S reads its echo all along, and the program has not ended {} s after the \
                      shutdown",
-                    ends_by.as_secs_f64()
-                ));
-                Err(format!(
-                    "Client S sent a line of {} MiB, ended it once the shutdown had begun, and \
+                        ends_by.as_secs_f64()
+                    ));
+                    Err(format!(
+                        "Client S sent a line of {} MiB, ended it once the shutdown had begun, and \
                      read its echo {} KiB every {} ms: {} s after the shutdown, with a grace \
                      period of {} ms, serve() had not returned. Is the echo a plain write_all? \
                      A client that reads slowly lets every write make a little progress, so no \
                      write timeout runs out, and write_all goes on for as long as the client \
                      reads: keep the given BeforeDeadline, which gives each write only the \
                      time left.",
-                    SLOW_LINE >> 20,
-                    SLOW_PIECE >> 10,
-                    SLOW_EVERY.as_millis(),
-                    ends_by.as_secs_f64(),
-                    GRACE.as_millis()
-                ))
+                        SLOW_LINE >> 20,
+                        SLOW_PIECE >> 10,
+                        SLOW_EVERY.as_millis(),
+                        ends_by.as_secs_f64(),
+                        GRACE.as_millis()
+                    ))
+                }
             }
-        }
-    })();
+        },
+    )
+}
+
+/// Plays `steps`, with clients of their own, against the program started again with `env` (only
+/// where the check started it; `why` says what for): their transcript goes into `clients`, and a
+/// program that ended while they waited is named before the surprise.
+fn play_again(
+    program: &Program,
+    clients: &mut Clients,
+    env: &[(&str, &str)],
+    why: &str,
+    steps: impl FnOnce(&mut Program, &mut Clients) -> Result<(), String>,
+) -> Result<(), String> {
+    let Some(again) = program.start_again_with(LOOPBACK, env) else {
+        return Ok(());
+    };
+    clients.note(format!("(the program is started again, {why})"));
+    let mut again = again.map_err(|problem| {
+        format!(
+            "Your program, started again {why}, did not start: {}",
+            problem.sentence
+        )
+    })?;
+    let mut these = Clients::new(again.address());
+    let played = steps(&mut again, &mut these);
     for line in these.transcript.lines() {
         clients.note(line.clone());
     }
-    // A program that ended while I or S waited: that is the news, and their wait its evidence.
     played.map_err(|surprise| match again.end_now() {
         Some(end) if !surprise.contains("serve() did not return") => {
             format!("{}\n{surprise}", end.sentence())
