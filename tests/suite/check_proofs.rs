@@ -2271,6 +2271,12 @@ fn exercise_08_the_given_server_is_the_same_everywhere() {
     let solution = read("solutions/src/08_shutdown.rs");
     let exercise = read("exercises/src/08_shutdown.rs");
     let copy = read("tests/suite/known_wrong/shutdown_rules.rs");
+    // The lesson's BeforeDeadline is the one the exercise is given.
+    assert_eq!(
+        item_named(&read("lessons/08_shutdown.rs"), "write"),
+        item_named(&solution, "write"),
+        "lesson 08's BeforeDeadline"
+    );
     for name in [
         "GOODBYE",
         "CUT_OFF",

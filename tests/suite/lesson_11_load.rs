@@ -416,23 +416,23 @@ fn options_are_checked_and_help_is_given() {
     assert!(unknown.stderr.contains("--frobnicate is not an option"));
 }
 
+/// A chat run of the fewest clients it takes (two), one message each, a second to answer.
+const CHAT_OF_TWO: [&str; 7] = [
+    "--chat",
+    "--clients",
+    "2",
+    "--messages",
+    "1",
+    "--timeout",
+    "1",
+];
+
 #[test]
 fn a_chat_server_that_never_ends_its_line_is_refused() {
     // A megabyte without a newline where the chat's welcome should be: a client without a limit
     // would read it all into memory, then wait for the rest of the line.
     let (address, server) = support::flooding_server(2, vec![b'x'; 1024 * 1024]);
-    let run = load(
-        address,
-        &[
-            "--chat",
-            "--clients",
-            "2",
-            "--messages",
-            "1",
-            "--timeout",
-            "1",
-        ],
-    );
+    let run = load(address, &CHAT_OF_TWO);
     assert!(!run.status.success(), "{run:?}");
     assert!(
         run.stdout.contains("the server sent a line longer than")
@@ -460,18 +460,7 @@ fn a_chat_server_line_of_64_kib_is_read_and_one_byte_more_is_too_long() {
         // Two clients, the fewest a chat run takes; each hears the same welcome.
         let (address, server) =
             support::sending_server(2, welcome, support::AfterSending::EndStream);
-        let run = load(
-            address,
-            &[
-                "--chat",
-                "--clients",
-                "2",
-                "--messages",
-                "1",
-                "--timeout",
-                "1",
-            ],
-        );
+        let run = load(address, &CHAT_OF_TWO);
         assert!(!run.status.success(), "{run:?}");
         assert_eq!(
             run.stdout
