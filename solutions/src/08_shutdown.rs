@@ -177,8 +177,13 @@ impl Write for BeforeDeadline<'_> {
             self.stream
                 .set_write_timeout(Some(left.min(WRITE_TIMEOUT)))?;
         }
+        // A small piece at a time (2 KiB), so that the deadline is looked at between pieces on
+        // every system: macOS's write timeout limits each wait for room, not the whole call
+        // (XNU's sosend), and one call handed the whole echo could go on for as long as a slow
+        // reader keeps making a little room.
+        let piece = &bytes[..bytes.len().min(1 << 11)];
         let mut stream = self.stream;
-        let written = stream.write(bytes);
+        let written = stream.write(piece);
         // The goodbye or cut-off that may follow has its whole WRITE_TIMEOUT again.
         if self.stop.deadline().is_some() {
             self.stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
