@@ -915,45 +915,49 @@ fn dropped_sender(program: &Program, clients: &mut Clients) -> Result<(), String
         clients,
         &[(SHUTDOWN_BY_VARIABLE, "drop")],
         why,
-        |again, z| {
-            z.connect('Z')?;
-            z.send('Z', "hello from Z\n")?;
-            z.receive(
-                'Z',
-                "hello from Z\n",
-                "before any shutdown, the server should echo every line, as lesson 08's does.",
-            )?;
-            again.interrupt().map_err(|problem| {
-                format!("The check could not ask your program to shut down: {problem}.")
-            })?;
-            z.note("the check presses Ctrl-C: the shutdown channel's sender is dropped");
-            z.receive(
-                'Z',
-                GOODBYE,
-                "The shutdown channel's sender was dropped, and that means stop too (\"or its \
-             sender is dropped\"): recv_timeout then says RecvTimeoutError::Disconnected, at \
-             once and every time after. Does your accept loop take only Ok(()) for a stop? A \
-             loop that goes on after Disconnected never stops, and spins.",
-            )?;
-            expect_close(z, 'Z')?;
-            match again.wait_for_end(PATIENCE) {
-            Some(End::Returned) => {
-                z.note("the program ends: serve() returned Ok(())");
-                Ok(())
-            }
-            Some(end) => Err(format!(
-                "{}\nStopped by a dropped sender, serve() did not return Ok(()).\n{}",
-                end.sentence(),
-                end.advice()
-            )),
-            None => Err(
-                "Stopped by a dropped sender, the server said goodbye to its client, but serve() \
-                 did not return: a dropped sender means stop, as () does."
-                    .to_string(),
-            ),
-        }
-        },
+        dropped_sender_once,
     )
+    .map(|_| ())
+}
+
+/// [`dropped_sender`]'s client Z, against the program started for it.
+fn dropped_sender_once(again: &mut Program, z: &mut Clients) -> Result<(), String> {
+    z.connect('Z')?;
+    z.send('Z', "hello from Z\n")?;
+    z.receive(
+        'Z',
+        "hello from Z\n",
+        "before any shutdown, the server should echo every line, as lesson 08's does.",
+    )?;
+    again.interrupt().map_err(|problem| {
+        format!("The check could not ask your program to shut down: {problem}.")
+    })?;
+    z.note("the check presses Ctrl-C: the shutdown channel's sender is dropped");
+    z.receive(
+        'Z',
+        GOODBYE,
+        "The shutdown channel's sender was dropped, and that means stop too (\"or its \
+         sender is dropped\"): recv_timeout then says RecvTimeoutError::Disconnected, at \
+         once and every time after. Does your accept loop take only Ok(()) for a stop? A \
+         loop that goes on after Disconnected never stops, and spins.",
+    )?;
+    expect_close(z, 'Z')?;
+    match again.wait_for_end(PATIENCE) {
+        Some(End::Returned) => {
+            z.note("the program ends: serve() returned Ok(())");
+            Ok(())
+        }
+        Some(end) => Err(format!(
+            "{}\nStopped by a dropped sender, serve() did not return Ok(()).\n{}",
+            end.sentence(),
+            end.advice()
+        )),
+        None => Err(
+            "Stopped by a dropped sender, the server said goodbye to its client, but serve() \
+             did not return: a dropped sender means stop, as () does."
+                .to_string(),
+        ),
+    }
 }
 
 /// How long client S's line is: far past every buffer between the two ends (a few MiB on
@@ -974,159 +978,133 @@ fn slow_reader(program: &Program, clients: &mut Clients) -> Result<(), String> {
     // late in the grace period proves nothing: even a plain write_all would then hardly begin
     // the echo before the deadline. Play again, with the program started afresh, a few times.
     for _ in 0..PLAYS {
-        let mut held_up = false;
-        slow_reader_once(program, clients, &mut held_up)?;
-        if !held_up {
+        let held_up = play_again(
+            program,
+            clients,
+            &[],
+            "for clients I and S",
+            slow_reader_once,
+        )?;
+        if held_up != Some(true) {
             break;
         }
     }
     Ok(())
 }
 
-/// One run of [`slow_reader`]; `held_up` is set when S's line end went out late.
-fn slow_reader_once(
-    program: &Program,
-    clients: &mut Clients,
-    held_up: &mut bool,
-) -> Result<(), String> {
+/// One run of [`slow_reader`]: whether the check was held up, so that it proves nothing.
+fn slow_reader_once(again: &mut Program, these: &mut Clients) -> Result<bool, String> {
     use std::io::{Read, Write};
     use std::sync::atomic::{AtomicBool, Ordering};
-    play_again(
-        program,
-        clients,
-        &[],
-        "for clients I and S",
-        |again, these| {
-            // I is idle: its goodbye shows that the server has begun its shutdown, deadline set.
-            these.connect('I')?;
-            these.send('I', "hello from I\n")?;
-            these.receive(
-                'I',
-                "hello from I\n",
-                "before any shutdown, the server should echo every line, as lesson 08's does.",
-            )?;
-            let served = (|| -> std::io::Result<TcpStream> {
-                let mut stream = TcpStream::connect_timeout(&again.address(), PATIENCE)?;
-                stream.set_read_timeout(Some(PATIENCE))?;
-                stream.set_write_timeout(Some(PATIENCE))?;
-                stream.write_all(b"hello from S\n")?;
-                let mut echo = [0; 13];
-                stream.read_exact(&mut echo)?;
-                if &echo != b"hello from S\n" {
-                    return Err(std::io::Error::other("the first line was not echoed"));
+    let before = "before any shutdown, the server should echo every line, as lesson 08's does.";
+    // I is idle: its goodbye shows that the server has begun its shutdown, deadline set.
+    for name in ['I', 'S'] {
+        these.connect(name)?;
+        let hello = format!("hello from {name}\n");
+        these.send(name, &hello)?;
+        these.receive(name, &hello, before)?;
+    }
+    let mut stream = these.take('S').stream;
+    stream.write_all(&vec![b'x'; SLOW_LINE]).map_err(|error| {
+        format!(
+            "Client S sent a line of {} MiB without its end, and could not ({}): before any \
+             shutdown, the server should read every byte, as lesson 08's does.",
+            SLOW_LINE >> 20,
+            describe_error(&error)
+        )
+    })?;
+    these.note(format!(
+        "S sends a line of {} MiB without its end",
+        SLOW_LINE >> 20
+    ));
+    let shutdown_at = Instant::now();
+    again.interrupt().map_err(|problem| {
+        format!("The check could not ask your program to shut down: {problem}.")
+    })?;
+    these.note("the check presses Ctrl-C");
+    these.receive(
+        'I',
+        GOODBYE,
+        "I was connected and idle when the shutdown came, as B was.",
+    )?;
+    expect_close(these, 'I')?;
+    // Only now does S end its line: the server's shutdown has begun, so the whole echo is
+    // written after its deadline was set.
+    let _ = stream.write_all(b"\n");
+    let held_up = shutdown_at.elapsed() >= GRACE / 2;
+    these.note(format!(
+        "S ends its line and reads its echo, {} KiB every {} ms",
+        SLOW_PIECE >> 10,
+        SLOW_EVERY.as_millis()
+    ));
+    let reading = AtomicBool::new(true);
+    let ends_by = GRACE + ENDS_WITHIN;
+    let end = thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut piece = vec![0; SLOW_PIECE];
+            while reading.load(Ordering::Relaxed) && shutdown_at.elapsed() < ends_by + PATIENCE {
+                if !matches!(stream.read(&mut piece), Ok(count) if count > 0) {
+                    break;
                 }
-                stream.write_all(&vec![b'x'; SLOW_LINE])?;
-                Ok(stream)
-            })();
-            let mut stream = served.map_err(|error| {
-                format!(
-                    "Client S connected, sent \"hello from S\\n\" and then a line of {} MiB \
-                 without its end, and could not ({}): before any shutdown, the server should \
-                 echo every line and read every byte, as lesson 08's does.",
-                    SLOW_LINE >> 20,
-                    describe_error(&error)
-                )
-            })?;
-            these.note(format!(
-                "S connects, sends \"hello from S\\n\", is echoed, and sends a line of {} MiB \
-             without its end",
-                SLOW_LINE >> 20
-            ));
-            let shutdown_at = Instant::now();
-            again.interrupt().map_err(|problem| {
-                format!("The check could not ask your program to shut down: {problem}.")
-            })?;
-            these.note("the check presses Ctrl-C");
-            these.receive(
-                'I',
-                GOODBYE,
-                "I was connected and idle when the shutdown came, as B was.",
-            )?;
-            expect_close(these, 'I')?;
-            // Only now does S end its line: the server's shutdown has begun, so the whole echo is
-            // written after its deadline was set.
-            let _ = stream.write_all(b"\n");
-            *held_up = shutdown_at.elapsed() >= GRACE / 2;
-            these.note(format!(
-                "S ends its line and reads its echo, {} KiB every {} ms",
-                SLOW_PIECE >> 10,
-                SLOW_EVERY.as_millis()
-            ));
-            let reading = AtomicBool::new(true);
-            let ends_by = GRACE + ENDS_WITHIN;
-            let end = thread::scope(|scope| {
-                scope.spawn(|| {
-                    let mut piece = vec![0; SLOW_PIECE];
-                    while reading.load(Ordering::Relaxed)
-                        && shutdown_at.elapsed() < ends_by + PATIENCE
-                    {
-                        if !matches!(stream.read(&mut piece), Ok(count) if count > 0) {
-                            break;
-                        }
-                        thread::sleep(SLOW_EVERY);
-                    }
-                });
-                let end = again.wait_for_end(ends_by.saturating_sub(shutdown_at.elapsed()));
-                reading.store(false, Ordering::Relaxed);
-                end
-            });
-            match end {
-                Some(End::Returned) if *held_up => {
-                    these.note(
-                        "(S's line end went out late in the grace period, held up: this run proves \
-                     nothing of a slow reader, and is played again)",
-                    );
-                    Ok(())
-                }
-                Some(End::Returned) => {
-                    these.note(
-                        "the program ends soon after the grace period: serve() returned Ok(())",
-                    );
-                    Ok(())
-                }
-                Some(end) => Err(format!(
-                    "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
-                    end.sentence(),
-                    end.advice()
-                )),
-                None => {
-                    these.note(format!(
-                        "S reads its echo all along, and the program has not ended {} s after the \
-                     shutdown",
-                        ends_by.as_secs_f64()
-                    ));
-                    Err(format!(
-                        "Client S sent a line of {} MiB, ended it once the shutdown had begun, and \
-                     read its echo {} KiB every {} ms: {} s after the shutdown, with a grace \
-                     period of {} ms, serve() had not returned. Is the echo a plain write_all? \
-                     A client that reads slowly lets every write make a little progress, so no \
-                     write timeout runs out, and write_all goes on for as long as the client \
-                     reads: keep the given BeforeDeadline, which gives each write only the \
-                     time left.",
-                        SLOW_LINE >> 20,
-                        SLOW_PIECE >> 10,
-                        SLOW_EVERY.as_millis(),
-                        ends_by.as_secs_f64(),
-                        GRACE.as_millis()
-                    ))
-                }
+                thread::sleep(SLOW_EVERY);
             }
-        },
-    )
+        });
+        let end = again.wait_for_end(ends_by.saturating_sub(shutdown_at.elapsed()));
+        reading.store(false, Ordering::Relaxed);
+        end
+    });
+    match end {
+        Some(End::Returned) if held_up => {
+            these.note(
+                "(S's line end went out late in the grace period, held up: this run proves \
+                 nothing of a slow reader, and is played again)",
+            );
+            Ok(true)
+        }
+        Some(End::Returned) => {
+            these.note("the program ends soon after the grace period: serve() returned Ok(())");
+            Ok(false)
+        }
+        Some(end) => Err(format!(
+            "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
+            end.sentence(),
+            end.advice()
+        )),
+        None => {
+            these.note(format!(
+                "S reads its echo all along, and the program has not ended {} s after the \
+                 shutdown",
+                ends_by.as_secs_f64()
+            ));
+            Err(format!(
+                "Client S sent a line of {} MiB, ended it once the shutdown had begun, and read \
+                 its echo {} KiB every {} ms: {} s after the shutdown, with a grace period of {} \
+                 ms, serve() had not returned. Is the echo a plain write_all? A client that \
+                 reads slowly lets every write make a little progress, so no write timeout runs \
+                 out, and write_all goes on for as long as the client reads: keep the given \
+                 BeforeDeadline, which gives each write only the time left.",
+                SLOW_LINE >> 20,
+                SLOW_PIECE >> 10,
+                SLOW_EVERY.as_millis(),
+                ends_by.as_secs_f64(),
+                GRACE.as_millis()
+            ))
+        }
+    }
 }
 
 /// Plays `steps`, with clients of their own, against the program started again with `env` (only
-/// where the check started it; `why` says what for): their transcript goes into `clients`, and a
-/// program that ended while they waited is named before the surprise.
-fn play_again(
+/// where the check started it, else `None`; `why` says what for): their transcript goes into
+/// `clients`, and a program that ended while they waited is named before the surprise.
+fn play_again<T>(
     program: &Program,
     clients: &mut Clients,
     env: &[(&str, &str)],
     why: &str,
-    steps: impl FnOnce(&mut Program, &mut Clients) -> Result<(), String>,
-) -> Result<(), String> {
+    steps: impl FnOnce(&mut Program, &mut Clients) -> Result<T, String>,
+) -> Result<Option<T>, String> {
     let Some(again) = program.start_again_with(LOOPBACK, env) else {
-        return Ok(());
+        return Ok(None);
     };
     clients.note(format!("(the program is started again, {why})"));
     let mut again = again.map_err(|problem| {
@@ -1140,7 +1118,7 @@ fn play_again(
     for line in these.transcript.lines() {
         clients.note(line.clone());
     }
-    played.map_err(|surprise| match again.end_now() {
+    played.map(Some).map_err(|surprise| match again.end_now() {
         Some(end) if !surprise.contains("serve() did not return") => {
             format!("{}\n{surprise}", end.sentence())
         }
