@@ -71,7 +71,7 @@ impl TelnetFilter {
         let mut kept = 0;
         for index in 0..bytes.len() {
             let byte = bytes[index];
-            let (next, output) = self.step(byte);
+            let (next, output) = step(self.state, byte);
             self.state = next;
             if let Some(output) = output {
                 bytes[kept] = output;
@@ -80,48 +80,43 @@ impl TelnetFilter {
         }
         kept
     }
+}
 
-    /// The next state, and the byte to keep (if any), for one byte of input.
-    fn step(&self, byte: u8) -> (State, Option<u8>) {
-        match self.state {
-            State::Text | State::AfterCr => match byte {
-                IAC => (State::Command, None),
-                // Enter, in telnet's character mode; the line reader ends lines at `\n`.
-                0 if self.state == State::AfterCr => (State::Text, Some(b'\n')),
-                b'\r' => (State::AfterCr, Some(b'\r')),
-                _ => (State::Text, Some(byte)),
-            },
-            State::Command => match byte {
-                // IAC IAC is the byte 255 itself, sent as data.
-                IAC => (State::Text, Some(IAC)),
-                SB => (State::Subnegotiation(0), None),
-                _ if WILL_TO_DONT.contains(&byte) => (State::Option, None),
-                // Every other command (NOP, Go Ahead, Are You There, ...) is two bytes long.
-                _ => (State::Text, None),
-            },
-            State::Option => (State::Text, None),
-            // The longest subnegotiation is over: the byte is read as text is, so a 255 here
-            // still starts a command.
-            State::Subnegotiation(skipped) if skipped >= MAX_SUBNEGOTIATION => {
-                TelnetFilter { state: State::Text }.step(byte)
-            }
-            State::Subnegotiation(skipped) => match byte {
-                IAC => (State::SubnegotiationCommand(skipped + 1), None),
-                _ => (State::Subnegotiation(skipped + 1), None),
-            },
-            State::SubnegotiationCommand(skipped) => match byte {
-                SE => (State::Text, None),
-                // The IAC was the last byte the subnegotiation could take: it starts a command
-                // as in text, and takes this byte with it.
-                _ if skipped >= MAX_SUBNEGOTIATION => TelnetFilter {
-                    state: State::Command,
-                }
-                .step(byte),
-                // IAC IAC inside a subnegotiation is a 255 of its data; anything else is not
-                // Telnet, and is skipped with it.
-                _ => (State::Subnegotiation(skipped + 1), None),
-            },
-        }
+/// The next state, and the byte to keep (if any), for one byte of input in `state`.
+fn step(state: State, byte: u8) -> (State, Option<u8>) {
+    match state {
+        State::Text | State::AfterCr => match byte {
+            IAC => (State::Command, None),
+            // Enter, in telnet's character mode; the line reader ends lines at `\n`.
+            0 if state == State::AfterCr => (State::Text, Some(b'\n')),
+            b'\r' => (State::AfterCr, Some(b'\r')),
+            _ => (State::Text, Some(byte)),
+        },
+        State::Command => match byte {
+            // IAC IAC is the byte 255 itself, sent as data.
+            IAC => (State::Text, Some(IAC)),
+            SB => (State::Subnegotiation(0), None),
+            _ if WILL_TO_DONT.contains(&byte) => (State::Option, None),
+            // Every other command (NOP, Go Ahead, Are You There, ...) is two bytes long.
+            _ => (State::Text, None),
+        },
+        State::Option => (State::Text, None),
+        // The longest subnegotiation is over: the byte is read as text is, so a 255 here
+        // still starts a command.
+        State::Subnegotiation(skipped) if skipped >= MAX_SUBNEGOTIATION => step(State::Text, byte),
+        State::Subnegotiation(skipped) => match byte {
+            IAC => (State::SubnegotiationCommand(skipped + 1), None),
+            _ => (State::Subnegotiation(skipped + 1), None),
+        },
+        State::SubnegotiationCommand(skipped) => match byte {
+            SE => (State::Text, None),
+            // The IAC was the last byte the subnegotiation could take: it starts a command
+            // as in text, and takes this byte with it.
+            _ if skipped >= MAX_SUBNEGOTIATION => step(State::Command, byte),
+            // IAC IAC inside a subnegotiation is a 255 of its data; anything else is not
+            // Telnet, and is skipped with it.
+            _ => (State::Subnegotiation(skipped + 1), None),
+        },
     }
 }
 
