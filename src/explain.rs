@@ -29,8 +29,7 @@ pub fn bind_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
             "permission denied: the system keeps this port for itself. On Windows that usually \
              means it lies in a range reserved for Hyper-V, WSL2 or Docker (`netsh interface \
              ipv4 show excludedportrange protocol=tcp` lists them; `protocol=udp` for a UDP \
-             port). Pass another address, such \
-             as {ip}:0 for any free port, or {ip}:8000",
+             port). Pass another address, such as {ip}:0 for any free port, or {ip}:8000",
             ip = address.ip()
         ),
         ErrorKind::AddrNotAvailable => format!(
