@@ -423,7 +423,7 @@ impl Room {
                 );
             }
             // Dropping the client drops its queue's sender: its writer sends the goodbye, then
-            // closes the connection, and its reader gives the seat back.
+            // closes the connection, and the seat is free once its reader has seen the end.
         }
     }
 

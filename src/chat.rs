@@ -14,12 +14,12 @@
 
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use crate::accept::AcceptFailures;
 
@@ -50,6 +50,12 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// connection is over (its writer has closed it). On Linux and macOS, closing the connection
 /// wakes the reader at once; Windows does not, and this is what ends the reader there.
 pub const READ_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a client that has left (it closed its side of the connection, or the connection
+/// broke) has, in all, to take what the server still sends it: the answers to its last lines,
+/// and what the room said until the broker heard that it left. A client that half-closes goes
+/// on reading, and gets them; one that reads slowly is closed when this time is up. Until then
+/// its writer thread and its socket are in use, and its seat stays taken.
+pub const LEAVING_TIME: Duration = Duration::from_secs(10);
 // ANCHOR_END: limits
 
 // ANCHOR: start
@@ -161,35 +167,41 @@ fn start_client(
     // (delayed ACK: at least 40 ms on Linux, 200 ms by default on Windows): a line could wait
     // that long. Lesson 11 shows it (examples/nagle_delayed_ack.rs).
     stream.set_nodelay(true)?;
-    start_client_threads(stream, peer, id, seat, events)
+    start_client_threads(stream, peer, id, seat, events, LEAVING_TIME)
 }
 
 /// Starts the writer and reader threads of a client whose socket has its timeouts set.
+/// `leaving_time` is [`LEAVING_TIME`], except in tests.
 fn start_client_threads(
     stream: TcpStream,
     peer: SocketAddr,
     id: ClientId,
     seat: Seat,
     events: Sender<Event>,
+    leaving_time: Duration,
 ) -> io::Result<()> {
     // Three parties use the socket: the reader reads, the writer writes, and the broker may shut
     // it down. `&TcpStream` can do all three, so they share one socket through an `Arc`.
     let connection = Arc::new(stream);
+    // The seat too: the place is free once both threads have finished with the connection.
+    let seat = Arc::new(seat);
     let (outgoing, queue) = crossbeam_channel::bounded(OUTGOING_QUEUE_LINES);
     // The writer says here why it stopped; the reader looks, see READ_CHECK_INTERVAL.
-    let writer_ended = Arc::new(OnceLock::new());
-    let for_writer = Arc::clone(&connection);
-    let writer_says = Arc::clone(&writer_ended);
+    let (writer_says, writer_news) = crossbeam_channel::bounded(1);
+    let for_writer = (Arc::clone(&connection), Arc::clone(&seat));
     thread::Builder::new()
         .name(format!("{peer} writer"))
-        .spawn(move || write_lines(&for_writer, queue, &writer_says))?;
+        .spawn(move || write_lines(&for_writer.0, queue, writer_says, for_writer.1))?;
+    let writer = Writer {
+        news: writer_news,
+        ended: None,
+        leaving_time,
+    };
     // If this spawn fails, `outgoing` is dropped with the closure: the writer thread sees its
     // queue end, closes the connection, and finishes. Nothing is left half-started.
     thread::Builder::new()
         .name(format!("{peer} reader"))
-        .spawn(move || {
-            read_lines(connection, peer, id, outgoing, events, seat, &writer_ended);
-        })?;
+        .spawn(move || read_lines(connection, peer, id, outgoing, events, seat, writer))?;
     Ok(())
 }
 
@@ -214,8 +226,8 @@ fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) {
     crate::close::gently(stream);
 }
 
-/// Counts the open connections. The accept loop takes a [`Seat`] for each, and each reader
-/// thread gives its seat back when its connection ends.
+/// Counts the open connections. The accept loop takes a [`Seat`] for each, and a client's two
+/// threads share it: it is given back when both have finished with the connection.
 struct Seats {
     taken: Arc<AtomicUsize>,
     max: usize,
@@ -260,8 +272,8 @@ fn read_lines(
     id: ClientId,
     outgoing: Sender<Line>,
     events: Sender<Event>,
-    seat: Seat,
-    writer_ended: &OnceLock<WriterEnded>,
+    seat: Arc<Seat>,
+    mut writer: Writer,
 ) {
     // Sent from here, not from the accept loop, so the broker hears of the client before any of
     // its lines, and only if this thread really started.
@@ -298,7 +310,7 @@ fn read_lines(
             // The read timeout (READ_CHECK_INTERVAL) expired: Unix says WouldBlock, Windows
             // TimedOut. A quiet client is no fault; a closed connection ends this thread.
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                match writer_ended.get() {
+                match writer.has_ended() {
                     Some(_) => break Leaving::Closed,
                     None => continue,
                 }
@@ -312,16 +324,17 @@ fn read_lines(
     // Whatever the reader saw last (often 0 bytes, as the writer closed the connection), a
     // writer that gave up on the client is the real story: the room must hear it was cut off,
     // not that it said goodbye.
-    let how = match writer_ended.get() {
+    let how = match writer.has_ended() {
         Some(WriterEnded::Stalled) => Leaving::TooSlow,
         _ => how,
     };
-    // Give the seat back before telling the broker. When the client closed its connection, that
-    // means whoever hears it left can be sure a newcomer finds the place free. (After `/quit` or
-    // a cut-off the broker has announced the leave already, and the seat follows a moment later,
-    // when this thread sees the connection end.)
+    // This thread's share of the seat goes back now; the writer's, when it has finished.
     drop(seat);
     let _ = events.send(Event::Disconnected { id, how });
+    // The broker now lets go of the client's queue, and the writer sends what is left in it:
+    // the answers to the client's last lines, and what the room said meanwhile. A client that
+    // half-closed still reads, and gets them all; one that reads slowly gets LEAVING_TIME.
+    writer.finish(&connection);
 }
 
 /// What reading a client's next line produced.
@@ -412,8 +425,13 @@ impl<R: Read> LineReader<R> {
 // ANCHOR: writer
 /// Runs on the client's writer thread: writes each queued line, in order, until the broker lets
 /// go of the queue (the client left, or was cut off) or the connection breaks. Says why it
-/// stopped in `ended`, for the reader thread.
-fn write_lines(connection: &TcpStream, queue: Receiver<Line>, ended: &OnceLock<WriterEnded>) {
+/// stopped on `ended`, for the reader thread, and gives back its share of the client's seat.
+fn write_lines(
+    connection: &TcpStream,
+    queue: Receiver<Line>,
+    ended: Sender<WriterEnded>,
+    seat: Arc<Seat>,
+) {
     let mut socket = BufWriter::new(connection);
     let mut how = WriterEnded::Done;
     // The loop ends when the queue is empty and the broker has dropped its `Sender`.
@@ -433,8 +451,11 @@ fn write_lines(connection: &TcpStream, queue: Receiver<Line>, ended: &OnceLock<W
             break;
         }
     }
-    // Tell the reader first, then close: whatever wakes the reader, the news is there.
-    let _ = ended.set(how);
+    // Tell the reader first, then close: whatever wakes the reader, the news is there. And give
+    // the seat back before the client reads the end: if the reader has finished too, the
+    // client finds its place free when it tries again.
+    let _ = ended.send(how);
+    drop(seat);
     // Closing both directions tells the client we are done. On Linux and macOS it also wakes
     // the reader thread (its read returns 0 bytes); Windows does not wake a blocked read
     // (rust-lang/rust#121594), so there the reader finds `ended` within READ_CHECK_INTERVAL.
@@ -449,6 +470,45 @@ enum WriterEnded {
     Done,
     /// The client took no bytes for [`WRITE_TIMEOUT`]: it stopped reading, and is cut off.
     Stalled,
+}
+
+/// What the reader knows of its client's writer thread.
+struct Writer {
+    /// Where the writer says why it stopped.
+    news: Receiver<WriterEnded>,
+    /// What it said, once it has: a channel hands a message out only once.
+    ended: Option<WriterEnded>,
+    /// How long the writer has to finish once the client has left: [`LEAVING_TIME`], except in
+    /// tests.
+    leaving_time: Duration,
+}
+
+impl Writer {
+    /// Why the writer stopped, or `None` while it runs. Looks, without waiting.
+    fn has_ended(&mut self) -> Option<WriterEnded> {
+        if self.ended.is_none() {
+            self.ended = match self.news.try_recv() {
+                Ok(how) => Some(how),
+                Err(TryRecvError::Empty) => None,
+                // The thread is gone without a word: it can only have panicked.
+                Err(TryRecvError::Disconnected) => Some(WriterEnded::Done),
+            };
+        }
+        self.ended
+    }
+
+    /// Waits, up to the leaving time, for the writer to send what is left and finish. If it
+    /// has not by then, closes the connection under it: the write it waits in fails (at once
+    /// on Linux; where a system does not wake a blocked write, WRITE_TIMEOUT ends it), and it
+    /// finishes, giving back its share of the seat.
+    fn finish(mut self, connection: &TcpStream) {
+        if self.has_ended().is_some() {
+            return;
+        }
+        if let Err(RecvTimeoutError::Timeout) = self.news.recv_timeout(self.leaving_time) {
+            let _ = connection.shutdown(Shutdown::Both);
+        }
+    }
 }
 // ANCHOR_END: writer
 

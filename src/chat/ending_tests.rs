@@ -5,10 +5,10 @@
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::*;
 
@@ -25,12 +25,16 @@ fn connected_pair() -> (TcpStream, TcpStream) {
 
 /// Starts a client's threads on `server`, as the accept loop does, and returns the broker's
 /// inbox, the client's queue, and the seat count.
-fn serve(server: TcpStream) -> (Receiver<Event>, Sender<Line>, Arc<AtomicUsize>) {
+fn serve(
+    server: TcpStream,
+    leaving_time: Duration,
+) -> (Receiver<Event>, Sender<Line>, Arc<AtomicUsize>) {
     let seats = Seats::new(1);
     let seat = seats.take().expect("a free seat");
     let (events, inbox) = crossbeam_channel::bounded(EVENT_QUEUE_LEN);
     let peer = server.peer_addr().unwrap();
-    start_client_threads(server, peer, 1, seat, events).expect("start the client's threads");
+    start_client_threads(server, peer, 1, seat, events, leaving_time)
+        .expect("start the client's threads");
     let outgoing = match inbox.recv_timeout(PATIENCE) {
         Ok(Event::Connected { outgoing, .. }) => outgoing,
         _ => panic!("the reader should introduce the client first"),
@@ -57,7 +61,7 @@ fn a_client_that_stops_reading_in_a_quiet_room_is_cut_off_not_said_to_leave() {
     server
         .set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
-    let (inbox, outgoing, _) = serve(server);
+    let (inbox, outgoing, _) = serve(server, PATIENCE);
     // The client stays connected and never reads. Lines go out until the system's buffers are
     // full (megabytes on loopback), then the writer waits, and its write timeout expires.
     let line = Line::from(format!("{}\n", "x".repeat(1023)));
@@ -85,17 +89,29 @@ fn the_reader_ends_with_its_writer_even_if_closing_does_not_wake_it() {
     let seat = seats.take().expect("a free seat");
     let (events, inbox) = crossbeam_channel::bounded(EVENT_QUEUE_LEN);
     let (outgoing, _queue) = crossbeam_channel::bounded(OUTGOING_QUEUE_LINES);
-    let writer_ended = Arc::new(OnceLock::new());
-    let for_reader = Arc::clone(&writer_ended);
+    let (writer_says, news) = crossbeam_channel::bounded(1);
+    let writer = Writer {
+        news,
+        ended: None,
+        leaving_time: PATIENCE,
+    };
     let reader = thread::spawn(move || {
-        read_lines(connection, peer, 1, outgoing, events, seat, &for_reader);
+        read_lines(
+            connection,
+            peer,
+            1,
+            outgoing,
+            events,
+            Arc::new(seat),
+            writer,
+        );
     });
     assert!(matches!(
         inbox.recv_timeout(PATIENCE),
         Ok(Event::Connected { .. })
     ));
     // The client is connected, quiet, and stays so; the writer has finished.
-    writer_ended.set(WriterEnded::Done).unwrap();
+    writer_says.send(WriterEnded::Done).unwrap();
     assert!(matches!(next_leaving(&inbox), Leaving::Closed));
     reader.join().expect("the reader thread ends");
     assert_eq!(
@@ -112,7 +128,7 @@ fn a_quiet_client_is_not_disconnected_by_the_read_checks() {
     server
         .set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
-    let (inbox, _outgoing, _) = serve(server);
+    let (inbox, _outgoing, _) = serve(server, PATIENCE);
     // Many read timeouts pass; the connection stays, and a late line still arrives.
     thread::sleep(Duration::from_millis(200));
     client.write_all(b"still here\n").unwrap();
@@ -120,4 +136,117 @@ fn a_quiet_client_is_not_disconnected_by_the_read_checks() {
         Ok(Event::Line { text, .. }) => assert_eq!(text, "still here"),
         _ => panic!("the quiet client's line should arrive"),
     }
+}
+
+/// Queues `line` for the client until the queue stays full for a tenth of a second, and returns
+/// how many were queued. With lines of 64 KiB, a full queue holds 256 MiB, far more than the
+/// system's buffers on any machine: a client that reads nothing keeps the writer waiting.
+fn fill_the_queue(outgoing: &Sender<Line>, line: &Line) -> usize {
+    let mut queued = 0;
+    while outgoing
+        .send_timeout(Arc::clone(line), Duration::from_millis(100))
+        .is_ok()
+    {
+        queued += 1;
+    }
+    queued
+}
+
+/// Waits until the seat is free, and says how long that took.
+fn seat_free_after(seats_taken: &AtomicUsize, since: Instant) -> Duration {
+    while seats_taken.load(Ordering::SeqCst) > 0 {
+        assert!(
+            since.elapsed() < PATIENCE,
+            "the seat was not given back within {PATIENCE:?}"
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+    since.elapsed()
+}
+
+/// A client that half-closes while lines wait for it, and then reads nothing. The room hears
+/// at once that it left, but its writer is still at work, with a thread and the socket, so the
+/// seat is given back only when the writer has finished: here, when the leaving time is up and
+/// the connection is closed under it.
+#[test]
+fn a_client_that_leaves_and_reads_nothing_keeps_its_seat_until_the_leaving_time_is_up() {
+    let (server, client) = connected_pair();
+    // The writer does not give up by itself here: the leaving time must end it.
+    server
+        .set_write_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let leaving_time = Duration::from_millis(500);
+    let (inbox, outgoing, seats_taken) = serve(server, leaving_time);
+    let line = Line::from(format!("{}\n", "x".repeat(64 * 1024 - 1)));
+    fill_the_queue(&outgoing, &line);
+
+    client.shutdown(Shutdown::Write).expect("half-close");
+    let left_at = Instant::now();
+    let how = next_leaving(&inbox);
+    assert!(
+        matches!(how, Leaving::Closed),
+        "a client that half-closed between two lines has left: got {how:?}"
+    );
+    // The broker lets go of the queue when it hears the client left.
+    drop(outgoing);
+    let waited = seat_free_after(&seats_taken, left_at);
+    assert!(
+        waited >= leaving_time,
+        "the seat was free {waited:?} after the client half-closed, while its writer still had \
+         lines to send it: the writer holds its share of the seat until it has finished, which \
+         is when it has sent them, or the leaving time ({leaving_time:?}) is up"
+    );
+    // Closing the connection under the writer wakes its write at once on Linux (where a system
+    // does not, the write timeout ends it).
+    #[cfg(target_os = "linux")]
+    assert!(
+        waited < Duration::from_millis(2500),
+        "the seat was free {waited:?} after the client half-closed: when the leaving time is \
+         up, the connection must be closed under the writer, not left to its write timeout"
+    );
+    drop(client);
+}
+
+/// A client that half-closes while lines wait for it, and reads them all in time, gets every
+/// line that was queued for it, then the end of the stream; by then its seat is free.
+#[test]
+fn a_client_that_leaves_still_gets_every_line_queued_for_it() {
+    let (server, mut client) = connected_pair();
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let (inbox, outgoing, seats_taken) = serve(server, PATIENCE);
+    let line = Line::from(format!("{}\n", "y".repeat(16 * 1024 - 1)));
+    let queued = fill_the_queue(&outgoing, &line);
+
+    client.shutdown(Shutdown::Write).expect("half-close");
+    assert!(matches!(next_leaving(&inbox), Leaving::Closed));
+    drop(outgoing);
+    client.set_read_timeout(Some(PATIENCE)).unwrap();
+    let mut received = 0;
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        match client.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(count) => received += count,
+            Err(error) => panic!(
+                "reading what was queued failed ({:?}) after {received} bytes of {}",
+                error.kind(),
+                queued * line.len()
+            ),
+        }
+    }
+    assert_eq!(
+        received,
+        queued * line.len(),
+        "the client left with {queued} lines queued for it, and must get each of them"
+    );
+    assert_eq!(
+        seats_taken.load(Ordering::SeqCst),
+        0,
+        "the seat must be free by the time the client reads the end of the stream"
+    );
 }

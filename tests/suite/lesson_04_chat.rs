@@ -330,6 +330,67 @@ fn joins_and_leaves_are_announced() {
     alice.expect("* dave joined");
 }
 
+/// A client that half-closes (says it will send no more) still reads: the room hears at once that
+/// it left, and the server sends it what was queued for it, then closes. Until then its
+/// connection and its writer are still in use, so its seat stays taken. Checked with lines that
+/// wait in
+/// the server, not in the system's buffers: each of alice's lines is 1,024 control characters,
+/// which the server sends as 3 bytes each (U+FFFD), so 2,000 of them make about 6 MiB for bob,
+/// more than loopback's buffers take in (about 3 MiB on Linux), and fewer lines than the 4,096
+/// a queue holds.
+#[test]
+fn a_client_that_leaves_with_lines_waiting_keeps_its_seat_until_it_has_them() {
+    const LINES: usize = 2000;
+    let server = Server::start(SERVER, &["127.0.0.1:0", "2"]);
+    let mut alice = Chatter::join(&server, "alice");
+    let mut bob = Chatter::join(&server, "bob");
+    alice.expect("* bob joined");
+    let unprintable = "\u{1}".repeat(1024);
+    for _ in 0..LINES {
+        alice.send_bytes(format!("{unprintable}\n").as_bytes());
+    }
+    // The broker answers alice's lines in order: once she hears this, bob's queue has them all.
+    alice.type_line("/who");
+    alice.expect("* 2 here: alice, bob");
+    bob.reader
+        .get_mut()
+        .shutdown(std::net::Shutdown::Write)
+        .expect("bob half-closes");
+    alice.expect("* bob left");
+
+    // A third of a second of newcomers: each must find the room full, as bob's seat is taken.
+    let full = "! Sorry, the chat is full (2 people). Please try again later.";
+    let until = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < until {
+        let mut newcomer = BufReader::new(server.connect());
+        let mut first = String::new();
+        newcomer
+            .read_line(&mut first)
+            .expect("a newcomer reads the server's first line");
+        assert_eq!(
+            first.trim_end(),
+            full,
+            "bob half-closed with lines still waiting for him, and read none yet: until he has \
+             them (or the server's time for it runs out), his connection is in use and his seat \
+             taken, so a newcomer must be turned away"
+        );
+    }
+
+    // bob reads: every line queued for him, then the end of the connection.
+    let wanted = format!("alice: {}", "\u{FFFD}".repeat(1024));
+    for number in 0..LINES {
+        let line = bob.next_line();
+        assert!(
+            line == wanted,
+            "bob's line {number} of {LINES} is not alice's: {line:.40}..."
+        );
+    }
+    bob.expect_closed();
+    // Once bob has read the end, his seat is free.
+    let _carol = Chatter::join(&server, "carol");
+    alice.expect("* carol joined");
+}
+
 #[test]
 fn commands_work_and_unknown_ones_are_refused() {
     let server = start();
@@ -822,9 +883,15 @@ fn connections_past_the_limit_are_turned_away_politely() {
     // Everyone inside carried on.
     alice.type_line("it is busy tonight");
     bob.expect("alice: it is busy tonight");
-    // Once someone leaves, a newcomer finds their seat free.
-    drop(bob);
+    // Once someone has left, and read the end of the connection, a newcomer finds their seat
+    // free. (The room hears at once that bob left; the seat is free when the server is done
+    // with his connection, which bob sees as its end.)
+    bob.reader
+        .get_mut()
+        .shutdown(std::net::Shutdown::Write)
+        .expect("bob half-closes");
     alice.expect("* bob left");
+    bob.expect_closed();
     let mut carol = Chatter::join(&server, "carol");
     alice.expect("* carol joined");
     carol.type_line("made it");

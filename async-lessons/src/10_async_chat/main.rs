@@ -23,6 +23,10 @@
 mod lines;
 mod room;
 
+// How long a client that has left keeps its seat.
+#[cfg(test)]
+mod leaving_tests;
+
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,8 +34,8 @@ use std::time::{Duration, Instant};
 
 use course::accept::AcceptFailures;
 use course::chat::{
-    ClientId, EVENT_QUEUE_LEN, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES, WRITE_TIMEOUT,
-    error_line,
+    ClientId, EVENT_QUEUE_LEN, LEAVING_TIME, Leaving, Line, MAX_LINE_BYTES, OUTGOING_QUEUE_LINES,
+    WRITE_TIMEOUT, error_line,
 };
 use course::cli::{Program, Role};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -174,7 +178,14 @@ async fn accept_clients(listener: TcpListener, events: Sender<Event>, max_client
             continue;
         };
         last_id += 1;
-        tokio::spawn(read_lines(stream, peer, last_id, seat, events.clone()));
+        tokio::spawn(read_lines(
+            stream,
+            peer,
+            last_id,
+            seat,
+            events.clone(),
+            LEAVING_TIME,
+        ));
     }
 }
 
@@ -206,17 +217,21 @@ async fn turn_away(mut stream: TcpStream, peer: SocketAddr, max_clients: usize) 
 // ANCHOR: reader
 /// Runs as the client's reader task: starts its writer task, introduces the client to the
 /// broker, then sends it every line the client sends, until the connection ends.
+/// `leaving_time` is lesson 04's `LEAVING_TIME`, except in tests.
 async fn read_lines(
     stream: TcpStream,
     peer: SocketAddr,
     id: ClientId,
     seat: OwnedSemaphorePermit,
     events: Sender<Event>,
+    leaving_time: Duration,
 ) {
-    // Two halves that two tasks can own: one reads, the other writes.
+    // Two halves that two tasks can own: one reads, the other writes. The two tasks share the
+    // seat too, as lesson 04's threads do: it is free once both have finished.
     let (reading, writing) = stream.into_split();
+    let seat = Arc::new(seat);
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE_LINES);
-    let mut writer = tokio::spawn(write_lines(writing, queue));
+    let mut writer = tokio::spawn(write_lines(writing, queue, Arc::clone(&seat)));
     let connected = Event::Connected {
         id,
         peer,
@@ -260,12 +275,16 @@ async fn read_lines(
             return;
         }
     };
-    // Give the seat back before telling the broker, as in lesson 04: whoever hears that this
-    // client left can be sure that a newcomer finds the place free.
+    // This task's share of the seat goes back now; the writer's, when it has finished.
     drop(seat);
     let _ = events.send(Event::Disconnected { id, how }).await;
-    // Dropping `writer` here does not stop the writer task: it goes on sending what is queued
-    // until the broker lets go of the queue.
+    // The broker now lets go of the queue, and the writer sends what is left in it, as in
+    // lesson 04: a client that reads slowly gets LEAVING_TIME, then the writer is dropped where
+    // it waits, and its share of the seat with it. (A writer that ended first was polled to
+    // its end in the loop above; `is_finished` says so, and it is not awaited twice.)
+    if !writer.is_finished() && timeout(leaving_time, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
 
 /// How the client left, when its writer task ended before its reader.
@@ -285,8 +304,13 @@ fn how_the_writer_ended(ended: Result<Result<(), Leaving>, JoinError>) -> Leavin
 
 // ANCHOR: writer
 /// Runs as the client's writer task: writes the queued lines, in order, until the broker lets
-/// go of the queue. `Err` says how the client is to be reported gone.
-async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> Result<(), Leaving> {
+/// go of the queue. `Err` says how the client is to be reported gone. Its share of the client's
+/// seat goes back when it ends.
+async fn write_lines(
+    mut socket: OwnedWriteHalf,
+    mut queue: Receiver<Line>,
+    seat: Arc<OwnedSemaphorePermit>,
+) -> Result<(), Leaving> {
     let mut lines = Vec::new();
     let mut bytes = Vec::new();
     // Each time the task runs, it takes *everything* queued for the client, and writes it
@@ -313,7 +337,10 @@ async fn write_lines(mut socket: OwnedWriteHalf, mut queue: Receiver<Line>) -> R
             unsent = &unsent[taken..];
         }
     }
-    // The broker let go: everything is sent; close our side, so the client reads the end.
+    // The broker let go: everything is sent; close our side, so the client reads the end. The
+    // seat goes back first: if the reader has finished too, the client finds its place free
+    // when it tries again.
+    drop(seat);
     within_write_timeout(socket.shutdown()).await
 }
 

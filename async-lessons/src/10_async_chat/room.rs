@@ -311,7 +311,8 @@ impl Room {
                 );
             }
             // Dropping the client drops its queue's sender: its writer task sends the goodbye,
-            // then closes the connection, and its reader task gives the seat back.
+            // then closes the connection, and the seat is free once its reader task has seen the
+            // end.
         }
     }
 
