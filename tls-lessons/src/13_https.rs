@@ -153,9 +153,16 @@ fn serve(
         if count == 0 {
             break 'reading;
         }
+        // `read_tls` takes only part of what it is given (4 KiB at a time in rustls 0.23), and
+        // says how much: give it the rest until none is left, or a large request loses its end.
+        // Each piece is taken out of its records at once, so rustls never holds more than one
+        // read's worth of plain text (16 KiB, its own limit).
         let mut tls = lock(&tls);
-        tls.read_tls(&mut &records[..count])?;
-        tls.process_new_packets()?;
+        let mut received = &records[..count];
+        while !received.is_empty() {
+            tls.read_tls(&mut received)?;
+            tls.process_new_packets()?;
+        }
     }
     // The client is done sending: tell lesson 12, and let the other direction finish.
     let _ = server_writer.shutdown(Shutdown::Write);
