@@ -186,7 +186,9 @@ pub fn chat_client(
         sequence += count;
     }
     room.everyone_done.wait();
-    // Wakes the reader thread with the end of the stream: it stops at once.
+    // On Linux and macOS this wakes the reader thread with the end of the stream: it stops at
+    // once. Windows wakes no blocked read (rust-lang/rust#121594): there the reader stops when
+    // the server answers the end with its own, as the course's chats do.
     let _ = stream.shutdown(Shutdown::Both);
     let _ = reader.join();
     tally

@@ -386,15 +386,16 @@ fn curl_reuses_one_connection_for_two_requests() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&output.stdout), HELLO.repeat(2));
-    // Older curl says "Re-using", newer "Reusing".
-    assert!(stderr.contains("using existing connection"), "{stderr}");
+    // Older curl says "Re-using existing connection #0", newer (since 8.x) "Reusing existing
+    // http: connection with host ...".
+    assert!(stderr.contains("using existing "), "{stderr}");
 
     // ANCHOR: curl_snapshot
     // What curl sent (`> `) and received (`< `) for the first request, for the book. curl's
     // version differs from one machine to the next, so it is left out.
     let first_exchange: String = stderr
         .lines()
-        .take_while(|line| !line.contains("existing connection"))
+        .take_while(|line| !line.contains("using existing "))
         .filter(|line| {
             line.starts_with("> ") || line.starts_with("< ") || *line == ">" || *line == "<"
         })
