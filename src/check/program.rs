@@ -783,15 +783,33 @@ fn shell(line: &str) -> Command {
         // `sh` of Debian and Ubuntu, would otherwise wait in between, and neither pass the signal
         // on nor end with the program's own status.
         let simple = !line.contains([';', '&', '|', '(', ')', '<', '>', '`', '$', '\n']);
-        let line = if simple {
-            format!("exec {line}")
-        } else {
+        let line = if !simple {
             line.to_string()
+        } else if starts_with_assignment(line) {
+            // `exec NAME=value program` would look for a program named `NAME=value`; `env` sets
+            // the variable and runs the program, in the shell's place all the same.
+            format!("exec env {line}")
+        } else {
+            format!("exec {line}")
         };
         let mut command = Command::new("sh");
         command.args(["-c", &line]);
         command
     }
+}
+
+/// Whether a command line starts by setting a variable, as `PYTHONUNBUFFERED=1 python3 ...`
+/// does: its first word is a name (letters, digits and `_`, not starting with a digit), then `=`.
+fn starts_with_assignment(line: &str) -> bool {
+    let first_word = line.split_whitespace().next().unwrap_or("");
+    let Some((name, _value)) = first_word.split_once('=') else {
+        return false;
+    };
+    let mut characters = name.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|rest| rest.is_ascii_alphanumeric() || rest == '_')
 }
 
 /// Reads the program's stdout: the address of its first `listening on ADDRESS` line goes to the
@@ -975,6 +993,39 @@ fn signal_name(signal: i32) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A command that sets a variable first still runs, with the variable set, in the shell's
+    /// place: its process is the program itself, so its status is the program's own.
+    #[cfg(unix)]
+    #[test]
+    fn a_command_that_sets_a_variable_first_runs_with_it() {
+        let output = shell("COURSE_CHECK_VARIABLE='a b' env")
+            .output()
+            .expect("run sh");
+        assert!(output.status.success(), "{output:?}");
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            printed
+                .lines()
+                .any(|line| line == "COURSE_CHECK_VARIABLE=a b"),
+            "{printed}"
+        );
+        // And the status is the program's, not a shell's complaint (127: not found).
+        let status = shell("COURSE_CHECK_VARIABLE=1 sh -c 'exit 3'")
+            .status()
+            .expect("run sh");
+        assert_eq!(status.code(), Some(3));
+        for (line, starts) in [
+            ("NAME=value program", true),
+            ("_N1=x program", true),
+            ("1N=x program", false),
+            ("program --name=value", false),
+            ("./program NAME=value", false),
+            ("=x program", false),
+        ] {
+            assert_eq!(starts_with_assignment(line), starts, "{line}");
+        }
+    }
 
     #[test]
     fn panics_and_endings_are_read_off_stderr() {
