@@ -126,48 +126,82 @@ fn serve(
             }
         })
     };
-    // From the client to lesson 12, on this thread: TLS records in, plain bytes out. The
-    // handshake may already have read the start of the first request: pass on what the
-    // connection holds before waiting for more.
+    // From the client to lesson 12, on this thread: TLS records in, plain bytes out.
     let mut server_writer = server;
-    let mut plain = [0; 16 * 1024];
+    let carried = carry_to_lesson_12(&tls, &mut client, &mut server_writer);
+    // The client is done sending: tell lesson 12, and let the other direction finish. After an
+    // error, close both connections, so that the other direction ends too: its read wakes at
+    // once on Linux and macOS, and elsewhere when lesson 12 closes in answer.
+    if carried.is_err() {
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = server_writer.shutdown(Shutdown::Both);
+    } else {
+        let _ = server_writer.shutdown(Shutdown::Write);
+    }
+    let _ = to_client.join();
+    carried
+}
+
+/// Reads the client's TLS records, and writes the plain text in them to lesson 12, until the
+/// client says goodbye or closes.
+fn carry_to_lesson_12(
+    tls: &Mutex<ServerConnection>,
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+) -> anyhow::Result<()> {
     let mut records = [0; 16 * 1024];
-    'reading: loop {
-        {
-            let mut tls = lock(&tls);
-            loop {
-                match tls.reader().read(&mut plain) {
-                    Ok(0) => break 'reading, // the client said goodbye in TLS
-                    Ok(read) => server_writer.write_all(&plain[..read])?,
-                    Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break,
-                    Err(error) => return Err(error.into()),
-                }
+    // The handshake may already have read the start of the first request: the first turn passes
+    // on what the connection holds, before reading more.
+    let mut count = 0;
+    let mut plain = Vec::new();
+    loop {
+        let client_said_goodbye = {
+            let mut tls = lock(tls);
+            let mut goodbye = take_plain_text(&mut tls, &mut plain)?;
+            // `read_tls` takes only part of what it is given (often 4 KiB), and says how much:
+            // give it the rest until none is left. Taking the plain text out after each part
+            // keeps rustls under its limit of plain text held (16 KiB), past which `read_tls`
+            // refuses more.
+            let mut received = &records[..count];
+            while !received.is_empty() && !goodbye {
+                // 0: rustls takes no more, because the client has said goodbye.
+                let taken = tls.read_tls(&mut received)?;
+                tls.process_new_packets()?;
+                goodbye = take_plain_text(&mut tls, &mut plain)? || taken == 0;
             }
             // Anything TLS itself has to say back (a key update, an alert) goes now.
             while tls.wants_write() {
-                tls.write_tls(&mut client)?;
+                tls.write_tls(client)?;
             }
+            goodbye
+        };
+        // Written without the lock, so that lesson 12's answers reach the client meanwhile.
+        server.write_all(&plain)?;
+        plain.clear();
+        if client_said_goodbye {
+            return Ok(());
         }
         // Wait for the client's bytes without holding the lock, so the other direction can write.
-        let count = client.read(&mut records)?;
+        count = client.read(&mut records)?;
         if count == 0 {
-            break 'reading;
-        }
-        // `read_tls` takes only part of what it is given (4 KiB at a time in rustls 0.23), and
-        // says how much: give it the rest until none is left, or a large request loses its end.
-        // Each piece is taken out of its records at once, so rustls never holds more than one
-        // read's worth of plain text (16 KiB, its own limit).
-        let mut tls = lock(&tls);
-        let mut received = &records[..count];
-        while !received.is_empty() {
-            tls.read_tls(&mut received)?;
-            tls.process_new_packets()?;
+            return Ok(());
         }
     }
-    // The client is done sending: tell lesson 12, and let the other direction finish.
-    let _ = server_writer.shutdown(Shutdown::Write);
-    let _ = to_client.join();
-    Ok(())
+}
+
+/// Moves the plain text rustls has decrypted into `plain`. `true` once the client has said
+/// goodbye in TLS (its `close_notify`): nothing more will come.
+fn take_plain_text(tls: &mut ServerConnection, plain: &mut Vec<u8>) -> std::io::Result<bool> {
+    let mut piece = [0; 4096];
+    loop {
+        match tls.reader().read(&mut piece) {
+            Ok(0) => return Ok(true),
+            Ok(read) => plain.extend_from_slice(&piece[..read]),
+            // Nothing more for now.
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return Ok(false),
+            Err(error) => return Err(error),
+        }
+    }
 }
 // ANCHOR_END: serve
 

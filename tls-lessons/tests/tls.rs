@@ -351,3 +351,132 @@ fn curl_fetches_lesson_12s_file_over_https() {
         .expect("curl ran before");
     assert_eq!(refused.status.code(), Some(60), "{}", stderr(&refused));
 }
+
+/// A stand-in for lesson 12 behind 13_https: it takes one connection, reads everything until
+/// the end (or gives up after `PATIENCE` of silence), then answers with how many bytes came.
+fn counting_upstream() -> (SocketAddr, std::thread::JoinHandle<std::io::Result<usize>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("its address");
+    let counting = std::thread::spawn(move || {
+        let (mut connection, _) = listener.accept()?;
+        connection.set_read_timeout(Some(PATIENCE))?;
+        let mut received = Vec::new();
+        connection.read_to_end(&mut received)?;
+        connection.write_all(format!("received {}\n", received.len()).as_bytes())?;
+        Ok(received.len())
+    });
+    (address, counting)
+}
+
+/// 13_https in front of `upstream`, and the authority its certificates come from.
+fn https_in_front_of(upstream: SocketAddr, test: &str) -> (StartedServer, PathBuf) {
+    let folder = folder(test);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_13_https"));
+    command
+        .arg("127.0.0.1:0")
+        .arg(upstream.to_string())
+        .arg("--certs")
+        .arg(&folder);
+    let https = StartedServer::start(command, PATIENCE, true).expect("13_https starts");
+    (https, folder.join("ca.pem"))
+}
+
+/// A TLS client of 13_https, handshake done, trusting only `authority`.
+fn tls_client_of(
+    https: &StartedServer,
+    authority: &Path,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut trusted = rustls::RootCertStore::empty();
+    trusted
+        .add(rustls::pki_types::CertificateDer::from_pem_file(authority).expect("the authority"))
+        .expect("a usable authority");
+    let config = rustls::ClientConfig::builder()
+        .with_root_certificates(trusted)
+        .with_no_client_auth();
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a name");
+    let connection =
+        rustls::ClientConnection::new(std::sync::Arc::new(config), name).expect("a connection");
+    let tcp = TcpStream::connect_timeout(&https.address, PATIENCE).expect("connect to 13_https");
+    tcp.set_read_timeout(Some(PATIENCE))
+        .expect("a read timeout");
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).expect("the handshake");
+    }
+    tls
+}
+
+/// An upload sent as TLS records of 6,000 bytes: one read of the terminator's can end up holding
+/// more than rustls keeps of plain text (16 KiB) unless the text is taken out as it comes. Every
+/// byte must reach the server behind.
+#[test]
+fn an_upload_in_mid_sized_records_reaches_the_server_behind_whole() {
+    const UPLOAD: usize = 2_000_000;
+    let (upstream, counting) = counting_upstream();
+    let (https, authority) = https_in_front_of(upstream, "upload");
+    let mut tls = tls_client_of(&https, &authority);
+    let piece = [b'u'; 6000];
+    let mut sent = 0;
+    while sent < UPLOAD {
+        let size = piece.len().min(UPLOAD - sent);
+        // One `write_all` makes one record, of `size` bytes of text.
+        tls.write_all(&piece[..size]).unwrap_or_else(|error| {
+            panic!("sending the upload failed after {sent} bytes: {error}: see 13_https's log")
+        });
+        sent += size;
+    }
+    tls.conn.send_close_notify();
+    tls.flush().expect("send the goodbye");
+    let mut answer = String::new();
+    let _ = tls.read_to_string(&mut answer);
+    let received = counting
+        .join()
+        .expect("the upstream thread")
+        .expect("the upstream read to the end");
+    let log: Vec<String> = https
+        .stderr
+        .as_ref()
+        .map(|lines| lines.try_iter().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        received, UPLOAD,
+        "13_https passed on {received} of the {UPLOAD} bytes uploaded; its log: {log:?}"
+    );
+    assert_eq!(answer, format!("received {UPLOAD}\n"));
+}
+
+/// A client that says goodbye in TLS (close_notify) and sends more bytes in the same write: the
+/// terminator must stop there and tell the server behind that the client is done, not try for
+/// ever to hand rustls bytes it no longer takes.
+#[test]
+fn bytes_after_the_clients_goodbye_are_let_go() {
+    let (upstream, counting) = counting_upstream();
+    let (https, authority) = https_in_front_of(upstream, "goodbye");
+    let mut tls = tls_client_of(&https, &authority);
+    tls.write_all(b"GET / HTTP/1.1\r\n\r\n")
+        .expect("send a request");
+    tls.flush().expect("send it now");
+    tls.conn.send_close_notify();
+    let mut goodbye_and_more = Vec::new();
+    tls.conn
+        .write_tls(&mut goodbye_and_more)
+        .expect("the goodbye's bytes");
+    // The start of another record, and more: bytes rustls will not take after the goodbye.
+    goodbye_and_more.extend_from_slice(&[0x17, 0x03, 0x03, 0x3e, 0x80]);
+    goodbye_and_more.extend_from_slice(&[0; 8000]);
+    tls.sock
+        .write_all(&goodbye_and_more)
+        .expect("send the goodbye and more");
+    let received = counting
+        .join()
+        .expect("the upstream thread")
+        .unwrap_or_else(|error| {
+            panic!(
+                "the server behind 13_https never heard the client was done ({:?}): is 13_https \
+                 still feeding rustls bytes after the client's goodbye?",
+                error.kind()
+            )
+        });
+    assert_eq!(received, "GET / HTTP/1.1\r\n\r\n".len());
+}
