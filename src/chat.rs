@@ -188,11 +188,12 @@ fn start_client_threads(
     let (outgoing, queue) = crossbeam_channel::bounded(OUTGOING_QUEUE_LINES);
     // The writer says here why it stopped; the reader looks, see READ_CHECK_INTERVAL.
     let (writer_says, writer_news) = crossbeam_channel::bounded(1);
-    let for_writer = (Arc::clone(&connection), Arc::clone(&seat));
+    let (writers_connection, writers_seat) = (Arc::clone(&connection), Arc::clone(&seat));
     thread::Builder::new()
         .name(format!("{peer} writer"))
-        .spawn(move || write_lines(&for_writer.0, queue, writer_says, for_writer.1))?;
-    let writer = Writer {
+        .spawn(move || write_lines(&writers_connection, queue, writer_says, writers_seat))?;
+    // What the reader knows of the writer thread: see `WriterThread`, under "writer".
+    let writer = WriterThread {
         news: writer_news,
         ended: None,
         leaving_time,
@@ -273,7 +274,7 @@ fn read_lines(
     outgoing: Sender<Line>,
     events: Sender<Event>,
     seat: Arc<Seat>,
-    mut writer: Writer,
+    mut writer: WriterThread,
 ) {
     // Sent from here, not from the accept loop, so the broker hears of the client before any of
     // its lines, and only if this thread really started.
@@ -310,7 +311,7 @@ fn read_lines(
             // The read timeout (READ_CHECK_INTERVAL) expired: Unix says WouldBlock, Windows
             // TimedOut. A quiet client is no fault; a closed connection ends this thread.
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                match writer.has_ended() {
+                match writer.how_it_ended() {
                     Some(_) => break Leaving::Closed,
                     None => continue,
                 }
@@ -324,7 +325,7 @@ fn read_lines(
     // Whatever the reader saw last (often 0 bytes, as the writer closed the connection), a
     // writer that gave up on the client is the real story: the room must hear it was cut off,
     // not that it said goodbye.
-    let how = match writer.has_ended() {
+    let how = match writer.how_it_ended() {
         Some(WriterEnded::Stalled) => Leaving::TooSlow,
         _ => how,
     };
@@ -473,7 +474,7 @@ enum WriterEnded {
 }
 
 /// What the reader knows of its client's writer thread.
-struct Writer {
+struct WriterThread {
     /// Where the writer says why it stopped.
     news: Receiver<WriterEnded>,
     /// What it said, once it has: a channel hands a message out only once.
@@ -483,9 +484,9 @@ struct Writer {
     leaving_time: Duration,
 }
 
-impl Writer {
+impl WriterThread {
     /// Why the writer stopped, or `None` while it runs. Looks, without waiting.
-    fn has_ended(&mut self) -> Option<WriterEnded> {
+    fn how_it_ended(&mut self) -> Option<WriterEnded> {
         if self.ended.is_none() {
             self.ended = match self.news.try_recv() {
                 Ok(how) => Some(how),
@@ -500,12 +501,14 @@ impl Writer {
     /// Waits, up to the leaving time, for the writer to send what is left and finish. If it
     /// has not by then, closes the connection under it: the write it waits in fails (at once
     /// on Linux; where a system does not wake a blocked write, WRITE_TIMEOUT ends it), and it
-    /// finishes, giving back its share of the seat.
+    /// finishes, giving back its share of the seat. The close then throws away what the system
+    /// still holds for the client, rather than go on delivering it after the seat is free.
     fn finish(mut self, connection: &TcpStream) {
-        if self.has_ended().is_some() {
+        if self.how_it_ended().is_some() {
             return;
         }
         if let Err(RecvTimeoutError::Timeout) = self.news.recv_timeout(self.leaving_time) {
+            let _ = crate::close::discard_unsent_on_close(connection);
             let _ = connection.shutdown(Shutdown::Both);
         }
     }

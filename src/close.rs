@@ -13,11 +13,16 @@
 //! at most [`MAX_LINGERING`] connections linger at once, so a flood of turn-aways cannot make a
 //! thread each. Past that, a connection is closed at once, the old way.
 
-use std::io::{ErrorKind, Read};
+use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
+
+#[cfg(unix)]
+use std::os::fd::AsFd as AsSocket;
+#[cfg(windows)]
+use std::os::windows::io::AsSocket;
 
 /// How long a closing connection may keep sending before we stop listening to it.
 pub const LINGER: Duration = Duration::from_secs(1);
@@ -26,6 +31,15 @@ pub const MAX_LINGERING: usize = 16;
 
 /// How many connections linger now.
 static LINGERING: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes the close of `socket` (when its last handle is dropped) abrupt: the system throws away
+/// what it has not sent yet and sends a reset, instead of going on delivering it to a peer that
+/// reads slowly, or never, and keeping its buffers (megabytes) meanwhile. The peer reads an error
+/// where the end would be, so it knows it did not get everything. This is `SO_LINGER` set to 0,
+/// which socket2 offers and std does not; Linux, macOS and Windows all reset on it.
+pub fn discard_unsent_on_close(socket: &impl AsSocket) -> io::Result<()> {
+    socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO))
+}
 
 /// Closes `stream` after the last bytes written to it, without a reset; returns at once.
 pub fn gently(stream: TcpStream) {

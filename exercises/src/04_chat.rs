@@ -163,7 +163,9 @@ impl Room {
     /// Forgets client `id`, and tells the room why it left.
     fn remove(&mut self, id: ClientId, how: Leaving) {
         // TODO: take client `id` out of `self.clients` (it may be gone already: then do
-        // nothing). If it had a name, tell everyone else how it left: `NAME left`,
+        // nothing). Dropping it lets go of its queue: its writer then sends what is left and
+        // ends, and only then is its seat free. If it had a name, tell everyone else how it
+        // left: `NAME left`,
         // `NAME left (connection lost)` or `NAME was disconnected: they stopped reading their
         // messages` (`notice_line` adds the "* "). Shut down the connection of a client cut
         // off as too slow: its writer may be stuck writing to it.

@@ -333,14 +333,13 @@ fn joins_and_leaves_are_announced() {
 /// A client that half-closes (says it will send no more) still reads: the room hears at once that
 /// it left, and the server sends it what was queued for it, then closes. Until then its
 /// connection and its writer are still in use, so its seat stays taken. Checked with lines that
-/// wait in
-/// the server, not in the system's buffers: each of alice's lines is 1,024 control characters,
-/// which the server sends as 3 bytes each (U+FFFD), so 2,000 of them make about 6 MiB for bob,
-/// more than loopback's buffers take in (about 3 MiB on Linux), and fewer lines than the 4,096
-/// a queue holds.
+/// wait in the server, not in the system's buffers: each of alice's lines is 1,024 control
+/// characters, which the server sends as 3 bytes each (U+FFFD), so 4,000 of them make about
+/// 12 MiB for bob, several times what loopback's buffers took in on Linux for a client that
+/// reads nothing (under 3 MiB), and fewer lines than the 4,096 a queue holds.
 #[test]
 fn a_client_that_leaves_with_lines_waiting_keeps_its_seat_until_it_has_them() {
-    const LINES: usize = 2000;
+    const LINES: usize = 4000;
     let server = Server::start(SERVER, &["127.0.0.1:0", "2"]);
     let mut alice = Chatter::join(&server, "alice");
     let mut bob = Chatter::join(&server, "bob");

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
@@ -72,5 +72,22 @@ async fn a_client_that_leaves_and_reads_nothing_keeps_its_seat_until_the_leaving
         waited < Duration::from_millis(2500),
         "the seat was free {waited:?} after the client half-closed: when the leaving time is \
          up, the reader must drop the writer, not wait for its write timeout"
+    );
+    // The close threw away what the system still held for the client, with a reset: reading
+    // what did arrive, the client meets an error, not an end that looks complete.
+    let mut buffer = vec![0; 64 * 1024];
+    let ending = loop {
+        match timeout(PATIENCE, client.read(&mut buffer)).await {
+            Ok(Ok(0)) => break Ok(()),
+            Ok(Ok(_)) => continue,
+            Ok(Err(error)) => break Err(error.kind()),
+            Err(_) => panic!("the client received nothing for {PATIENCE:?}"),
+        }
+    };
+    assert_eq!(
+        ending,
+        Err(std::io::ErrorKind::ConnectionReset),
+        "when the leaving time is up, the server's close must discard what is left (a reset), \
+         not go on delivering it after the seat is someone else's"
     );
 }

@@ -228,7 +228,7 @@ async fn read_lines(
 ) {
     // Two halves that two tasks can own: one reads, the other writes. The two tasks share the
     // seat too, as lesson 04's threads do: it is free once both have finished.
-    let (reading, writing) = stream.into_split();
+    let (mut reading, writing) = stream.into_split();
     let seat = Arc::new(seat);
     let (outgoing, queue) = mpsc::channel(OUTGOING_QUEUE_LINES);
     let mut writer = tokio::spawn(write_lines(writing, queue, Arc::clone(&seat)));
@@ -243,8 +243,9 @@ async fn read_lines(
     if events.send(connected).await.is_err() {
         return; // The broker has stopped, and with it the server.
     }
-    // telnet's commands are not text: see `lines.rs`.
-    let mut lines = LineReader::new(TelnetReader::new(reading));
+    // telnet's commands are not text: see `lines.rs`. (It borrows `reading`, which the end
+    // below needs again.)
+    let mut lines = LineReader::new(TelnetReader::new(&mut reading));
     let how = loop {
         // Wait for whichever comes first: the client's next line, or the end of its writer.
         // Lesson 04's writer shut the socket down to wake its reader; here the reader waits on
@@ -283,6 +284,8 @@ async fn read_lines(
     // it waits, and its share of the seat with it. (A writer that ended first was polled to
     // its end in the loop above; `is_finished` says so, and it is not awaited twice.)
     if !writer.is_finished() && timeout(leaving_time, &mut writer).await.is_err() {
+        // As lesson 04: the close throws away what the system still holds for the client.
+        let _ = course::close::discard_unsent_on_close(reading.as_ref());
         writer.abort();
     }
 }
