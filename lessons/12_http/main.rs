@@ -184,6 +184,14 @@ fn wait_at_the_door(mut stream: TcpStream, peer: SocketAddr, place: Seat, site: 
         }
         Ok(Arrival::Closed | Arrival::TooSlow) | Err(_) => return,
     };
+    // Its request is read: from now on, newer arrivals cannot push it out of the door (they
+    // push out whoever is still sending). If one just did, its connection is closed already.
+    if !place.answering() {
+        return;
+    }
+    log::line(format!(
+        "{peer} has a whole request at the door: waiting for a seat"
+    ));
     let (seat, given_up) = loop {
         match site
             .seats

@@ -213,6 +213,47 @@ fn a_newcomer_too_slow_at_the_door_hears_503_after_the_shorter_of_the_two_waits(
     );
 }
 
+/// A newcomer whose whole request was read at the door keeps its place there while it waits
+/// for a seat: newer arrivals push out whoever at the door is still sending, never it. Here the
+/// one seat stays busy, so it hears 503 when its wait is over, after more newcomers than the
+/// door's 64 places have come.
+#[test]
+fn a_newcomer_whose_request_is_read_keeps_its_place_at_the_door() {
+    let _sockets = support::sockets(80); // the holder, the newcomer, 70 more, and room to spare
+    let big = vec![b'x'; 16 << 20];
+    let site = TempSite::new("door-kept", &[("big.bin", &big)]);
+    let server = start_with_seats(&site.folder_arg(), 1);
+    let mut seated = server.connect();
+    seated
+        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let mut status = [0; 12];
+    seated.read_exact(&mut status).expect("the answer begins");
+    assert_eq!(&status, b"HTTP/1.1 200");
+    let mut newcomer = server.connect();
+    newcomer
+        .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let at_the_door = newcomer.local_addr().expect("its address").to_string();
+    log_line(&server, |line| {
+        line.starts_with(&at_the_door) && line.contains("has a whole request at the door")
+    });
+    // More silent newcomers than the door has places: the door must give some up.
+    let crowd: Vec<TcpStream> = (0..70).map(|_| server.connect()).collect();
+    log_line(&server, |line| {
+        line.contains("waiting at the door, instead of")
+    });
+    let mut answer = Vec::new();
+    let ending = newcomer.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 503 "),
+        "the newcomer whose request was read at the door got {:?} ({ending:?}): it was pushed \
+         out of the door by newer arrivals, though it had nothing more to send",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(crowd);
+}
+
 /// The seats the slowloris test gives the server: few, so that the door fills up too.
 const SEATS: usize = 8;
 /// How many slow clients the slowloris test holds: more than the seats and the 64 places at the
