@@ -34,7 +34,7 @@ pub fn run_chat(
             options.size
         );
     }
-    let room = Arc::new(Room::new(options.clients));
+    let room = Arc::new(Room::new(options.clients, options.timeout));
     let mut clients = Vec::with_capacity(options.clients);
     for number in 0..options.clients {
         let (room, progress, options) = (Arc::clone(&room), Arc::clone(progress), options.clone());
@@ -64,6 +64,8 @@ pub struct Room {
     pub everyone_done: Barrier,
     /// Wrong lines that readers received, to be counted with the senders' errors.
     pub receiving_errors: Mutex<Tally>,
+    /// How long after it was sent a message must have reached everyone (`--timeout`).
+    pub timeout: Duration,
 }
 
 /// A sender's messages on their way: one at a time, or a whole burst.
@@ -81,12 +83,13 @@ pub struct Slot {
 }
 
 impl Room {
-    pub fn new(clients: usize) -> Room {
+    pub fn new(clients: usize, timeout: Duration) -> Room {
         Room {
             slots: (0..clients).map(|_| Default::default()).collect(),
             everyone_joined: Barrier::new(clients + 1),
             everyone_done: Barrier::new(clients),
             receiving_errors: Mutex::new(Tally::default()),
+            timeout,
         }
     }
 }
@@ -161,9 +164,12 @@ pub fn chat_client(
             progress.errors.fetch_add(count, Ordering::Relaxed);
             break;
         }
+        // The timeout counts from the moment the message was sent, as in echo mode: a server
+        // slow to take a large burst uses up the same time as one slow to pass it on.
         let slot = lock(slot);
+        let time_left = options.timeout.saturating_sub(sent.elapsed());
         let (slot, _) = arrived
-            .wait_timeout_while(slot, options.timeout, |slot| slot.unfinished > 0)
+            .wait_timeout_while(slot, time_left, |slot| slot.unfinished > 0)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (index, completed) in slot.completed.iter().enumerate() {
             match completed {
@@ -249,6 +255,9 @@ pub fn read_room(mut reader: BufReader<TcpStream>, me: usize, room: &Room, size:
         line.clear();
         match read_line_within_limit(&mut reader, &mut line) {
             Ok(0) => return,
+            // The stream ended mid-line: when the run is over, this client's own shutdown cut
+            // it; before, the message is counted by its sender as not delivered.
+            Ok(_) if !line.ends_with('\n') => return,
             Ok(_) => {}
             // A line too long, or not text: what follows cannot be told apart into lines.
             Err(error) if error.kind() == ErrorKind::InvalidData => {
@@ -310,7 +319,9 @@ pub fn check_room_line(
     let (slot, arrived) = &room.slots[sender];
     let mut slot = lock(slot);
     let index = sequence.checked_sub(slot.first).map(|index| index as usize);
-    if let Some(index) = index.filter(|&index| slot.waiting_for.get(index) > Some(&0)) {
+    // Only an arrival within the timeout counts: a later one leaves the message an error.
+    let in_time = slot.sent.is_some_and(|sent| sent.elapsed() <= room.timeout);
+    if let Some(index) = index.filter(|&index| in_time && slot.waiting_for.get(index) > Some(&0)) {
         slot.waiting_for[index] -= 1;
         if slot.waiting_for[index] == 0 {
             slot.completed[index] = slot.sent.map(|sent| sent.elapsed());

@@ -127,6 +127,68 @@ fn a_chat_burst_reaches_every_other_client() {
     assert_eq!(field(json, "round_trips"), 40 * 20, "{json}");
 }
 
+/// A chat that relays every line, but only after it has let a burst wait 1.5 s in the buffers:
+/// with `--timeout 0.5`, every message reaches the others too late, and must count as an error.
+/// The time counts from the sending, not from the moment the burst's write returns.
+#[test]
+fn a_burst_the_server_is_slow_to_take_is_late() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = listener.local_addr().expect("its address");
+    thread::spawn(move || {
+        let clients: Vec<TcpStream> = listener.incoming().take(2).flatten().collect();
+        for (number, stream) in clients.iter().enumerate() {
+            let (mine, other) = (
+                stream.try_clone().expect("a handle"),
+                clients[1 - number].try_clone().expect("a handle"),
+            );
+            thread::spawn(move || {
+                let mut reader = BufReader::new(&mine);
+                let _ = (&mine).write_all(b"* Welcome to the chat! What is your name?\n");
+                let mut name = String::new();
+                if reader.read_line(&mut name).is_err() {
+                    return;
+                }
+                let name = name.trim().to_string();
+                let welcome = format!("* Welcome, {name}! Also here: someone.\n");
+                let _ = (&mine).write_all(welcome.as_bytes());
+                // Leave the burst in the buffers a while, then pass every line on.
+                thread::sleep(std::time::Duration::from_millis(1500));
+                let mut line = String::new();
+                while matches!(reader.read_line(&mut line), Ok(1..)) {
+                    let _ = (&other).write_all(format!("{name}: {line}").as_bytes());
+                    line.clear();
+                }
+            });
+        }
+    });
+    // 6,000 lines of 1,025 bytes: about 6 MB, more than loopback's buffers take in before the
+    // server reads, so the burst's write itself waits for the server.
+    let run = load(
+        address,
+        &[
+            "--chat",
+            "--burst",
+            "--clients",
+            "2",
+            "--messages",
+            "6000",
+            "--size",
+            "1025",
+            "--timeout",
+            "0.5",
+            "--json",
+        ],
+    );
+    let json = run.stdout.trim();
+    assert_eq!(
+        field(json, "round_trips"),
+        0,
+        "every message reached the other client over a second after it was sent, with a \
+         timeout of 0.5 s: none may count as a fan-out ({json})"
+    );
+    assert_eq!(field(json, "errors"), 2 * 6000, "{json}");
+}
+
 /// A "chat" that welcomes everyone and then passes nothing on: every message of a burst must
 /// count as an error, never as a fan-out.
 #[test]
