@@ -94,8 +94,8 @@ impl Site {
             match word.as_str() {
                 "--writable" => site.writable = true,
                 "--max-clients" => site.max_clients = value()?.max(1.0) as usize,
-                "--idle-seconds" => site.idle_timeout = Duration::from_secs_f64(value()?),
-                "--data-seconds" => site.data_patience = Duration::from_secs_f64(value()?),
+                "--idle-seconds" => site.idle_timeout = seconds(word, value()?)?,
+                "--data-seconds" => site.data_patience = seconds(word, value()?)?,
                 "--max-upload-bytes" => site.max_upload_bytes = value()? as u64,
                 option if option.starts_with('-') => {
                     anyhow::bail!("unknown option {option:?}: see --help for the options")
@@ -113,6 +113,16 @@ impl Site {
         anyhow::ensure!(site.root.is_dir(), "{folder:?} is not a folder");
         Ok(site)
     }
+}
+
+/// A time given on the command line, above 0 already: at most an hour, as lessons 08 and 12 take
+/// (a larger one would overflow a deadline, or `Duration` itself).
+fn seconds(option: &str, number: f64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        number <= 3600.0,
+        "{option} takes at most 3600 seconds (an hour), not {number}"
+    );
+    Ok(Duration::from_secs_f64(number))
 }
 
 /// Where the files come from when the command line names no folder.

@@ -748,6 +748,19 @@ fn the_help_and_a_bad_option_say_what_to_do() {
         "{}",
         bad.stderr
     );
+    // A time too large for a deadline is refused in words, not with a panic.
+    for huge in ["1e30", "inf", "3601"] {
+        let refused = support::run(FTP, &["127.0.0.1:0", SITE, "--idle-seconds", huge], "");
+        assert!(!refused.status.success());
+        assert!(
+            refused
+                .stderr
+                .contains("--idle-seconds takes at most 3600 seconds")
+                && !refused.stderr.contains("panicked"),
+            "{}",
+            refused.stderr
+        );
+    }
     let missing = support::run(FTP, &["127.0.0.1:0", "no/such/folder"], "");
     assert!(
         missing.stderr.contains("cannot find the folder"),
