@@ -61,9 +61,6 @@ impl DataListener {
                     drop(stranger);
                 }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    if Instant::now() >= deadline {
-                        return Err(NoDataConnection::TimedOut(patience));
-                    }
                     // Nothing yet. A short nap, not a busy loop: 10 ms is nothing next to a
                     // network round trip, and costs no processor time.
                     thread::sleep(Duration::from_millis(10));
@@ -72,6 +69,11 @@ impl DataListener {
                 // A client that gave up in the queue: keep waiting for the real one.
                 Err(error) if error.kind() == ErrorKind::ConnectionAborted => {}
                 Err(error) => return Err(NoDataConnection::Failed(error)),
+            }
+            // Looked at after strangers too, not only after silence: a stream of them must not
+            // keep the port open past its time.
+            if Instant::now() >= deadline {
+                return Err(NoDataConnection::TimedOut(patience));
             }
         }
     }
