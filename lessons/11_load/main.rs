@@ -44,7 +44,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 const FOOTPRINT_EVERY: Duration = Duration::from_millis(50);
 /// A chat line may hold at most 1024 bytes (lesson 04's limit) and a newline.
 const CHAT_MAX_SIZE: usize = 1025;
-/// The longest line accepted from a chat server, in bytes, newline included. A room's message is
+/// The longest line accepted from a chat server, in bytes, not counting its `\n` or `\r\n`. A room's message is
 /// a name and at most 1024 bytes; the longest news, the list of who is here, is about 22 KB with
 /// a thousand people. A server that sends more without a newline is not talking in lines, and a
 /// client that kept reading would hold all of it in memory, a thousand clients at once.
@@ -206,6 +206,11 @@ fn round_trip(
     let latency = sent.elapsed();
     if shortened {
         let _ = stream.set_read_timeout(Some(timeout));
+    }
+    // The first read waits its whole timeout, not what the send left of it: a reply that came
+    // whole in that read, but after the deadline, is late all the same.
+    if latency > timeout {
+        return Err(Failure::Late(0));
     }
     match reply
         .iter()
