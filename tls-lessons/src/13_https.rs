@@ -13,12 +13,12 @@
 //! Usage: `13_https [ADDRESS] [UPSTREAM] [--certs FOLDER]`: UPSTREAM is lesson 12's address,
 //! `127.0.0.1:65443` by default.
 
-use std::io::{Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use course::accept::AcceptFailures;
@@ -26,7 +26,8 @@ use course::cli::{Program, Role};
 use rustls::{ServerConfig, ServerConnection};
 use tls_lessons::certificates;
 
-/// How long a handshake may take: a client that connects and says nothing keeps no thread long.
+/// How long a handshake may take, in all: a client that connects and says nothing, or sends a
+/// byte now and then, keeps no thread long.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long reaching lesson 12's server may take: a machine that does not answer makes a plain
 /// `connect` wait until the system gives up, minutes later.
@@ -95,9 +96,16 @@ fn serve(
     upstream: SocketAddr,
 ) -> anyhow::Result<()> {
     let mut tls = ServerConnection::new(config)?;
-    client.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+    // A deadline for the whole handshake, not a timeout for each read: a client that sends a
+    // byte now and then would put that off for ever. (`complete_io` reads until the handshake
+    // is done, so the deadline goes into each read.)
+    let mut until_deadline = UntilDeadline {
+        stream: &client,
+        deadline: Instant::now() + HANDSHAKE_TIMEOUT,
+    };
     while tls.is_handshaking() {
-        tls.complete_io(&mut client).context("the handshake")?;
+        tls.complete_io(&mut until_deadline)
+            .with_context(|| format!("the handshake (at most {HANDSHAKE_TIMEOUT:?})"))?;
     }
     client.set_read_timeout(None)?;
     let server = TcpStream::connect_timeout(&upstream, UPSTREAM_PATIENCE)
@@ -204,6 +212,33 @@ fn take_plain_text(tls: &mut ServerConnection, plain: &mut Vec<u8>) -> std::io::
     }
 }
 // ANCHOR_END: serve
+
+/// A connection whose reads wait only until `deadline`, as lesson 14's command loop reads.
+struct UntilDeadline<'a> {
+    stream: &'a TcpStream,
+    deadline: Instant,
+}
+
+impl Read for UntilDeadline<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buffer)
+    }
+}
+
+impl Write for UntilDeadline<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.stream.write(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
 
 /// The lock on a connection; a thread that panicked holding it leaves it still usable.
 fn lock(tls: &Mutex<ServerConnection>) -> MutexGuard<'_, ServerConnection> {
