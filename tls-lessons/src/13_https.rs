@@ -122,10 +122,13 @@ fn serve(
                 let count = server.read(&mut buffer)?;
                 let mut tls = lock(&tls);
                 if count == 0 {
-                    // Lesson 12 closed: say goodbye in TLS, then close the client's side.
+                    // Lesson 12 closed: say goodbye in TLS, then close the client's connection,
+                    // both ways. Nothing the client sends now can be answered, and closing the
+                    // reading side too wakes the other thread's read (on Linux and macOS), so a
+                    // client that says nothing more keeps no thread here.
                     tls.send_close_notify();
                     tls.write_tls(&mut client)?;
-                    return client.shutdown(Shutdown::Write);
+                    return client.shutdown(Shutdown::Both);
                 }
                 tls.writer().write_all(&buffer[..count])?;
                 while tls.wants_write() {

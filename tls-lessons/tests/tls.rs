@@ -480,3 +480,41 @@ fn bytes_after_the_clients_goodbye_are_let_go() {
         });
     assert_eq!(received, "GET / HTTP/1.1\r\n\r\n".len());
 }
+
+/// Once the server behind has closed (here at once), 13_https closes the client's connection
+/// both ways, so a client that then says nothing keeps no thread there. Linux only: the test
+/// counts the process's threads in /proc.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_silent_client_keeps_no_thread_once_the_server_behind_has_closed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let upstream = listener.local_addr().expect("its address");
+    // A server behind that closes every connection at once.
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            drop(connection);
+        }
+    });
+    let (https, authority) = https_in_front_of(upstream, "silent");
+    let threads = || {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", https.id()))
+            .expect("the server's status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("Threads:"))
+            .and_then(|count| count.trim().parse::<usize>().ok())
+            .expect("a thread count")
+    };
+    let _silent = tls_client_of(&https, &authority);
+    // The main thread is all that should be left, soon.
+    let started = std::time::Instant::now();
+    while threads() > 1 {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "13_https still has {} threads {PATIENCE:?} after the server behind closed: the \
+             silent client's thread is still waiting for it",
+            threads()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
