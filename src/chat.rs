@@ -503,13 +503,22 @@ impl WriterThread {
     /// on Linux; where a system does not wake a blocked write, WRITE_TIMEOUT ends it), and it
     /// finishes, giving back its share of the seat. The close then throws away what the system
     /// still holds for the client, rather than go on delivering it after the seat is free.
+    /// A writer that gave up because a write timed out is handled the same way: the client
+    /// took nothing for WRITE_TIMEOUT, and what the system holds for it goes too.
     fn finish(mut self, connection: &TcpStream) {
         if self.how_it_ended().is_some() {
             return;
         }
-        if let Err(RecvTimeoutError::Timeout) = self.news.recv_timeout(self.leaving_time) {
-            let _ = crate::close::discard_unsent_on_close(connection);
-            let _ = connection.shutdown(Shutdown::Both);
+        match self.news.recv_timeout(self.leaving_time) {
+            // Everything was handed to the system, or the connection broke: an ordinary close.
+            Ok(WriterEnded::Done) | Err(RecvTimeoutError::Disconnected) => {}
+            Ok(WriterEnded::Stalled) => {
+                let _ = crate::close::discard_unsent_on_close(connection);
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = crate::close::discard_unsent_on_close(connection);
+                let _ = connection.shutdown(Shutdown::Both);
+            }
         }
     }
 }

@@ -259,3 +259,34 @@ fn a_client_that_leaves_still_gets_every_line_queued_for_it() {
         "the seat must be free by the time the client reads the end of the stream"
     );
 }
+
+/// A client that half-closes while lines wait for it and then reads nothing, where the write
+/// timeout runs out before the leaving time: the writer gives up, and the close throws away
+/// what the system still holds for the client, as when the leaving time runs out.
+#[test]
+fn a_client_that_leaves_and_takes_nothing_is_closed_with_a_reset_when_a_write_times_out() {
+    let (server, client) = connected_pair();
+    server
+        .set_write_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let (inbox, outgoing, seats_taken) = serve(server, PATIENCE);
+    // The client leaves first, with nothing queued yet, so that the room hears a goodbye
+    // whatever the timing; then the broker's last lines for it come, 12.8 MiB of them.
+    client.shutdown(Shutdown::Write).expect("half-close");
+    assert!(matches!(next_leaving(&inbox), Leaving::Closed));
+    let line = Line::from(format!("{}\n", "z".repeat(64 * 1024 - 1)));
+    for _ in 0..200 {
+        outgoing.send(Arc::clone(&line)).expect("queue a line");
+    }
+    drop(outgoing);
+    seat_free_after(&seats_taken, Instant::now());
+    assert_eq!(
+        read_until_the_end(client),
+        Err(ErrorKind::ConnectionReset),
+        "a writer that timed out after its client left must leave a reset, not an end that \
+         looks complete"
+    );
+}
