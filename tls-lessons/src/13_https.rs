@@ -29,6 +29,8 @@ use tls_lessons::certificates;
 /// How long a handshake may take, in all: a client that connects and says nothing, or sends a
 /// byte now and then, keeps no thread long.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one write to a client may wait for it to take any bytes, as lesson 12's writes do.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long reaching lesson 12's server may take: a machine that does not answer makes a plain
 /// `connect` wait until the system gives up, minutes later.
 const UPSTREAM_PATIENCE: Duration = Duration::from_secs(10);
@@ -108,6 +110,9 @@ fn serve(
             .with_context(|| format!("the handshake (at most {HANDSHAKE_TIMEOUT:?})"))?;
     }
     client.set_read_timeout(None)?;
+    // A client that stops reading must not keep a thread waiting in a write for ever (with the
+    // lock held, which would stop the other direction too).
+    client.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let server = TcpStream::connect_timeout(&upstream, UPSTREAM_PATIENCE)
         .with_context(|| format!("reaching lesson 12's server at {upstream}: is it running?"))?;
 
@@ -117,24 +122,13 @@ fn serve(
         let (tls, mut server, mut client) =
             (Arc::clone(&tls), server.try_clone()?, client.try_clone()?);
         thread::spawn(move || -> std::io::Result<()> {
-            let mut buffer = [0; 16 * 1024];
-            loop {
-                let count = server.read(&mut buffer)?;
-                let mut tls = lock(&tls);
-                if count == 0 {
-                    // Lesson 12 closed: say goodbye in TLS, then close the client's connection,
-                    // both ways. Nothing the client sends now can be answered, and closing the
-                    // reading side too wakes the other thread's read (on Linux and macOS), so a
-                    // client that says nothing more keeps no thread here.
-                    tls.send_close_notify();
-                    tls.write_tls(&mut client)?;
-                    return client.shutdown(Shutdown::Both);
-                }
-                tls.writer().write_all(&buffer[..count])?;
-                while tls.wants_write() {
-                    tls.write_tls(&mut client)?;
-                }
-            }
+            let carried = carry_to_client(&tls, &mut server, &mut client);
+            // However this direction ended (lesson 12 closed, or the client took nothing for
+            // WRITE_TIMEOUT), close the client's connection both ways: nothing it sends now can
+            // be answered, and closing the reading side too wakes the other thread's read (on
+            // Linux and macOS), so a client that says nothing more keeps no thread here.
+            let _ = client.shutdown(Shutdown::Both);
+            carried
         })
     };
     // From the client to lesson 12, on this thread: TLS records in, plain bytes out.
@@ -151,6 +145,29 @@ fn serve(
     }
     let _ = to_client.join();
     carried
+}
+
+/// Reads lesson 12's answers, and writes them to the client in TLS records, until lesson 12
+/// closes: then says goodbye in TLS.
+fn carry_to_client(
+    tls: &Mutex<ServerConnection>,
+    server: &mut TcpStream,
+    client: &mut TcpStream,
+) -> std::io::Result<()> {
+    let mut buffer = [0; 16 * 1024];
+    loop {
+        let count = server.read(&mut buffer)?;
+        let mut tls = lock(tls);
+        if count == 0 {
+            tls.send_close_notify();
+            tls.write_tls(client)?;
+            return Ok(());
+        }
+        tls.writer().write_all(&buffer[..count])?;
+        while tls.wants_write() {
+            tls.write_tls(client)?;
+        }
+    }
 }
 
 /// Reads the client's TLS records, and writes the plain text in them to lesson 12, until the
