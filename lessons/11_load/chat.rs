@@ -201,19 +201,21 @@ pub fn chat_client(
 }
 // ANCHOR_END: chat_client
 
-/// Connects, reads the welcome, gives the name `loadN`, and waits for the room's welcome.
+/// Connects, reads the welcome, gives the name `loadN`, and waits for the room's welcome, all
+/// within `timeout`.
 pub fn join(
     number: usize,
     address: SocketAddr,
     timeout: Duration,
-) -> Result<(TcpStream, BufReader<TcpStream>), Failure> {
+) -> Result<(TcpStream, BufReader<RoomReader>), Failure> {
     let stream =
         connect(address, timeout).map_err(|error| Failure::Unconnected(format!("{error:#}")))?;
-    let mut reader = BufReader::new(
-        stream
+    let mut reader = BufReader::new(RoomReader {
+        stream: stream
             .try_clone()
             .map_err(|error| Failure::from_io(error, "cloning"))?,
-    );
+        deadline: Some(Instant::now() + timeout),
+    });
     let welcome = read_line(&mut reader)?;
     if !welcome.starts_with("* ") {
         return Err(Failure::Wrong(format!(
@@ -230,8 +232,31 @@ pub fn join(
         )));
     }
     // From here on the reader thread reads, and may wait as long as the room is quiet.
+    reader.get_mut().deadline = None;
     let _ = stream.set_read_timeout(None);
     Ok((stream, reader))
+}
+
+/// A client's connection as its reader reads it. While it joins, each read waits only for what
+/// is left before `deadline`, so that a server trickling its welcome a byte at a time cannot
+/// hold the run (a timeout for each read would start again with every byte); once it has
+/// joined, there is no deadline.
+pub struct RoomReader {
+    stream: TcpStream,
+    deadline: Option<Instant>,
+}
+
+impl Read for RoomReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ErrorKind::TimedOut.into());
+            }
+            self.stream.set_read_timeout(Some(left))?;
+        }
+        self.stream.read(buffer)
+    }
 }
 
 /// A room message's text: its number, when it was sent (microseconds since the sender started),
@@ -248,7 +273,7 @@ pub fn chat_text(sequence: u64, sent_us: u32, size: usize) -> String {
 
 /// Reads the room until the stream ends: every message must be one some client sent, whole,
 /// and each sender's messages must arrive in the order they were sent.
-pub fn read_room(mut reader: BufReader<TcpStream>, me: usize, room: &Room, size: usize) {
+pub fn read_room(mut reader: BufReader<RoomReader>, me: usize, room: &Room, size: usize) {
     let mut next_from = vec![0_u64; room.slots.len()];
     let mut line = String::new();
     loop {
@@ -335,7 +360,7 @@ pub fn check_room_line(
 }
 
 /// A line from the server, within the stream's read timeout.
-pub fn read_line(reader: &mut BufReader<TcpStream>) -> Result<String, Failure> {
+pub fn read_line(reader: &mut BufReader<RoomReader>) -> Result<String, Failure> {
     let mut line = String::new();
     match read_line_within_limit(reader, &mut line) {
         Ok(0) => Err(Failure::Closed(Vec::new())),

@@ -96,7 +96,7 @@ impl Site {
                 "--max-clients" => site.max_clients = value()?.max(1.0) as usize,
                 "--idle-seconds" => site.idle_timeout = seconds(word, value()?)?,
                 "--data-seconds" => site.data_patience = seconds(word, value()?)?,
-                "--max-upload-bytes" => site.max_upload_bytes = value()? as u64,
+                "--max-upload-bytes" => site.max_upload_bytes = bytes(word, value()?)?,
                 option if option.starts_with('-') => {
                     anyhow::bail!("unknown option {option:?}: see --help for the options")
                 }
@@ -115,14 +115,26 @@ impl Site {
     }
 }
 
-/// A time given on the command line, above 0 already: at most an hour, as lessons 08 and 12 take
-/// (a larger one would overflow a deadline, or `Duration` itself).
+/// A time given on the command line, above 0 already: from a millisecond (less would round to
+/// no time at all, which no socket timeout takes) to an hour, as lessons 08 and 12 take (more
+/// would overflow a deadline, or `Duration` itself).
 fn seconds(option: &str, number: f64) -> anyhow::Result<Duration> {
     anyhow::ensure!(
-        number <= 3600.0,
-        "{option} takes at most 3600 seconds (an hour), not {number}"
+        (0.001..=3600.0).contains(&number),
+        "{option} takes from 0.001 to 3600 seconds (a millisecond to an hour), not {number}"
     );
     Ok(Duration::from_secs_f64(number))
+}
+
+/// A size given on the command line, above 0 already: a whole number of bytes, at most a TiB
+/// (2^40), so that adding one to it, as the upload's limit does, cannot overflow.
+fn bytes(option: &str, number: f64) -> anyhow::Result<u64> {
+    const MAX: u64 = 1 << 40;
+    anyhow::ensure!(
+        number.fract() == 0.0 && number <= MAX as f64,
+        "{option} takes a whole number of bytes up to {MAX} (a TiB), not {number}"
+    );
+    Ok(number as u64)
 }
 
 /// Where the files come from when the command line names no folder.

@@ -189,6 +189,50 @@ fn a_burst_the_server_is_slow_to_take_is_late() {
     assert_eq!(field(json, "errors"), 2 * 6000, "{json}");
 }
 
+/// A "chat" that trickles its welcome a byte every 100 ms and never ends it: joining must give
+/// up within `--timeout` in all, not wait for each byte afresh.
+#[test]
+fn a_chat_server_that_trickles_its_welcome_is_given_up_on_in_time() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let address = listener.local_addr().expect("its address");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || {
+                for _ in 0..600 {
+                    if (&stream).write_all(b"*").is_err() {
+                        return;
+                    }
+                    thread::sleep(std::time::Duration::from_millis(100));
+                }
+            });
+        }
+    });
+    let started = std::time::Instant::now();
+    let run = load(
+        address,
+        &[
+            "--chat",
+            "--clients",
+            "2",
+            "--messages",
+            "1",
+            "--timeout",
+            "0.5",
+        ],
+    );
+    let both = format!("{}{}", run.stdout, run.stderr);
+    assert!(!run.status.success(), "{both}");
+    assert!(
+        both.contains("joining: no reply within 500ms"),
+        "joining a server that trickles its welcome must fail as late: {both}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "11_load took {:?} to give up on a trickled welcome with --timeout 0.5",
+        started.elapsed()
+    );
+}
+
 /// A "chat" that welcomes everyone and then passes nothing on: every message of a burst must
 /// count as an error, never as a fan-out.
 #[test]

@@ -748,16 +748,45 @@ fn the_help_and_a_bad_option_say_what_to_do() {
         "{}",
         bad.stderr
     );
-    // A time too large for a deadline is refused in words, not with a panic.
-    for huge in ["1e30", "inf", "3601"] {
-        let refused = support::run(FTP, &["127.0.0.1:0", SITE, "--idle-seconds", huge], "");
-        assert!(!refused.status.success());
+    // A time too large for a deadline, or too small for a socket timeout, and a size that would
+    // overflow the upload's limit, are refused in words, not with a panic or a silent failure.
+    for (option, value, words) in [
+        (
+            "--idle-seconds",
+            "1e30",
+            "--idle-seconds takes from 0.001 to 3600 seconds",
+        ),
+        (
+            "--idle-seconds",
+            "inf",
+            "--idle-seconds takes from 0.001 to 3600 seconds",
+        ),
+        (
+            "--idle-seconds",
+            "3601",
+            "--idle-seconds takes from 0.001 to 3600 seconds",
+        ),
+        (
+            "--data-seconds",
+            "1e-10",
+            "--data-seconds takes from 0.001 to 3600 seconds",
+        ),
+        (
+            "--max-upload-bytes",
+            "1e30",
+            "--max-upload-bytes takes a whole number of bytes",
+        ),
+        (
+            "--max-upload-bytes",
+            "0.5",
+            "--max-upload-bytes takes a whole number of bytes",
+        ),
+    ] {
+        let refused = support::run(FTP, &["127.0.0.1:0", SITE, option, value], "");
+        assert!(!refused.status.success(), "{option} {value}");
         assert!(
-            refused
-                .stderr
-                .contains("--idle-seconds takes at most 3600 seconds")
-                && !refused.stderr.contains("panicked"),
-            "{}",
+            refused.stderr.contains(words) && !refused.stderr.contains("panicked"),
+            "{option} {value}: {}",
             refused.stderr
         );
     }
