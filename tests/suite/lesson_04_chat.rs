@@ -1005,15 +1005,19 @@ fn help_explains_the_limit_and_how_to_join() {
         "{}",
         refused.stderr
     );
-    let refused = run(SERVER, &["127.0.0.1:0", "10", "soon"], "");
-    assert!(!refused.status.success());
-    assert!(
-        refused
-            .stderr
-            .contains("NAME_SECONDS must be a number of seconds above 0, not \"soon\""),
-        "{}",
-        refused.stderr
-    );
+    // Not a number, and a time so large that a deadline would overflow (the broker panicked at
+    // the first newcomer before): both refused in words.
+    for wrong in ["soon", "1e19"] {
+        let refused = run(SERVER, &["127.0.0.1:0", "10", wrong], "");
+        assert!(!refused.status.success());
+        assert!(
+            refused.stderr.contains(&format!(
+                "NAME_SECONDS must be a number of seconds above 0, at most 3600, not \"{wrong}\""
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
 }
 
 // The lesson client.

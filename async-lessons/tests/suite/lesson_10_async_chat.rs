@@ -41,6 +41,13 @@ fn help_explains_the_limit_and_how_to_join() {
         stderr.contains("MAX_CLIENTS must be a whole number from 1 up, not \"lots\""),
         "{stderr}"
     );
+    // A time so large that a newcomer's deadline would overflow is refused in words.
+    let (success, _, stderr) = run(&["127.0.0.1:0", "10", "1e19"]);
+    assert!(!success);
+    assert!(
+        stderr.contains("NAME_SECONDS must be a number of seconds above 0, at most 3600"),
+        "{stderr}"
+    );
 }
 
 /// Lesson 10's room is lesson 04's on purpose (see `async-lessons/src/10_async_chat/room.rs`):
