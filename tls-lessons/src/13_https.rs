@@ -123,8 +123,10 @@ fn serve(
             (Arc::clone(&tls), server.try_clone()?, client.try_clone()?);
         thread::spawn(move || -> std::io::Result<()> {
             let carried = carry_to_client(&tls, &mut server, &mut client);
-            // However this direction ended (lesson 12 closed, or the client took nothing for
-            // WRITE_TIMEOUT), close the client's connection both ways: nothing it sends now can
+            // However this direction ended (lesson 12 closed, or a write to the client moved
+            // nothing for WRITE_TIMEOUT: after one to a few of them, since a write that got part
+            // of its bytes out returns that part, and the next waits again), close the client's
+            // connection both ways: nothing it sends now can
             // be answered, and closing the reading side too wakes the other thread's read (on
             // Linux and macOS), so a client that says nothing more keeps no thread here.
             let _ = client.shutdown(Shutdown::Both);
