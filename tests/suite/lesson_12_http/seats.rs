@@ -30,14 +30,15 @@ fn log_line(server: &Server, wanted: impl Fn(&str) -> bool) -> String {
 }
 
 // ANCHOR: turned_away_whole
-#[test]
-fn a_full_house_answers_503_whole_to_20_of_20_clients() {
-    // The one seat answers a file bigger than every buffer between the two ends, to a client
-    // that does not read: the server's thread is stuck writing, busy, and cannot give its seat.
-    let _sockets = support::sockets(24); // the holder, twenty clients, and room to spare
-    let big = vec![b'x'; 16 << 20];
-    let site = TempSite::new("busy", &[("big.bin", &big)]);
-    let server = start_with_seats(&site.folder_arg(), 1);
+/// A site named `name` with one file, `big.bin`, bigger than every buffer between the two ends.
+fn big_site(name: &str) -> TempSite {
+    TempSite::new(name, &[("big.bin", &vec![b'x'; 16 << 20])])
+}
+
+/// Takes a seat with a request for `big.bin`, and reads none of the answer: the seat's thread is
+/// stuck writing, busy, and cannot give its seat up. Keep the connection while the seat must
+/// stay taken.
+fn hold_a_seat_busy(server: &Server) -> TcpStream {
     let mut holder = server.connect();
     holder
         .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -45,6 +46,15 @@ fn a_full_house_answers_503_whole_to_20_of_20_clients() {
     let mut status = [0; 12];
     holder.read_exact(&mut status).expect("the answer begins");
     assert_eq!(&status, b"HTTP/1.1 200");
+    holder
+}
+
+#[test]
+fn a_full_house_answers_503_whole_to_20_of_20_clients() {
+    let _sockets = support::sockets(24); // the holder, twenty clients, and room to spare
+    let site = big_site("busy");
+    let server = start_with_seats(&site.folder_arg(), 1);
+    let _holder = hold_a_seat_busy(&server);
     let answers: Vec<Result<Vec<u8>, std::io::Error>> = thread::scope(|scope| {
         let clients: Vec<_> = (0..20)
             .map(|_| {
@@ -184,19 +194,11 @@ fn a_busy_connection_keeps_its_seat_and_the_newcomer_hears_503() {
 /// whose head is still unfinished hears 503 then, and the log names the wait it was given.
 #[test]
 fn a_newcomer_too_slow_at_the_door_hears_503_after_the_shorter_of_the_two_waits() {
-    // The seat is busy writing a file bigger than every buffer to a client that does not read,
-    // so it stays taken whatever the newcomer's timing.
-    let big = vec![b'x'; 16 << 20];
-    let site = TempSite::new("door", &[("big.bin", &big)]);
+    // The seat is busy, so it stays taken whatever the newcomer's timing.
+    let site = big_site("door");
     let server = Server::start(HTTP, &["127.0.0.1:0", &site.folder_arg(), "0.5", "1"]);
     assert!(server.next_line().starts_with("open http://"));
-    let mut seated = server.connect();
-    seated
-        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-        .expect("send");
-    let mut status = [0; 12];
-    seated.read_exact(&mut status).expect("the answer begins");
-    assert_eq!(&status, b"HTTP/1.1 200");
+    let _seated = hold_a_seat_busy(&server);
     let mut newcomer = server.connect();
     newcomer.write_all(b"GET / HTTP/1.1\r\n").expect("send");
     let mut answer = Vec::new();
@@ -220,16 +222,9 @@ fn a_newcomer_too_slow_at_the_door_hears_503_after_the_shorter_of_the_two_waits(
 #[test]
 fn a_newcomer_whose_request_is_read_keeps_its_place_at_the_door() {
     let _sockets = support::sockets(80); // the holder, the newcomer, 70 more, and room to spare
-    let big = vec![b'x'; 16 << 20];
-    let site = TempSite::new("door-kept", &[("big.bin", &big)]);
+    let site = big_site("door-kept");
     let server = start_with_seats(&site.folder_arg(), 1);
-    let mut seated = server.connect();
-    seated
-        .write_all(b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
-        .expect("send");
-    let mut status = [0; 12];
-    seated.read_exact(&mut status).expect("the answer begins");
-    assert_eq!(&status, b"HTTP/1.1 200");
+    let _seated = hold_a_seat_busy(&server);
     let mut newcomer = server.connect();
     newcomer
         .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n")
