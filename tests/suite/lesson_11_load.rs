@@ -127,6 +127,18 @@ fn a_chat_burst_reaches_every_other_client() {
     assert_eq!(field(json, "round_trips"), 40 * 20, "{json}");
 }
 
+/// What a fake chat server says and reads before the room: it asks for a name, reads it, and
+/// welcomes the client by it. The name, or `None` if the client left first.
+fn greet_as_a_chat(reader: &mut BufReader<&TcpStream>) -> Option<String> {
+    let mut stream = *reader.get_ref();
+    let _ = stream.write_all(b"* Welcome to the chat! What is your name?\n");
+    let mut name = String::new();
+    reader.read_line(&mut name).ok()?;
+    let name = name.trim().to_string();
+    let _ = stream.write_all(format!("* Welcome, {name}! Nobody else is here yet.\n").as_bytes());
+    Some(name)
+}
+
 /// A chat that relays every line, but only after it has let a burst wait 1.5 s in the buffers:
 /// with `--timeout 0.5`, every message reaches the others too late, and must count as an error.
 /// The time counts from the sending, not from the moment the burst's write returns.
@@ -143,14 +155,9 @@ fn a_burst_the_server_is_slow_to_take_is_late() {
             );
             thread::spawn(move || {
                 let mut reader = BufReader::new(&mine);
-                let _ = (&mine).write_all(b"* Welcome to the chat! What is your name?\n");
-                let mut name = String::new();
-                if reader.read_line(&mut name).is_err() {
+                let Some(name) = greet_as_a_chat(&mut reader) else {
                     return;
-                }
-                let name = name.trim().to_string();
-                let welcome = format!("* Welcome, {name}! Also here: someone.\n");
-                let _ = (&mine).write_all(welcome.as_bytes());
+                };
                 // Leave the burst in the buffers a while, then pass every line on.
                 thread::sleep(std::time::Duration::from_millis(1500));
                 let mut line = String::new();
@@ -243,13 +250,9 @@ fn a_burst_that_reaches_nobody_is_all_errors() {
         for stream in listener.incoming().flatten() {
             thread::spawn(move || {
                 let mut reader = BufReader::new(&stream);
-                let _ = (&stream).write_all(b"* Welcome to the chat! What is your name?\n");
-                let mut name = String::new();
-                if reader.read_line(&mut name).is_err() {
+                if greet_as_a_chat(&mut reader).is_none() {
                     return;
                 }
-                let welcome = format!("* Welcome, {}! Nobody else is here yet.\n", name.trim());
-                let _ = (&stream).write_all(welcome.as_bytes());
                 // Read everything, pass nothing on.
                 let _ = std::io::copy(&mut reader, &mut std::io::sink());
             });
