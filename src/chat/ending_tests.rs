@@ -23,6 +23,15 @@ fn connected_pair() -> (TcpStream, TcpStream) {
     (server, client)
 }
 
+/// A connected pair whose server end has the read timeout `read_check` (in place of
+/// READ_CHECK_INTERVAL) and the write timeout `write` (in place of WRITE_TIMEOUT; `None`: none).
+fn connected_pair_with(read_check: Duration, write: Option<Duration>) -> (TcpStream, TcpStream) {
+    let (server, client) = connected_pair();
+    server.set_read_timeout(Some(read_check)).unwrap();
+    server.set_write_timeout(write).unwrap();
+    (server, client)
+}
+
 /// Starts a client's threads on `server`, as the accept loop does, and returns the broker's
 /// inbox, the client's queue, and the seat count.
 fn serve(
@@ -54,13 +63,8 @@ fn next_leaving(inbox: &Receiver<Event>) -> Leaving {
 
 #[test]
 fn a_client_that_stops_reading_in_a_quiet_room_is_cut_off_not_said_to_leave() {
-    let (server, client) = connected_pair();
-    server
-        .set_write_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    let (server, client) =
+        connected_pair_with(Duration::from_millis(50), Some(Duration::from_millis(200)));
     let (inbox, outgoing, _) = serve(server, PATIENCE);
     // The client stays connected and never reads. Lines go out until the system's buffers are
     // full (megabytes on loopback), then the writer waits, and its write timeout expires.
@@ -79,10 +83,7 @@ fn the_reader_ends_with_its_writer_even_if_closing_does_not_wake_it() {
     // Windows does not wake a thread blocked in `read` when the connection is shut down. To
     // stand in for that here, the writer's note is left without shutting anything down: the
     // reader must find it by itself, between two read timeouts.
-    let (server, client) = connected_pair();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    let (server, client) = connected_pair_with(Duration::from_millis(50), None);
     let connection = Arc::new(server);
     let peer = connection.peer_addr().unwrap();
     let seats = Seats::new(1);
@@ -124,10 +125,7 @@ fn the_reader_ends_with_its_writer_even_if_closing_does_not_wake_it() {
 
 #[test]
 fn a_quiet_client_is_not_disconnected_by_the_read_checks() {
-    let (server, mut client) = connected_pair();
-    server
-        .set_read_timeout(Some(Duration::from_millis(20)))
-        .unwrap();
+    let (server, mut client) = connected_pair_with(Duration::from_millis(20), None);
     let (inbox, _outgoing, _) = serve(server, PATIENCE);
     // Many read timeouts pass; the connection stays, and a late line still arrives.
     thread::sleep(Duration::from_millis(200));
@@ -170,14 +168,9 @@ fn seat_free_after(seats_taken: &AtomicUsize, since: Instant) -> Duration {
 /// the connection is closed under it.
 #[test]
 fn a_client_that_leaves_and_reads_nothing_keeps_its_seat_until_the_leaving_time_is_up() {
-    let (server, client) = connected_pair();
     // The writer does not give up by itself here: the leaving time must end it.
-    server
-        .set_write_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    let (server, client) =
+        connected_pair_with(Duration::from_millis(50), Some(Duration::from_secs(5)));
     let leaving_time = Duration::from_millis(500);
     let (inbox, outgoing, seats_taken) = serve(server, leaving_time);
     let line = Line::from(format!("{}\n", "x".repeat(64 * 1024 - 1)));
@@ -235,10 +228,7 @@ fn read_until_the_end(mut client: TcpStream) -> Result<usize, ErrorKind> {
 /// line that was queued for it, then the end of the stream; by then its seat is free.
 #[test]
 fn a_client_that_leaves_still_gets_every_line_queued_for_it() {
-    let (server, client) = connected_pair();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    let (server, client) = connected_pair_with(Duration::from_millis(50), None);
     let (inbox, outgoing, seats_taken) = serve(server, PATIENCE);
     let line = Line::from(format!("{}\n", "y".repeat(16 * 1024 - 1)));
     let queued = fill_the_queue(&outgoing, &line);
@@ -265,13 +255,8 @@ fn a_client_that_leaves_still_gets_every_line_queued_for_it() {
 /// what the system still holds for the client, as when the leaving time runs out.
 #[test]
 fn a_client_that_leaves_and_takes_nothing_is_closed_with_a_reset_when_a_write_times_out() {
-    let (server, client) = connected_pair();
-    server
-        .set_write_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_millis(50)))
-        .unwrap();
+    let (server, client) =
+        connected_pair_with(Duration::from_millis(50), Some(Duration::from_millis(300)));
     let (inbox, outgoing, seats_taken) = serve(server, PATIENCE);
     // The client leaves first, with nothing queued yet, so that the room hears a goodbye
     // whatever the timing; then the broker's last lines for it come, 12.8 MiB of them.
