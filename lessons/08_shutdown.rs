@@ -291,12 +291,8 @@ impl Write for BeforeDeadline<'_> {
 // ANCHOR_END: serve_client
 
 fn parse_seconds(text: &str) -> anyhow::Result<Duration> {
-    match text.parse::<f64>() {
-        Ok(seconds) if (0.0..=3600.0).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
-        _ => {
-            anyhow::bail!("GRACE_SECONDS must be a number of seconds from 0 to 3600, not {text:?}")
-        }
-    }
+    // No grace at all is a choice: every connection closes at once.
+    course::cli::seconds("GRACE_SECONDS", text, 0.0..=3600.0)
 }
 
 const PROGRAM: Program = Program {

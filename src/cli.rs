@@ -4,6 +4,7 @@
 //! hard-codes an address anywhere else: a default lives here only because each program passes its own.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use anyhow::bail;
@@ -362,10 +363,51 @@ mod count_tests {
     }
 }
 
-/// A command line's number of seconds, such as `10` or `0.5`, or an error that names `what`.
-pub fn seconds(what: &str, text: &str) -> anyhow::Result<Duration> {
-    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
-        Ok(Ok(duration)) => Ok(duration),
-        _ => anyhow::bail!("{what} must be a number of seconds, such as 10 or 0.5, not {text:?}"),
+/// The times a command line may give a timeout or a deadline: from a millisecond (less rounds to
+/// no time at all, which no socket timeout takes, and a server would drop every client unheard) to
+/// an hour (far more overflows a deadline, `Instant::now() + time`, and the program panics).
+pub const TIMEOUT_SECONDS: RangeInclusive<f64> = 0.001..=3600.0;
+
+/// A command line's number of seconds within `range`, such as `10` or `0.5`, or an error that
+/// names `what` and the range.
+pub fn seconds(what: &str, text: &str, range: RangeInclusive<f64>) -> anyhow::Result<Duration> {
+    match text.parse::<f64>() {
+        // `contains` is false for NaN, so what passes is a number `Duration` can hold.
+        Ok(number) if range.contains(&number) => Ok(Duration::from_secs_f64(number)),
+        _ => anyhow::bail!(
+            "{what} must be a number of seconds from {} to {}, not {text:?}",
+            range.start(),
+            range.end()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod seconds_tests {
+    use super::{TIMEOUT_SECONDS, seconds};
+    use std::time::Duration;
+
+    #[test]
+    fn both_ends_of_the_range_are_taken_and_one_past_each_refused_in_words() {
+        let take = |text: &str| seconds("IDLE_SECONDS", text, TIMEOUT_SECONDS);
+        assert_eq!(take("0.001").unwrap(), Duration::from_millis(1));
+        assert_eq!(take("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(take("3600").unwrap(), Duration::from_secs(3600));
+        for wrong in [
+            "0", "0.0009", "1e-10", "3600.5", "1e19", "inf", "NaN", "-1", "soon", "",
+        ] {
+            let error = take(wrong).unwrap_err().to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "IDLE_SECONDS must be a number of seconds from 0.001 to 3600, not {wrong:?}"
+                )
+            );
+        }
+        // A range that starts at 0 takes 0: lesson 08's grace may be none at all.
+        assert_eq!(
+            seconds("GRACE_SECONDS", "0", 0.0..=3600.0).unwrap(),
+            Duration::ZERO
+        );
     }
 }

@@ -59,7 +59,10 @@ impl Options {
                 "--messages" | "-n" => options.messages = Some(whole(&argument, &value()?, 1)?),
                 "--size" | "-d" => options.size = size(&argument, &value()?)?,
                 "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
-                "--timeout" => options.timeout = seconds(&argument, &value()?)?,
+                "--timeout" => {
+                    options.timeout =
+                        course::cli::seconds(&argument, &value()?, course::cli::TIMEOUT_SECONDS)?
+                }
                 "--chat" => options.mode = Mode::Chat,
                 "--burst" => options.burst = true,
                 "--json" => options.json = true,
@@ -145,6 +148,8 @@ fn size(option: &str, text: &str) -> anyhow::Result<usize> {
     Ok(bytes.min(1 << 30) as usize)
 }
 
+/// `--duration`'s seconds: any time above 0, as long as you like (the run compares it with the
+/// time gone by, never adds it to a clock, so even 1e19 cannot overflow).
 pub fn seconds(option: &str, text: &str) -> anyhow::Result<Duration> {
     match text.parse::<f64>().map(Duration::try_from_secs_f64) {
         Ok(Ok(duration)) if !duration.is_zero() => Ok(duration),
@@ -167,7 +172,7 @@ pub const PROGRAM: Program = Program {
              --messages M (-n)     messages each client sends, one at a time; default 100\n  \
              --size BYTES (-d)     bytes per message, newline included; default 64, at least 17\n  \
              --duration SECONDS    send for this long instead of M messages\n  \
-             --timeout SECONDS     a reply later than this is an error; default 5\n  \
+             --timeout SECONDS     a reply later than this is an error; default 5, at most 3600\n  \
              --chat                a chat server (lesson 04's protocol): time each message's\n                        \
              arrival at every other client\n  \
              --burst               with --chat: each client sends its M messages at once,\n                        \

@@ -502,7 +502,7 @@ const PROGRAM: Program = Program {
     try_it: "Open http://127.0.0.1:65443/ in a browser, or from another terminal:\n  \
              curl -v http://127.0.0.1:65443/hello.txt\n\n\
              FOLDER is where files come from (default lessons/12_http_site, from the course's\n\
-             top folder); nothing outside it is served. HEADER_SECONDS (default 10) is how long\n\
+             top folder); nothing outside it is served. HEADER_SECONDS (default 10, at most 3600) is how long\n\
              a request's head may take to arrive, and how long an idle connection stays open.\n\
              MAX_CLIENTS (default 64) is how many connections are served at once; when all are\n\
              taken, a newcomer's whole request takes the seat of whoever waited longest for one.",

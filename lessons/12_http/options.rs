@@ -28,12 +28,7 @@ pub fn header_timeout(argument: Option<&String>, default: Duration) -> anyhow::R
     let Some(text) = argument else {
         return Ok(default);
     };
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
-        _ => anyhow::bail!(
-            "HEADER_SECONDS must be a number of seconds above 0 (as in 10 or 0.5), not {text:?}"
-        ),
-    }
+    course::cli::seconds("HEADER_SECONDS", text, course::cli::TIMEOUT_SECONDS)
 }
 
 /// MAX_CLIENTS from the command line, at least 1, or `default`.

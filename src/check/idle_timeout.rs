@@ -197,7 +197,9 @@ impl Check for IdleTimeout {
 pub fn serve_as_program(serve: impl ServeWithIdle) -> ! {
     let idle = super::program::given_args()
         .first()
-        .and_then(|seconds| crate::cli::seconds("IDLE_SECONDS", seconds).ok())
+        .and_then(|seconds| {
+            crate::cli::seconds("IDLE_SECONDS", seconds, crate::cli::TIMEOUT_SECONDS).ok()
+        })
         .unwrap_or(IDLE);
     super::serve_as_program(|listener| serve(listener, idle))
 }

@@ -523,6 +523,19 @@ fn options_are_checked_and_help_is_given() {
     );
     let unknown = support::run(LOAD, &["--frobnicate"], "");
     assert!(unknown.stderr.contains("--frobnicate is not an option"));
+    // A timeout so long that a deadline would overflow (a client thread panicked before), and
+    // one so short it rounds to nothing: refused in words, before any client starts.
+    for wrong in ["1e19", "0.0001"] {
+        let refused = support::run(LOAD, &["--timeout", wrong], "");
+        assert!(!refused.status.success());
+        assert!(
+            refused.stderr.contains(&format!(
+                "--timeout must be a number of seconds from 0.001 to 3600, not \"{wrong}\""
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
 }
 
 /// A chat run of the fewest clients it takes (two), one message each, a second to answer.

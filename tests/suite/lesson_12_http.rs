@@ -286,6 +286,34 @@ fn bad_requests_get_their_status_and_nothing_outside_the_folder_is_served() {
     }
 }
 
+/// HEADER_SECONDS at its extremes: a time that rounds to nothing (every client was closed unheard
+/// before), one past an hour, and not a number are refused in words; both ends are taken.
+#[test]
+fn header_seconds_out_of_range_are_refused_in_words() {
+    for wrong in ["1e-10", "0", "3601", "inf", "NaN", "soon"] {
+        let refused = support::run(HTTP, &["127.0.0.1:0", SITE, wrong], "");
+        assert!(
+            !refused.status.success(),
+            "HEADER_SECONDS {wrong} was taken"
+        );
+        assert!(
+            refused.stderr.contains(&format!(
+                "HEADER_SECONDS must be a number of seconds from 0.001 to 3600, not \"{wrong}\""
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
+    // Both ends start a server (a millisecond is too short to be sure a request gets in, so only
+    // the hour is asked something).
+    let _quick = Server::start(HTTP, &["127.0.0.1:0", SITE, "0.001"]);
+    let patient = Server::start(HTTP, &["127.0.0.1:0", SITE, "3600"]);
+    assert_eq!(
+        ask(patient.address, b"GET /hello.txt HTTP/1.0\r\n\r\n").status,
+        200
+    );
+}
+
 #[test]
 fn a_silent_client_is_closed_and_a_slowloris_hears_408_after_the_header_timeout() {
     let server = start();

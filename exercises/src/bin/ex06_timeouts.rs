@@ -21,7 +21,9 @@ const PROGRAM: Program = Program {
 
 fn main() -> course::cli::MainResult {
     let idle = match PROGRAM.args()?.extra.first() {
-        Some(seconds) => course::cli::seconds("IDLE_SECONDS", seconds)?,
+        Some(seconds) => {
+            course::cli::seconds("IDLE_SECONDS", seconds, course::cli::TIMEOUT_SECONDS)?
+        }
         None => IDLE,
     };
     serve_by_hand(&PROGRAM, |listener| {

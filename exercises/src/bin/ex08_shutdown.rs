@@ -22,7 +22,7 @@ const GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> course::cli::MainResult {
     let grace = match PROGRAM.args()?.extra.first() {
-        Some(seconds) => course::cli::seconds("GRACE_SECONDS", seconds)?,
+        Some(seconds) => course::cli::seconds("GRACE_SECONDS", seconds, 0.0..=3600.0)?,
         None => GRACE,
     };
     let shutdown = course::signal::on_ctrl_c()?;

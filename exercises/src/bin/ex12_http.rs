@@ -18,7 +18,9 @@ const PROGRAM: Program = Program {
 fn main() -> course::cli::MainResult {
     // The check gives a shorter header timeout, after the address.
     let header_timeout = match PROGRAM.args()?.extra.first() {
-        Some(seconds) => course::cli::seconds("HEADER_SECONDS", seconds)?,
+        Some(seconds) => {
+            course::cli::seconds("HEADER_SECONDS", seconds, course::cli::TIMEOUT_SECONDS)?
+        }
         None => HEADER_TIMEOUT,
     };
     serve_by_hand(&PROGRAM, |listener| {
