@@ -13,12 +13,13 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::ops::RangeInclusive;
 use std::thread;
 use std::time::Duration;
 
 use anyhow::Context;
 use course::accept::AcceptFailures;
-use course::cli::{Program, Role, count};
+use course::cli::{MOST_AT_ONCE, MOST_THREADS, Program, Role, count};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 // ANCHOR: limits
@@ -32,8 +33,13 @@ const MAX_WAITING: usize = 64;
 
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
-    let workers = parse_count(args.extra.first(), WORKERS, 1, "WORKERS")?;
-    let max_waiting = parse_count(args.extra.get(1), MAX_WAITING, 0, "MAX_WAITING")?;
+    let workers = parse_count(args.extra.first(), WORKERS, 1..=MOST_THREADS, "WORKERS")?;
+    let max_waiting = parse_count(
+        args.extra.get(1),
+        MAX_WAITING,
+        0..=MOST_AT_ONCE,
+        "MAX_WAITING",
+    )?;
     // ANCHOR: bind
     // A longer backlog than std's 128: see src/listen.rs, and the chapter's section on it.
     let listener = course::listen::bind_with_backlog(args.address, course::listen::CROWD_BACKLOG)?;
@@ -162,19 +168,18 @@ fn echo(mut stream: TcpStream, peer: SocketAddr) -> anyhow::Result<()> {
     }
 }
 
-/// Reads an optional count from the command line, at least `minimum`.
+/// Reads an optional count from the command line, within `range`. The range has an end: a count
+/// of workers is a count of threads, which a system limits, and every waiting place is set aside
+/// at the start.
 fn parse_count(
     text: Option<&String>,
     default: usize,
-    minimum: usize,
+    range: RangeInclusive<usize>,
     name: &str,
 ) -> anyhow::Result<usize> {
-    let Some(text) = text else {
-        return Ok(default);
-    };
-    match text.parse::<usize>() {
-        Ok(count) if count >= minimum => Ok(count),
-        _ => anyhow::bail!("{name} must be a whole number from {minimum} up, not {text:?}"),
+    match text {
+        Some(text) => course::cli::whole_number(name, text, range),
+        None => Ok(default),
     }
 }
 

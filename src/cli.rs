@@ -382,6 +382,30 @@ pub fn seconds(what: &str, text: &str, range: RangeInclusive<f64>) -> anyhow::Re
     }
 }
 
+/// The most clients (or connections waiting, or load clients) a command line may ask for: more
+/// than a process may keep sockets open for by default anywhere, and far below what overflows a
+/// count (`usize::MAX` made lesson 11's load panic) or tokio's semaphore (`Semaphore::MAX_PERMITS`,
+/// `usize::MAX >> 3`, made lesson 10 panic).
+pub const MOST_AT_ONCE: usize = 1_000_000;
+
+/// The most threads a command line may ask a server to start at once, such as lesson 07's workers:
+/// Linux starts ten thousand with its default limits, where tens of thousands run out (each thread
+/// takes a few memory maps of the 65,530 a process may have); macOS stops sooner, with an error.
+pub const MOST_THREADS: usize = 10_000;
+
+/// A command line's whole number within `range`, such as a count of clients, or an error that
+/// names `what` and the range.
+pub fn whole_number(what: &str, text: &str, range: RangeInclusive<usize>) -> anyhow::Result<usize> {
+    match text.parse::<usize>() {
+        Ok(number) if range.contains(&number) => Ok(number),
+        _ => anyhow::bail!(
+            "{what} must be a whole number from {} to {}, not {text:?}",
+            range.start(),
+            range.end()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod seconds_tests {
     use super::{TIMEOUT_SECONDS, seconds};
@@ -409,5 +433,28 @@ mod seconds_tests {
             seconds("GRACE_SECONDS", "0", 0.0..=3600.0).unwrap(),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn whole_numbers_are_taken_at_both_ends_and_refused_past_them() {
+        use super::{MOST_AT_ONCE, whole_number};
+        let take = |text: &str| whole_number("MAX_CLIENTS", text, 1..=MOST_AT_ONCE);
+        assert_eq!(take("1").unwrap(), 1);
+        assert_eq!(take("1000000").unwrap(), MOST_AT_ONCE);
+        for wrong in [
+            "0",
+            "1000001",
+            "18446744073709551615",
+            "1e3",
+            "-1",
+            "1.5",
+            "lots",
+            "",
+        ] {
+            assert_eq!(
+                take(wrong).unwrap_err().to_string(),
+                format!("MAX_CLIENTS must be a whole number from 1 to 1000000, not {wrong:?}")
+            );
+        }
     }
 }

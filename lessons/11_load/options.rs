@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use course::cli::{Parsed, Program, Role};
+use course::cli::{MOST_AT_ONCE, Parsed, Program, Role};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Mode {
@@ -55,7 +55,10 @@ impl Options {
                 })
             };
             match argument.as_str() {
-                "--clients" | "-c" => options.clients = whole(&argument, &value()?, 1)? as usize,
+                "--clients" | "-c" => {
+                    options.clients =
+                        course::cli::whole_number(&argument, &value()?, 1..=MOST_AT_ONCE)?
+                }
                 "--messages" | "-n" => options.messages = Some(whole(&argument, &value()?, 1)?),
                 "--size" | "-d" => options.size = size(&argument, &value()?)?,
                 "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
@@ -67,7 +70,13 @@ impl Options {
                 "--burst" => options.burst = true,
                 "--json" => options.json = true,
                 "--spawn" => options.spawn = Some(value()?),
-                "--pid" => options.pid = Some(whole(&argument, &value()?, 1)? as u32),
+                "--pid" => {
+                    // A process id is 32 bits: a larger number is refused, not wrapped round
+                    // to some other process.
+                    let pid =
+                        course::cli::whole_number(&argument, &value()?, 1..=u32::MAX as usize)?;
+                    options.pid = Some(pid as u32)
+                }
                 "--help" | "-h" => return Ok(None),
                 other if other.starts_with('-') => {
                     bail!(
@@ -135,17 +144,20 @@ pub fn whole(option: &str, text: &str, least: u64) -> anyhow::Result<u64> {
 /// earlier message, would pass for the right one.
 pub const MIN_SIZE: usize = 17;
 
-/// `--size`: at least [`MIN_SIZE`], and at most 1 GiB (a message is built in memory).
+/// The largest message: 1 GiB (each client builds its message in memory).
+pub const MAX_SIZE: usize = 1 << 30;
+
+/// `--size`: from [`MIN_SIZE`] to [`MAX_SIZE`].
 fn size(option: &str, text: &str) -> anyhow::Result<usize> {
-    // `whole` judges the number; the error here also says why the least size is what it is.
-    let bytes = whole(option, text, MIN_SIZE as u64).map_err(|_| {
+    // The error also says why the least size is what it is.
+    course::cli::whole_number(option, text, MIN_SIZE..=MAX_SIZE).map_err(|_| {
         anyhow!(
-            "{option} needs a whole number of bytes from {MIN_SIZE} up, not {text:?}: each \
-             message carries its client's number and its own (`000001 000000001` and a \
-             newline), so that a reply to another message cannot pass for it"
+            "{option} needs a whole number of bytes from {MIN_SIZE} to {MAX_SIZE} (a GiB), not \
+             {text:?}: each message carries its client's number and its own \
+             (`000001 000000001` and a newline), so that a reply to another message cannot \
+             pass for it"
         )
-    })?;
-    Ok(bytes.min(1 << 30) as usize)
+    })
 }
 
 /// `--duration`'s seconds: any time above 0, as long as you like (the run compares it with the
@@ -168,9 +180,9 @@ pub const PROGRAM: Program = Program {
                   [--timeout SECONDS] [--chat [--burst]] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
     max_extra_args: 0,
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
-             --clients N (-c)      clients connected at once; default 10\n  \
+             --clients N (-c)      clients connected at once; default 10, at most a million\n  \
              --messages M (-n)     messages each client sends, one at a time; default 100\n  \
-             --size BYTES (-d)     bytes per message, newline included; default 64, at least 17\n  \
+             --size BYTES (-d)     bytes per message, newline included; default 64, 17 to a GiB\n  \
              --duration SECONDS    send for this long instead of M messages\n  \
              --timeout SECONDS     a reply later than this is an error; default 5, at most 3600\n  \
              --chat                a chat server (lesson 04's protocol): time each message's\n                        \

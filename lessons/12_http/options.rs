@@ -36,8 +36,5 @@ pub fn max_clients(argument: Option<&String>, default: usize) -> anyhow::Result<
     let Some(text) = argument else {
         return Ok(default);
     };
-    match text.parse::<usize>() {
-        Ok(count) if count >= 1 => Ok(count),
-        _ => anyhow::bail!("MAX_CLIENTS must be a whole number from 1 up, not {text:?}"),
-    }
+    course::cli::whole_number("MAX_CLIENTS", text, 1..=course::cli::MOST_AT_ONCE)
 }

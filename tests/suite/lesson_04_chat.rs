@@ -996,15 +996,18 @@ fn help_explains_the_limit_and_how_to_join() {
     ] {
         assert!(finished.stdout.contains(wanted), "{}", finished.stdout);
     }
-    let refused = run(SERVER, &["127.0.0.1:0", "lots"], "");
-    assert!(!refused.status.success());
-    assert!(
-        refused
-            .stderr
-            .contains("MAX_CLIENTS must be a whole number from 1 up, not \"lots\""),
-        "{}",
-        refused.stderr
-    );
+    // Not a number, none, and more than a count can hold: refused in words.
+    for wrong in ["lots", "0", "18446744073709551616"] {
+        let refused = run(SERVER, &["127.0.0.1:0", wrong], "");
+        assert!(!refused.status.success());
+        assert!(
+            refused.stderr.contains(&format!(
+                "MAX_CLIENTS must be a whole number from 1 to 1000000, not \"{wrong}\""
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
     // Not a number, and a time so large that a deadline would overflow (the broker panicked at
     // the first newcomer before): both refused in words.
     for wrong in ["soon", "1e19"] {

@@ -108,15 +108,31 @@ fn clients_in_turn_reuse_the_same_threads() {
 
 #[test]
 fn a_bad_count_is_explained() {
-    let finished = support::run(SERVER, &["127.0.0.1:0", "many"], "");
-    assert!(!finished.status.success());
-    assert!(
-        finished
-            .stderr
-            .contains("WORKERS must be a whole number from 1 up, not \"many\""),
-        "{}",
-        finished.stderr
-    );
+    // Not a number, none, and more threads than a system starts (the pool panicked on the way
+    // before); a queue too large to set aside (crossbeam's channel panicked before).
+    let wrong_counts = [
+        (
+            ["many", "64"],
+            "WORKERS must be a whole number from 1 to 10000, not \"many\"",
+        ),
+        (
+            ["0", "64"],
+            "WORKERS must be a whole number from 1 to 10000, not \"0\"",
+        ),
+        (
+            ["10001", "64"],
+            "WORKERS must be a whole number from 1 to 10000, not \"10001\"",
+        ),
+        (
+            ["4", "18446744073709551615"],
+            "MAX_WAITING must be a whole number from 0 to 1000000, not \"18446744073709551615\"",
+        ),
+    ];
+    for (counts, said) in wrong_counts {
+        let finished = support::run(SERVER, &["127.0.0.1:0", counts[0], counts[1]], "");
+        assert!(!finished.status.success(), "{counts:?} was taken");
+        assert!(finished.stderr.contains(said), "{}", finished.stderr);
+    }
 }
 
 #[test]

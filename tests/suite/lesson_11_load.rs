@@ -454,7 +454,7 @@ fn stale_replies_are_errors_down_to_the_smallest_size() {
         let run = load(server.address, &["--messages", "1", "--size", size]);
         let said = run
             .stderr
-            .contains("--size needs a whole number of bytes from 17 up");
+            .contains("--size needs a whole number of bytes from 17 to");
         assert_eq!(said, refused, "--size {size}: {}", run.stderr);
     }
 }
@@ -517,7 +517,7 @@ fn options_are_checked_and_help_is_given() {
     assert!(
         wrong
             .stderr
-            .contains("--clients needs a whole number from 1 up, not \"0\""),
+            .contains("--clients must be a whole number from 1 to 1000000, not \"0\""),
         "{}",
         wrong.stderr
     );
@@ -525,6 +525,30 @@ fn options_are_checked_and_help_is_given() {
     assert!(unknown.stderr.contains("--frobnicate is not an option"));
     // A timeout so long that a deadline would overflow (a client thread panicked before), and
     // one so short it rounds to nothing: refused in words, before any client starts.
+    // More clients than a count holds (a panic before), a process id past 32 bits (wrapped
+    // round to another process before), a message past a GiB (cut to one without a word before).
+    for (option, wrong, said) in [
+        (
+            "--clients",
+            "18446744073709551615",
+            "must be a whole number from 1 to 1000000",
+        ),
+        (
+            "--pid",
+            "4294967297",
+            "must be a whole number from 1 to 4294967295",
+        ),
+        (
+            "--size",
+            "1073741825",
+            "needs a whole number of bytes from 17 to 1073741824",
+        ),
+    ] {
+        let refused = support::run(LOAD, &[option, wrong], "");
+        assert!(!refused.status.success());
+        let said = format!("{option} {said}");
+        assert!(refused.stderr.contains(&said), "{}", refused.stderr);
+    }
     for wrong in ["1e19", "0.0001"] {
         let refused = support::run(LOAD, &["--timeout", wrong], "");
         assert!(!refused.status.success());

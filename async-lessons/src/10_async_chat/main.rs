@@ -114,10 +114,7 @@ fn listen(address: SocketAddr) -> io::Result<TcpListener> {
 // ANCHOR_END: listen
 
 fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
-    match text.parse::<usize>() {
-        Ok(count) if count > 0 => Ok(count),
-        _ => anyhow::bail!("MAX_CLIENTS must be a whole number from 1 up, not {text:?}"),
-    }
+    course::cli::whole_number("MAX_CLIENTS", text, 1..=course::cli::MOST_AT_ONCE)
 }
 
 fn parse_name_time(text: &str) -> anyhow::Result<Duration> {

@@ -15,15 +15,15 @@ const PROGRAM: Program = Program {
 
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
-    let count = |index: usize, name: &str, default: usize| -> anyhow::Result<usize> {
+    // The lesson's ranges: a worker is a thread, and every waiting place is set aside at the start.
+    let count = |index: usize, name: &str, default: usize, range| -> anyhow::Result<usize> {
         match args.extra.get(index) {
-            Some(text) => text
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {text:?}")),
+            Some(text) => course::cli::whole_number(name, text, range),
             None => Ok(default),
         }
     };
-    let (workers, max_waiting) = (count(0, "WORKERS", 4)?, count(1, "MAX_WAITING", 64)?);
+    let workers = count(0, "WORKERS", 4, 1..=course::cli::MOST_THREADS)?;
+    let max_waiting = count(1, "MAX_WAITING", 64, 0..=course::cli::MOST_AT_ONCE)?;
     serve_by_hand(&PROGRAM, |listener| {
         exercises::thread_pool::serve(listener, workers, max_waiting)
     })
