@@ -78,24 +78,23 @@ impl Site {
         let mut words = extra.iter();
         while let Some(word) = words.next() {
             let mut value = || {
-                let value = words
+                words
                     .next()
-                    .with_context(|| format!("{word} needs a value"))?;
-                let number: f64 =
-                    value
-                        .parse()
-                        .ok()
-                        .filter(|n: &f64| *n > 0.0)
-                        .with_context(|| {
-                            format!("{word} needs a number above 0, as in {word} 5, not {value:?}")
-                        })?;
-                anyhow::Ok(number)
+                    .with_context(|| format!("{word} needs a value"))
             };
+            // Times from a millisecond (less rounds to no time at all, which no socket timeout
+            // takes) to an hour (more would overflow a deadline), as lessons 08 and 12 take.
+            let time = course::cli::TIMEOUT_SECONDS;
             match word.as_str() {
                 "--writable" => site.writable = true,
-                "--max-clients" => site.max_clients = value()?.max(1.0) as usize,
-                "--idle-seconds" => site.idle_timeout = seconds(word, value()?)?,
-                "--data-seconds" => site.data_patience = seconds(word, value()?)?,
+                "--max-clients" => {
+                    let most = course::cli::MOST_AT_ONCE;
+                    site.max_clients = course::cli::whole_number(word, value()?, 1..=most)?
+                }
+                "--idle-seconds" => site.idle_timeout = course::cli::seconds(word, value()?, time)?,
+                "--data-seconds" => {
+                    site.data_patience = course::cli::seconds(word, value()?, time)?
+                }
                 "--max-upload-bytes" => site.max_upload_bytes = bytes(word, value()?)?,
                 option if option.starts_with('-') => {
                     anyhow::bail!("unknown option {option:?}: see --help for the options")
@@ -115,26 +114,16 @@ impl Site {
     }
 }
 
-/// A time given on the command line, above 0 already: from a millisecond (less would round to
-/// no time at all, which no socket timeout takes) to an hour, as lessons 08 and 12 take (more
-/// would overflow a deadline, or `Duration` itself).
-fn seconds(option: &str, number: f64) -> anyhow::Result<Duration> {
-    anyhow::ensure!(
-        (0.001..=3600.0).contains(&number),
-        "{option} takes from 0.001 to 3600 seconds (a millisecond to an hour), not {number}"
-    );
-    Ok(Duration::from_secs_f64(number))
-}
-
-/// A size given on the command line, above 0 already: a whole number of bytes, at most a TiB
-/// (2^40), so that adding one to it, as the upload's limit does, cannot overflow.
-fn bytes(option: &str, number: f64) -> anyhow::Result<u64> {
+/// A size given on the command line: a whole number of bytes from 1 to a TiB (2^40), so that
+/// adding one to it, as the upload's limit does, cannot overflow.
+fn bytes(option: &str, text: &str) -> anyhow::Result<u64> {
     const MAX: u64 = 1 << 40;
-    anyhow::ensure!(
-        number.fract() == 0.0 && number <= MAX as f64,
-        "{option} takes a whole number of bytes up to {MAX} (a TiB), not {number}"
-    );
-    Ok(number as u64)
+    match text.parse::<u64>() {
+        Ok(number) if (1..=MAX).contains(&number) => Ok(number),
+        _ => anyhow::bail!(
+            "{option} must be a whole number of bytes from 1 to {MAX} (a TiB), not {text:?}"
+        ),
+    }
 }
 
 /// Where the files come from when the command line names no folder.

@@ -754,32 +754,48 @@ fn the_help_and_a_bad_option_say_what_to_do() {
         (
             "--idle-seconds",
             "1e30",
-            "--idle-seconds takes from 0.001 to 3600 seconds",
+            "--idle-seconds must be a number of seconds from 0.001 to 3600",
         ),
         (
             "--idle-seconds",
             "inf",
-            "--idle-seconds takes from 0.001 to 3600 seconds",
+            "--idle-seconds must be a number of seconds from 0.001 to 3600",
         ),
         (
             "--idle-seconds",
             "3601",
-            "--idle-seconds takes from 0.001 to 3600 seconds",
+            "--idle-seconds must be a number of seconds from 0.001 to 3600",
         ),
         (
             "--data-seconds",
             "1e-10",
-            "--data-seconds takes from 0.001 to 3600 seconds",
+            "--data-seconds must be a number of seconds from 0.001 to 3600",
         ),
         (
             "--max-upload-bytes",
             "1e30",
-            "--max-upload-bytes takes a whole number of bytes",
+            "--max-upload-bytes must be a whole number of bytes from 1 to",
         ),
         (
             "--max-upload-bytes",
             "0.5",
-            "--max-upload-bytes takes a whole number of bytes",
+            "--max-upload-bytes must be a whole number of bytes from 1 to",
+        ),
+        (
+            "--max-upload-bytes",
+            "1099511627777",
+            "--max-upload-bytes must be a whole number of bytes from 1 to",
+        ),
+        // A fraction of a client was taken as one before, a huge count as every client there is.
+        (
+            "--max-clients",
+            "0.5",
+            "--max-clients must be a whole number from 1 to 1000000",
+        ),
+        (
+            "--max-clients",
+            "1e30",
+            "--max-clients must be a whole number from 1 to 1000000",
         ),
     ] {
         let refused = support::run(FTP, &["127.0.0.1:0", SITE, option, value], "");

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
 use course::cli::{Program, Role};
 use exercises::load::measure;
 
@@ -21,14 +20,14 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 fn main() -> course::cli::MainResult {
     let args = PROGRAM.args()?;
-    let number = |at: usize, default: usize, what: &str| -> anyhow::Result<usize> {
+    let number = |at: usize, default: usize, what: &str, range| -> anyhow::Result<usize> {
         args.extra.get(at).map_or(Ok(default), |text| {
-            text.parse()
-                .with_context(|| format!("{what} should be a whole number, not {text:?}"))
+            course::cli::whole_number(what, text, range)
         })
     };
-    let clients = number(0, 10, "CLIENTS")?;
-    let messages = number(1, 100, "MESSAGES")?;
+    // Each client is a thread of its own, which a system limits.
+    let clients = number(0, 10, "CLIENTS", 1..=course::cli::MOST_THREADS)?;
+    let messages = number(1, 100, "MESSAGES", 1..=course::cli::MOST_AT_ONCE)?;
     let mut measured = measure(args.address, clients, messages, TIMEOUT);
     measured.round_trips.sort();
     let percentile = |share: f64| {
