@@ -195,8 +195,9 @@ const PROGRAM: Program = Program {
     max_extra_args: 2,
     try_it: "Talk to it from other terminals with:\n  \
              cargo run --bin 02_echo_client -- 127.0.0.1:65438\n  nc 127.0.0.1 65438\n\n\
-             WORKERS threads serve one client each (default 4); MAX_WAITING more connections\n\
-             wait for a free worker (default 64); the next is told the server is busy and\n\
-             closed. See it with three clients and one worker, one waiting place:\n  \
+             WORKERS threads serve one client each (default 4, at most 10000); MAX_WAITING\n\
+             more connections wait for a free worker (default 64, at most 1000000); the next\n\
+             is told the server is busy and closed. See it with three clients and one worker,\n\
+             one waiting place:\n  \
              cargo run --bin 07_thread_pool -- 127.0.0.1:65438 1 1",
 };
