@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use course::accept::AcceptFailures;
-use course::cli::{Parsed, Program, Role, parse_address};
+use course::cli::{Parsed, Program, Role, parse_server_address};
 
 fn main() -> course::cli::MainResult {
     let Settings {
@@ -403,10 +403,22 @@ fn read_command_line() -> anyhow::Result<Settings> {
         };
         match argument.as_str() {
             "--seed" => chaos.seed = number()?,
-            "--pieces" => chaos.max_piece = number()? as usize,
+            // Parsed as a usize itself: a cast would wrap a large number round on a 32-bit system.
+            "--pieces" => {
+                chaos.max_piece = value
+                    .parse()
+                    .with_context(|| format!("{argument} takes a whole number, not {value:?}"))?
+            }
             "--latency" => chaos.latency = Duration::from_millis(number()?),
             "--merge" => chaos.merge = Some(Duration::from_millis(number()?.max(1))),
-            "--drop-after" => chaos.drop_after = Some(number()?),
+            // At least 1: the count is looked at as bytes go to the server, so 0 would cut a
+            // client only once it sent something, not at once as the option says.
+            "--drop-after" => {
+                chaos.drop_after = Some(number()?);
+                if chaos.drop_after == Some(0) {
+                    bail!("--drop-after takes 1 or more bytes, not 0")
+                }
+            }
             "--stall" => {
                 chaos.stall = Some(match value.as_str() {
                     "up" => Direction::Up,
@@ -427,7 +439,7 @@ fn read_command_line() -> anyhow::Result<Settings> {
     let upstream = args.extra.first().map_or(DEFAULT_UPSTREAM, String::as_str);
     Ok(Settings {
         listen: args.address,
-        upstream: parse_address(upstream).context("the upstream address")?,
+        upstream: parse_server_address(upstream).context("the upstream address")?,
         chaos,
     })
 }

@@ -75,7 +75,11 @@ impl Program {
             Some((first, rest)) => (first.as_str(), rest.to_vec()),
             None => (self.default_address, Vec::new()),
         };
-        let address = parse_address(address_text).map_err(|error| {
+        let parsed = match self.role {
+            Role::Server => parse_address(address_text),
+            Role::Client => parse_server_address(address_text),
+        };
+        let address = parsed.map_err(|error| {
             let mut message = format!("{error}, such as {}", self.default_address);
             if self.max_extra_args > 0 {
                 message.push_str(&format!(
@@ -178,6 +182,19 @@ pub fn parse_address(text: &str) -> anyhow::Result<SocketAddr> {
     }
 }
 
+/// Parses the address of a server to connect to: as [`parse_address`], but port 0, which asks the
+/// system for any free port when a server listens, is refused: no server can be reached there.
+/// (`0.0.0.0` is left to `connect`: Linux and macOS take it as this machine, and where it fails,
+/// the error says what to give instead.)
+pub fn parse_server_address(text: &str) -> anyhow::Result<SocketAddr> {
+    let address = parse_address(text)?;
+    if address.port() == 0 {
+        let advice = crate::explain::not_a_server_address(address).unwrap_or_default();
+        bail!("{text:?} names no server: {advice}");
+    }
+    Ok(address)
+}
+
 /// What a program's `main` returns: `fn main() -> course::cli::MainResult`.
 ///
 /// Inside `main`, `?` works as with `anyhow::Result`. The difference is what a learner sees when
@@ -265,6 +282,27 @@ mod tests {
 
     fn parse(arguments: &[&str]) -> anyhow::Result<Parsed> {
         PROGRAM.parse(arguments.iter().map(|a| a.to_string()))
+    }
+
+    /// Port 0 is any free port to a server, and no server at all to a client.
+    #[test]
+    fn a_client_is_refused_port_0_and_a_server_takes_it() {
+        let error = parse(&["127.0.0.1:0"]).unwrap_err().to_string();
+        assert!(
+            error.contains("\"127.0.0.1:0\" names no server: port 0 means \"any free port\""),
+            "{error}"
+        );
+        let server = Program {
+            role: Role::Server,
+            ..PROGRAM
+        };
+        let parsed = server.parse(["127.0.0.1:0".to_string()]).unwrap();
+        let Parsed::Run(args) = parsed else {
+            panic!("{parsed:?}")
+        };
+        assert_eq!(args.address.port(), 0);
+        assert!(parse_server_address("localhost:0").is_err());
+        assert!(parse_server_address("[::1]:1").is_ok());
     }
 
     #[test]

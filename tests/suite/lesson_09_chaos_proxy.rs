@@ -265,6 +265,23 @@ fn help_lists_the_options_and_bad_ones_are_refused() {
         "{}",
         refused.stderr
     );
+    // An upstream on port 0, where no server is ever found, and a drop after no bytes at all
+    // (which cut a client only once it spoke): both ran before, and failed every client.
+    let wrong: [(&[&str], &str); 2] = [
+        (
+            &["127.0.0.1:0", "127.0.0.1:0"],
+            "names no server: port 0 means",
+        ),
+        (
+            &["127.0.0.1:0", "127.0.0.1:1", "--drop-after", "0"],
+            "--drop-after takes 1 or more bytes, not 0",
+        ),
+    ];
+    for (arguments, said) in wrong {
+        let refused = run(PROXY, arguments, "");
+        assert!(!refused.status.success(), "{arguments:?} was taken");
+        assert!(refused.stderr.contains(said), "{}", refused.stderr);
+    }
 }
 
 #[test]

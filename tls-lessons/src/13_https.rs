@@ -46,8 +46,8 @@ fn main() -> course::cli::MainResult {
         }
     };
     let upstream = match args.extra.first() {
-        Some(text) => course::cli::parse_address(text)?,
-        None => course::cli::parse_address(UPSTREAM)?,
+        Some(text) => course::cli::parse_server_address(text)?,
+        None => course::cli::parse_server_address(UPSTREAM)?,
     };
 
     let identity = certificates::load_or_make(&folder)?;
