@@ -401,9 +401,10 @@ mod count_tests {
     }
 }
 
-/// The times a command line may give a timeout or a deadline: from a millisecond (less rounds to
-/// no time at all, which no socket timeout takes, and a server would drop every client unheard) to
-/// an hour (far more overflows a deadline, `Instant::now() + time`, and the program panics).
+/// The times a command line may give a timeout or a deadline: from a millisecond (a far smaller
+/// number rounds to no time at all, as 1e-10 s does, which no socket timeout takes, and a server
+/// dropped every client unheard) to an hour (far more overflows a deadline,
+/// `Instant::now() + time`, and the program panics).
 pub const TIMEOUT_SECONDS: RangeInclusive<f64> = 0.001..=3600.0;
 
 /// A command line's number of seconds within `range`, such as `10` or `0.5`, or an error that

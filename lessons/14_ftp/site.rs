@@ -82,8 +82,7 @@ impl Site {
                     .next()
                     .with_context(|| format!("{word} needs a value"))
             };
-            // Times from a millisecond (less rounds to no time at all, which no socket timeout
-            // takes) to an hour (more would overflow a deadline), as lessons 08 and 12 take.
+            // Times from a millisecond to an hour, as lesson 12 takes: `TIMEOUT_SECONDS` says why.
             let time = course::cli::TIMEOUT_SECONDS;
             match word.as_str() {
                 "--writable" => site.writable = true,

@@ -783,7 +783,7 @@ fn shell(line: &str) -> Command {
         // `sh` of Debian and Ubuntu, would otherwise wait in between, and neither pass the signal
         // on nor end with the program's own status.
         let simple = !line.contains([';', '&', '|', '(', ')', '<', '>', '`', '$', '\n']);
-        let line = if !simple {
+        let line = if !simple || starts_with_a_shell_word(line) {
             line.to_string()
         } else if starts_with_assignment(line) {
             // `exec NAME=value program` would look for a program named `NAME=value`; `env` sets
@@ -796,6 +796,18 @@ fn shell(line: &str) -> Command {
         command.args(["-c", &line]);
         command
     }
+}
+
+/// Whether a command line starts with a word the shell itself runs, not a program: `exec python3
+/// ...` (already in the shell's place; `exec exec` would look for a program named `exec`), and the
+/// others that `exec` cannot run.
+fn starts_with_a_shell_word(line: &str) -> bool {
+    const SHELL_WORDS: [&str; 16] = [
+        "exec", "command", "eval", ".", "cd", "export", "set", "unset", "ulimit", "umask", "if",
+        "for", "while", "until", "case", "{",
+    ];
+    let first_word = line.split_whitespace().next().unwrap_or("");
+    SHELL_WORDS.contains(&first_word)
 }
 
 /// Whether a command line starts by setting a variable, as `PYTHONUNBUFFERED=1 python3 ...`
@@ -1014,6 +1026,9 @@ mod tests {
         let status = shell("COURSE_CHECK_VARIABLE=1 sh -c 'exit 3'")
             .status()
             .expect("run sh");
+        assert_eq!(status.code(), Some(3));
+        // A line that says `exec` itself runs as written (`exec exec` was not found: 127).
+        let status = shell("exec sh -c 'exit 3'").status().expect("run sh");
         assert_eq!(status.code(), Some(3));
         for (line, starts) in [
             ("NAME=value program", true),

@@ -281,8 +281,8 @@ async fn read_lines(
     drop(seat);
     let _ = events.send(Event::Disconnected { id, how }).await;
     // The broker now lets go of the queue, and the writer sends what is left in it, as in
-    // lesson 04: a client that reads slowly gets LEAVING_TIME, then the writer is dropped where
-    // it waits, and its share of the seat with it. (A writer that ended first was polled to
+    // lesson 04: a writer that has not handed it all to the system within LEAVING_TIME is
+    // dropped where it waits, and its share of the seat with it. (A writer that ended first was polled to
     // its end in the loop above; `is_finished` says so, and it is not awaited twice.)
     if !writer.is_finished() {
         // As lesson 04: a writer that does not finish sending, by then or because a write
