@@ -59,7 +59,11 @@ impl Options {
                     options.clients =
                         course::cli::whole_number(&argument, &value()?, 1..=MOST_AT_ONCE)?
                 }
-                "--messages" | "-n" => options.messages = Some(whole(&argument, &value()?, 1)?),
+                "--messages" | "-n" => {
+                    let most = MOST_MESSAGES as usize;
+                    let messages = course::cli::whole_number(&argument, &value()?, 1..=most)?;
+                    options.messages = Some(messages as u64)
+                }
                 "--size" | "-d" => options.size = size(&argument, &value()?)?,
                 "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
                 "--timeout" => {
@@ -94,6 +98,18 @@ impl Options {
         if options.burst && (options.mode != Mode::Chat || options.messages.is_none()) {
             bail!("--burst needs --chat, and --messages rather than --duration");
         }
+        if options.burst
+            && options
+                .messages
+                .unwrap_or(1)
+                .saturating_mul(options.size as u64)
+                > MAX_SIZE as u64
+        {
+            bail!(
+                "--burst builds each client's messages in memory, in one piece: --messages \
+                 times --size must be at most {MAX_SIZE} bytes (a GiB)"
+            );
+        }
         match PROGRAM.parse(positional)? {
             Parsed::Run(args) => options.address = args.address,
             Parsed::Help => return Ok(None),
@@ -105,7 +121,7 @@ impl Options {
     pub fn wants_another(&self, sent: u64, began: Instant) -> bool {
         match (self.messages, self.duration) {
             (Some(messages), _) => sent < messages,
-            (None, Some(duration)) => began.elapsed() < duration,
+            (None, Some(duration)) => sent < MOST_MESSAGES && began.elapsed() < duration,
             (None, None) => false,
         }
     }
@@ -132,12 +148,10 @@ impl Options {
     }
 }
 
-pub fn whole(option: &str, text: &str, least: u64) -> anyhow::Result<u64> {
-    match text.parse::<u64>() {
-        Ok(number) if number >= least => Ok(number),
-        _ => bail!("{option} needs a whole number from {least} up, not {text:?}"),
-    }
-}
+/// The most messages one client sends, with `--messages` or in a `--duration`: a message's
+/// number has nine digits, and a tenth would be cut off at the smallest size, where message
+/// 1,000,000,000 and 1,000,000,001 would both read `100000000`, and a stale reply could pass.
+pub const MOST_MESSAGES: u64 = 999_999_999;
 
 /// The smallest message that still names its client and itself: `000001 000000001` and the
 /// newline. A smaller one would be cut before its own number, and a stale reply, the answer to an
@@ -181,7 +195,7 @@ pub const PROGRAM: Program = Program {
     max_extra_args: 0,
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
              --clients N (-c)      clients connected at once; default 10, at most a million\n  \
-             --messages M (-n)     messages each client sends, one at a time; default 100\n  \
+             --messages M (-n)     messages each client sends, one at a time; default 100\n                        (at most 999999999, with --duration too)\n  \
              --size BYTES (-d)     bytes per message, newline included; default 64, 17 to a GiB\n  \
              --duration SECONDS    send for this long instead of M messages\n  \
              --timeout SECONDS     a reply later than this is an error; default 5, at most 3600\n  \

@@ -523,11 +523,12 @@ fn options_are_checked_and_help_is_given() {
     );
     let unknown = support::run(LOAD, &["--frobnicate"], "");
     assert!(unknown.stderr.contains("--frobnicate is not an option"));
-    // A timeout so long that a deadline would overflow (a client thread panicked before), and
-    // one so short it rounds to nothing: refused in words, before any client starts.
     // More clients than a count holds (a panic before), a process id past 32 bits (wrapped
-    // round to another process before), a message past a GiB (cut to one without a word before).
-    for (option, wrong, said) in [
+    // round to another process before), a message past a GiB (cut to one without a word before),
+    // a tenth digit in a message's number (cut off at the smallest size, so that a stale reply
+    // could pass), a timeout so long that a deadline overflows (a client thread panicked
+    // before) or so short it rounds to nothing: all refused in words, before any client starts.
+    let wrong = [
         (
             "--clients",
             "18446744073709551615",
@@ -541,25 +542,48 @@ fn options_are_checked_and_help_is_given() {
         (
             "--size",
             "1073741825",
-            "needs a whole number of bytes from 17 to 1073741824",
+            "needs a whole number of bytes from 17 to 1073741824 (a GiB)",
         ),
-    ] {
+        (
+            "--messages",
+            "1000000000",
+            "must be a whole number from 1 to 999999999",
+        ),
+        (
+            "--timeout",
+            "1e19",
+            "must be a number of seconds from 0.001 to 3600",
+        ),
+        (
+            "--timeout",
+            "0.0001",
+            "must be a number of seconds from 0.001 to 3600",
+        ),
+    ];
+    for (option, wrong, said) in wrong {
         let refused = support::run(LOAD, &[option, wrong], "");
         assert!(!refused.status.success());
-        let said = format!("{option} {said}");
+        let said = format!("{option} {said}, not \"{wrong}\"");
         assert!(refused.stderr.contains(&said), "{}", refused.stderr);
     }
-    for wrong in ["1e19", "0.0001"] {
-        let refused = support::run(LOAD, &["--timeout", wrong], "");
-        assert!(!refused.status.success());
-        assert!(
-            refused.stderr.contains(&format!(
-                "--timeout must be a number of seconds from 0.001 to 3600, not \"{wrong}\""
-            )),
-            "{}",
-            refused.stderr
-        );
-    }
+    // A burst is built in memory in one piece (the clients panicked on a huge one before).
+    let burst = [
+        "--chat",
+        "--burst",
+        "--messages",
+        "999999999",
+        "--size",
+        "64",
+    ];
+    let refused = support::run(LOAD, &burst, "");
+    assert!(!refused.status.success());
+    assert!(
+        refused
+            .stderr
+            .contains("--messages times --size must be at most 1073741824 bytes"),
+        "{}",
+        refused.stderr
+    );
 }
 
 /// A chat run of the fewest clients it takes (two), one message each, a second to answer.
