@@ -214,9 +214,10 @@ impl Client {
     }
 
     /// Sends `bytes` through the shaper: whole, or cut into pieces.
-    fn send_shaped(&mut self, bytes: &[u8], shaper: &mut Shaper) -> Result<(), String> {
+    /// Sends `bytes` cut into pieces, always (the transcript says so, whatever the seed).
+    fn send_in_pieces(&mut self, bytes: &[u8], shaper: &mut Shaper) -> Result<(), String> {
         shaper
-            .write(&self.peer.stream, bytes)
+            .write_in_pieces(&self.peer.stream, bytes)
             .map_err(|error| self.could_not_send(&error))
     }
 
@@ -652,7 +653,7 @@ fn play(
 
     let mut c = Client::connect(server, 'C', transcript)?;
     for _ in 0..3 {
-        c.send_shaped(HELLO, shaper)?;
+        c.send_in_pieces(HELLO, shaper)?;
         transcript.push("C sends GET /hello, cut into pieces on its way");
         expect(
             &mut c,
