@@ -996,30 +996,21 @@ fn help_explains_the_limit_and_how_to_join() {
     ] {
         assert!(finished.stdout.contains(wanted), "{}", finished.stdout);
     }
-    // Not a number, none, and more than a count can hold: refused in words.
-    for wrong in ["lots", "0", "18446744073709551616"] {
-        let refused = run(SERVER, &["127.0.0.1:0", wrong], "");
-        assert!(!refused.status.success());
-        assert!(
-            refused.stderr.contains(&format!(
-                "MAX_CLIENTS must be a whole number from 1 to 1000000, not \"{wrong}\""
-            )),
-            "{}",
-            refused.stderr
-        );
-    }
-    // Not a number, and a time so large that a deadline would overflow (the broker panicked at
-    // the first newcomer before): both refused in words.
-    for wrong in ["soon", "1e19"] {
-        let refused = run(SERVER, &["127.0.0.1:0", "10", wrong], "");
-        assert!(!refused.status.success());
-        assert!(
-            refused.stderr.contains(&format!(
-                "NAME_SECONDS must be a number of seconds above 0, at most 3600, not \"{wrong}\""
-            )),
-            "{}",
-            refused.stderr
-        );
+    // MAX_CLIENTS not a number, none, or more than a count can hold; NAME_SECONDS not a number,
+    // or so large that a deadline would overflow (the broker panicked at the first newcomer
+    // before): all refused in words.
+    let max_clients = "MAX_CLIENTS must be a whole number from 1 to 1000000";
+    let name_seconds = "NAME_SECONDS must be a number of seconds above 0, at most 3600";
+    for (arguments, said) in [
+        (["lots", "60"], max_clients),
+        (["0", "60"], max_clients),
+        (["18446744073709551616", "60"], max_clients),
+        (["10", "soon"], name_seconds),
+        (["10", "1e19"], name_seconds),
+    ] {
+        let refused = run(SERVER, &["127.0.0.1:0", arguments[0], arguments[1]], "");
+        assert!(!refused.status.success(), "{arguments:?} was taken");
+        assert!(refused.stderr.contains(said), "{}", refused.stderr);
     }
 }
 
