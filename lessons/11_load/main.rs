@@ -182,7 +182,10 @@ fn round_trip(
     let deadline = sent + timeout;
     stream
         .write_all(message)
-        .map_err(|error| Failure::from_io(error, "sending"))?;
+        .map_err(|error| match Failure::from_io(error, "sending") {
+            Failure::Late(_) => Failure::SendStalled,
+            other => other,
+        })?;
     // One read is not one reply: the echo may come back in pieces, so read until it is whole.
     let mut filled = 0;
     let mut shortened = false;

@@ -19,6 +19,8 @@ pub enum Failure {
     Wrong(String),
     /// No reply (or not all of it: the number of bytes that came) within the timeout.
     Late(usize),
+    /// The server took no more of the message for the timeout: counted as late.
+    SendStalled,
     /// The server closed the connection, after these bytes of the reply.
     Closed(Vec<u8>),
     /// A chat message that reached only some of the others within the timeout.
@@ -51,6 +53,12 @@ impl Failure {
             Failure::Wrong(what) => what.clone(),
             Failure::Late(0) => format!("no reply within {timeout:?}"),
             Failure::Late(bytes) => format!("only {bytes} bytes of the reply within {timeout:?}"),
+            Failure::SendStalled => format!(
+                "the server took no more of the message for {timeout:?}: an echo server stops \
+                 reading while its echo waits unread, and this client reads only once it has \
+                 sent the whole message, so a message larger than the system's buffers cannot \
+                 come back (try a smaller --size)"
+            ),
             Failure::Closed(bytes) if bytes.is_empty() => {
                 "the server closed the connection before any reply".to_string()
             }
@@ -105,7 +113,7 @@ impl Errors {
     pub fn count(&mut self, failure: &Failure) {
         match failure {
             Failure::Wrong(_) => self.wrong += 1,
-            Failure::Late(_) | Failure::Undelivered { .. } => self.late += 1,
+            Failure::Late(_) | Failure::SendStalled | Failure::Undelivered { .. } => self.late += 1,
             Failure::Closed(_) | Failure::Broken(_) => self.closed += 1,
             Failure::Unconnected(_) => self.unconnected += 1,
         }
