@@ -75,13 +75,9 @@ fn parse_max_clients(text: &str) -> anyhow::Result<usize> {
 
 fn parse_name_time(text: &str) -> anyhow::Result<Duration> {
     // At most an hour: a time far larger would overflow the deadline `Instant::now() + time`,
-    // and the broker would panic at the first newcomer.
-    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
-        Ok(Ok(time)) if !time.is_zero() && time <= Duration::from_secs(3600) => Ok(time),
-        _ => anyhow::bail!(
-            "NAME_SECONDS must be a number of seconds above 0, at most 3600, not {text:?}"
-        ),
-    }
+    // and the broker would panic at the first newcomer. At least a millisecond: less sends
+    // every newcomer away before it could say a word.
+    course::cli::seconds("NAME_SECONDS", text, course::cli::TIMEOUT_SECONDS)
 }
 
 // ANCHOR: broker

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use course::accept::AcceptFailures;
 use course::cli::{Program, Role};
 
@@ -137,14 +137,10 @@ fn idle_limit(argument: Option<&String>) -> anyhow::Result<Duration> {
     let Some(text) = argument else {
         return Ok(Duration::from_secs(DEFAULT_IDLE_SECONDS));
     };
-    match text.parse::<u64>() {
-        // A zero timeout is refused by `set_read_timeout`: "no limit" has to be said as `None`.
-        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
-        _ => bail!(
-            "IDLE_SECONDS must be a whole number of seconds, 1 or more, like \
-             {DEFAULT_IDLE_SECONDS}; got {text:?}"
-        ),
-    }
+    // At least 1: a zero timeout is refused by `set_read_timeout` ("no limit" has to be said as
+    // `None`). At most an hour, as every program of the course takes.
+    let seconds = course::cli::whole_number("IDLE_SECONDS", text, 1..=3600)?;
+    Ok(Duration::from_secs(seconds as u64))
 }
 
 const PROGRAM: Program = Program {
@@ -154,7 +150,7 @@ const PROGRAM: Program = Program {
     default_address: "127.0.0.1:65437",
     extra_usage: "[IDLE_SECONDS]",
     max_extra_args: 1,
-    try_it: "IDLE_SECONDS is how long a client may stay silent; the default is 30.\n\
+    try_it: "IDLE_SECONDS is how long a client may stay silent: 30 unless you say, at most 3600.\n\
              Talk to it from other terminals with:\n  \
              cargo run --bin 02_echo_client -- 127.0.0.1:65437\n  nc 127.0.0.1 65437\n\
              and stay silent for a while. For a quick look: cargo run --bin 06_timeouts -- \

@@ -798,23 +798,32 @@ fn shell(line: &str) -> Command {
     }
 }
 
-/// Whether a command line starts with a word the shell itself runs, not a program: `exec python3
-/// ...` (already in the shell's place; `exec exec` would look for a program named `exec`), and the
+/// Whether a command line's command, after any variables it sets, is a word the shell itself
+/// runs, not a program: `exec python3 ...` (already in the shell's place; `exec exec` would look
+/// for a program named `exec`), `NAME=value exec ...` (`env` cannot run `exec` either), and the
 /// others that `exec` cannot run.
 fn starts_with_a_shell_word(line: &str) -> bool {
-    const SHELL_WORDS: [&str; 16] = [
+    const SHELL_WORDS: [&str; 17] = [
         "exec", "command", "eval", ".", "cd", "export", "set", "unset", "ulimit", "umask", "if",
-        "for", "while", "until", "case", "{",
+        "for", "while", "until", "case", "{", "!",
     ];
-    let first_word = line.split_whitespace().next().unwrap_or("");
-    SHELL_WORDS.contains(&first_word)
+    let command = line
+        .split_whitespace()
+        .find(|word| !is_assignment(word))
+        .unwrap_or("");
+    SHELL_WORDS.contains(&command)
 }
 
 /// Whether a command line starts by setting a variable, as `PYTHONUNBUFFERED=1 python3 ...`
-/// does: its first word is a name (letters, digits and `_`, not starting with a digit), then `=`.
+/// does.
 fn starts_with_assignment(line: &str) -> bool {
-    let first_word = line.split_whitespace().next().unwrap_or("");
-    let Some((name, _value)) = first_word.split_once('=') else {
+    is_assignment(line.split_whitespace().next().unwrap_or(""))
+}
+
+/// Whether a word sets a variable: a name (letters, digits and `_`, not starting with a digit),
+/// then `=`.
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _value)) = word.split_once('=') else {
         return false;
     };
     let mut characters = name.chars();
@@ -1027,9 +1036,16 @@ mod tests {
             .status()
             .expect("run sh");
         assert_eq!(status.code(), Some(3));
-        // A line that says `exec` itself runs as written (`exec exec` was not found: 127).
-        let status = shell("exec sh -c 'exit 3'").status().expect("run sh");
-        assert_eq!(status.code(), Some(3));
+        // A line that says `exec` itself runs as written (`exec exec` was not found: 127), after
+        // a variable too (`env` found no `exec`: 127), and so does one that starts with `!`.
+        for (line, code) in [
+            ("exec sh -c 'exit 3'", 3),
+            ("COURSE_CHECK_VARIABLE=1 exec sh -c 'exit 3'", 3),
+            ("! sh -c 'exit 3'", 0),
+        ] {
+            let status = shell(line).status().expect("run sh");
+            assert_eq!(status.code(), Some(code), "{line}");
+        }
         for (line, starts) in [
             ("NAME=value program", true),
             ("_N1=x program", true),

@@ -1000,13 +1000,14 @@ fn help_explains_the_limit_and_how_to_join() {
     // or so large that a deadline would overflow (the broker panicked at the first newcomer
     // before): all refused in words.
     let max_clients = "MAX_CLIENTS must be a whole number from 1 to 1000000";
-    let name_seconds = "NAME_SECONDS must be a number of seconds above 0, at most 3600";
+    let name_seconds = "NAME_SECONDS must be a number of seconds from 0.001 to 3600";
     for (arguments, said) in [
         (["lots", "60"], max_clients),
         (["0", "60"], max_clients),
         (["18446744073709551616", "60"], max_clients),
         (["10", "soon"], name_seconds),
         (["10", "1e19"], name_seconds),
+        (["10", "1e-9"], name_seconds),
     ] {
         let refused = run(SERVER, &["127.0.0.1:0", arguments[0], arguments[1]], "");
         assert!(!refused.status.success(), "{arguments:?} was taken");

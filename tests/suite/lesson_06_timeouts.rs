@@ -97,15 +97,18 @@ fn a_client_that_stops_reading_is_closed() {
 
 #[test]
 fn a_bad_idle_limit_is_explained() {
-    let finished = run(SERVER, &["127.0.0.1:0", "0"], "");
-    assert!(!finished.status.success());
-    assert!(
-        finished
-            .stderr
-            .contains("IDLE_SECONDS must be a whole number of seconds, 1 or more"),
-        "{}",
-        finished.stderr
-    );
+    // None, past an hour (every number up to 2^64 was taken before), and a fraction.
+    for wrong in ["0", "3601", "18446744073709551615", "0.5"] {
+        let finished = run(SERVER, &["127.0.0.1:0", wrong], "");
+        assert!(!finished.status.success(), "{wrong} was taken");
+        assert!(
+            finished.stderr.contains(&format!(
+                "IDLE_SECONDS must be a whole number from 1 to 3600, not \"{wrong}\""
+            )),
+            "{}",
+            finished.stderr
+        );
+    }
 }
 
 #[test]

@@ -51,7 +51,7 @@ fn help_explains_the_limit_and_how_to_join() {
     let (success, _, stderr) = run(&["127.0.0.1:0", "10", "1e19"]);
     assert!(!success);
     assert!(
-        stderr.contains("NAME_SECONDS must be a number of seconds above 0, at most 3600"),
+        stderr.contains("NAME_SECONDS must be a number of seconds from 0.001 to 3600"),
         "{stderr}"
     );
 }
