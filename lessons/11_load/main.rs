@@ -67,6 +67,14 @@ fn main() -> course::cli::MainResult {
     let address = spawned
         .as_ref()
         .map_or(options.address, |server| server.address);
+    // A process id given by hand must name a running process, where /proc can say (Linux):
+    // otherwise the run would end with no footprint and no word why.
+    if let Some(pid) = options.pid {
+        if cfg!(target_os = "linux") && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let error = format!("--pid {pid}: no process {pid} is running; give the server's id");
+            return Err(anyhow::anyhow!(error).into());
+        }
+    }
     let pid = spawned.as_ref().map(|server| server.id()).or(options.pid);
     let progress = Arc::new(Progress::default());
     let footprint = pid.map(|pid| FootprintWatch::start(pid, Arc::clone(&progress)));
@@ -79,6 +87,9 @@ fn main() -> course::cli::MainResult {
     let _ = reporter.join();
     let outcome = outcome?;
     let footprint = footprint.and_then(FootprintWatch::stop);
+    if let (Some(pid), None) = (options.pid, &footprint) {
+        eprintln!("no footprint for --pid {pid}: only Linux's /proc shows one, while it runs");
+    }
 
     if options.json {
         println!("{}", outcome.json(&options, footprint.as_ref()));

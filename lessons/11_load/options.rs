@@ -65,7 +65,11 @@ impl Options {
                     options.messages = Some(messages as u64)
                 }
                 "--size" | "-d" => options.size = size(&argument, &value()?)?,
-                "--duration" => options.duration = Some(seconds(&argument, &value()?)?),
+                "--duration" => {
+                    // From a millisecond to about 31 years: any run you would wait for.
+                    let duration = course::cli::seconds(&argument, &value()?, 0.001..=1e9)?;
+                    options.duration = Some(duration)
+                }
                 "--timeout" => {
                     options.timeout =
                         course::cli::seconds(&argument, &value()?, course::cli::TIMEOUT_SECONDS)?
@@ -172,15 +176,6 @@ fn size(option: &str, text: &str) -> anyhow::Result<usize> {
              pass for it"
         )
     })
-}
-
-/// `--duration`'s seconds: any time above 0, as long as you like (the run compares it with the
-/// time gone by, never adds it to a clock, so even 1e19 cannot overflow).
-pub fn seconds(option: &str, text: &str) -> anyhow::Result<Duration> {
-    match text.parse::<f64>().map(Duration::try_from_secs_f64) {
-        Ok(Ok(duration)) if !duration.is_zero() => Ok(duration),
-        _ => bail!("{option} needs a number of seconds above 0, such as 0.5 or 10, not {text:?}"),
-    }
 }
 
 /// The command line: what `--help` says, and the address used when none is given.

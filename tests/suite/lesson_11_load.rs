@@ -559,12 +559,28 @@ fn options_are_checked_and_help_is_given() {
             "0.0001",
             "must be a number of seconds from 0.001 to 3600",
         ),
+        // Too long for a Duration (refused before, but said to be not above 0).
+        (
+            "--duration",
+            "1e30",
+            "must be a number of seconds from 0.001 to 1000000000",
+        ),
     ];
     for (option, wrong, said) in wrong {
         let refused = support::run(LOAD, &[option, wrong], "");
         assert!(!refused.status.success());
         let said = format!("{option} {said}, not \"{wrong}\"");
         assert!(refused.stderr.contains(&said), "{}", refused.stderr);
+    }
+    // A process that is not there (Linux, where /proc shows): no footprint, and no word why, before.
+    if cfg!(target_os = "linux") {
+        let refused = support::run(LOAD, &["--pid", "4294967295"], "");
+        assert!(!refused.status.success());
+        assert!(
+            refused.stderr.contains("no process 4294967295 is running"),
+            "{}",
+            refused.stderr
+        );
     }
     // A burst is built in memory in one piece (the clients panicked on a huge one before).
     let burst = [
