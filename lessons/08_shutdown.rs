@@ -92,7 +92,7 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
     loop {
-        match listener.accept() {
+        let pause = match listener.accept() {
             Ok((stream, peer)) => {
                 failures.over();
                 match start_client(stream, peer, &stop) {
@@ -104,11 +104,12 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
                 continue;
             }
             // Nobody is waiting to be accepted: this is where the loop spends its time.
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => failures.pause_after(error),
-        }
+            Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
+            // `log_failure` logs as `pause_after` does, but leaves the pause to us.
+            Err(error) => failures.log_failure(error),
+        };
         // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
-        match shutdown.recv_timeout(TURN) {
+        match shutdown.recv_timeout(pause) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
         }

@@ -98,9 +98,10 @@ impl AcceptFailures {
 
     // ANCHOR_END: calls
 
-    /// [`AcceptFailures::pause_after`] for async code, where a task must not put its thread to
-    /// sleep: logs the same way, and returns how long to pause, for the caller to wait out
-    /// without blocking (`tokio::time::sleep(failures.log_failure(error)).await`).
+    /// [`AcceptFailures::pause_after`] for a caller that waits its own way: logs the same way,
+    /// and returns how long to pause. Async code waits it out without blocking
+    /// (`tokio::time::sleep(failures.log_failure(error)).await`); lesson 08 waits on its shutdown
+    /// channel for that long, so that a Ctrl-C wakes it at once.
     pub fn log_failure(&mut self, error: io::Error) -> Duration {
         if let Some(line) = self.failed(error, Instant::now()) {
             eprintln!("{line}");
