@@ -61,7 +61,7 @@ fn accept_clients(listener: &TcpListener, site: &Arc<Site>) {
             }
         };
         failures.over();
-        let Ok(peer) = stream.peer_addr() else {
+        let Ok(peer) = stream.peer_addr().map(as_an_ipv4_client_knows_it) else {
             continue; // It left before we could ask who it was.
         };
         let seats = site.max_clients;
@@ -125,7 +125,7 @@ fn serve_commands(stream: TcpStream, peer: SocketAddr, site: &Site) -> anyhow::R
         deadline: Instant::now(),
     });
     let mut session = Session {
-        local: stream.local_addr()?,
+        local: as_an_ipv4_client_knows_it(stream.local_addr()?),
         control: Control { stream, peer },
         site,
         user_given: false,
@@ -540,6 +540,14 @@ fn type_reply(argument: &str) -> Reply {
 /// A timeout is WouldBlock on Unix and TimedOut on Windows.
 fn is_timeout(error: &io::Error) -> bool {
     matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// An address as the client knows it. A listener on `[::]` also takes IPv4 clients (on Linux and
+/// macOS, unless the system says otherwise), and sees their addresses, and its own, as IPv6 ones
+/// that wrap them (`::ffff:127.0.0.1`): PASV must announce the IPv4 address itself, and the data
+/// port must listen where an IPv4 client can connect, so the wrapping is taken off.
+fn as_an_ipv4_client_knows_it(address: SocketAddr) -> SocketAddr {
+    SocketAddr::new(address.ip().to_canonical(), address.port())
 }
 
 const PROGRAM: Program = Program {

@@ -843,6 +843,33 @@ fn over_ipv6_pasv_is_refused_and_epsv_works() {
     assert_eq!(client.reply().0, 226);
 }
 
+/// A server on `[::]` takes IPv4 clients too (on Linux and macOS, unless the system is set
+/// otherwise), and sees their addresses as `::ffff:127.0.0.1`: PASV must still announce the IPv4
+/// address, and the data port take the client (PASV answered 502, and EPSV 1 522, before).
+#[cfg(unix)]
+#[test]
+fn over_a_listener_on_every_address_an_ipv4_client_gets_pasv() {
+    if std::net::TcpListener::bind("[::]:0").is_err() {
+        eprintln!("skipping: this machine has no IPv6");
+        return;
+    }
+    let server = Server::start(FTP, &["[::]:0", SITE]);
+    assert!(server.next_line().starts_with("serving "));
+    let ipv4 = SocketAddr::from(([127, 0, 0, 1], server.address.port()));
+    if TcpStream::connect_timeout(&ipv4, support::PATIENCE).is_err() {
+        eprintln!("skipping: here a listener on [::] takes no IPv4 clients (IPV6_V6ONLY)");
+        return;
+    }
+    let mut client = Client::logged_in(ipv4);
+    let mut data = client.passive();
+    assert_eq!(client.command("NLST docs").0, 150);
+    let mut names = String::new();
+    data.read_to_string(&mut names).expect("the names");
+    assert_eq!(names, "replies.txt\r\n");
+    assert_eq!(client.reply().0, 226);
+    assert_eq!(client.command("EPSV 1").0, 229);
+}
+
 #[test]
 fn mdtm_and_list_show_the_time_in_utc_as_ls_does() {
     let site = TempSite::new();
