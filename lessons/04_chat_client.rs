@@ -182,7 +182,10 @@ fn send_typed_lines(mut connection: &TcpStream) -> Option<Finished> {
         if connection.write_all(&line).is_err() {
             return None;
         }
-        if line.trim_ascii() == b"/quit" {
+        // As the server reads a command: `/quit` at the very start, then nothing, or a space and
+        // anything (" /quit" is a message to the room, and the server does not leave).
+        let typed = line.trim_ascii_end();
+        if typed == b"/quit" || typed.starts_with(b"/quit ") {
             return Some(Finished::Quit);
         }
     }

@@ -1095,6 +1095,30 @@ fn the_lesson_client_sends_what_is_typed_then_leaves_at_the_end_of_input() {
     );
 }
 
+/// The client leaves at a `/quit` exactly when the server does: " /quit" is a message to the room
+/// (the client stopped there before, and waited for a close that never came), and "/quit now" a
+/// quit.
+#[test]
+#[cfg(not(async_chat))] // about lesson 04's own binaries
+fn the_lesson_client_leaves_at_the_quits_the_server_takes() {
+    let server = start();
+    let mut bob = Chatter::join(&server, "bob");
+    let address = server.address.to_string();
+    let alice = run(CLIENT, &[&address], "alice\n /quit\nhello\n/quit now\n");
+    assert!(alice.status.success(), "{alice:?}");
+    assert!(
+        alice
+            .stdout
+            .ends_with("-- you typed /quit, and the server closed the connection\n"),
+        "{}",
+        alice.stdout
+    );
+    bob.expect("* alice joined");
+    bob.expect("alice:  /quit");
+    bob.expect("alice: hello");
+    bob.expect("* alice left");
+}
+
 #[test]
 #[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_works_with_the_echo_servers() {
