@@ -198,6 +198,19 @@ pub const NOT_SERVER_CHECKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// How many times each known-wrong answer in the checks' proofs is run (`check_proofs`, the
+/// async and TLS proofs): once by default, to keep `cargo test` quick, or as many times as
+/// `COURSE_PROOF_REPEAT` says. `.ci/run` asks for 20, so that a verdict that depends on a race
+/// shows there, not on a learner's machine. A value that is not a count stops the proofs with a
+/// sentence: running them once, or not at all, would turn that guard off without a word.
+pub fn proof_repeats() -> usize {
+    match std::env::var("COURSE_PROOF_REPEAT") {
+        Err(_) => 1,
+        Ok(text) => crate::cli::whole_number("COURSE_PROOF_REPEAT", text.trim(), 1..=1000)
+            .unwrap_or_else(|error| panic!("{error}")),
+    }
+}
+
 /// The server exercise numbered `number` (`"03"` or `"3"`).
 pub fn server_check(number: &str) -> Option<&'static ServerCheck> {
     let number = format!("{:0>2}", number.trim());

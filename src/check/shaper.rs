@@ -41,13 +41,14 @@ pub struct Shaper {
 }
 
 impl Shaper {
-    /// The seed from `CHECK_SEED` if set, else a new one for every run.
+    /// The seed from `CHECK_SEED` if set, else a new one for every run. A `CHECK_SEED` that is
+    /// not a seed stops the check with a sentence: taking a new seed instead would let a learner
+    /// believe the same cuts were made again.
     pub fn seed_for_this_run() -> u64 {
-        if let Some(seed) = std::env::var(SEED_VARIABLE)
-            .ok()
-            .and_then(|text| text.trim().parse().ok())
-        {
-            return seed;
+        match seed_given(std::env::var(SEED_VARIABLE).ok().as_deref()) {
+            Ok(Some(seed)) => return seed,
+            Ok(None) => {}
+            Err(sentence) => panic!("{sentence}"),
         }
         // Checks may run at the same moment: the counter keeps their seeds apart.
         static RUNS: AtomicU64 = AtomicU64::new(0);
@@ -131,8 +132,36 @@ impl Shaper {
     }
 }
 
+/// The seed `CHECK_SEED` gives, if it is set and not empty, or why it is not a seed.
+fn seed_given(text: Option<&str>) -> Result<Option<u64>, String> {
+    let Some(text) = text.map(str::trim).filter(|text| !text.is_empty()) else {
+        return Ok(None);
+    };
+    text.parse().map(Some).map_err(|_| {
+        format!(
+            "{SEED_VARIABLE}={text:?} is not a seed: give the number a failed check printed (a \
+             whole number, as in {SEED_VARIABLE}=123456), or leave it out for new cuts"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
+    /// A seed given is used; an empty one is none; anything else is refused in words, never
+    /// swapped silently for a new seed (which would not make the same cuts again).
+    #[test]
+    fn a_seed_that_is_not_a_number_is_refused() {
+        use super::seed_given;
+        assert_eq!(seed_given(Some(" 123456 ")), Ok(Some(123456)));
+        assert_eq!(seed_given(Some("18446744073709551615")), Ok(Some(u64::MAX)));
+        assert_eq!(seed_given(None), Ok(None));
+        assert_eq!(seed_given(Some(" ")), Ok(None));
+        for wrong in ["abc", "-1", "1e3", "18446744073709551616"] {
+            let sentence = seed_given(Some(wrong)).unwrap_err();
+            assert!(sentence.starts_with(&format!("CHECK_SEED={wrong:?} is not a seed")));
+        }
+    }
+
     use super::Shaper;
 
     #[test]

@@ -268,10 +268,7 @@ fn verifier_by_hand(
 /// as `COURSE_PROOF_REPEAT` says (`.ci/run` asks for 20, as for the other checks' proofs), so
 /// that a verdict that hangs on a race shows here rather than on a learner's machine.
 fn fails_with(connect: impl check::Connect + Copy, words: &str) {
-    let runs: u32 = std::env::var("COURSE_PROOF_REPEAT")
-        .ok()
-        .and_then(|runs| runs.parse().ok())
-        .unwrap_or(1);
+    let runs = course::check::proof_repeats();
     for number in 1..=runs {
         match check::run(connect) {
             Ok(_) => panic!(

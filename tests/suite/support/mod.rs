@@ -17,16 +17,10 @@ use course::started::StartedServer;
 /// How long a test waits for anything: a listening line, a reply, a process to finish.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// How many times each known-wrong answer in the checks' proofs is run (`check_proofs` here,
-/// `proofs` in async-lessons' suite): once by default, to keep `cargo test` quick, or as many
-/// times as `COURSE_PROOF_REPEAT` says. `.ci/run` asks for 20, so that a verdict that depends on a
-/// race shows there, not on a learner's machine; every run must fail with the same words.
+/// How many times each known-wrong answer in the checks' proofs is run: see
+/// [`course::check::proof_repeats`]. Every run must fail with the same words.
 pub fn proof_repeats() -> usize {
-    std::env::var("COURSE_PROOF_REPEAT")
-        .ok()
-        .and_then(|count| count.parse().ok())
-        .unwrap_or(1)
-        .max(1)
+    course::check::proof_repeats()
 }
 
 /// A server process started by a test (with the course's own [`StartedServer`], as lesson 11 and
