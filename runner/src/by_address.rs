@@ -99,6 +99,10 @@ pub fn main(arguments: &[String]) -> ExitCode {
         Ok(request) => request,
         Err(problem) => return usage_error(&format!("{problem}\n\n{USAGE}")),
     };
+    // Before anything starts: a check cannot run with a seed it cannot use.
+    if let Some(problem) = check::shaper::seed_problem() {
+        return usage_error(&problem);
+    }
     let (server_check, target) = match find(&request) {
         Ok(found) => found,
         Err(problem) => return usage_error(&problem),

@@ -826,6 +826,11 @@ pub fn main(package_dir: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Every check would stop on a seed it cannot use: say so once, before any runs.
+    if let Some(problem) = course::check::shaper::seed_problem() {
+        eprintln!("{problem}");
+        return ExitCode::FAILURE;
+    }
     let checker = CargoChecker::new(package_dir.to_path_buf());
     let dir = package_dir.join("src");
     let result = if watching {

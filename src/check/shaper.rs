@@ -42,13 +42,17 @@ pub struct Shaper {
 
 impl Shaper {
     /// The seed from `CHECK_SEED` if set, else a new one for every run. A `CHECK_SEED` that is
-    /// not a seed stops the check with a sentence: taking a new seed instead would let a learner
-    /// believe the same cuts were made again.
+    /// not a seed stops the check with a sentence (and no panic's noise): taking a new seed
+    /// instead would let a learner believe the same cuts were made again. (`check` and the
+    /// progress list look first, with [`seed_problem`], and stop before anything starts.)
     pub fn seed_for_this_run() -> u64 {
         match seed_given(std::env::var(SEED_VARIABLE).ok().as_deref()) {
             Ok(Some(seed)) => return seed,
             Ok(None) => {}
-            Err(sentence) => panic!("{sentence}"),
+            Err(sentence) => {
+                let _ = writeln!(std::io::stderr(), "\n{sentence}\n");
+                std::panic::resume_unwind(Box::new(super::VerdictGiven));
+            }
         }
         // Checks may run at the same moment: the counter keeps their seeds apart.
         static RUNS: AtomicU64 = AtomicU64::new(0);
@@ -130,6 +134,11 @@ impl Shaper {
         }
         Ok(())
     }
+}
+
+/// Why `CHECK_SEED` is not a seed, if it is set to something else.
+pub fn seed_problem() -> Option<String> {
+    seed_given(std::env::var(SEED_VARIABLE).ok().as_deref()).err()
 }
 
 /// The seed `CHECK_SEED` gives, if it is set and not empty, or why it is not a seed.
