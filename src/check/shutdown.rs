@@ -877,8 +877,11 @@ fn steps(
     }
 
     match program.wait_for_end(ENDS_WITHIN) {
-        Some(End::Returned) => {
-            clients.note("the program ends: serve() returned Ok(())");
+        Some(end) if clean_end(&end).is_some() => {
+            clients.note(format!(
+                "the program ends: {}",
+                clean_end(&end).unwrap_or_default()
+            ));
             Ok(())
         }
         Some(end) => {
@@ -902,6 +905,17 @@ fn steps(
                     .to_string(),
             )
         }
+    }
+}
+
+/// How a program that stopped as asked ended, for the transcript, or `None` if it did not: the
+/// exercise's `serve` returned `Ok(())`, or a program in another language, started with
+/// `--command`, exited with status 0, which is how such a program says the same.
+fn clean_end(end: &End) -> Option<&'static str> {
+    match end {
+        End::Returned => Some("serve() returned Ok(())"),
+        End::Ended(0) => Some("it exited with status 0"),
+        _ => None,
     }
 }
 
@@ -943,8 +957,11 @@ fn dropped_sender_once(again: &mut Program, z: &mut Clients) -> Result<(), Strin
     )?;
     expect_close(z, 'Z')?;
     match again.wait_for_end(PATIENCE) {
-        Some(End::Returned) => {
-            z.note("the program ends: serve() returned Ok(())");
+        Some(end) if clean_end(&end).is_some() => {
+            z.note(format!(
+                "the program ends: {}",
+                clean_end(&end).unwrap_or_default()
+            ));
             Ok(())
         }
         Some(end) => Err(format!(
@@ -1054,15 +1071,18 @@ fn slow_reader_once(again: &mut Program, these: &mut Clients) -> Result<bool, St
         end
     });
     match end {
-        Some(End::Returned) if held_up => {
+        Some(end) if held_up && clean_end(&end).is_some() => {
             these.note(
                 "(S's line end went out late in the grace period, held up: this run proves \
                  nothing of a slow reader, and is played again)",
             );
             Ok(true)
         }
-        Some(End::Returned) => {
-            these.note("the program ends soon after the grace period: serve() returned Ok(())");
+        Some(end) if clean_end(&end).is_some() => {
+            these.note(format!(
+                "the program ends soon after the grace period: {}",
+                clean_end(&end).unwrap_or_default()
+            ));
             Ok(false)
         }
         Some(end) => Err(format!(

@@ -214,3 +214,15 @@ fn with_nobody_connected_it_exits_at_once() {
     assert!(wait_for_shutdown_line(&server).contains("telling 0 connected clients goodbye"));
     assert!(server.wait_for_exit().success());
 }
+
+/// Check 08 judges any program by `--command`, as the README says: the lesson's own server, a
+/// program the check starts with a shell command and that ends with status 0 on Ctrl-C, passes
+/// (it failed before: only the exercise's Rust `serve` returning `Ok(())` counted as stopping).
+#[cfg(unix)]
+#[test]
+fn the_lesson_passes_the_exercise_check_by_command() {
+    let target = course::check::Target::Command(format!("{SERVER} 127.0.0.1:{{port}} {{args}}"));
+    if let Err(failure) = course::check::run(&course::check::shutdown::CHECK, &target) {
+        panic!("{failure}");
+    }
+}
