@@ -22,6 +22,8 @@
 //!   the empty line is answered), spaces and a tab at a line's ends, and a `\r` in the middle
 //!   of a line (Q: only the line's end is taken away), bytes that are not UTF-8 (A's sixth: shown as `�`, the
 //!   connection goes on; `read_line` and `lines()` fail on them).
+//! - A line and the start of the next in one read, the rest in the next read (D: what follows a
+//!   `\n` in a read is kept).
 //! - When and how clients leave: C sends a line and half of another, then vanishes without
 //!   reading (its connection is reset mid-line): B is served after it. P sends its last words
 //!   without a newline and half-closes: it must get them answered, then the close. Q ends its
@@ -193,6 +195,25 @@ pub const SCRIPT: Script = Script {
                  reads that takes.",
             )],
         },
+        // A line and the start of the next in one read, the rest of it in the next: what follows
+        // a `\n` in a read must be kept. Written apart, so no seed lets a server that drops it
+        // pass.
+        Step::Connect('D'),
+        Step::SendInPieces('D', &[b"one\ntw", b"o\n"]),
+        Step::Receive {
+            client: 'D',
+            text: b"line 1: one\nline 2: two\n",
+            if_wrong: "Client D sent a line and the start of the next in one write, then the \
+                       rest of it: what follows a line's `\\n` in a read is the beginning of the \
+                       next line.",
+            clues: &[(
+                "line 2: o\n",
+                "The `tw` that came after D's first `\\n`, in the same read, was lost: does your \
+                 server throw away what follows the last `\\n` of a read? Keep it: it is the \
+                 start of the next line.",
+            )],
+        },
+        Step::Close('D'),
         // The only writes left to the shaper: cut and run together at random, the same lines
         // must come back however the seed cut them.
         Step::Send('A', b"shaped one\nshaped two\n"),

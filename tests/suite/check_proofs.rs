@@ -1629,6 +1629,14 @@ fn exercise_09_wrong_servers_fail() {
             LINES,
             &["Client A received nothing", "`line 1: hello`"],
         ),
+        wrong(
+            "line_drops_what_follows_a_read_s_last_line",
+            LINES,
+            &[
+                "Client D received \"line 1: one\\nline 2: o\\n\"",
+                "does your server throw away what follows the last `\\n` of a read?",
+            ],
+        ),
     ]);
 }
 
@@ -1856,6 +1864,9 @@ fn answer_process() {
         "greeting_ip_and_port" => serve_as_program(greeting_ip_and_port::serve),
         "line_drops_the_last_line" => serve_line_server(line_servers::drops_the_last_line),
         "line_fixed_buffer" => serve_line_server(line_servers::fixed_buffer),
+        "line_drops_what_follows_a_read_s_last_line" => {
+            serve_line_server(line_servers::drops_what_follows_a_read_s_last_line)
+        }
         "line_trims" => serve_line_server(line_servers::trims),
         "line_trims_every_carriage_return" => {
             serve_line_server(line_servers::trims_every_carriage_return)

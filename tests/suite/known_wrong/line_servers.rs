@@ -247,6 +247,38 @@ pub fn reads_to_the_end(mut stream: TcpStream, _: SocketAddr) -> anyhow::Result<
     Ok(())
 }
 
+/// Wrong: answers every whole line of each read, but throws away what follows the last `\n` (a
+/// line's start that came in the same read as the end of the one before).
+pub fn drops_what_follows_a_read_s_last_line(
+    mut stream: TcpStream,
+    _: SocketAddr,
+) -> anyhow::Result<()> {
+    let mut buffer = [0; 4096];
+    let mut pending = Vec::new();
+    let mut number = 0;
+    loop {
+        let count = stream.read(&mut buffer)?;
+        if count == 0 {
+            break;
+        }
+        pending.extend_from_slice(&buffer[..count]);
+        let Some(last_end) = pending.iter().rposition(|&byte| byte == b'\n') else {
+            continue;
+        };
+        let whole: Vec<u8> = pending.drain(..=last_end).collect();
+        for line in whole.split_inclusive(|&byte| byte == b'\n') {
+            number += 1;
+            answer(&mut stream, number, line)?;
+        }
+        // The mistake: the start of the next line goes with the read.
+        pending.clear();
+    }
+    if !pending.is_empty() {
+        answer(&mut stream, number + 1, &pending)?;
+    }
+    Ok(())
+}
+
 /// Right, of another design: its own buffer of bytes, searched for `\n` after each read.
 pub fn own_byte_buffer(mut stream: TcpStream, _: SocketAddr) -> anyhow::Result<()> {
     let mut pending = Vec::new();
