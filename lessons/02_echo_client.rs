@@ -88,7 +88,7 @@ fn send_line(
     let shown = String::from_utf8_lossy(&reply).into_owned();
     if reply.len() > limit {
         let why = format!(
-            "its reply went past {limit} bytes without a newline, beginning {:?}: is it an \
+            "its reply went past {limit} bytes before its line ended, beginning {:?}: is it an \
              echo server?",
             shown.chars().take(40).collect::<String>()
         );

@@ -16,6 +16,7 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use course::chat::MAX_LINE_BYTES;
 use course::cli::{Program, Role};
 
 /// How long to wait for the server to connect, and to close after you said goodbye.
@@ -182,13 +183,21 @@ fn send_typed_lines(mut connection: &TcpStream) -> Option<Finished> {
         if connection.write_all(&line).is_err() {
             return None;
         }
-        // As the server reads a command: `/quit` at the very start, then nothing, or a space and
-        // anything (" /quit" is a message to the room, and the server does not leave).
-        let typed = line.trim_ascii_end();
-        if typed == b"/quit" || typed.starts_with(b"/quit ") {
+        if is_quit(&line) {
             return Some(Finished::Quit);
         }
     }
+}
+
+/// Whether the server takes `line` for `/quit`, as it reads a command: the line without its `\n`
+/// (and a `\r` just before it), UTF-8 text of at most `MAX_LINE_BYTES`, that is `/quit`, or
+/// `/quit`, a space and anything. (" /quit" is a message to the room, "/quit\t" an unknown
+/// command: the server stays, and so does the client.)
+fn is_quit(line: &[u8]) -> bool {
+    let text = line.strip_suffix(b"\n").unwrap_or(line);
+    let text = text.strip_suffix(b"\r").unwrap_or(text);
+    text.len() <= MAX_LINE_BYTES
+        && std::str::from_utf8(text).is_ok_and(|text| text == "/quit" || text.starts_with("/quit "))
 }
 // ANCHOR_END: typist
 

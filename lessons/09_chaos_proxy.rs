@@ -376,7 +376,7 @@ fn read_command_line() -> anyhow::Result<Settings> {
         seed: clock_seed(),
     };
     let mut addresses = Vec::new();
-    let mut arguments = std::env::args().skip(1);
+    let mut arguments = course::cli::arguments()?.into_iter();
     while let Some(argument) = arguments.next() {
         if !argument.starts_with("--") || argument == "--help" {
             addresses.push(argument);

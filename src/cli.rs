@@ -56,7 +56,7 @@ pub enum Parsed {
 impl Program {
     /// Reads the process's own command line. On `--help` it prints the help and exits with 0.
     pub fn args(&self) -> anyhow::Result<Args> {
-        match self.parse(std::env::args().skip(1))? {
+        match self.parse(arguments()?)? {
             Parsed::Run(args) => Ok(args),
             Parsed::Help => {
                 println!("{}", self.help());
@@ -124,6 +124,23 @@ impl Program {
             try_it = self.try_it,
         )
     }
+}
+
+/// The process's own command line after the program's name, each argument as text. (Not
+/// `std::env::args`, which panics on an argument that is not UTF-8: this says so in words.)
+pub fn arguments() -> anyhow::Result<Vec<String>> {
+    std::env::args_os()
+        .skip(1)
+        .map(|argument| {
+            argument.into_string().map_err(|argument| {
+                anyhow::anyhow!(
+                    "the argument {:?} is not UTF-8 text: give addresses, numbers and names in \
+                     plain text",
+                    argument.to_string_lossy()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Takes `--NAME VALUE` out of `arguments`, wherever it stands: its value, if it was given, and

@@ -23,7 +23,7 @@ const PROGRAM: Program = Program {
 };
 
 fn main() -> course::cli::MainResult {
-    let (authority, rest) = course::cli::take_option("--ca", std::env::args().skip(1).collect())?;
+    let (authority, rest) = course::cli::take_option("--ca", course::cli::arguments()?)?;
     let authority = authority.map_or_else(
         || std::env::temp_dir().join("client-server-rust-13-tls/ca.pem"),
         PathBuf::from,

@@ -55,7 +55,7 @@ const MAX_SERVER_LINE_BYTES: usize = 64 * 1024;
 const GIVE_UP_AFTER: u64 = 3;
 
 fn main() -> course::cli::MainResult {
-    let Some(options) = Options::parse(std::env::args().skip(1))? else {
+    let Some(options) = Options::parse(course::cli::arguments()?)? else {
         println!("{}", PROGRAM.help());
         return Ok(());
     };

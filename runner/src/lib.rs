@@ -810,7 +810,13 @@ const USAGE: &str = "usage: cargo run -p exercises [-- --watch]\n       \
 /// The progress program: `package_dir` is the `exercises` package's directory. Exits with
 /// failure while any exercise is not done, so scripts can tell.
 pub fn main(package_dir: &Path) -> ExitCode {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let arguments = match course::cli::arguments() {
+        Ok(arguments) => arguments,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
     if arguments.first().map(String::as_str) == Some("check") {
         return by_address::main(&arguments[1..]);
     }

@@ -176,7 +176,7 @@ fn the_lesson_client_refuses_a_reply_longer_than_its_echo() {
     assert!(!client.status.success(), "{client:?}");
     for sentence in [
         "the server sent something this program cannot accept",
-        "its reply went past 1024 bytes without a newline, beginning \"xxxx",
+        "its reply went past 1024 bytes before its line ended, beginning \"xxxx",
         "is it an echo server?",
     ] {
         assert!(client.stderr.contains(sentence), "{}", client.stderr);
@@ -192,14 +192,17 @@ fn the_lesson_client_holds_its_reply_limit_exactly_and_shows_a_stray_cr() {
     let x = |count: usize| vec![b'x'; count];
     let cases: [(Vec<u8>, &str); 5] = [
         (x(1024), "the server closed the connection after sending"),
-        (x(1025), "its reply went past 1024 bytes without a newline"),
+        (
+            x(1025),
+            "its reply went past 1024 bytes before its line ended",
+        ),
         (
             [x(1023), b"\n".to_vec()].concat(),
             "the server answered \"xxx",
         ),
         (
             [x(1024), b"\n".to_vec()].concat(),
-            "its reply went past 1024 bytes without a newline",
+            "its reply went past 1024 bytes before its line ended",
         ),
         (
             b"hi\r\n".to_vec(),

@@ -1096,15 +1096,19 @@ fn the_lesson_client_sends_what_is_typed_then_leaves_at_the_end_of_input() {
 }
 
 /// The client leaves at a `/quit` exactly when the server does: " /quit" is a message to the room
-/// (the client stopped there before, and waited for a close that never came), and "/quit now" a
-/// quit.
+/// (the client stopped there before, and waited for a close that never came), "/quit\t" an unknown
+/// command (the client stopped there too), and "/quit now" a quit.
 #[test]
 #[cfg(not(async_chat))] // about lesson 04's own binaries
 fn the_lesson_client_leaves_at_the_quits_the_server_takes() {
     let server = start();
     let mut bob = Chatter::join(&server, "bob");
     let address = server.address.to_string();
-    let alice = run(CLIENT, &[&address], "alice\n /quit\nhello\n/quit now\n");
+    let alice = run(
+        CLIENT,
+        &[&address],
+        "alice\n /quit\n/quit\t\nhello\n/quit now\n",
+    );
     assert!(alice.status.success(), "{alice:?}");
     assert!(
         alice

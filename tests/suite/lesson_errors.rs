@@ -54,7 +54,10 @@ const A_SERVER: &str = env!("CARGO_BIN_EXE_10_async_echo");
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Runs `binary` with backtraces asked for every way there is, and waits for it to fail.
-fn run_with_backtraces(binary: &str, args: &[&str]) -> Output {
+fn run_with_backtraces<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    binary: &str,
+    args: &[S],
+) -> Output {
     let mut child = Command::new(binary)
         .args(args)
         .env("RUST_BACKTRACE", "1")
@@ -92,6 +95,18 @@ fn a_bad_address_is_a_sentence_in_every_lesson() {
     for &binary in LESSONS {
         let output = run_with_backtraces(binary, &["nonsense"]);
         assert_clean_failure(&output, "\"nonsense\" is not an address");
+    }
+}
+
+/// An argument that is not UTF-8 (a byte 0xFF, which a Unix command line can carry) is refused in
+/// words by every lesson: `std::env::args` panicked on it before.
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_text_is_a_sentence_in_every_lesson() {
+    use std::os::unix::ffi::OsStrExt;
+    for &binary in LESSONS {
+        let output = run_with_backtraces(binary, &[std::ffi::OsStr::from_bytes(b"127.0.0.1:\xff")]);
+        assert_clean_failure(&output, "is not UTF-8 text");
     }
 }
 

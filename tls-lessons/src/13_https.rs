@@ -36,7 +36,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const UPSTREAM_PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> course::cli::MainResult {
-    let (folder, rest) = course::cli::take_option("--certs", std::env::args().skip(1).collect())?;
+    let (folder, rest) = course::cli::take_option("--certs", course::cli::arguments()?)?;
     let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
     let args = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args,

@@ -25,7 +25,7 @@ use tls_lessons::certificates;
 const PATIENCE: Duration = Duration::from_secs(10);
 
 fn main() -> course::cli::MainResult {
-    let (authority, rest) = course::cli::take_option("--ca", std::env::args().skip(1).collect())?;
+    let (authority, rest) = course::cli::take_option("--ca", course::cli::arguments()?)?;
     let authority = authority.map_or_else(
         || certificates::default_folder().join(certificates::AUTHORITY_FILE),
         PathBuf::from,

@@ -22,7 +22,7 @@ use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use tls_lessons::certificates;
 
 fn main() -> course::cli::MainResult {
-    let (folder, rest) = course::cli::take_option("--certs", std::env::args().skip(1).collect())?;
+    let (folder, rest) = course::cli::take_option("--certs", course::cli::arguments()?)?;
     let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
     let address = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args.address,

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 
 fn main() -> course::cli::MainResult {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let arguments = course::cli::arguments()?;
     let [folder, cwd, requested] = arguments.as_slice() else {
         return Err(anyhow::anyhow!(
             "usage: ex14_ftp FOLDER CWD PATH, as in\n  \
