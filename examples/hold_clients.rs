@@ -30,19 +30,21 @@ use anyhow::{Context, bail};
 /// After how many clients the numbers are printed.
 const CHECKPOINTS: &[usize] = &[1, 100, 500, 1000, 2000, 5000, 10_000, 20_000];
 
-fn main() -> anyhow::Result<()> {
-    let wanted: usize = match std::env::args().nth(1) {
-        Some(count) => count
-            .parse()
-            .context("the argument is how many clients to connect")?,
+fn main() -> course::cli::MainResult {
+    let arguments = course::cli::arguments()?;
+    // Fewer than a chat's most clients, since a chat server is asked for one seat more.
+    let most = course::cli::MOST_AT_ONCE - 1;
+    let wanted = match arguments.first() {
+        Some(count) => course::cli::whole_number("CLIENTS", count, 1..=most)?,
         None => 2000,
     };
-    let server_name = std::env::args()
-        .nth(2)
+    let server_name = arguments
+        .get(1)
+        .cloned()
         .unwrap_or_else(|| "03_threaded_echo".into());
     // Dropping the server, on the way out, stops it.
     let server = start_server(&server_name, wanted)?;
-    measure(&server, wanted)
+    Ok(measure(&server, wanted)?)
 }
 
 struct Server {

@@ -27,22 +27,22 @@ use tokio::net::{TcpListener, TcpStream};
 const MESSAGE_BYTES: usize = 64;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
+async fn main() -> course::cli::MainResult {
+    let arguments = course::cli::arguments()?;
     if arguments.first().map(String::as_str) == Some("--minimal-server") {
-        return minimal_server().await;
+        return Ok(minimal_server().await?);
     }
-    let number = |at: usize, default: u64| -> anyhow::Result<u64> {
+    // Each number has a range, so that none of them makes an empty measurement (0 clients, 0 s,
+    // 0 rounds) or more clients than a count holds.
+    let number = |at: usize, what: &str, default: usize, range| -> anyhow::Result<usize> {
         match arguments.get(at) {
-            Some(text) => text
-                .parse()
-                .with_context(|| format!("argument {} must be a whole number", at + 1)),
+            Some(text) => course::cli::whole_number(what, text, range),
             None => Ok(default),
         }
     };
-    let clients = number(0, 100)? as usize;
-    let seconds = number(1, 3)?;
-    let rounds = number(2, 3)?;
+    let clients = number(0, "CLIENTS", 100, 1..=course::cli::MOST_AT_ONCE)?;
+    let seconds = number(1, "SECONDS", 3, 1..=3600)? as u64;
+    let rounds = number(2, "ROUNDS", 3, 1..=1000)?;
 
     let minimal = start(std::env::current_exe()?, &["--minimal-server"])?;
     let lesson = start(sibling("10_async_echo")?, &[])?;
