@@ -582,6 +582,16 @@ fn options_are_checked_and_help_is_given() {
             refused.stderr
         );
     }
+    // Ten clients of a GiB each would hold 20 GiB (an allocation that fails aborts the program).
+    let refused = support::run(LOAD, &["--size", "1073741824"], "");
+    assert!(!refused.status.success());
+    assert!(
+        refused
+            .stderr
+            .contains("--clients times --size must be at most 1073741824 bytes"),
+        "{}",
+        refused.stderr
+    );
     // A burst is built in memory in one piece (the clients panicked on a huge one before).
     let burst = [
         "--chat",
