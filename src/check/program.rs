@@ -295,7 +295,9 @@ impl Program {
     /// the address to a program.
     pub fn start(target: &Target, args: &[String]) -> Result<Program, NotStarted> {
         let mut program = Program::start_at(target, LOOPBACK, args, &[], None)?;
-        if matches!(target, Target::Program(_) | Target::AnswerInThisTest { .. }) {
+        // Any program the check started itself can be started again: with other settings, out
+        // of descriptors, or afresh for a run that proved nothing. Not one found at an address.
+        if !matches!(target, Target::Address(_)) {
             program.started_as = Some((target.clone(), args.to_vec()));
         }
         Ok(program)
@@ -314,7 +316,8 @@ impl Program {
     /// this one; `None` when the check cannot choose where it listens (a server at an address,
     /// or a command, which is given only a port).
     pub fn start_again_at(&self, listen: &str) -> Option<Result<Program, NotStarted>> {
-        self.start_again_with(listen, &[])
+        let (target, args) = self.started_with_an_address()?;
+        Some(Program::start_at(target, listen, args, &[], None))
     }
 
     /// Like [`Program::start_again_at`], with `args` after the address in place of the check's
@@ -324,11 +327,20 @@ impl Program {
         listen: &str,
         args: &[String],
     ) -> Option<Result<Program, NotStarted>> {
-        let (target, _) = self.started_as.as_ref()?;
+        let (target, _) = self.started_with_an_address()?;
         Some(Program::start_at(target, listen, args, &[], None))
     }
 
-    /// Like [`Program::start_again_at`], with these environment variables set for the program.
+    /// How the check started the program, where it gave the address and arguments itself: not a
+    /// command, which takes only what its line asks for (`{port}`, and `{args}` if it says so).
+    fn started_with_an_address(&self) -> Option<&(Target, Vec<String>)> {
+        self.started_as
+            .as_ref()
+            .filter(|(target, _)| !matches!(target, Target::Command(_)))
+    }
+
+    /// The same program started again with these environment variables set for it, at `listen`
+    /// where the check gives the address (a command is given a port of its own).
     pub fn start_again_with(
         &self,
         listen: &str,
@@ -404,7 +416,10 @@ impl Program {
                 let mut command = shell(&line);
                 // Python holds back what it prints into a pipe until it ends; the line that says
                 // where the server listens is wanted at once.
-                command.env("PYTHONUNBUFFERED", "1");
+                command
+                    .env("PYTHONUNBUFFERED", "1")
+                    .envs(env.iter().copied());
+                let mut command = with_open_files_at_most(command, open_files);
                 #[cfg(unix)]
                 std::os::unix::process::CommandExt::process_group(&mut command, 0);
                 let fallback = SocketAddr::from(([127, 0, 0, 1], port));
