@@ -401,6 +401,7 @@ fn read_command_line() -> anyhow::Result<Settings> {
                 .parse()
                 .with_context(|| format!("{argument} takes a whole number, not {value:?}"))
         };
+        let milliseconds = || course::cli::whole_number(&argument, &value, 0..=3_600_000);
         match argument.as_str() {
             "--seed" => chaos.seed = number()?,
             // Parsed as a usize itself: a cast would wrap a large number round on a 32-bit system.
@@ -409,8 +410,10 @@ fn read_command_line() -> anyhow::Result<Settings> {
                     .parse()
                     .with_context(|| format!("{argument} takes a whole number, not {value:?}"))?
             }
-            "--latency" => chaos.latency = Duration::from_millis(number()?),
-            "--merge" => chaos.merge = Some(Duration::from_millis(number()?.max(1))),
+            // Times in milliseconds, up to an hour, as every time the course takes: far longer
+            // would only be a proxy that never forwards, and a socket timeout some system refuses.
+            "--latency" => chaos.latency = Duration::from_millis(milliseconds()? as u64),
+            "--merge" => chaos.merge = Some(Duration::from_millis(milliseconds()?.max(1) as u64)),
             // At least 1: the count is looked at as bytes go to the server, so 0 would cut a
             // client only once it sent something, not at once as the option says.
             "--drop-after" => {
@@ -469,7 +472,7 @@ const PROGRAM: Program = Program {
              --pieces MAX     cut into pieces of 1-MAX bytes; 0 forwards each read whole\n  \
              --merge MS       instead of cutting, gather writes that come within MS ms of\n                   \
              each other, and forward them as one\n  \
-             --latency MS     wait MS ms before forwarding each read\n  \
+             --latency MS     wait MS ms before forwarding each read (MS at most an hour)\n  \
              --drop-after N   cut each connection once N bytes have gone to the server\n  \
              --stall up|down  forward nothing towards the server (up) or the client (down)\n\n\
              Try it: start lesson 03, then the proxy, then talk through the proxy:\n  \

@@ -267,7 +267,7 @@ fn help_lists_the_options_and_bad_ones_are_refused() {
     );
     // An upstream on port 0, where no server is ever found, and a drop after no bytes at all
     // (which cut a client only once it spoke): both ran before, and failed every client.
-    let wrong: [(&[&str], &str); 2] = [
+    let wrong: [(&[&str], &str); 3] = [
         (
             &["127.0.0.1:0", "127.0.0.1:0"],
             "names no server: port 0 means",
@@ -275,6 +275,11 @@ fn help_lists_the_options_and_bad_ones_are_refused() {
         (
             &["127.0.0.1:0", "127.0.0.1:1", "--drop-after", "0"],
             "--drop-after takes 1 or more bytes, not 0",
+        ),
+        // Past an hour (any number of milliseconds was taken).
+        (
+            &["127.0.0.1:0", "127.0.0.1:1", "--latency", "3600001"],
+            "--latency must be a whole number from 0 to 3600000",
         ),
     ];
     for (arguments, said) in wrong {
