@@ -876,15 +876,12 @@ fn steps(
         }
     }
 
-    match program.wait_for_end(ENDS_WITHIN) {
-        Some(end) if clean_end(&end).is_some() => {
-            clients.note(format!(
-                "the program ends: {}",
-                clean_end(&end).unwrap_or_default()
-            ));
+    match program.wait_for_end(ENDS_WITHIN).map(clean_end) {
+        Some(Ok(how)) => {
+            clients.note(format!("the program ends: {how}"));
             Ok(())
         }
-        Some(end) => {
+        Some(Err(end)) => {
             clients.note("the program ends, but serve() did not return Ok(())");
             Err(format!(
                 "{}\nThe shutdown went well, but serve() did not return Ok(()).\n{}",
@@ -908,14 +905,14 @@ fn steps(
     }
 }
 
-/// How a program that stopped as asked ended, for the transcript, or `None` if it did not: the
-/// exercise's `serve` returned `Ok(())`, or a program in another language, started with
+/// How a program that stopped as asked ended, for the transcript, or the end itself if it did
+/// not: the exercise's `serve` returned `Ok(())`, or a program in another language, started with
 /// `--command`, exited with status 0, which is how such a program says the same.
-fn clean_end(end: &End) -> Option<&'static str> {
+fn clean_end(end: End) -> Result<&'static str, End> {
     match end {
-        End::Returned => Some("serve() returned Ok(())"),
-        End::Ended(0) => Some("it exited with status 0"),
-        _ => None,
+        End::Returned => Ok("serve() returned Ok(())"),
+        End::Ended(0) => Ok("it exited with status 0"),
+        other => Err(other),
     }
 }
 
@@ -956,15 +953,12 @@ fn dropped_sender_once(again: &mut Program, z: &mut Clients) -> Result<(), Strin
          loop that goes on after Disconnected never stops, and spins.",
     )?;
     expect_close(z, 'Z')?;
-    match again.wait_for_end(PATIENCE) {
-        Some(end) if clean_end(&end).is_some() => {
-            z.note(format!(
-                "the program ends: {}",
-                clean_end(&end).unwrap_or_default()
-            ));
+    match again.wait_for_end(PATIENCE).map(clean_end) {
+        Some(Ok(how)) => {
+            z.note(format!("the program ends: {how}"));
             Ok(())
         }
-        Some(end) => Err(format!(
+        Some(Err(end)) => Err(format!(
             "{}\nStopped by a dropped sender, serve() did not return Ok(()).\n{}",
             end.sentence(),
             end.advice()
@@ -1070,22 +1064,21 @@ fn slow_reader_once(again: &mut Program, these: &mut Clients) -> Result<bool, St
         reading.store(false, Ordering::Relaxed);
         end
     });
-    match end {
-        Some(end) if held_up && clean_end(&end).is_some() => {
+    match end.map(clean_end) {
+        Some(Ok(_)) if held_up => {
             these.note(
                 "(S's line end went out late in the grace period, held up: this run proves \
                  nothing of a slow reader, and is played again)",
             );
             Ok(true)
         }
-        Some(end) if clean_end(&end).is_some() => {
+        Some(Ok(how)) => {
             these.note(format!(
-                "the program ends soon after the grace period: {}",
-                clean_end(&end).unwrap_or_default()
+                "the program ends soon after the grace period: {how}"
             ));
             Ok(false)
         }
-        Some(end) => Err(format!(
+        Some(Err(end)) => Err(format!(
             "{}\nWith client S reading its echo slowly, serve() did not return Ok(()).\n{}",
             end.sentence(),
             end.advice()
