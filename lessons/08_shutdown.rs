@@ -101,7 +101,9 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
                 }
                 // Forget the threads that have finished, so the list does not grow for ever.
                 clients.retain(|client| !client.is_finished());
-                continue;
+                // Someone else may be waiting already: no pause. But look at the shutdown first,
+                // or a steady stream of newcomers would keep the loop from ever seeing it.
+                Duration::ZERO
             }
             // Nobody is waiting to be accepted: this is where the loop spends its time.
             Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
@@ -109,6 +111,7 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
             Err(error) => failures.log_failure(error),
         };
         // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
+        // (A zero wait only looks.)
         match shutdown.recv_timeout(pause) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,

@@ -44,7 +44,7 @@ pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> 
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
     loop {
-        match listener.accept() {
+        let pause = match listener.accept() {
             Ok((stream, _peer)) => {
                 failures.over();
                 match start_client(stream, &stop) {
@@ -52,14 +52,17 @@ pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> 
                     Err(error) => eprintln!("cannot serve a client: {error:#}"),
                 }
                 clients.retain(|client| !client.is_finished());
-                continue;
+                // No pause before the next accept, but a look at the shutdown: a steady stream
+                // of newcomers must not keep the loop from ever seeing it.
+                Duration::ZERO
             }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => {}
-            Err(error) => failures.pause_after(error),
-        }
-        // TODO: instead of sleeping, wait up to one TURN for the shutdown, and leave the loop
-        // when it comes: `()`, or the sender dropped, both mean stop.
-        thread::sleep(TURN);
+            Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
+            // Logs the failure; the pause is `pause`.
+            Err(error) => failures.log_failure(error),
+        };
+        // TODO: instead of sleeping, wait up to `pause` for the shutdown (a zero wait only
+        // looks), and leave the loop when it comes: `()`, or the sender dropped, both mean stop.
+        thread::sleep(pause);
     }
     // TODO: once the loop is left: close the listener at once (newcomers are refused), tell
     // the client threads through `stop` (the deadline is now + grace), and join every client

@@ -80,7 +80,7 @@ pub fn serve_with(
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
     loop {
-        match listener.accept() {
+        let pause = match listener.accept() {
             Ok((stream, _peer)) => {
                 failures.over();
                 match start_client(stream, &stop) {
@@ -88,16 +88,22 @@ pub fn serve_with(
                     Err(error) => eprintln!("cannot serve a client: {error:#}"),
                 }
                 clients.retain(|client| !client.is_finished());
-                continue;
+                // No pause before the next accept, but a look at the shutdown: a steady stream
+                // of newcomers must not keep the loop from ever seeing it.
+                Duration::ZERO
             }
             Err(error)
-                if error.kind() == ErrorKind::WouldBlock && !rules.would_block_is_a_failure => {}
-            Err(_) if rules.failure_is_quiet => {}
+                if error.kind() == ErrorKind::WouldBlock && !rules.would_block_is_a_failure =>
+            {
+                TURN
+            }
+            Err(_) if rules.failure_is_quiet => TURN,
             Err(error) if rules.failure_ends_serve => return Err(error.into()),
-            Err(error) => failures.pause_after(error),
-        }
+            // Logs the failure; the pause is `pause`.
+            Err(error) => failures.log_failure(error),
+        };
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
-        match shutdown.recv_timeout(TURN) {
+        match shutdown.recv_timeout(pause) {
             Err(RecvTimeoutError::Disconnected) if !rules.disconnected_stops => {}
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
