@@ -609,3 +609,73 @@ fn http_1_0_closes_after_one_response_and_a_link_out_of_the_folder_is_refused() 
     }
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+/// A server whose stdout nobody reads (a terminal paused with Ctrl-S, a pipe into a program that
+/// stalled) goes on serving: its log drops lines rather than make a client's thread wait. Enough
+/// requests to fill any pipe's buffer (64 KiB on Linux) and the log's 4096 waiting lines, on one
+/// connection, each answered; then, once stdout is read again, the log says what it lost.
+#[test]
+fn a_server_whose_log_nobody_reads_goes_on_serving() {
+    const REQUESTS: usize = 8000;
+    const BATCH: usize = 200;
+    /// The server process, killed when the test ends however it ends.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Killed(
+        Command::new(HTTP)
+            .args(["127.0.0.1:0", SITE, HEADER_SECONDS])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server"),
+    );
+    let mut log = BufReader::new(server.0.stdout.take().expect("its stdout"));
+    let mut first = String::new();
+    log.read_line(&mut first).expect("the listening line");
+    let address: SocketAddr = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .and_then(|address| address.parse().ok())
+        .unwrap_or_else(|| panic!("not a listening line: {first:?}"));
+    // From here on nobody reads `log` until every request is answered.
+    let stream = support::connect(address);
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let mut reader = BufReader::new(stream);
+    let batch = b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n".repeat(BATCH);
+    for sent in (0..REQUESTS).step_by(BATCH) {
+        writer.write_all(&batch).expect("send a batch of requests");
+        for answered in sent..sent + BATCH {
+            if let Err(error) = reader.fill_buf() {
+                panic!(
+                    "after {answered} requests answered, with nobody reading the server's \
+                     stdout, the next got no answer ({:?}): a log line waited for stdout",
+                    error.kind()
+                );
+            }
+            assert_eq!(read_response(&mut reader, false).status, 200);
+        }
+    }
+    // Reading the log again lets it write, and say how many lines it dropped.
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in log.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) if line.contains("log lines lost") => break,
+            Ok(_) => {}
+            Err(_) => panic!("the log did not say that it lost lines within {PATIENCE:?}"),
+        }
+    }
+}
