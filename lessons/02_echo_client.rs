@@ -23,6 +23,11 @@ fn main() -> course::cli::MainResult {
     let stream = TcpStream::connect_timeout(&address, PATIENCE)
         .map_err(|error| course::explain::connect_error(address, error))?;
     stream.set_read_timeout(Some(PATIENCE))?;
+    // Writes wait at most as long. This client reads an echo only once its whole line is sent,
+    // so a line bigger than what the system's buffers hold (megabytes on Linux's loopback) fills
+    // them both ways while the server, its echo unread, stops reading: without a limit, both
+    // would wait for each other for ever.
+    stream.set_write_timeout(Some(PATIENCE))?;
 
     // ANCHOR: handles
     // Reading and writing go through two handles on the same socket: `&TcpStream` implements
@@ -63,9 +68,19 @@ fn send_line(
     if message.contains('\n') {
         bail!("a message is one line: it must not contain a newline");
     }
-    writer
-        .write_all(format!("{message}\n").as_bytes())
-        .context("sending to the server")?;
+    if let Err(error) = writer.write_all(format!("{message}\n").as_bytes()) {
+        if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            bail!(
+                "the server took no more of the message for {} s: it stopped reading, or the line \
+                 ({} bytes) is more than the system's buffers hold while its echo waits for \
+                 us to read it (this client reads only after sending the whole line): send \
+                 shorter lines",
+                PATIENCE.as_secs(),
+                message.len() + 1
+            );
+        }
+        return Err(anyhow::Error::new(error).context("sending to the server"));
+    }
 
     // One `read` is not one reply. TCP delivers a stream of bytes, not messages: a long reply,
     // or a busy network, can hand us the echo in several pieces. `read_until` keeps reading
