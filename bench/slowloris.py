@@ -21,12 +21,16 @@ SEATS = 64
 
 
 def start_server(binary, site):
-    server = subprocess.Popen(
-        [binary, "127.0.0.1:0", site, "10", str(SEATS)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    try:
+        server = subprocess.Popen(
+            [binary, "127.0.0.1:0", site, "10", str(SEATS)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+    except OSError as error:
+        sys.exit(f"cannot start {binary}: {error.strerror}: build it first "
+                 "(cargo build --release --bin 12_http)")
     first = server.stdout.readline()
     if not first.startswith("listening on "):
         sys.exit(f"lesson 12 did not start: {first!r}")
@@ -91,6 +95,9 @@ def probe(address):
 
 
 def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: python3 bench/slowloris.py PATH_TO_12_HTTP SITE_FOLDER\n"
+                 "  e.g. python3 bench/slowloris.py target/release/12_http lessons/12_http_site")
     binary, site = sys.argv[1], sys.argv[2]
     print(f"# bench/slowloris.py: lesson 12 with {SEATS} seats; slow clients send a head line "
           f"every 200 ms and reconnect when closed; then {PROBES} normal requests, one at a time")

@@ -38,6 +38,11 @@ fn main() -> course::cli::MainResult {
         Some(count) => course::cli::whole_number("CLIENTS", count, 1..=most)?,
         None => 2000,
     };
+    if let Some(extra) = arguments.get(2) {
+        let why =
+            format!("hold_clients takes at most CLIENTS and a SERVER's name, not also {extra:?}");
+        return Err(anyhow::anyhow!(why).into());
+    }
     let server_name = arguments
         .get(1)
         .cloned()
@@ -75,6 +80,13 @@ fn measure(server: &Server, wanted: usize) -> anyhow::Result<()> {
     for number in 1..=wanted {
         match connect_and_echo(server, number) {
             Ok(stream) => clients.push(stream),
+            // Not even one client held: there is nothing to measure.
+            Err(error) if clients.is_empty() => {
+                return Err(error.context(
+                    "the first client was not served as an echo or chat client: is the server \
+                     an echo server or a chat server?",
+                ));
+            }
             Err(error) => {
                 println!("stopped at client {number}: {error:#}");
                 break;

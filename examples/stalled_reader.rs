@@ -25,18 +25,22 @@ use anyhow::Context;
 /// How long to wait for the room to hear of bob before giving up.
 const PATIENCE: Duration = Duration::from_secs(180);
 
-fn main() -> anyhow::Result<()> {
-    let lines: usize = match std::env::args().nth(1) {
-        Some(count) => count
-            .parse()
-            .context("the argument is how many lines alice sends")?,
+fn main() -> course::cli::MainResult {
+    let arguments = course::cli::arguments()?;
+    if let Some(extra) = arguments.get(1) {
+        let why = format!("stalled_reader takes at most LINES, not also {extra:?}");
+        return Err(anyhow::anyhow!(why).into());
+    }
+    // At least one line, or bob is never cut off; a million is far past any queue and buffer.
+    let lines = match arguments.first() {
+        Some(count) => course::cli::whole_number("LINES", count, 1..=1_000_000)?,
         None => 4300,
     };
     let server = support::start("04_chat", &[])?;
     let address = server.address;
     let result = measure(address, lines);
     drop(server); // stops it
-    result
+    Ok(result?)
 }
 
 fn measure(address: SocketAddr, lines: usize) -> anyhow::Result<()> {
@@ -52,31 +56,46 @@ fn measure(address: SocketAddr, lines: usize) -> anyhow::Result<()> {
     std::thread::spawn(move || {
         for line in screen.lines() {
             let Ok(line) = line else { break };
-            if line.starts_with("* bob ") && heard.send(line).is_err() {
+            if line.starts_with("* bob ") && heard.send((Instant::now(), line)).is_err() {
                 break;
             }
         }
     });
 
     let line = format!("{}\n", "x".repeat(1023));
+    let started = Instant::now();
     for _ in 0..lines {
         alice.write_all(line.as_bytes()).context("alice sends")?;
     }
     let sent = Instant::now();
-    println!("alice sent {lines} lines of 1 KB; bob reads nothing");
+    println!(
+        "alice sent {lines} lines of 1 KB in {:.1} s; bob reads nothing",
+        sent.duration_since(started).as_secs_f64()
+    );
     loop {
         let remaining = PATIENCE.saturating_sub(sent.elapsed());
-        let notice = news
+        let (when, notice) = news
             .recv_timeout(remaining)
             .with_context(|| format!("the room heard nothing of bob within {PATIENCE:?}"))?;
         // Alice hears "* bob joined" only if she joined first; skip it either way.
-        if notice != "* bob joined" {
+        if notice == "* bob joined" {
+            continue;
+        }
+        if when < sent {
+            // bob's queue filled while alice was still sending: the broker's cut-off, at once,
+            // not the writer's `WRITE_TIMEOUT`, which is what this measures.
+            println!(
+                "alice heard {:.1} s after her first line, before she had sent them all: \
+                 {notice}\n(bob's queue filled first; to measure WRITE_TIMEOUT, send fewer lines)",
+                when.duration_since(started).as_secs_f64()
+            );
+        } else {
             println!(
                 "{:.1} s later alice heard: {notice}",
-                sent.elapsed().as_secs_f64()
+                when.duration_since(sent).as_secs_f64()
             );
-            break;
         }
+        break;
     }
     drop(bob);
     Ok(())

@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    if let Some(argument) = course::cli::arguments()?.first() {
+        return Err(anyhow::anyhow!("udp_largest takes no arguments, not {argument:?}").into());
+    }
     for (name, address) in [("IPv4, 127.0.0.1", "127.0.0.1:0"), ("IPv6, ::1", "[::1]:0")] {
         let address: SocketAddr = address.parse()?;
         match largest(address) {

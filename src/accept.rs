@@ -173,7 +173,11 @@ impl AcceptFailures {
 /// The first line about a failure: what happened, what the server does about it, and, when the
 /// process is out of file descriptors, what that means.
 fn first_report(error: &io::Error) -> String {
-    let advice = if out_of_file_descriptors(error) {
+    let advice = if out_of_file_descriptors(error) && cfg!(windows) {
+        // Windows has no `ulimit`: its limit on sockets is the system's memory and ports.
+        "The system will not give the process another socket: the clients it has are still \
+         served. "
+    } else if out_of_file_descriptors(error) {
         "The process has as many files and connections open as it may (see `ulimit -n`): the \
          clients it has are still served, and new ones wait in the queue until some leave (on \
          Linux; macOS closes each new one instead). "
@@ -221,7 +225,7 @@ mod tests {
             first.starts_with("could not accept a connection: "),
             "{first}"
         );
-        assert!(first.contains("ulimit -n"), "{first}");
+        assert_eq!(first.contains("ulimit -n"), cfg!(unix), "{first}");
         assert!(first.contains("every 100 ms"), "{first}");
         // Ten a second for most of a minute, with now and then a client taken in between (a
         // server at its limit takes one whenever one leaves): not one more line.

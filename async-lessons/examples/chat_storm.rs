@@ -41,8 +41,15 @@ const PATIENCE: Duration = Duration::from_secs(10);
 const JOIN_PATIENCE: Duration = Duration::from_secs(60);
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let mut servers: Vec<String> = std::env::args().skip(1).collect();
+async fn main() -> course::cli::MainResult {
+    let mut servers = course::cli::arguments()?;
+    if let Some(option) = servers.iter().find(|name| name.starts_with('-')) {
+        return Err(anyhow::anyhow!(
+            "chat_storm takes only the names of chat servers to measure, such as 04_chat \
+             (by default 04_chat and 10_async_chat), not {option:?}"
+        )
+        .into());
+    }
     if servers.is_empty() {
         servers = vec!["04_chat".into(), "10_async_chat".into()];
     }

@@ -40,6 +40,12 @@ async fn main() -> course::cli::MainResult {
             None => Ok(default),
         }
     };
+    if let Some(extra) = arguments.get(3) {
+        return Err(anyhow::anyhow!(
+            "echo_round_trips takes at most CLIENTS, SECONDS and ROUNDS, not also {extra:?}"
+        )
+        .into());
+    }
     let clients = number(0, "CLIENTS", 100, 1..=course::cli::MOST_AT_ONCE)?;
     let seconds = number(1, "SECONDS", 3, 1..=3600)? as u64;
     let rounds = number(2, "ROUNDS", 3, 1..=1000)?;
