@@ -157,6 +157,9 @@ pub fn take_option(
             let Some(given) = arguments.next() else {
                 bail!("{name} needs a value after it");
             };
+            if let Some(first) = &value {
+                bail!("{name} was given twice ({first:?} and {given:?}): give it once");
+            }
             value = Some(given);
         } else {
             rest.push(argument);
@@ -285,6 +288,8 @@ mod tests {
             (None, words("127.0.0.1:1"))
         );
         assert!(take_option("--ca", words("127.0.0.1:1 --ca")).is_err());
+        // Twice is a mistake, not the last one winning.
+        assert!(take_option("--ca", words("--ca a.pem 127.0.0.1:1 --ca b.pem")).is_err());
     }
 
     const PROGRAM: Program = Program {
