@@ -411,13 +411,11 @@ impl Room {
                 continue; // it chose a name in time, or it left
             }
             let seconds = self.name_time.as_secs_f64();
-            let goodbye = format!("you chose no name within {seconds} seconds: goodbye");
+            let unit = if seconds == 1.0 { "second" } else { "seconds" };
+            let goodbye = format!("you chose no name within {seconds} {unit}: goodbye");
             self.send_to(id, error_line(&goodbye));
             if let Some(client) = self.clients.remove(&id) {
-                println!(
-                    "{} sent away: no name within {seconds} seconds",
-                    client.peer
-                );
+                println!("{} sent away: no name within {seconds} {unit}", client.peer);
             }
             // Dropping the client drops its queue's sender: its writer sends the goodbye, then
             // closes the connection, and the seat is free once its reader has seen the end.
