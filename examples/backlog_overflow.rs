@@ -23,7 +23,8 @@ const CLIENTS: usize = 40;
 /// How long the server takes no connection, as if its accept loop were busy.
 const BUSY_FOR: Duration = Duration::from_millis(1500);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("backlog_overflow")?;
     for backlog in [8, CROWD_BACKLOG] {
         run(backlog)?;
     }

@@ -42,7 +42,8 @@ enum Report {
     Failed(String),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("join_storm")?;
     let epoch = Instant::now();
 
     let server = support::start("04_chat", &[])?;

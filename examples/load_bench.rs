@@ -54,8 +54,14 @@ const CHAT_SERVERS: &[(&str, &str, &str)] = &[
 const CHAT_RUNS: &[(usize, usize)] = &[(10, 10), (100, 10), (1000, 2)];
 const COLOURS: &[&str] = &["#d95f02", "#1b9e77", "#7570b3", "#e7298a"];
 
-fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("--redraw") {
+fn main() -> course::cli::MainResult {
+    let arguments = course::cli::arguments()?;
+    if let Some(other) = arguments.iter().find(|word| *word != "--redraw") {
+        // The bench rewrites the measurement files: it must not start on a word it ignores.
+        let why = format!("load_bench takes only --redraw (draw the charts again), not {other:?}");
+        return Err(anyhow::anyhow!(why).into());
+    }
+    if arguments.first().map(String::as_str) == Some("--redraw") {
         let table = std::fs::read_to_string(Path::new(MEASUREMENTS).join("load_echo.md"))?;
         let echo = rows_from_table(&table)?;
         draw_echo_charts(&echo)?;

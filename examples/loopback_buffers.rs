@@ -26,7 +26,8 @@ use anyhow::Context;
 /// drains what it can, short enough that the program ends quickly.
 const STALL: Duration = Duration::from_millis(500);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("loopback_buffers")?;
     let one_way = fill_one_way()?;
     println!("one way, nobody reading:        {}", mebibytes(one_way));
     let server = support::start("02_echo", &[])?;

@@ -20,7 +20,8 @@ use anyhow::Context;
 
 const QUESTIONS: usize = 40;
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("nagle_delayed_ack")?;
     for nodelay in [false, true] {
         let mut took = measure(nodelay)?;
         took.sort();

@@ -31,7 +31,8 @@ const WORKERS: &str = "4";
 /// Room in the pool's queue for every client in flight: this run measures speed, not refusal.
 const MAX_WAITING: &str = "128";
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("pool_vs_threads")?;
     println!(
         "{CLIENTS} clients at once, {SESSIONS} sessions each (connect, echo one line, close)\n"
     );

@@ -23,7 +23,8 @@ use course::listen::bind_with_backlog;
 /// second.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("syn_retries")?;
     for setting in ["tcp_syn_retries", "tcp_syn_linear_timeouts"] {
         let value = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{setting}"))
             .unwrap_or_else(|_| "(not on this kernel)".into());

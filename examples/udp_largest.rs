@@ -15,9 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 fn main() -> course::cli::MainResult {
-    if let Some(argument) = course::cli::arguments()?.first() {
-        return Err(anyhow::anyhow!("udp_largest takes no arguments, not {argument:?}").into());
-    }
+    course::cli::no_arguments("udp_largest")?;
     for (name, address) in [("IPv4, 127.0.0.1", "127.0.0.1:0"), ("IPv6, ::1", "[::1]:0")] {
         let address: SocketAddr = address.parse()?;
         match largest(address) {

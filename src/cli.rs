@@ -143,6 +143,15 @@ pub fn arguments() -> anyhow::Result<Vec<String>> {
         .collect()
 }
 
+/// For a program that takes no arguments (the measuring examples): an error that names the first
+/// one given, `--help` included, so that nothing runs on a word it would ignore.
+pub fn no_arguments(program: &str) -> anyhow::Result<()> {
+    match arguments()?.first() {
+        None => Ok(()),
+        Some(first) => bail!("{program} takes no arguments, not {first:?}: run it without any"),
+    }
+}
+
 /// Takes `--NAME VALUE` out of `arguments`, wherever it stands: its value, if it was given, and
 /// the other arguments in their order, for [`Program::parse`]. (Lesson 13's `--certs` and `--ca`.)
 pub fn take_option(

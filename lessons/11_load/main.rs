@@ -281,7 +281,8 @@ fn join_all(clients: Vec<thread::JoinHandle<Tally>>) -> anyhow::Result<Vec<Tally
 fn too_many_threads(number: usize) -> String {
     format!(
         "starting client {number}: the system gave no more threads. Ask for fewer clients, \
-         or raise the limit (`ulimit -u`)"
+         or raise the limit (`ulimit -u`; on Linux also `vm.max_map_count`: each thread takes a \
+         few memory maps)"
     )
 }
 

@@ -291,7 +291,8 @@ impl Session<'_> {
     /// e-mail address, is not checked. Any other user is refused before a password is sent.
     fn user(&mut self, name: &str) -> Reply {
         self.logged_in = false;
-        self.user_given = name.eq_ignore_ascii_case("anonymous") || name == "ftp";
+        self.user_given =
+            name.eq_ignore_ascii_case("anonymous") || name.eq_ignore_ascii_case("ftp");
         match self.user_given {
             true => Reply::new(331, "Anonymous login: send any password."),
             false => Reply::new(530, "Only anonymous login here: USER anonymous."),
@@ -401,8 +402,13 @@ impl Session<'_> {
         };
         connection.set_read_timeout(Some(self.site.idle_timeout))?;
         connection.set_write_timeout(Some(self.site.idle_timeout))?;
-        let last = work(&mut connection).unwrap_or_else(|error| {
-            Reply::new(426, format!("Data connection lost ({error}): aborted."))
+        let idle = self.site.idle_timeout;
+        let last = work(&mut connection).unwrap_or_else(|error| match error.kind() {
+            // One of the two timeouts above (Unix says WouldBlock, Windows TimedOut).
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                Reply::new(426, format!("Data connection idle for {idle:?}: aborted."))
+            }
+            _ => Reply::new(426, format!("Data connection lost ({error}): aborted.")),
         });
         // Closing it is what tells the client the file or listing is complete. Only then
         // the final reply: a client may wait for both.

@@ -76,7 +76,18 @@ impl Site {
             clients: AtomicUsize::new(0),
         };
         let mut words = extra.iter();
+        // Each option, and the folder, at most once: a second would silently undo the first.
+        let mut given: Vec<&str> = Vec::new();
         while let Some(word) = words.next() {
+            let what = if word.starts_with('-') {
+                word
+            } else {
+                "FOLDER"
+            };
+            if given.contains(&what) {
+                anyhow::bail!("{what} was given twice (the second time as {word:?}): give it once");
+            }
+            given.push(what);
             let mut value = || {
                 words
                     .next()

@@ -552,6 +552,39 @@ fn a_data_port_nobody_uses_and_an_upload_over_the_limit_are_refused() {
     assert_eq!(names, ["big.bin", "docs", "gradient.png", "hello.txt"]);
 }
 
+/// An upload whose data connection falls silent past the idle limit, or is reset, fails with
+/// 426, and a file it would have replaced is left as it was.
+#[test]
+fn an_upload_that_falls_silent_or_is_reset_gets_426_and_keeps_the_old_file() {
+    let site = TempSite::new();
+    let server = start(site.path(), &["--writable", "--idle-seconds", "1"]);
+    let before = std::fs::read(site.root.join("hello.txt")).expect("read hello.txt");
+    let mut client = Client::logged_in(server.address);
+    // Silent: connected, a few bytes, then nothing, and not closed.
+    let mut data = client.passive();
+    assert_eq!(client.command("STOR hello.txt").0, 150);
+    data.write_all(b"half a fi").expect("send a little");
+    assert_eq!(
+        client.reply(),
+        (426, "Data connection idle for 1s: aborted.".into())
+    );
+    drop(data);
+    // Reset: a few bytes, then an abrupt close.
+    let data = client.passive();
+    assert_eq!(client.command("STOR hello.txt").0, 150);
+    (&data).write_all(b"half a fi").expect("send a little");
+    course::close::discard_unsent_on_close(&data).expect("set SO_LINGER to 0");
+    drop(data);
+    let (code, text) = client.reply();
+    assert_eq!(code, 426, "{text}");
+    assert!(text.starts_with("Data connection lost ("), "{text}");
+    assert_eq!(
+        std::fs::read(site.root.join("hello.txt")).ok(),
+        Some(before),
+        "a failed STOR must leave hello.txt as it was"
+    );
+}
+
 #[test]
 fn a_command_line_with_no_end_is_refused_and_closed() {
     let server = start(SITE, &[]);
