@@ -25,7 +25,7 @@ def start_server(binary, site):
         server = subprocess.Popen(
             [binary, "127.0.0.1:0", site, "10", str(SEATS)],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
         )
     except OSError as error:
@@ -33,7 +33,11 @@ def start_server(binary, site):
                  "(cargo build --release --bin 12_http)")
     first = server.stdout.readline()
     if not first.startswith("listening on "):
-        sys.exit(f"lesson 12 did not start: {first!r}")
+        server.wait()
+        said = server.stderr.read().strip() or repr(first)
+        sys.exit(f"lesson 12 did not start:\n{said}")
+    # Its stderr is not read from here on: keep it from filling (a slow client's log lines).
+    threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
     host, port = first.split()[-1].rsplit(":", 1)
     # Keep reading its log, so that its pipe never fills and blocks it.
     threading.Thread(target=lambda: [None for _ in server.stdout], daemon=True).start()
@@ -95,9 +99,13 @@ def probe(address):
 
 
 def main():
+    usage = ("usage: python3 bench/slowloris.py PATH_TO_12_HTTP SITE_FOLDER\n"
+             "  e.g. python3 bench/slowloris.py target/release/12_http lessons/12_http_site")
+    if sys.argv[1:] in (["--help"], ["-h"]):
+        print(usage)
+        return
     if len(sys.argv) != 3:
-        sys.exit("usage: python3 bench/slowloris.py PATH_TO_12_HTTP SITE_FOLDER\n"
-                 "  e.g. python3 bench/slowloris.py target/release/12_http lessons/12_http_site")
+        sys.exit(usage)
     binary, site = sys.argv[1], sys.argv[2]
     print(f"# bench/slowloris.py: lesson 12 with {SEATS} seats; slow clients send a head line "
           f"every 200 ms and reconnect when closed; then {PROBES} normal requests, one at a time")

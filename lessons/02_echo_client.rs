@@ -23,7 +23,7 @@ fn main() -> course::cli::MainResult {
     let stream = TcpStream::connect_timeout(&address, PATIENCE)
         .map_err(|error| course::explain::connect_error(address, error))?;
     stream.set_read_timeout(Some(PATIENCE))?;
-    // Writes wait at most as long. This client reads an echo only once its whole line is sent,
+    // Each write call waits at most as long. This client reads an echo only once its whole line is sent,
     // so a line bigger than what the system's buffers hold (megabytes on Linux's loopback) fills
     // them both ways while the server, its echo unread, stops reading: without a limit, both
     // would wait for each other for ever.

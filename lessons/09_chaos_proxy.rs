@@ -161,7 +161,7 @@ impl Forwarding {
     /// Forwards from `from` to `to` until `from` closes or something breaks.
     fn run(mut self, mut from: TcpStream, mut to: TcpStream) -> Ended {
         let mut forwarded = 0;
-        let mut buffer = vec![0; 64 * 1024];
+        let mut buffer = vec![0; READ_BYTES];
         loop {
             let count = match self.read(&mut from, &mut buffer) {
                 Ok(0) => {
@@ -324,6 +324,8 @@ struct Chaos {
 
 /// The largest piece a write is cut into, unless `--pieces` says otherwise.
 const MAX_PIECE: usize = 3;
+/// The most one read takes, and so the longest write there is to cut.
+const READ_BYTES: usize = 64 * 1024;
 /// The longest pause between two pieces of one write.
 const MAX_PAUSE: Duration = Duration::from_millis(2);
 
@@ -376,12 +378,18 @@ fn read_command_line() -> anyhow::Result<Settings> {
         seed: clock_seed(),
     };
     let mut addresses = Vec::new();
+    let mut given = Vec::new();
     let mut arguments = course::cli::arguments()?.into_iter();
     while let Some(argument) = arguments.next() {
         if !argument.starts_with("--") || argument == "--help" {
             addresses.push(argument);
             continue;
         }
+        // A second would silently undo the first.
+        if given.contains(&argument) {
+            bail!("{argument} was given twice: give it once");
+        }
+        given.push(argument.clone());
         const OPTIONS: [&str; 6] = [
             "--seed",
             "--pieces",
@@ -404,11 +412,9 @@ fn read_command_line() -> anyhow::Result<Settings> {
         let milliseconds = || course::cli::whole_number(&argument, &value, 0..=3_600_000);
         match argument.as_str() {
             "--seed" => chaos.seed = number()?,
-            // Parsed as a usize itself: a cast would wrap a large number round on a 32-bit system.
+            // No piece is longer than one read, so a larger maximum would mean nothing.
             "--pieces" => {
-                chaos.max_piece = value
-                    .parse()
-                    .with_context(|| format!("{argument} takes a whole number, not {value:?}"))?
+                chaos.max_piece = course::cli::whole_number(&argument, &value, 0..=READ_BYTES)?
             }
             // Times in milliseconds, up to an hour, as every time the course takes: far longer
             // would only be a proxy that never forwards, and a socket timeout some system refuses.
@@ -432,12 +438,20 @@ fn read_command_line() -> anyhow::Result<Settings> {
             _ => unreachable!("every option in OPTIONS is handled above"),
         }
     }
+    // Options that would undo each other.
+    let has = |option: &str| given.iter().any(|name| name == option);
+    if has("--merge") && has("--pieces") {
+        bail!("--merge gathers writes and --pieces cuts them: give one of the two");
+    }
+    if has("--drop-after") && chaos.stall == Some(Direction::Up) {
+        bail!(
+            "--drop-after counts the bytes that go up to the server, and --stall up stops them \
+             all: give one of the two"
+        );
+    }
     let args = match PROGRAM.parse(addresses)? {
         Parsed::Run(args) => args,
-        Parsed::Help => {
-            println!("{}", PROGRAM.help());
-            std::process::exit(0);
-        }
+        Parsed::Help => PROGRAM.print_help_and_exit(),
     };
     let upstream = args.extra.first().map_or(DEFAULT_UPSTREAM, String::as_str);
     Ok(Settings {
@@ -469,11 +483,13 @@ const PROGRAM: Program = Program {
              lesson 03's echo.\n\n\
              By default each write is cut into pieces of 1-3 bytes, up to 2 ms apart. Options:\n  \
              --seed N         roll the same cuts as the run that printed `seed N`\n  \
-             --pieces MAX     cut into pieces of 1-MAX bytes; 0 forwards each read whole\n  \
-             --merge MS       instead of cutting, gather writes that come within MS ms of\n                   \
-             each other, and forward them as one\n  \
+             --pieces MAX     cut into pieces of 1-MAX bytes (MAX at most 65536, one read);\n                   \
+             0 forwards each read whole\n  \
+             --merge MS       instead of cutting (not with --pieces), gather writes that come\n                   \
+             within MS ms of each other, and forward them as one\n  \
              --latency MS     wait MS ms before forwarding each read (MS at most an hour)\n  \
-             --drop-after N   cut each connection once N bytes have gone to the server\n  \
+             --drop-after N   cut each connection once N bytes have gone to the server\n                   \
+             (not with --stall up; each option at most once)\n  \
              --stall up|down  forward nothing towards the server (up) or the client (down)\n\n\
              Try it: start lesson 03, then the proxy, then talk through the proxy:\n  \
              cargo run --bin 03_threaded_echo\n  \

@@ -58,11 +58,16 @@ impl Program {
     pub fn args(&self) -> anyhow::Result<Args> {
         match self.parse(arguments()?)? {
             Parsed::Run(args) => Ok(args),
-            Parsed::Help => {
-                println!("{}", self.help());
-                std::process::exit(0);
-            }
+            Parsed::Help => self.print_help_and_exit(),
         }
+    }
+
+    /// Prints the help and exits with 0. A reader that has gone (`--help | head -1`) is no
+    /// error here: `println!` would panic.
+    pub fn print_help_and_exit(&self) -> ! {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{}", self.help());
+        std::process::exit(0);
     }
 
     /// The testable half of [`Program::args`]: `arguments` excludes the program's name.
@@ -458,9 +463,11 @@ pub fn seconds(what: &str, text: &str, range: RangeInclusive<f64>) -> anyhow::Re
 /// `usize::MAX >> 3`, made lesson 10 panic).
 pub const MOST_AT_ONCE: usize = 1_000_000;
 
-/// The most threads a command line may ask a server to start at once, such as lesson 07's workers:
-/// Linux starts ten thousand with its default limits, where tens of thousands run out (each thread
-/// takes a few memory maps of the 65,530 a process may have); macOS stops sooner, with an error.
+/// The most threads a command line may ask a program to start at once, such as lesson 07's
+/// workers or 11_load's clients: Linux starts ten thousand with its default limits, where about
+/// 16,000 run out (each thread takes about four memory maps of the 65,530 a process may have, and
+/// std aborts the process when a new thread cannot get its own: `measurements/thread_limit.txt`);
+/// macOS stops sooner, with an error.
 pub const MOST_THREADS: usize = 10_000;
 
 /// A command line's whole number within `range`, such as a count of clients, or an error that

@@ -30,10 +30,7 @@ fn main() -> course::cli::MainResult {
     );
     let args = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args,
-        course::cli::Parsed::Help => {
-            println!("{}", PROGRAM.help());
-            return Ok(());
-        }
+        course::cli::Parsed::Help => PROGRAM.print_help_and_exit(),
     };
     let message = args.extra.first().map_or("hello over TLS", String::as_str);
     let mut tls = tls_client::connect(

@@ -56,8 +56,7 @@ const GIVE_UP_AFTER: u64 = 3;
 
 fn main() -> course::cli::MainResult {
     let Some(options) = Options::parse(course::cli::arguments()?)? else {
-        println!("{}", PROGRAM.help());
-        return Ok(());
+        PROGRAM.print_help_and_exit();
     };
     // A server we start ourselves is killed when `spawned` is dropped, on every way out of main.
     let spawned = match &options.spawn {

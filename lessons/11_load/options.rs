@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use course::cli::{MOST_AT_ONCE, Parsed, Program, Role};
+use course::cli::{MOST_THREADS, Parsed, Program, Role};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Mode {
@@ -57,7 +57,7 @@ impl Options {
             match argument.as_str() {
                 "--clients" | "-c" => {
                     options.clients =
-                        course::cli::whole_number(&argument, &value()?, 1..=MOST_AT_ONCE)?
+                        course::cli::whole_number(&argument, &value()?, 1..=MOST_THREADS)?
                 }
                 "--messages" | "-n" => {
                     let most = MOST_MESSAGES as usize;
@@ -98,6 +98,13 @@ impl Options {
         }
         if options.duration.is_some() {
             options.messages = None;
+        }
+        // A chat client is two threads, one writing and one reading: the same most threads.
+        if options.mode == Mode::Chat && options.clients > MOST_THREADS / 2 {
+            bail!(
+                "a chat client takes two threads: with --chat, --clients must be at most {}",
+                MOST_THREADS / 2
+            );
         }
         if options.burst && (options.mode != Mode::Chat || options.messages.is_none()) {
             bail!("--burst needs --chat, and --messages rather than --duration");
@@ -196,7 +203,7 @@ pub const PROGRAM: Program = Program {
                   [--timeout SECONDS] [--chat [--burst]] [--spawn 'SERVER [ARGS]'] [--pid PID] [--json]",
     max_extra_args: 0,
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
-             --clients N (-c)      clients connected at once; default 10, at most a million\n  \
+             --clients N (-c)      clients connected at once, a thread each (two with --chat);\n                        default 10, at most 10000 (5000 with --chat)\n  \
              --messages M (-n)     messages each client sends, one at a time; default 100\n                        (at most 999999999, with --duration too)\n  \
              --size BYTES (-d)     bytes per message, newline included; default 64, 17 to a GiB\n                        (a GiB for all the clients together)\n  \
              --duration SECONDS    send for this long instead of M messages\n  \

@@ -822,17 +822,43 @@ fn starts_with_a_shell_word(line: &str) -> bool {
         "exec", "command", "eval", ".", "cd", "export", "set", "unset", "ulimit", "umask", "if",
         "for", "while", "until", "case", "{", "!",
     ];
-    let command = line
-        .split_whitespace()
-        .find(|word| !is_assignment(word))
-        .unwrap_or("");
-    SHELL_WORDS.contains(&command)
+    let words = shell_words(line);
+    let command = words.iter().find(|word| !is_assignment(word));
+    command.is_some_and(|command| SHELL_WORDS.contains(&command.as_str()))
 }
 
 /// Whether a command line starts by setting a variable, as `PYTHONUNBUFFERED=1 python3 ...`
 /// does.
 fn starts_with_assignment(line: &str) -> bool {
-    is_assignment(line.split_whitespace().next().unwrap_or(""))
+    shell_words(line)
+        .first()
+        .is_some_and(|word| is_assignment(word))
+}
+
+/// A command line's words as the shell splits them: at white space outside quotes, so that
+/// `NAME='a b'` is one word. The quotes stay in the words; only the splitting matters here.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    for character in line.chars() {
+        match quote {
+            Some(open) if character == open => quote = None,
+            None if character == '\'' || character == '"' => quote = Some(character),
+            None if character.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        word.push(character);
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// Whether a word sets a variable: a name (letters, digits and `_`, not starting with a digit),
@@ -1056,6 +1082,9 @@ mod tests {
         for (line, code) in [
             ("exec sh -c 'exit 3'", 3),
             ("COURSE_CHECK_VARIABLE=1 exec sh -c 'exit 3'", 3),
+            // A value in quotes is one word, spaces and all (`b'` was taken for the command).
+            ("COURSE_CHECK_VARIABLE='a b' exec sh -c 'exit 3'", 3),
+            ("COURSE_CHECK_VARIABLE=\"a b\" exec sh -c 'exit 3'", 3),
             ("! sh -c 'exit 3'", 0),
         ] {
             let status = shell(line).status().expect("run sh");

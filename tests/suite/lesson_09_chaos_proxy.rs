@@ -267,7 +267,7 @@ fn help_lists_the_options_and_bad_ones_are_refused() {
     );
     // An upstream on port 0, where no server is ever found, and a drop after no bytes at all
     // (which cut a client only once it spoke): both ran before, and failed every client.
-    let wrong: [(&[&str], &str); 3] = [
+    let wrong: [(&[&str], &str); 7] = [
         (
             &["127.0.0.1:0", "127.0.0.1:0"],
             "names no server: port 0 means",
@@ -280,6 +280,38 @@ fn help_lists_the_options_and_bad_ones_are_refused() {
         (
             &["127.0.0.1:0", "127.0.0.1:1", "--latency", "3600001"],
             "--latency must be a whole number from 0 to 3600000",
+        ),
+        // Pieces longer than one read (any number was taken), options that undo each other,
+        // and an option given twice (the last one won without a word).
+        (
+            &["127.0.0.1:0", "127.0.0.1:1", "--pieces", "65537"],
+            "--pieces must be a whole number from 0 to 65536",
+        ),
+        (
+            &[
+                "127.0.0.1:0",
+                "127.0.0.1:1",
+                "--merge",
+                "5",
+                "--pieces",
+                "2",
+            ],
+            "--merge gathers writes and --pieces cuts them",
+        ),
+        (
+            &[
+                "127.0.0.1:0",
+                "127.0.0.1:1",
+                "--stall",
+                "up",
+                "--drop-after",
+                "5",
+            ],
+            "--stall up stops them all",
+        ),
+        (
+            &["127.0.0.1:0", "127.0.0.1:1", "--seed", "1", "--seed", "2"],
+            "--seed was given twice",
         ),
     ];
     for (arguments, said) in wrong {

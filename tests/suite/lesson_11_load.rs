@@ -517,7 +517,7 @@ fn options_are_checked_and_help_is_given() {
     assert!(
         wrong
             .stderr
-            .contains("--clients must be a whole number from 1 to 1000000, not \"0\""),
+            .contains("--clients must be a whole number from 1 to 10000, not \"0\""),
         "{}",
         wrong.stderr
     );
@@ -532,7 +532,13 @@ fn options_are_checked_and_help_is_given() {
         (
             "--clients",
             "18446744073709551615",
-            "must be a whole number from 1 to 1000000",
+            "must be a whole number from 1 to 10000",
+        ),
+        // A thread each: past about 16,000, Linux's memory maps run out and std aborts.
+        (
+            "--clients",
+            "10001",
+            "must be a whole number from 1 to 10000",
         ),
         (
             "--pid",
@@ -572,6 +578,11 @@ fn options_are_checked_and_help_is_given() {
         let said = format!("{option} {said}, not \"{wrong}\"");
         assert!(refused.stderr.contains(&said), "{}", refused.stderr);
     }
+    // Two threads a chat client: half as many.
+    let refused = support::run(LOAD, &["--chat", "--clients", "5001"], "");
+    assert!(!refused.status.success());
+    let said = "with --chat, --clients must be at most 5000";
+    assert!(refused.stderr.contains(said), "{}", refused.stderr);
     // A process that is not there (Linux, where /proc shows): no footprint, and no word why, before.
     if cfg!(target_os = "linux") {
         let refused = support::run(LOAD, &["--pid", "4294967295"], "");

@@ -98,6 +98,34 @@ fn a_bad_address_is_a_sentence_in_every_lesson() {
     }
 }
 
+/// `--help` into a pipe whose reader has gone (`--help | head -1`) ends with 0, not a panic
+/// (`println!` panics on a closed stdout). The reader is dropped before the program starts
+/// writing, almost always; where it is not, the help goes into the pipe and the exit is 0 too.
+#[test]
+fn help_into_a_closed_pipe_is_no_panic_in_every_lesson() {
+    for &binary in LESSONS {
+        let mut child = Command::new(binary)
+            .arg("--help")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+        drop(child.stdout.take());
+        let started = Instant::now();
+        while child.try_wait().expect("ask whether it ended").is_none() {
+            if started.elapsed() > PATIENCE {
+                let _ = child.kill();
+                panic!("{binary} --help did not end within {PATIENCE:?}");
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let output = child.wait_with_output().expect("collect its output");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{binary} --help: {stderr}");
+    }
+}
+
 /// An argument that is not UTF-8 (a byte 0xFF, which a Unix command line can carry) is refused in
 /// words by every lesson: `std::env::args` panicked on it before.
 #[cfg(unix)]

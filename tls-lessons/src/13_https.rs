@@ -40,10 +40,7 @@ fn main() -> course::cli::MainResult {
     let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
     let args = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args,
-        course::cli::Parsed::Help => {
-            println!("{}", PROGRAM.help());
-            return Ok(());
-        }
+        course::cli::Parsed::Help => PROGRAM.print_help_and_exit(),
     };
     let upstream = match args.extra.first() {
         Some(text) => course::cli::parse_server_address(text)?,

@@ -32,10 +32,7 @@ fn main() -> course::cli::MainResult {
     );
     let args = match PROGRAM.parse(rest.clone())? {
         course::cli::Parsed::Run(args) => args,
-        course::cli::Parsed::Help => {
-            println!("{}", PROGRAM.help());
-            return Ok(());
-        }
+        course::cli::Parsed::Help => PROGRAM.print_help_and_exit(),
     };
     // The name the certificate must be for: the host as it was typed, a name or an address.
     let typed = rest.first().map_or(PROGRAM.default_address, String::as_str);

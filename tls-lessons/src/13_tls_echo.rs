@@ -26,10 +26,7 @@ fn main() -> course::cli::MainResult {
     let folder = folder.map_or_else(certificates::default_folder, PathBuf::from);
     let address = match PROGRAM.parse(rest)? {
         course::cli::Parsed::Run(args) => args.address,
-        course::cli::Parsed::Help => {
-            println!("{}", PROGRAM.help());
-            return Ok(());
-        }
+        course::cli::Parsed::Help => PROGRAM.print_help_and_exit(),
     };
 
     // ANCHOR: config

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
@@ -67,15 +67,47 @@ pub fn load_or_make(folder: &Path) -> anyhow::Result<ServerIdentity> {
     load(folder)
 }
 
+/// An empty file made for a moment in the certificates' folder, to learn who we are.
+const OWNER_PROBE: &str = ".owner";
+
 /// On Unix, makes `folder` yours alone (mode 700) and the private key readable by you alone
 /// (600). Anyone who can read the key can pretend to be your server to every client that trusts
-/// `ca.pem`, and anyone who can write in the folder can put an authority of theirs there.
-/// Changing a folder's mode works only for its owner: a folder another user made first is
-/// refused.
+/// `ca.pem`, and anyone who can write in the folder can put an authority of theirs there. A
+/// folder another user made first is refused (even for root, who could change it), and so is a
+/// folder that holds anything but the three files (your home, the repository, `/tmp`): closing
+/// it is not the lesson's to do.
 fn keep_private(folder: &Path) -> anyhow::Result<()> {
+    // The three files, and the probe below, which a run that was stopped may have left.
+    let own_files = [AUTHORITY_FILE, CERTIFICATE_FILE, KEY_FILE, OWNER_PROBE];
+    let entries = std::fs::read_dir(folder)
+        .with_context(|| format!("reading the folder {}", folder.display()))?;
+    for entry in entries {
+        let name = entry?.file_name();
+        if !own_files.iter().any(|file| name == *file) {
+            bail!(
+                "{} holds other files too ({name:?}): give the certificates a folder of their \
+                 own, new or empty (--certs FOLDER)",
+                folder.display()
+            );
+        }
+    }
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // std cannot say who we are, but a file we make is ours: its owner is us.
+        let probe = folder.join(OWNER_PROBE);
+        let ours = std::fs::File::create(&probe)
+            .and_then(|file| file.metadata())
+            .map(|metadata| metadata.uid());
+        let _ = std::fs::remove_file(&probe);
+        let owner = std::fs::metadata(folder)?.uid();
+        if ours.ok() != Some(owner) {
+            bail!(
+                "{} is another user's folder: give the program a folder of your own for its \
+                 certificates (--certs FOLDER)",
+                folder.display()
+            );
+        }
         let private = |path: &Path, mode: u32| {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).with_context(
                 || {
@@ -93,8 +125,6 @@ fn keep_private(folder: &Path) -> anyhow::Result<()> {
             private(&key, 0o600)?;
         }
     }
-    #[cfg(not(unix))]
-    let _ = folder;
     Ok(())
 }
 

@@ -103,6 +103,72 @@ fn the_private_key_and_its_folder_are_yours_alone() {
     assert_eq!(mode(&folder), "700", "the folder, closed again");
 }
 
+/// What the server said on stderr when it refused `folder`; fails the test if it started there
+/// instead (and stops it).
+fn refusal(folder: &Path) -> String {
+    let mut server = Command::new(SERVER)
+        .arg("127.0.0.1:0")
+        .arg("--certs")
+        .arg(folder)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the server");
+    // Its stderr ends when it does: a server that runs keeps it open.
+    let mut stderr = server.stderr.take().expect("stderr is piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut said = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
+        let _ = sender.send(said);
+    });
+    let Ok(said) = receiver.recv_timeout(PATIENCE) else {
+        let _ = server.kill();
+        let _ = server.wait();
+        panic!(
+            "the server ran with --certs {} instead of refusing it",
+            folder.display()
+        );
+    };
+    let status = server.wait().expect("wait for the server");
+    assert!(!status.success(), "{status}");
+    said
+}
+
+/// A folder that holds other files (`--certs ~`, `--certs .`) is refused and left as it was; on
+/// Unix, so is another user's folder, even to root, who could change it (tried when the tests run
+/// as root, the only user who can give a folder away).
+#[test]
+fn a_folder_with_other_files_or_of_another_user_is_refused() {
+    let shared = folder("shared");
+    std::fs::create_dir_all(&shared).expect("make the folder");
+    std::fs::write(shared.join("notes.txt"), "mine").expect("a file of the user's");
+    let said = refusal(&shared);
+    assert!(said.contains("holds other files too"), "{said}");
+    assert!(!shared.join("ca.pem").exists(), "nothing is written there");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let planted = folder("planted");
+        certificates::make(&planted, certificates::NAMES, Validity::Now).expect("certificates");
+        let root = std::fs::metadata(&planted).expect("it exists").uid() == 0;
+        if !root {
+            eprintln!("skipped the other user's folder: only root can give one away");
+            return;
+        }
+        std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).expect("give it away");
+        let open = std::fs::Permissions::from_mode(0o777);
+        std::fs::set_permissions(&planted, open).expect("open it");
+        let said = refusal(&planted);
+        assert!(said.contains("is another user's folder"), "{said}");
+        let mode = std::fs::metadata(&planted)
+            .expect("it exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o777, "left as it was");
+    }
+}
+
 #[test]
 fn a_client_refuses_a_server_whose_authority_it_does_not_trust() {
     let (server, _) = start(&folder("trusted"));
