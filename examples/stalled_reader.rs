@@ -27,11 +27,24 @@ const PATIENCE: Duration = Duration::from_secs(180);
 
 fn main() -> course::cli::MainResult {
     let arguments = course::cli::arguments()?;
+    if arguments
+        .first()
+        .is_some_and(|word| word == "--help" || word == "-h")
+    {
+        println!(
+            "usage: stalled_reader [LINES]\n\
+             bob joins lesson 04's chat and reads nothing; alice sends LINES lines of 1 KB \
+             (default 4300, 1 to 1000000); it prints how long the room took to cut bob off."
+        );
+        return Ok(());
+    }
     if let Some(extra) = arguments.get(1) {
         let why = format!("stalled_reader takes at most LINES, not also {extra:?}");
         return Err(anyhow::anyhow!(why).into());
     }
-    // At least one line, or bob is never cut off; a million is far past any queue and buffer.
+    // At least one line. Too few to fill the buffers between the server and bob (about 4,100 on
+    // Linux's loopback) never get him cut off: the wait below then ends in words.
+    // A million is far past any queue and buffer.
     let lines = match arguments.first() {
         Some(count) => course::cli::whole_number("LINES", count, 1..=1_000_000)?,
         None => 4300,
@@ -74,9 +87,13 @@ fn measure(address: SocketAddr, lines: usize) -> anyhow::Result<()> {
     );
     loop {
         let remaining = PATIENCE.saturating_sub(sent.elapsed());
-        let (when, notice) = news
-            .recv_timeout(remaining)
-            .with_context(|| format!("the room heard nothing of bob within {PATIENCE:?}"))?;
+        let (when, notice) = news.recv_timeout(remaining).with_context(|| {
+            format!(
+                "the room heard nothing of bob within {PATIENCE:?}: the {lines} lines may \
+                     all fit in the system's buffers between the server and bob (megabytes on \
+                     Linux), so nothing ever waits for him; send more"
+            )
+        })?;
         // Alice hears "* bob joined" only if she joined first; skip it either way.
         if notice == "* bob joined" {
             continue;

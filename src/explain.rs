@@ -82,6 +82,11 @@ pub fn connect_error(address: SocketAddr, error: io::Error) -> anyhow::Error {
                 .to_string()
         }
         ErrorKind::AddrNotAvailable => "that address cannot be reached from here".to_string(),
+        // The connection was made, and reset before `connect` had looked: a server that took it
+        // and closed it at once, abruptly (a full server, or one that is stopping).
+        ErrorKind::ConnectionReset => "the server reset the connection as soon as it was made: \
+             is it full, or stopping? Try again"
+            .to_string(),
         _ => "the connection could not be made".to_string(),
     };
     anyhow::Error::new(error).context(format!("cannot connect to {address}: {advice}"))
@@ -159,6 +164,19 @@ mod tests {
         let error = connect_error(anywhere, ErrorKind::AddrNotAvailable.into());
         let text = format!("{error:#}");
         assert!(text.contains("use 127.0.0.1:65432"), "{text}");
+    }
+
+    #[test]
+    fn a_connection_reset_as_it_is_made_is_not_called_unmade() {
+        let server = "127.0.0.1:65432".parse().unwrap();
+        let text = format!(
+            "{:#}",
+            connect_error(server, ErrorKind::ConnectionReset.into())
+        );
+        assert!(
+            text.contains("reset the connection as soon as it was made"),
+            "{text}"
+        );
     }
 
     #[test]

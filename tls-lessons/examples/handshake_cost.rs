@@ -28,7 +28,8 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 const CONNECTIONS: usize = 1000;
 const PATIENCE: Duration = Duration::from_secs(10);
 
-fn main() -> anyhow::Result<()> {
+fn main() -> course::cli::MainResult {
+    course::cli::no_arguments("handshake_cost")?;
     let folder = std::env::temp_dir().join(format!("handshake-cost-{}", std::process::id()));
     let plain = start("03_threaded_echo", &[])?;
     let folder_text = folder.to_string_lossy().into_owned();
