@@ -5,7 +5,11 @@ import sys
 
 
 def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 65432
+    words = sys.argv[1:]
+    if len(words) > 1 or (words and not (words[0].isascii() and words[0].isdigit()
+                                         and int(words[0]) <= 65535)):
+        sys.exit(f'usage: python3 {sys.argv[0]} [PORT]    (0 to 65535; 0 picks a free one)')
+    port = int(words[0]) if words else 65432
     server_socket = socket.create_server(('127.0.0.1', port))
     host, port = server_socket.getsockname()
     print(f'listening on {host}:{port}', flush=True)
