@@ -32,8 +32,7 @@ const CHECKPOINTS: &[usize] = &[1, 100, 500, 1000, 2000, 5000, 10_000, 20_000];
 
 fn main() -> course::cli::MainResult {
     let arguments = course::cli::arguments()?;
-    // Fewer than a chat's most clients, since a chat server is asked for one seat more.
-    let most = course::cli::MOST_AT_ONCE - 1;
+    let most = course::cli::MOST_AT_ONCE;
     let wanted = match arguments.first() {
         Some(count) => course::cli::whole_number("CLIENTS", count, 1..=most)?,
         None => 2000,
@@ -61,9 +60,10 @@ struct Server {
 
 fn start_server(name: &str, wanted: usize) -> anyhow::Result<Server> {
     let chat = name.contains("chat");
-    // A chat server takes its limit on connections after the address, then how long a newcomer
-    // may stay without a name: an hour, so that no nameless client is sent away mid-measurement.
-    let limit = (wanted + 1).to_string();
+    // A chat server takes its limit on connections after the address (a seat for each client),
+    // then how long a newcomer may stay without a name: an hour, so that no nameless client is
+    // sent away mid-measurement.
+    let limit = wanted.to_string();
     let args: &[&str] = if chat { &[&limit, "3600"] } else { &[] };
     let started = support::start(name, args)?;
     Ok(Server {

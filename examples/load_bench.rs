@@ -87,8 +87,8 @@ fn main() -> course::cli::MainResult {
         ),
         ("07 a pool of 4", "07_thread_pool", "", false, IDLE_ECHO),
         ("10 async echo", "10_async_echo", "", false, IDLE_ECHO),
-        ("04 chat", "04_chat", "5001", true, IDLE_CHAT),
-        ("10 async chat", "10_async_chat", "5001", true, IDLE_CHAT),
+        ("04 chat", "04_chat", "5000", true, IDLE_CHAT),
+        ("10 async chat", "10_async_chat", "5000", true, IDLE_CHAT),
     ] {
         let held = hold_idle(binary, extra, chatty, offered)?;
         println!("  {label:<24} {}", held.row());

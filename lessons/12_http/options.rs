@@ -36,5 +36,7 @@ pub fn max_clients(argument: Option<&String>, default: usize) -> anyhow::Result<
     let Some(text) = argument else {
         return Ok(default);
     };
-    course::cli::whole_number("MAX_CLIENTS", text, 1..=course::cli::MOST_AT_ONCE)
+    // A thread a seat: past the most threads a program starts, Linux's memory maps run out and
+    // std ends the whole process (chapter 03).
+    course::cli::whole_number("MAX_CLIENTS", text, 1..=course::cli::MOST_THREADS)
 }

@@ -98,7 +98,8 @@ impl Site {
             match word.as_str() {
                 "--writable" => site.writable = true,
                 "--max-clients" => {
-                    let most = course::cli::MOST_AT_ONCE;
+                    // A thread a client: see `MOST_THREADS`.
+                    let most = course::cli::MOST_THREADS;
                     site.max_clients = course::cli::whole_number(word, value()?, 1..=most)?
                 }
                 "--idle-seconds" => site.idle_timeout = course::cli::seconds(word, value()?, time)?,

@@ -833,7 +833,8 @@ fn play(
             b"get /hello HTTP/1.1\r\nHost: check\r\n\r\n",
             400,
             "Does your request::parse check that the method is a word in capitals? Methods are \
-             case-sensitive (RFC 9110 section 9.1): `get` is not GET.",
+             case-sensitive (RFC 9110 section 9.1): `get` is not GET. This exercise answers a \
+             method it does not take with 400 (lesson 12 gives the 501 the RFC prefers).",
         ),
         (
             'U',
@@ -868,7 +869,8 @@ fn play(
             b"GET /hello HTTP/2.0\r\nHost: check\r\n\r\n",
             400,
             "Does your request::parse check the version? This server speaks HTTP/1.0 and HTTP/1.1 \
-             only.",
+             only, and answers any other with 400 (lesson 12 gives HTTP/2.0 the 505 the RFC \
+             prefers).",
         ),
         (
             'H',

@@ -304,6 +304,14 @@ fn header_seconds_out_of_range_are_refused_in_words() {
             refused.stderr
         );
     }
+    // MAX_CLIENTS: a thread a seat, so at most 10,000 (chapter 03: past about 16,000 threads std
+    // ends the process; a million was taken before).
+    for wrong in ["0", "10001", "1e3", "many"] {
+        let refused = support::run(HTTP, &["127.0.0.1:0", SITE, "10", wrong], "");
+        assert!(!refused.status.success(), "MAX_CLIENTS {wrong} was taken");
+        let said = format!("MAX_CLIENTS must be a whole number from 1 to 10000, not \"{wrong}\"");
+        assert!(refused.stderr.contains(&said), "{}", refused.stderr);
+    }
     // Both ends start a server (a millisecond is too short to be sure a request gets in, so only
     // the hour is asked something).
     let _quick = Server::start(HTTP, &["127.0.0.1:0", SITE, "0.001"]);

@@ -823,12 +823,18 @@ fn the_help_and_a_bad_option_say_what_to_do() {
         (
             "--max-clients",
             "0.5",
-            "--max-clients must be a whole number from 1 to 1000000",
+            "--max-clients must be a whole number from 1 to 10000",
         ),
         (
             "--max-clients",
             "1e30",
-            "--max-clients must be a whole number from 1 to 1000000",
+            "--max-clients must be a whole number from 1 to 10000",
+        ),
+        // A thread a client: past about 16,000 threads std ends the process (chapter 03).
+        (
+            "--max-clients",
+            "10001",
+            "--max-clients must be a whole number from 1 to 10000",
         ),
     ] {
         let refused = support::run(FTP, &["127.0.0.1:0", SITE, option, value], "");
