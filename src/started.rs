@@ -113,11 +113,30 @@ pub fn listening_address(line: &str) -> Option<SocketAddr> {
 fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
-        for line in BufReader::new(reader).lines() {
+        // Lines as bytes: `lines()` would stop at the first one that is not UTF-8, and from then
+        // on nobody would read the pipe, and the server would block once it filled.
+        for line in BufReader::new(reader).split(b'\n') {
             let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line));
             // Nobody listening any more is fine: keep reading, so the server never blocks.
-            let _ = sender.send(line);
+            let _ = sender.send(line.into_owned());
         }
     });
     receiver
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line that is not UTF-8 does not stop the reading (nobody would drain the pipe after it).
+    #[test]
+    fn lines_go_on_past_one_that_is_not_utf8() {
+        let output: &[u8] = b"listening on 127.0.0.1:1\r\n\xff\xfe\nlast\n";
+        let lines: Vec<String> = lines_of(output).iter().collect();
+        assert_eq!(
+            lines,
+            ["listening on 127.0.0.1:1", "\u{fffd}\u{fffd}", "last"]
+        );
+    }
 }

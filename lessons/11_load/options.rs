@@ -112,8 +112,9 @@ impl Options {
         // Each client holds its message, and a buffer for the reply, in memory at once.
         if (options.clients as u64).saturating_mul(options.size as u64) > MAX_SIZE as u64 {
             bail!(
-                "every client holds its message and its reply in memory: --clients times --size \
-                 must be at most {MAX_SIZE} bytes (a GiB)"
+                "every client holds its message and a reply of the same size in memory: \
+                 --clients times --size must be at most {MAX_SIZE} bytes (a GiB of messages, and \
+                 as much again for the replies)"
             );
         }
         if options.burst
@@ -205,7 +206,7 @@ pub const PROGRAM: Program = Program {
     try_it: "Options (redis-benchmark's short names in parentheses; wrk's -d is a duration, not a size):\n  \
              --clients N (-c)      clients connected at once, a thread each (two with --chat);\n                        default 10, at most 10000 (5000 with --chat)\n  \
              --messages M (-n)     messages each client sends, one at a time; default 100\n                        (at most 999999999, with --duration too)\n  \
-             --size BYTES (-d)     bytes per message, newline included; default 64, 17 to a GiB\n                        (a GiB for all the clients together)\n  \
+             --size BYTES (-d)     bytes per message, newline included; default 64, 17 to a GiB\n                        (a GiB for all the clients' messages together,\n                        and as much again for their replies)\n  \
              --duration SECONDS    send for this long instead of M messages\n  \
              --timeout SECONDS     a reply later than this is an error; default 5, at most 3600\n  \
              --chat                a chat server (lesson 04's protocol): time each message's\n                        \
