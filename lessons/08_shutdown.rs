@@ -30,6 +30,9 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How long a thread waits before it looks at the shutdown again. A newcomer may wait this long
 /// to be accepted, and the shutdown this long to be noticed.
 const TURN: Duration = Duration::from_millis(50);
+/// How many newcomers the accept loop takes one after another before it looks at the shutdown:
+/// it takes whoever waits at once, but a steady stream of them must not keep it from seeing one.
+const MOST_ACCEPTS_IN_A_ROW: u32 = 64;
 /// How long a write may wait for a client that does not read. Without it, one such client would
 /// keep its thread in `write` for ever, and the shutdown waiting for that thread. (A client that
 /// reads, but slowly, is bounded by the shutdown's deadline instead: see `BeforeDeadline`.)
@@ -91,6 +94,7 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
     // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
+    let mut in_a_row = 0;
     loop {
         let pause = match listener.accept() {
             Ok((stream, peer)) => {
@@ -101,8 +105,12 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
                 }
                 // Forget the threads that have finished, so the list does not grow for ever.
                 clients.retain(|client| !client.is_finished());
-                // Someone else may be waiting already: no pause. But look at the shutdown first,
-                // or a steady stream of newcomers would keep the loop from ever seeing it.
+                // Another newcomer may be waiting already: take it at once, but look at the
+                // shutdown now and then, or a steady stream of them would keep it from being seen.
+                in_a_row += 1;
+                if in_a_row < MOST_ACCEPTS_IN_A_ROW {
+                    continue;
+                }
                 Duration::ZERO
             }
             // Nobody is waiting to be accepted: this is where the loop spends its time.
@@ -110,6 +118,7 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
             // `log_failure` logs as `pause_after` does, but leaves the pause to us.
             Err(error) => failures.log_failure(error),
         };
+        in_a_row = 0;
         // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
         // (A zero wait only looks.)
         match shutdown.recv_timeout(pause) {

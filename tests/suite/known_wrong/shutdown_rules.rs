@@ -60,6 +60,9 @@ pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
 /// How long a thread waits before it looks at the shutdown again.
 const TURN: Duration = Duration::from_millis(50);
+/// How many newcomers the accept loop takes one after another before it looks at the shutdown:
+/// it takes whoever waits at once, but a steady stream of them must not keep it from seeing one.
+const MOST_ACCEPTS_IN_A_ROW: u32 = 64;
 /// How long a write may wait for a client that does not read, so that one such client cannot keep
 /// its thread in `write` for ever.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -79,6 +82,7 @@ pub fn serve_with(
     // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
+    let mut in_a_row = 0;
     loop {
         let pause = match listener.accept() {
             Ok((stream, _peer)) => {
@@ -88,8 +92,12 @@ pub fn serve_with(
                     Err(error) => eprintln!("cannot serve a client: {error:#}"),
                 }
                 clients.retain(|client| !client.is_finished());
-                // No pause before the next accept, but a look at the shutdown: a steady stream
-                // of newcomers must not keep the loop from ever seeing it.
+                // Another newcomer may be waiting already: take it at once, but look at the
+                // shutdown now and then, or a steady stream of them would keep it from being seen.
+                in_a_row += 1;
+                if in_a_row < MOST_ACCEPTS_IN_A_ROW {
+                    continue;
+                }
                 Duration::ZERO
             }
             Err(error)
@@ -102,6 +110,7 @@ pub fn serve_with(
             // Logs the failure; the pause is `pause`.
             Err(error) => failures.log_failure(error),
         };
+        in_a_row = 0;
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
         match shutdown.recv_timeout(pause) {
             Err(RecvTimeoutError::Disconnected) if !rules.disconnected_stops => {}
