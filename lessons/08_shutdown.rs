@@ -35,7 +35,8 @@ const TURN: Duration = Duration::from_millis(50);
 const MOST_ACCEPTS_IN_A_ROW: u32 = 64;
 /// How long a write may wait for a client that does not read. Without it, one such client would
 /// keep its thread in `write` for ever, and the shutdown waiting for that thread. (A client that
-/// reads, but slowly, is bounded by the shutdown's deadline instead: see `BeforeDeadline`.)
+/// reads, but slowly, may let every write move a little and never wait this long: once the
+/// shutdown has begun, its deadline bounds that client instead; see `BeforeDeadline`.)
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// What every connected client hears when the server stops.
 const GOODBYE: &str = "The server is shutting down. Goodbye!\n";

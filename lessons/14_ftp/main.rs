@@ -474,11 +474,11 @@ impl Session<'_> {
         // The bytes go to a new file beside the target, which takes the target's name only once
         // all of them have arrived: an upload that fails leaves the old file as it was, and
         // nobody finds half a file under the name it asked for. The name is this process's and this upload's own,
-        // so two clients storing the same name at once do not write into one file.
+        // so two clients storing the same name at once do not write into one file; it leaves the
+        // target's name out, so that a name as long as the system allows can be stored too.
         static UPLOADS: AtomicU64 = AtomicU64::new(0);
         let upload = UPLOADS.fetch_add(1, Ordering::Relaxed);
-        let name = real.file_name().unwrap_or_default().to_string_lossy();
-        let partial = real.with_file_name(format!(".{name}.{}-{upload}.part", std::process::id()));
+        let partial = real.with_file_name(format!(".upload-{}-{upload}.part", std::process::id()));
         let mut file = match File::create_new(&partial) {
             Ok(file) => file,
             Err(error) => return Ok(Reply::new(550, format!("Cannot create it: {error}."))),

@@ -53,7 +53,8 @@ impl Reply {
         }
     }
 
-    /// Writes the reply to the control connection in one write, so it cannot be interleaved.
+    /// Writes the reply to the control connection, whole (`write_all`): one thread writes to a
+    /// control connection, so nothing else comes between its lines.
     pub fn send(&self, control: &mut impl Write) -> io::Result<()> {
         control.write_all(self.to_wire().as_bytes())?;
         control.flush()

@@ -768,6 +768,16 @@ impl Drop for Program {
                 .stderr(Stdio::null())
                 .status();
         }
+        // Windows has no process groups, and a command runs under `cmd /C`: ending cmd alone
+        // would leave the learner's server running. `taskkill /T` ends the process and every
+        // process it started.
+        if cfg!(windows) && self.status.is_none() {
+            let _ = Command::new("taskkill")
+                .args(["/T", "/F", "/PID", &child.id().to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -552,6 +552,24 @@ fn a_data_port_nobody_uses_and_an_upload_over_the_limit_are_refused() {
     assert_eq!(names, ["big.bin", "docs", "gradient.png", "hello.txt"]);
 }
 
+/// A name as long as the system allows (255 bytes) can be stored: the upload's temporary file
+/// beside it has a short name of its own (it was the name and more, past the limit: 550).
+#[test]
+fn an_upload_under_the_longest_name_is_stored() {
+    let site = TempSite::new();
+    let server = start(site.path(), &["--writable"]);
+    let mut client = Client::logged_in(server.address);
+    let name = "n".repeat(255);
+    let mut data = client.passive();
+    assert_eq!(client.command(&format!("STOR {name}")).0, 150);
+    data.write_all(b"long name").expect("send the file");
+    drop(data);
+    let (code, text) = client.reply();
+    assert_eq!(code, 226, "{text}");
+    let stored = std::fs::read(site.root.join(&name)).expect("the stored file");
+    assert_eq!(stored, b"long name");
+}
+
 /// An upload whose data connection falls silent past the idle limit, or is reset, fails with
 /// 426, and a file it would have replaced is left as it was.
 #[test]

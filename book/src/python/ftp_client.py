@@ -3,6 +3,8 @@
 import ftplib
 import sys
 
+if len(sys.argv) != 3 or not (sys.argv[2].isascii() and sys.argv[2].isdigit()):
+    sys.exit('usage: python3 ftp_client.py HOST PORT    (as in: 127.0.0.1 65445)')
 host, port = sys.argv[1], int(sys.argv[2])
 ftp = ftplib.FTP()
 ftp.connect(host, port, timeout=10)

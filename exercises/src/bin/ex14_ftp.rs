@@ -9,12 +9,17 @@ use anyhow::Context;
 
 fn main() -> course::cli::MainResult {
     let arguments = course::cli::arguments()?;
+    const USAGE: &str = "usage: ex14_ftp FOLDER CWD PATH, as in\n  \
+         cargo run -p exercises --bin ex14_ftp -- lessons/14_ftp_site / ../hello.txt";
+    if arguments
+        .iter()
+        .any(|word| word == "--help" || word == "-h")
+    {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let [folder, cwd, requested] = arguments.as_slice() else {
-        return Err(anyhow::anyhow!(
-            "usage: ex14_ftp FOLDER CWD PATH, as in\n  \
-             cargo run -p exercises --bin ex14_ftp -- lessons/14_ftp_site / ../hello.txt"
-        )
-        .into());
+        return Err(anyhow::anyhow!(USAGE).into());
     };
     // `resolve` wants the folder canonical, as lesson 14's server gives it.
     let root = Path::new(folder)
