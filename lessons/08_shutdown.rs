@@ -30,7 +30,7 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How long a thread waits before it looks at the shutdown again. A newcomer may wait this long
 /// to be accepted, and the shutdown this long to be noticed.
 const TURN: Duration = Duration::from_millis(50);
-/// How many newcomers the accept loop takes one after another before it looks at the shutdown:
+/// The most newcomers the accept loop takes one after another before it looks at the shutdown:
 /// it takes whoever waits at once, but a steady stream of them must not keep it from seeing one.
 const MOST_ACCEPTS_IN_A_ROW: u32 = 64;
 /// How long a write may wait for a client that does not read. Without it, one such client would
@@ -95,31 +95,30 @@ fn serve(listener: TcpListener, shutdown: &Receiver<()>, grace: Duration) -> any
     // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
-    let mut in_a_row = 0;
     loop {
-        let pause = match listener.accept() {
-            Ok((stream, peer)) => {
-                failures.over();
-                match start_client(stream, peer, &stop) {
-                    Ok(client) => clients.push(client),
-                    Err(error) => eprintln!("cannot serve {peer}: {error:#}"),
-                }
-                // Forget the threads that have finished, so the list does not grow for ever.
-                clients.retain(|client| !client.is_finished());
-                // Another newcomer may be waiting already: take it at once, but look at the
-                // shutdown now and then, or a steady stream of them would keep it from being seen.
-                in_a_row += 1;
-                if in_a_row < MOST_ACCEPTS_IN_A_ROW {
+        // Take whoever waits, one after another, then look at the shutdown; at most
+        // MOST_ACCEPTS_IN_A_ROW of them, or a steady stream would keep it from being seen.
+        let mut pause = Duration::ZERO;
+        for _ in 0..MOST_ACCEPTS_IN_A_ROW {
+            pause = match listener.accept() {
+                Ok((stream, peer)) => {
+                    failures.over();
+                    match start_client(stream, peer, &stop) {
+                        Ok(client) => clients.push(client),
+                        Err(error) => eprintln!("cannot serve {peer}: {error:#}"),
+                    }
+                    // Forget the threads that have finished, so the list does not grow for ever.
+                    clients.retain(|client| !client.is_finished());
+                    // Another newcomer may be waiting already: take it at once.
                     continue;
                 }
-                Duration::ZERO
-            }
-            // Nobody is waiting to be accepted: this is where the loop spends its time.
-            Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
-            // `log_failure` logs as `pause_after` does, but leaves the pause to us.
-            Err(error) => failures.log_failure(error),
-        };
-        in_a_row = 0;
+                // Nobody is waiting to be accepted: this is where the loop spends its time.
+                Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
+                // `log_failure` logs as `pause_after` does, but leaves the pause to us.
+                Err(error) => failures.log_failure(error),
+            };
+            break;
+        }
         // Waiting on the channel doubles as the pause between tries: a shutdown wakes it at once.
         // (A zero wait only looks.)
         match shutdown.recv_timeout(pause) {

@@ -26,7 +26,7 @@ pub const GOODBYE: &str = "The server is shutting down. Goodbye!\n";
 pub const CUT_OFF: &str = "The server has shut down; your unfinished line was dropped.\n";
 /// How long a thread waits before it looks at the shutdown again.
 const TURN: Duration = Duration::from_millis(50);
-/// How many newcomers the accept loop takes one after another before it looks at the shutdown:
+/// The most newcomers the accept loop takes one after another before it looks at the shutdown:
 /// it takes whoever waits at once, but a steady stream of them must not keep it from seeing one.
 const MOST_ACCEPTS_IN_A_ROW: u32 = 64;
 /// How long a write may wait for a client that does not read, so that one such client cannot keep
@@ -43,29 +43,28 @@ pub fn serve(listener: TcpListener, shutdown: Receiver<()>, grace: Duration) -> 
     // After a failed accept (out of file descriptors, say): pause, and log the spell of failures
     // (not every try), as every server in the course does.
     let mut failures = AcceptFailures::new();
-    let mut in_a_row = 0;
     loop {
-        let pause = match listener.accept() {
-            Ok((stream, _peer)) => {
-                failures.over();
-                match start_client(stream, &stop) {
-                    Ok(client) => clients.push(client),
-                    Err(error) => eprintln!("cannot serve a client: {error:#}"),
-                }
-                clients.retain(|client| !client.is_finished());
-                // Another newcomer may be waiting already: take it at once, but look at the
-                // shutdown now and then, or a steady stream of them would keep it from being seen.
-                in_a_row += 1;
-                if in_a_row < MOST_ACCEPTS_IN_A_ROW {
+        // Take whoever waits, one after another, then look at the shutdown; at most
+        // MOST_ACCEPTS_IN_A_ROW of them, or a steady stream would keep it from being seen.
+        let mut pause = Duration::ZERO;
+        for _ in 0..MOST_ACCEPTS_IN_A_ROW {
+            pause = match listener.accept() {
+                Ok((stream, _peer)) => {
+                    failures.over();
+                    match start_client(stream, &stop) {
+                        Ok(client) => clients.push(client),
+                        Err(error) => eprintln!("cannot serve a client: {error:#}"),
+                    }
+                    clients.retain(|client| !client.is_finished());
+                    // Another newcomer may be waiting already: take it at once.
                     continue;
                 }
-                Duration::ZERO
-            }
-            Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
-            // Logs the failure; the pause is `pause`.
-            Err(error) => failures.log_failure(error),
-        };
-        in_a_row = 0;
+                Err(error) if error.kind() == ErrorKind::WouldBlock => TURN,
+                // Logs the failure; the pause is `pause`.
+                Err(error) => failures.log_failure(error),
+            };
+            break;
+        }
         // Waiting on the channel is the pause between tries; a shutdown ends it at once.
         match shutdown.recv_timeout(pause) {
             Err(RecvTimeoutError::Timeout) => {}
