@@ -70,6 +70,7 @@ fn main() -> course::cli::MainResult {
     let folder = options::site_folder(args.extra.first())?;
     let header_timeout = options::header_timeout(args.extra.get(1), HEADER_TIMEOUT)?;
     let max_clients = options::max_clients(args.extra.get(2), MAX_CLIENTS)?;
+    let writing = Writing::from_environment()?;
     let listener = course::listen::bind_with_backlog(args.address, course::listen::CROWD_BACKLOG)?;
     let local = listener.local_addr()?;
     println!("listening on {local}");
@@ -84,7 +85,7 @@ fn main() -> course::cli::MainResult {
         seats: Seats::new(max_clients),
         door: Seats::new(MAX_AT_THE_DOOR),
         closing: Places::new(MAX_AT_THE_DOOR),
-        writing: Writing::from_environment(),
+        writing,
     });
     accept_clients(&listener, &site);
     Ok(())

@@ -39,12 +39,20 @@ pub struct Writing {
 }
 
 impl Writing {
-    pub fn from_environment() -> Writing {
-        let set = |name: &str, value: &str| std::env::var(name).is_ok_and(|set| set == value);
-        Writing {
-            split: set("HTTP_WRITES", "split"),
-            nodelay: set("HTTP_NODELAY", "1"),
-        }
+    /// `HTTP_WRITES` unset, `one` (the lesson's way) or `split`; `HTTP_NODELAY` unset, `0` or `1`.
+    /// Any other value is refused, so that a benchmark never measures the lesson's way believing
+    /// it measures another.
+    pub fn from_environment() -> anyhow::Result<Writing> {
+        let set = |name: &str, off: &str, on: &str| match std::env::var(name) {
+            Err(std::env::VarError::NotPresent) => Ok(false),
+            Ok(given) if given == off => Ok(false),
+            Ok(given) if given == on => Ok(true),
+            _ => anyhow::bail!("{name} may be unset, {off} or {on}, nothing else"),
+        };
+        Ok(Writing {
+            split: set("HTTP_WRITES", "one", "split")?,
+            nodelay: set("HTTP_NODELAY", "0", "1")?,
+        })
     }
 }
 
