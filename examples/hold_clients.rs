@@ -133,7 +133,9 @@ fn chat_line(stream: &mut TcpStream) -> anyhow::Result<String> {
     let mut line = Vec::new();
     let mut byte = [0];
     while byte[0] != b'\n' {
-        stream.read_exact(&mut byte)?;
+        stream
+            .read_exact(&mut byte)
+            .map_err(|error| course::explain::read_error("the server", error))?;
         line.push(byte[0]);
     }
     Ok(String::from_utf8_lossy(&line).trim_end().to_string())
@@ -152,7 +154,9 @@ fn echo_once(stream: &mut TcpStream, number: usize, chat: bool) -> anyhow::Resul
     let line = format!("client {number}\n");
     stream.write_all(line.as_bytes())?;
     let mut echo = vec![0; line.len()];
-    stream.read_exact(&mut echo)?;
+    stream
+        .read_exact(&mut echo)
+        .map_err(|error| course::explain::read_error("the server", error))?;
     if echo != line.as_bytes() {
         bail!("client {number} got a wrong echo");
     }

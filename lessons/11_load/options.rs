@@ -99,6 +99,12 @@ impl Options {
         if options.duration.is_some() {
             options.messages = None;
         }
+        // A server we start is the one we report on: a --pid beside it would go unread.
+        if options.spawn.is_some() && options.pid.is_some() {
+            bail!(
+                "--pid names a server to report on, and --spawn starts one to report on: give one"
+            );
+        }
         // A chat client is two threads, one writing and one reading: the same most threads.
         if options.mode == Mode::Chat && options.clients > MOST_THREADS / 2 {
             bail!(
