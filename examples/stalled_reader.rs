@@ -1,14 +1,15 @@
 //! Measures how long lesson 04's chat takes to cut off a client that stops reading in a room too
 //! quiet to fill its queue, and shows what the room hears then.
 //!
-//! bob joins and then reads nothing; alice sends LINES lines of 1 KB (default 4300: more than
-//! the loopback buffers hold on Linux, fewer than would also fill bob's queue of 4096 lines).
+//! bob joins and then reads nothing; alice sends LINES lines of 1 KB (default 5000: more than
+//! the loopback buffers hold on Linux, about 4,100 of bob's 1,031-byte lines, with room to spare,
+//! and fewer than would also fill bob's queue of 4096 lines).
 //! bob's writer thread then waits in `write` until `WRITE_TIMEOUT` gives up on him.
 //!
 //! Run it (any system; it starts lesson 04's server, so build that first):
 //!
 //!     cargo build --bin 04_chat
-//!     cargo run --example stalled_reader -- 4300
+//!     cargo run --example stalled_reader -- 5000
 //!
 //! It takes tens of seconds: that is what it measures.
 
@@ -33,8 +34,10 @@ fn main() -> course::cli::MainResult {
     {
         println!(
             "usage: stalled_reader [LINES]\n\
-             bob joins lesson 04's chat and reads nothing; alice sends LINES lines of 1 KB \
-             (default 4300, 1 to 1000000); it prints how long the room took to cut bob off."
+             bob joins lesson 04's chat and reads nothing; alice sends LINES lines of 1 KB\n\
+             (default 5000, 1 to 1000000); it prints how long the room took to cut bob off.\n\
+             Too few lines to fill the buffers between the server and bob never get him cut\n\
+             off: the run then ends after 180 s, saying so."
         );
         return Ok(());
     }
@@ -43,11 +46,12 @@ fn main() -> course::cli::MainResult {
         return Err(anyhow::anyhow!(why).into());
     }
     // At least one line. Too few to fill the buffers between the server and bob (about 4,100 on
-    // Linux's loopback) never get him cut off: the wait below then ends in words.
+    // Linux's loopback, more or less from run to run) never get him cut off: the wait below then
+    // ends in words.
     // A million is far past any queue and buffer.
     let lines = match arguments.first() {
         Some(count) => course::cli::whole_number("LINES", count, 1..=1_000_000)?,
-        None => 4300,
+        None => 5000,
     };
     let server = support::start("04_chat", &[])?;
     let address = server.address;
