@@ -2,6 +2,7 @@
 # Run it: python3 greeting_server.py 65432    (the port; 0 picks a free one)
 import socket
 import sys
+import time
 
 
 def main():
@@ -14,7 +15,12 @@ def main():
     host, port = server_socket.getsockname()
     print(f'listening on {host}:{port}', flush=True)
     while True:
-        conn, (client_host, client_port) = server_socket.accept()
+        try:
+            conn, (client_host, client_port) = server_socket.accept()
+        except OSError as error:  # a client that reset first (macOS), or no descriptor left
+            print(f'accept failed: {error}', file=sys.stderr)
+            time.sleep(0.1)  # a lasting failure must not spin
+            continue
         with conn:  # closes the connection at the end of the block
             try:
                 conn.sendall(f'Hello, {client_host}:{client_port}!\n'.encode())
