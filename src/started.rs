@@ -5,12 +5,38 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+
+/// Runs `command`, which should refuse to start (a wrong argument or setting), and gives back its
+/// exit status and what it wrote on stderr; or `None` if it was still running after `patience`
+/// (it started instead of refusing), and is then stopped. Its stdout is thrown away. For tests.
+pub fn refusal(mut command: Command, patience: Duration) -> Option<(ExitStatus, String)> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    // Its stderr ends when it does: a program that runs keeps it open.
+    let mut stderr = child.stderr.take()?;
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut said = String::new();
+        let _ = stderr.read_to_string(&mut said);
+        let _ = sender.send(said);
+    });
+    let Ok(said) = receiver.recv_timeout(patience) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    };
+    Some((child.wait().ok()?, said))
+}
 
 /// A server process started with [`StartedServer::start`]. Dropping it kills the process.
 pub struct StartedServer {
@@ -113,16 +139,23 @@ pub fn listening_address(line: &str) -> Option<SocketAddr> {
 fn lines_of(reader: impl Read + Send + 'static) -> Receiver<String> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
-        // Lines as bytes: `lines()` would stop at the first one that is not UTF-8, and from then
-        // on nobody would read the pipe, and the server would block once it filled.
-        for line in BufReader::new(reader).split(b'\n') {
-            let Ok(line) = line else { break };
-            let line = String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line));
+        for line in text_lines(reader) {
             // Nobody listening any more is fine: keep reading, so the server never blocks.
-            let _ = sender.send(line.into_owned());
+            let _ = sender.send(line);
         }
     });
     receiver
+}
+
+/// A program's output, line by line, as `BufRead::lines` gives it (without `\n` or `\r\n`),
+/// until it ends or fails. Bytes that are not UTF-8 are shown as `�`: `lines()` would stop at
+/// the first such line, and from then on nobody would read the pipe, and the program would block
+/// once it filled.
+pub(crate) fn text_lines(reader: impl Read) -> impl Iterator<Item = String> {
+    BufReader::new(reader)
+        .split(b'\n')
+        .map_while(Result::ok)
+        .map(|line| String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(&line)).into_owned())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! the test program itself, and with it every other verdict.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::started::listening_address;
+use crate::started::{listening_address, text_lines};
 
 /// How long a started program may take to say where it listens. Starting a program takes
 /// milliseconds; a machine busy compiling may take much longer, and the wait ends as soon as the
@@ -893,8 +893,7 @@ fn follow_stdout(
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
         let mut told = false;
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
+        for line in text_lines(stdout) {
             if !told {
                 if let Some(address) = listening_address(&line) {
                     told = sender.send(address).is_ok();
@@ -952,8 +951,7 @@ fn with_open_files_at_most(command: Command, open_files: Option<u32>) -> Command
 
 fn follow_stderr(stderr: impl Read + Send + 'static, heard: Arc<Mutex<Heard>>) {
     thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
+        for line in text_lines(stderr) {
             show(&line);
             let mut heard = lock(&heard);
             note_stderr_line(&mut heard, &line);
