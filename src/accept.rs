@@ -173,16 +173,16 @@ impl AcceptFailures {
 /// The first line about a failure: what happened, what the server does about it, and, when the
 /// process is out of file descriptors, what that means.
 fn first_report(error: &io::Error) -> String {
-    let advice = if out_of_file_descriptors(error) && cfg!(windows) {
+    let advice = if !out_of_file_descriptors(error) {
+        ""
+    } else if cfg!(windows) {
         // Windows has no `ulimit`: its limit on sockets is the system's memory and ports.
         "The system will not give the process another socket: the clients it has are still \
          served. "
-    } else if out_of_file_descriptors(error) {
+    } else {
         "The process has as many files and connections open as it may (see `ulimit -n`): the \
          clients it has are still served, and new ones wait in the queue until some leave (on \
          Linux; macOS closes each new one instead). "
-    } else {
-        ""
     };
     format!(
         "{FAILED}: {error}. {advice}Trying again every {} ms, and saying so once a minute while \

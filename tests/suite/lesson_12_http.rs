@@ -315,27 +315,12 @@ fn header_seconds_out_of_range_are_refused_in_words() {
     // The benchmark's switches take only their own values (any other ran the lesson's way
     // without a word, so a benchmark could measure the wrong thing).
     for (name, wrong) in [("HTTP_NODELAY", "true"), ("HTTP_WRITES", "Split")] {
-        let mut server = Command::new(HTTP)
-            .args(["127.0.0.1:0", SITE])
-            .env(name, wrong)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the server");
-        // Its stderr ends when it does: a server that runs keeps it open.
-        let mut stderr = server.stderr.take().expect("stderr is piped");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut said = String::new();
-            let _ = stderr.read_to_string(&mut said);
-            let _ = sender.send(said);
-        });
-        let Ok(said) = receiver.recv_timeout(PATIENCE) else {
-            let _ = server.kill();
-            let _ = server.wait();
+        let mut command = Command::new(HTTP);
+        command.args(["127.0.0.1:0", SITE]).env(name, wrong);
+        let Some((status, said)) = course::started::refusal(command, PATIENCE) else {
             panic!("{name}={wrong} was taken: the server ran");
         };
-        assert!(!server.wait().expect("its status").success(), "{said}");
+        assert!(!status.success(), "{said}");
         assert!(said.contains(&format!("{name} may be unset")), "{said}");
     }
     // Both ends start a server (a millisecond is too short to be sure a request gets in, so only

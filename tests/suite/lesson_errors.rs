@@ -2,7 +2,7 @@
 //! and no backtrace, even where `RUST_BACKTRACE=1` is set (as it is on many learners' machines).
 
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -58,7 +58,7 @@ fn run_with_backtraces<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
     binary: &str,
     args: &[S],
 ) -> Output {
-    let mut child = Command::new(binary)
+    let child = Command::new(binary)
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .env("RUST_LIB_BACKTRACE", "1")
@@ -67,11 +67,17 @@ fn run_with_backtraces<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
+    output_within_patience(child, &format!("{binary} {args:?}"))
+}
+
+/// Waits for `child` to end, at most [`PATIENCE`], and gives its output; `what` names it if it
+/// does not end.
+fn output_within_patience(mut child: Child, what: &str) -> Output {
     let started = Instant::now();
     while child.try_wait().expect("ask whether it ended").is_none() {
         if started.elapsed() > PATIENCE {
             let _ = child.kill();
-            panic!("{binary} {args:?} did not end within {PATIENCE:?}");
+            panic!("{what} did not end within {PATIENCE:?}");
         }
         thread::sleep(Duration::from_millis(10));
     }
@@ -112,15 +118,7 @@ fn help_into_a_closed_pipe_is_no_panic_in_every_lesson() {
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {binary}: {error}"));
         drop(child.stdout.take());
-        let started = Instant::now();
-        while child.try_wait().expect("ask whether it ended").is_none() {
-            if started.elapsed() > PATIENCE {
-                let _ = child.kill();
-                panic!("{binary} --help did not end within {PATIENCE:?}");
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        let output = child.wait_with_output().expect("collect its output");
+        let output = output_within_patience(child, &format!("{binary} --help"));
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{binary} --help: {stderr}");
     }

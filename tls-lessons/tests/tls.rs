@@ -106,31 +106,14 @@ fn the_private_key_and_its_folder_are_yours_alone() {
 /// What the server said on stderr when it refused `folder`; fails the test if it started there
 /// instead (and stops it).
 fn refusal(folder: &Path) -> String {
-    let mut server = Command::new(SERVER)
-        .arg("127.0.0.1:0")
-        .arg("--certs")
-        .arg(folder)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the server");
-    // Its stderr ends when it does: a server that runs keeps it open.
-    let mut stderr = server.stderr.take().expect("stderr is piped");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut said = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut said);
-        let _ = sender.send(said);
-    });
-    let Ok(said) = receiver.recv_timeout(PATIENCE) else {
-        let _ = server.kill();
-        let _ = server.wait();
+    let mut command = Command::new(SERVER);
+    command.arg("127.0.0.1:0").arg("--certs").arg(folder);
+    let Some((status, said)) = course::started::refusal(command, PATIENCE) else {
         panic!(
             "the server ran with --certs {} instead of refusing it",
             folder.display()
         );
     };
-    let status = server.wait().expect("wait for the server");
     assert!(!status.success(), "{status}");
     said
 }
